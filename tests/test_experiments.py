@@ -70,18 +70,19 @@ def sweep_into(spec_path: Path, out: Path, **kwargs) -> runner.SweepReport:
 
 
 def test_same_seed_gives_identical_results_on_every_executor(tmp_path: Path) -> None:
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
     spec_path = write_spec(tmp_path / "spec.toml", SMALL_SPEC)
     sweep_into(spec_path, tmp_path / "one", workers=1)
     sweep_into(spec_path, tmp_path / "two", workers=2)
+    # Through the same path as `smartcity sweep --scheduler ADDR`.
     with (
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
-        Client(cluster) as client,
+        runner.dask_executor(cluster.scheduler_address) as (executor, slots),
     ):
-        sweep_into(spec_path, tmp_path / "dask", executor=client.get_executor(pure=False), slots=2)
+        sweep_into(spec_path, tmp_path / "dask", executor=executor, slots=slots)
 
     one = store.load_results(tmp_path / "one")
     assert len(one) == 2 * 2 * 2 * 9  # points x presets x replications x kept steps
