@@ -218,10 +218,11 @@ def leave_jobs(model: CityModel) -> None:
     sep = per_step(model, model.params.citizens.job_separation_rate)
     quits = employed[model.rng.random(len(employed)) < sep]
     c.employer[quits] = NO_ONE
-    employed = np.flatnonzero(c.employed())
     layoffs = model.firms.layoffs
-    if layoffs.sum() == 0 or len(employed) == 0:
+    if layoffs.sum() == 0:
         return
+    employed = np.flatnonzero(c.employed())
+    employed = employed[layoffs[c.employer[employed]] > 0]
     firm = c.employer[employed]
     rank = rank_within_groups(firm, -c.skill[employed])
     fired = employed[rank < layoffs[firm]]

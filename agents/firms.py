@@ -94,8 +94,9 @@ class Firms(Population):
 
     def employees(self) -> np.ndarray:
         """Workers of each firm, counted from the citizens' employers."""
-        employer = self._model.citizens.employer
-        return np.bincount(employer[employer >= 0], minlength=len(self)).astype(float)
+        # Shift by one so the jobless (-1) land in bin 0: cheaper than masking them out.
+        counts = np.bincount(self._model.citizens.employer + 1, minlength=len(self) + 1)
+        return counts[1:].astype(float)
 
     def bind(self, model: CityModel) -> Firms:
         """Attach the model so that derived quantities (employees) can be counted."""
