@@ -340,7 +340,6 @@ def exit_firms(model: CityModel) -> None:
     c.employer = np.where(c.employer >= 0, remap[np.maximum(c.employer, 0)], NO_ONE).astype(
         np.int32
     )
-    model.multiplier = model.multiplier[~closing]
 
 
 def profit_margin(model: CityModel) -> float:
@@ -373,7 +372,6 @@ def enter_firms(model: CityModel) -> None:
     mean_tfp = np.average(f.tfp, weights=f.employees() + 1.0) if len(f) else p.productivity
     tfp = mean_tfp * rng.lognormal(0.0, p.productivity_sd / 2, n)
     f.append(**new_firm_columns(model, sectors, districts, tfp))
-    model.multiplier = np.r_[model.multiplier, np.ones(n)]
 
 
 def relocate_firms(model: CityModel) -> None:
