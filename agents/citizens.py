@@ -1,0 +1,515 @@
+"""Citizens: state and behaviour rules (white paper 4.1, demand advancement).
+
+Each citizen is a row of the :class:`Citizens` arrays. Each behaviour rule is one function
+named as a verb, taking the model, and vectorized over all citizens; its docstring carries the
+sentence of docs/ODD.md that describes it and the seed section it comes from.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from agents.population import Population, choose_gumbel, rank_within_groups
+
+if TYPE_CHECKING:
+    from simulation.model import CityModel
+
+DIGITAL_SERVICES = ("e_government", "telehealth", "convenience", "mobility")
+NEED_LEVELS = ("basic", "convenience", "equality", "privacy", "participation")
+MODES = ("car", "transit", "micro")
+WORKING_AGE = 18.0
+NO_ONE = -1
+
+# Weights of the need levels in a citizen's overall satisfaction: the basic level counts
+# most, the advanced levels (privacy, participation) together as much (white paper 2.1).
+NEED_WEIGHTS = np.array([0.3, 0.25, 0.15, 0.15, 0.15])
+
+
+class Citizens(Population):
+    """All citizens of the city, one row each.
+
+    Columns: uid; age (years); skill (0-1 human capital); literacy (0-1 digital literacy);
+    privacy (0-1 privacy concern); trust (0-1 trust in government); health (0-1); home
+    (district); employer (firm row, -1 if none); mode (commuting mode index into MODES, -1
+    if not commuting); adopted (bool per DIGITAL_SERVICES); participates (online this month);
+    satisfaction (0-1 per NEED_LEVELS); income (k/month); access (0-1 public-service access).
+    """
+
+    COLUMNS: ClassVar = {
+        "uid": (np.int64, ()),
+        "age": (np.float64, ()),
+        "skill": (np.float64, ()),
+        "literacy": (np.float64, ()),
+        "privacy": (np.float64, ()),
+        "trust": (np.float64, ()),
+        "health": (np.float64, ()),
+        "home": (np.int32, ()),
+        "employer": (np.int32, ()),
+        "mode": (np.int8, ()),
+        "adopted": (np.bool_, (len(DIGITAL_SERVICES),)),
+        "participates": (np.bool_, ()),
+        "satisfaction": (np.float64, (len(NEED_LEVELS),)),
+        "income": (np.float64, ()),
+        "access": (np.float64, ()),
+    }
+
+    def adults(self) -> np.ndarray:
+        """Mask of citizens of working age or older."""
+        return self.age >= WORKING_AGE
+
+    def labour_force(self, retirement_age: float) -> np.ndarray:
+        """Mask of citizens of working age and not retired."""
+        return (self.age >= WORKING_AGE) & (self.age < retirement_age)
+
+    def employed(self) -> np.ndarray:
+        """Mask of citizens with a job."""
+        return self.employer >= 0
+
+
+def _clip01(values: np.ndarray) -> np.ndarray:
+    return np.clip(values, 0.0, 1.0)
+
+
+def per_step(model: CityModel, yearly_rate: float | np.ndarray) -> np.ndarray | float:
+    """Probability in one step of an event with the given yearly hazard rate."""
+    return 1.0 - np.exp(-np.asarray(yearly_rate) / model.steps_per_year)
+
+
+def new_citizen_columns(
+    model: CityModel, ages: np.ndarray, homes: np.ndarray
+) -> dict[str, np.ndarray]:
+    """State of newly created citizens (initial population, births, in-migrants)."""
+    p = model.params.citizens
+    rng = model.rng
+    n = len(ages)
+    literacy = rng.normal(p.digital_literacy_mean, 0.15, n)
+    literacy -= p.digital_literacy_age_slope * np.maximum(ages - 40.0, 0.0) / 40.0
+    literacy = np.where(ages < WORKING_AGE, literacy * ages / WORKING_AGE, literacy)
+    return {
+        "uid": model.next_uids(n),
+        "age": ages,
+        "skill": _clip01(rng.normal(p.skill_mean, p.skill_sd, n)),
+        "literacy": _clip01(literacy),
+        "privacy": _clip01(rng.normal(p.privacy_concern_mean, 0.15, n)),
+        "trust": _clip01(rng.normal(p.trust_mean, 0.15, n)),
+        "health": _clip01(1.0 - ((np.maximum(ages, 40.0) - 40.0) / 60.0) ** 2),
+        "home": homes.astype(np.int32),
+        "employer": np.full(n, NO_ONE, dtype=np.int32),
+        "mode": np.full(n, NO_ONE, dtype=np.int8),
+        "adopted": rng.random((n, len(DIGITAL_SERVICES))) < 0.3 * literacy[:, None],
+        "participates": np.zeros(n, dtype=bool),
+        "satisfaction": np.full((n, len(NEED_LEVELS)), 0.5),
+        "income": np.zeros(n),
+        "access": np.ones(n),
+    }
+
+
+def draw_ages(model: CityModel, n: int) -> np.ndarray:
+    """Initial ages: children, working-age adults and elderly in the preset's shares."""
+    p = model.params.citizens
+    rng = model.rng
+    group = rng.choice(3, size=n, p=[p.child_share, 1 - p.child_share - p.elderly_share,
+                                     p.elderly_share])  # fmt: skip
+    low = np.array([0.0, WORKING_AGE, 0.0])[group]
+    high = np.array([WORKING_AGE, 65.0, 0.0])[group]
+    # The elderly thin out with age: 65 plus an exponential of mean 10 years, up to 100.
+    elderly_age = 65.0 + np.minimum(rng.exponential(10.0, n), 35.0)
+    return np.where(group == 2, elderly_age, rng.uniform(low, high))
+
+
+def create_citizens(model: CityModel) -> Citizens:
+    """The initial population, housed in proportion to each district's housing."""
+    n = model.params.citizens.count
+    d = model.districts
+    homes = model.rng.choice(d.n, size=n, p=d.housing_capacity / d.housing_capacity.sum())
+    citizens = Citizens()
+    citizens.append(**new_citizen_columns(model, draw_ages(model, n), homes))
+    return citizens
+
+
+def residents_per_district(model: CityModel) -> np.ndarray:
+    """Number of residents in each district."""
+    return np.bincount(model.citizens.home, minlength=model.districts.n).astype(float)
+
+
+def work_district(model: CityModel) -> np.ndarray:
+    """District of each citizen's employer, -1 for citizens without a job."""
+    employer = model.citizens.employer
+    return np.where(employer >= 0, model.firms.district[np.maximum(employer, 0)], NO_ONE)
+
+
+# --- demography -------------------------------------------------------------------------
+
+
+def age_citizens(model: CityModel) -> None:
+    """Every citizen grows one step older; retirees leave their jobs (white paper 4.1, aging)."""
+    c = model.citizens
+    c.age += 1.0 / model.steps_per_year
+    retired = c.age >= model.params.citizens.retirement_age
+    c.employer[retired] = NO_ONE
+
+
+def die(model: CityModel) -> None:
+    """Citizens die with a Gompertz hazard rising with age, up to 1.5x for poor health."""
+    p = model.params.citizens
+    c = model.citizens
+    hazard = p.mortality_base * np.exp(p.mortality_growth * c.age) * (1.5 - 0.5 * c.health)
+    dead = model.rng.random(len(c)) < per_step(model, hazard)
+    model.flows["deaths"] += int(dead.sum())
+    c.keep(~dead)
+
+
+def give_birth(model: CityModel) -> None:
+    """Citizens aged 20-39 have a child at the birth rate; the child lives with the parent."""
+    c = model.citizens
+    fertile = (c.age >= 20) & (c.age < 40)
+    births = fertile & (
+        model.rng.random(len(c)) < per_step(model, model.params.citizens.birth_rate)
+    )
+    homes = c.home[births]
+    model.flows["births"] += len(homes)
+    if len(homes):
+        c.append(**new_citizen_columns(model, np.zeros(len(homes)), homes))
+
+
+def attract_migrants(model: CityModel) -> None:
+    """In-migration ("adsorption", white paper 1.2): young adults arrive when jobs await them.
+
+    The yearly arrival rate per resident is scaled by vacancies per job seeker; candidates
+    choose a home district by the same appeal as residents who move, and only those who
+    find a free dwelling there come.
+    """
+    p = model.params.citizens
+    c = model.citizens
+    seekers = (c.labour_force(p.retirement_age) & ~c.employed()).sum()
+    pull = np.clip(0.2 + model.firms.vacancies.sum() / (seekers + 1.0), 0.1, 3.0)
+    n = int(model.rng.poisson(len(c) * p.in_migration_rate * pull / model.steps_per_year))
+    if n == 0:
+        return
+    homes = choose_gumbel(district_appeal(model, np.full(n, NO_ONE)), model.rng)
+    homes = homes[find_room(model, homes)]
+    model.flows["immigrants"] += len(homes)
+    c.append(**new_citizen_columns(model, model.rng.uniform(WORKING_AGE, 45.0, len(homes)), homes))
+
+
+def emigrate(model: CityModel) -> None:
+    """Out-migration ("radiation"): adults leave more often when jobless or dissatisfied."""
+    p = model.params.citizens
+    c = model.citizens
+    overall = c.satisfaction @ NEED_WEIGHTS
+    rate = p.out_migration_rate * (0.5 + 1.5 * ~c.employed()) * (1.5 - overall)
+    leaving = c.adults() & (model.rng.random(len(c)) < per_step(model, rate))
+    model.flows["emigrants"] += int(leaving.sum())
+    c.keep(~leaving)
+
+
+# --- labour market ----------------------------------------------------------------------
+
+
+def leave_jobs(model: CityModel) -> None:
+    """Workers lose their job by random separation, or when their firm lays off staff.
+
+    A firm shedding k workers lets go the k with the lowest skill.
+    """
+    c = model.citizens
+    employed = np.flatnonzero(c.employed())
+    sep = per_step(model, model.params.citizens.job_separation_rate)
+    quits = employed[model.rng.random(len(employed)) < sep]
+    c.employer[quits] = NO_ONE
+    layoffs = model.firms.layoffs
+    if layoffs.sum() == 0:
+        return
+    employed = np.flatnonzero(c.employed())
+    employed = employed[layoffs[c.employer[employed]] > 0]
+    firm = c.employer[employed]
+    rank = rank_within_groups(firm, -c.skill[employed])
+    fired = employed[rank < layoffs[firm]]
+    c.employer[fired] = NO_ONE
+
+
+def search_jobs(model: CityModel) -> None:
+    """Each month a share job_search_rate of the jobless in the labour force apply for jobs
+    (see match_jobs)."""
+    p = model.params.citizens
+    c = model.citizens
+    seeking = c.labour_force(p.retirement_age) & ~c.employed()
+    match_jobs(model, np.flatnonzero(seeking & (model.rng.random(len(c)) < p.job_search_rate)))
+
+
+def match_jobs(model: CityModel, seekers: np.ndarray) -> None:
+    """Job seekers apply to a district with vacancies nearby, then to a firm there.
+
+    A seeker picks a district with probability proportional to its vacancies times
+    exp(-commute_decay x travel time), then a firm in it in proportion to its vacancies;
+    each firm hires its most skilled applicants up to its vacancies (white paper 4.1).
+    """
+    c = model.citizens
+    f = model.firms
+    rng = model.rng
+    open_firms = np.flatnonzero(f.vacancies > 0)
+    if len(seekers) == 0 or len(open_firms) == 0:
+        return
+    d = model.districts
+    vacancies_by_district = np.bincount(f.district[open_firms], f.vacancies[open_firms], d.n)
+    with np.errstate(divide="ignore"):
+        log_w = (
+            np.log(vacancies_by_district)[None, :]
+            - model.params.citizens.commute_decay * (d.travel_time[c.home[seekers]])
+        )
+    target_district = choose_gumbel(log_w, rng)
+    # Within the chosen district, pick a firm in proportion to its vacancies.
+    order = np.argsort(f.district[open_firms], kind="stable")
+    firms_sorted = open_firms[order]
+    cum = np.cumsum(f.vacancies[firms_sorted])
+    district_end = np.searchsorted(f.district[firms_sorted], np.arange(d.n), side="right")
+    district_start = np.r_[0, district_end[:-1]]
+    low = np.where(district_start > 0, cum[np.maximum(district_start - 1, 0)], 0.0)
+    high = cum[np.maximum(district_end - 1, 0)]
+    u = low[target_district] + rng.random(len(seekers)) * (high - low)[target_district]
+    firm = firms_sorted[np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)]
+    rank = rank_within_groups(firm, c.skill[seekers])
+    hired = rank < f.vacancies[firm]
+    c.employer[seekers[hired]] = firm[hired]
+    np.subtract.at(f.vacancies, firm[hired], 1)
+
+
+def receive_income(model: CityModel) -> None:
+    """Workers earn their firm's wage, jobless adults a benefit, retirees a pension."""
+    p = model.params.citizens
+    c = model.citizens
+    wage = model.firms.wage[np.maximum(c.employer, 0)]
+    benefit = model.government.unemployment_benefit()
+    c.income = np.where(
+        c.employed(),
+        wage,
+        np.where(c.age >= p.retirement_age, p.pension, np.where(c.adults(), benefit, 0.0)),
+    )
+
+
+# --- where to live and how to commute ---------------------------------------------------
+
+
+def district_appeal(model: CityModel, workplace: np.ndarray) -> np.ndarray:
+    """Residence utility of every district for each mover: (movers, D).
+
+    Utility = w_housing x free housing + w_services x service access + w_jobs x job
+    accessibility (for the jobless) - w_commute x commute hours (for workers) + w_environment
+    x (1 - pollution) (DESIGN.md, Citizens; white paper 5.1.1 Path 2 on new towns).
+    """
+    p = model.params.citizens
+    d = model.districts
+    residents = residents_per_district(model)
+    free = np.clip(1.0 - residents / d.housing_capacity, -0.5, 0.5) * 2.0
+    jobs = np.bincount(model.firms.district, model.firms.employees(), d.n)
+    reach = np.exp(-p.commute_decay * d.travel_time) @ jobs
+    job_access = reach / max(reach.max(), 1.0)
+    base = (
+        p.weight_housing * free
+        + p.weight_services * model.district_access
+        + p.weight_environment * (1.0 - d.pollution)
+    )
+    working = workplace >= 0
+    commute = d.travel_time[:, np.maximum(workplace, 0)].T / 60.0
+    return base[None, :] + np.where(
+        working[:, None], -p.weight_commute * commute, p.weight_jobs * job_access
+    )
+
+
+def choose_residence(model: CityModel) -> None:
+    """Adults reconsider where to live and move to the most appealing district with room.
+
+    A share moving_rate per year compares all districts by district_appeal (logit choice,
+    staying home counts one util in its favour); a district takes movers only while it has
+    free dwellings (white paper 1.2, adsorption; 5.1.1 Path 2, new towns).
+    """
+    p = model.params.citizens
+    c = model.citizens
+    rng = model.rng
+    movers = np.flatnonzero(c.adults() & (rng.random(len(c)) < per_step(model, p.moving_rate)))
+    if len(movers) == 0:
+        return
+    appeal = district_appeal(model, work_district(model)[movers])
+    appeal[np.arange(len(movers)), c.home[movers]] += 1.0  # moving costs
+    choice = choose_gumbel(appeal, rng)
+    moving = choice != c.home[movers]
+    movers, choice = movers[moving], choice[moving]
+    accepted = find_room(model, choice)
+    c.home[movers[accepted]] = choice[accepted]
+
+
+def find_room(model: CityModel, wanted: np.ndarray) -> np.ndarray:
+    """Which of the people wanting to move into district ``wanted[i]`` find a free dwelling
+    (in random order until the district is full)."""
+    room = np.maximum(model.districts.housing_capacity - residents_per_district(model), 0)
+    return rank_within_groups(wanted, model.rng.random(len(wanted))) < room[wanted]
+
+
+def choose_commute_mode(model: CityModel) -> None:
+    """Workers reconsider how to commute: car, transit or shared micro-mobility.
+
+    Trip cost (minutes): car = congested time + fixed cost; transit = free-flow time x
+    transit_slowdown / transport quality; micro = 1.2 x free-flow time, only for short trips
+    and for users of the mobility service. Logit choice (white paper Table 1, urban traffic).
+    """
+    p = model.params.citizens
+    c = model.citizens
+    d = model.districts
+    work = work_district(model)
+    c.mode[work < 0] = NO_ONE
+    workers = np.flatnonzero(work >= 0)
+    new = workers[c.mode[workers] < 0]
+    review = workers[model.rng.random(len(workers)) < per_step(model, p.mode_reconsider_rate)]
+    choosers = np.union1d(new, review)
+    if len(choosers) == 0:
+        return
+    home, job = c.home[choosers], work[choosers]
+    free = d.free_time[home, job]
+    quality = (d.transport[home] + d.transport[job]) / 2
+    micro_ok = (free <= p.micro_max_minutes) & c.adopted[
+        choosers, DIGITAL_SERVICES.index("mobility")
+    ]
+    cost = np.stack(
+        [
+            d.travel_time[home, job] + p.car_fixed_cost,
+            free * p.transit_slowdown / np.maximum(quality, 0.05),
+            np.where(micro_ok, 1.2 * free, np.inf),
+        ],
+        axis=1,
+    )
+    c.mode[choosers] = choose_gumbel(-p.mode_sensitivity * cost, model.rng)
+
+
+def car_trips(model: CityModel) -> np.ndarray:
+    """(D, D) car commuters by home and work district, for traffic assignment."""
+    c = model.citizens
+    n = model.districts.n
+    cars = c.mode == MODES.index("car")
+    work = work_district(model)[cars]
+    return np.bincount(c.home[cars] * n + work, minlength=n * n).reshape(n, n).astype(float)
+
+
+# --- services, health, digital life -----------------------------------------------------
+
+
+def use_public_services(model: CityModel) -> None:
+    """Citizens get public-service access from their district's places; online services
+    stretch those places (white paper 4.2, networked service at lower cost).
+
+    District access = min(1, places x (1 + digital stretch) / residents), where the stretch
+    is the share of residents using e-government or telehealth times the services
+    capability; a citizen using neither has 15% less access.
+    """
+    c = model.citizens
+    d = model.districts
+    residents = np.maximum(residents_per_district(model), 1.0)
+    online = c.adopted[:, :2].any(axis=1)
+    online_share = np.bincount(c.home, online, d.n) / residents
+    stretch = online_share * model.government.capability("services")
+    model.district_access = np.minimum(1.0, d.service_capacity * (1.0 + stretch) / residents)
+    c.access = model.district_access[c.home] * np.where(online, 1.0, 0.85)
+
+
+def update_health(model: CityModel) -> None:
+    """Health drifts toward an age-given level, raised by service access and telehealth."""
+    c = model.citizens
+    target = _clip01(1.0 - ((np.maximum(c.age, 40.0) - 40.0) / 60.0) ** 2)
+    telehealth = c.adopted[:, DIGITAL_SERVICES.index("telehealth")]
+    target *= 0.8 + 0.15 * c.access + 0.05 * telehealth
+    c.health += (target - c.health) * per_step(model, 1.0)
+
+
+def adopt_digital_services(model: CityModel) -> None:
+    """Citizens adopt digital services by a Bass process with peer effects.
+
+    Per year, a non-user adopts service s with hazard (innovation + imitation x peer share)
+    x literacy x availability in the home district x (1 - privacy concern x (1 - privacy
+    protection)); the peer share mixes the home district's adoption with its neighbours'
+    (white paper 4.2; paper 003, 4.1 new consumption). Users drop a service at the
+    disadoption rate.
+    """
+    p = model.params.citizens
+    c = model.citizens
+    d = model.districts
+    adults = c.adults()
+    residents = np.maximum(np.bincount(c.home, adults, d.n), 1.0)
+    share = (
+        np.stack(
+            [
+                np.bincount(c.home, c.adopted[:, s] & adults, d.n)
+                for s in range(len(DIGITAL_SERVICES))
+            ],
+            axis=1,
+        )
+        / residents[:, None]
+    )
+    peer = (1 - p.neighbour_weight) * share + p.neighbour_weight * (d.neighbour_weights @ share)
+    protection = model.government.privacy_protection()
+    hesitancy = 1.0 - c.privacy * (1.0 - protection)
+    hazard = (
+        (p.adoption_innovation + p.adoption_imitation * peer[c.home])
+        * (c.literacy * hesitancy)[:, None]
+        * model.service_availability[c.home]
+    )
+    draw = model.rng.random(c.adopted.shape)
+    adopt = ~c.adopted & adults[:, None] & (draw < per_step(model, hazard))
+    drop = c.adopted & (draw < per_step(model, p.disadoption_rate))
+    c.adopted = (c.adopted | adopt) & ~drop
+
+
+def learn(model: CityModel) -> None:
+    """Workers gain skill on the job; digital users gain literacy; the young grow into it."""
+    p = model.params.citizens
+    c = model.citizens
+    step = 1.0 / model.steps_per_year
+    c.skill += p.skill_learning_rate * step * c.employed() * (1.0 - c.skill)
+    use = c.adopted.mean(axis=1)
+    c.literacy += p.literacy_learning_rate * step * use * (1.0 - c.literacy)
+    young = c.age < WORKING_AGE
+    c.literacy[young] += step * (p.digital_literacy_mean - c.literacy[young]).clip(0) / 5
+
+
+def participate_online(model: CityModel) -> None:
+    """E-government users take part online with probability participation_base x literacy
+    x trust x channel quality (services capability) (white paper Table 1, participation)."""
+    c = model.citizens
+    channel = 0.3 + 0.7 * model.government.capability("services")
+    prob = model.params.citizens.participation_base * c.literacy * c.trust * channel
+    egov = c.adopted[:, DIGITAL_SERVICES.index("e_government")]
+    c.participates = c.adults() & egov & (model.rng.random(len(c)) < prob)
+
+
+def evaluate_satisfaction(model: CityModel) -> None:
+    """Citizens rate five need levels (white paper 4.1): basic, convenience, equality,
+    privacy, participation, each 0-1.
+
+    basic = 0.4 x livelihood + 0.3 x health + 0.3 x uncrowded housing; convenience = 0.6 x
+    access + 0.4 x (1 - commute/90 min); equality = 1 - shortfall of own access below the
+    city mean; privacy = 1 - concern x digital exposure x (1 - protection); participation
+    = 0.3 + 0.7 x online participation x services capability.
+    """
+    p = model.params.citizens
+    c = model.citizens
+    d = model.districts
+    livelihood = c.employed() | (c.age >= p.retirement_age) | ~c.adults()
+    crowding = np.clip(residents_per_district(model) / d.housing_capacity - 0.9, 0, 1)[c.home]
+    work = work_district(model)
+    commute = np.where(work >= 0, d.travel_time[c.home, np.maximum(work, 0)], 0.0)
+    mean_access = max(c.access.mean(), 1e-9)
+    exposure = c.adopted.mean(axis=1)
+    c.satisfaction[:, 0] = 0.4 * livelihood + 0.3 * c.health + 0.3 * (1 - crowding)
+    c.satisfaction[:, 1] = 0.6 * c.access + 0.4 * _clip01(1.0 - commute / 90.0)
+    c.satisfaction[:, 2] = 1.0 - np.clip(mean_access - c.access, 0, None) / mean_access
+    c.satisfaction[:, 3] = 1.0 - c.privacy * exposure * (
+        1.0 - model.government.privacy_protection()
+    )
+    c.satisfaction[:, 4] = 0.3 + 0.7 * c.participates * model.government.capability("services")
+
+
+def update_trust(model: CityModel) -> None:
+    """Trust in government follows the satisfaction with what it delivers: convenience,
+    privacy and participation (white paper 6.2.6, digital-space governance)."""
+    c = model.citizens
+    target = c.satisfaction[:, 1:] @ np.array([0.4, 0.1, 0.3, 0.2])
+    c.trust += (target - c.trust) * per_step(model, model.params.citizens.trust_adjustment_rate)

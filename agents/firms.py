@@ -1,0 +1,390 @@
+"""Firms: state and behaviour rules (white paper 4.1, industrial transition).
+
+Each firm is a row of the :class:`Firms` arrays; each rule is one vectorized function named
+as a verb, taking the model. Production is Cobb-Douglas in labour with productivity raised
+by the firm's digitalization, its workforce's skills, its district's infrastructure and
+cluster spillovers from related firms nearby.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from agents.citizens import NO_ONE, per_step
+from agents.population import Population, choose_gumbel
+from simulation.parameters import SECTOR_NAMES
+
+if TYPE_CHECKING:
+    from simulation.model import CityModel
+
+N_SECTORS = len(SECTOR_NAMES)
+HIGH_VALUE_SECTORS = ("creative", "digital", "health", "platform")
+DIGITAL_CORE_SECTORS = ("digital", "platform")
+POLLUTING_SECTORS = ("manufacturing", "logistics")
+
+# Per sector, in SECTOR_NAMES order: how much digitalization raises productivity, and the
+# share of output sold outside the city (radiation, white paper 1.2).
+DIGITAL_AFFINITY = np.array([0.8, 0.6, 0.9, 1.0, 1.4, 0.7, 1.4])
+EXPORT_SHARE = np.array([0.7, 0.1, 0.6, 0.5, 0.6, 0.05, 0.3])
+
+# Which district kinds each sector prefers (rows: sectors; columns: DISTRICT_KINDS).
+LOCATION_AFFINITY = np.array([
+    # core old  new  ind  sub
+    [-1.0, -0.5, 0.2, 1.5, 0.0],   # manufacturing
+    [0.8, 0.8, 0.3, -0.5, 0.2],    # services
+    [-1.0, -0.5, 0.3, 1.5, 0.3],   # logistics
+    [1.0, 0.8, 0.5, -0.5, -0.5],   # creative
+    [1.0, 0.4, 0.8, 0.0, -0.5],    # digital
+    [0.6, 0.6, 0.4, -0.8, 0.4],    # health
+    [1.0, 0.5, 0.6, -0.3, -0.3],   # platform
+])  # fmt: skip
+
+# Related sectors share suppliers, skills and customers; spillovers run along these links.
+RELATEDNESS = np.eye(N_SECTORS) + 0.3 * np.array([
+    [0, 0, 1, 0, 0, 0, 0],
+    [0, 0, 0, 1, 0, 1, 1],
+    [1, 0, 0, 0, 0, 0, 1],
+    [0, 1, 0, 0, 1, 0, 1],
+    [0, 0, 0, 1, 0, 0, 1],
+    [0, 1, 0, 0, 0, 0, 0],
+    [0, 1, 1, 1, 1, 0, 0],
+])  # fmt: skip
+
+REFERENCE_SIZE = 10.0  # productivity parameters are quoted for a 10-worker firm
+DIGITAL_STEP = 0.1  # size of one digital-transformation project
+
+
+def sector_index(name: str) -> int:
+    """Index of a sector name in SECTOR_NAMES."""
+    return SECTOR_NAMES.index(name)
+
+
+def sector_mask(names: tuple[str, ...]) -> np.ndarray:
+    """Boolean mask over sectors for the given names."""
+    return np.isin(np.arange(N_SECTORS), [sector_index(s) for s in names])
+
+
+class Firms(Population):
+    """All firms of the city, one row each.
+
+    Columns: uid; sector (index into SECTOR_NAMES); district; tfp (base value added per
+    worker of a 10-worker firm, k/month); digital (0-1 digitalization); cost_factor (firm's
+    own cost of digital projects, x); wage (k/month); vacancies and layoffs (workers, this
+    month); value_added and profit (k/month); loss_months; age (years).
+    """
+
+    COLUMNS: ClassVar = {
+        "uid": (np.int64, ()),
+        "sector": (np.int8, ()),
+        "district": (np.int32, ()),
+        "tfp": (np.float64, ()),
+        "digital": (np.float64, ()),
+        "cost_factor": (np.float64, ()),
+        "wage": (np.float64, ()),
+        "vacancies": (np.int64, ()),
+        "layoffs": (np.int64, ()),
+        "value_added": (np.float64, ()),
+        "profit": (np.float64, ()),
+        "investment": (np.float64, ()),
+        "loss_months": (np.int32, ()),
+        "age": (np.float64, ()),
+    }
+
+    def employees(self) -> np.ndarray:
+        """Workers of each firm, counted from the citizens' employers."""
+        # Shift by one so the jobless (-1) land in bin 0: cheaper than masking them out.
+        counts = np.bincount(self._model.citizens.employer + 1, minlength=len(self) + 1)
+        return counts[1:].astype(float)
+
+    def bind(self, model: CityModel) -> Firms:
+        """Attach the model so that derived quantities (employees) can be counted."""
+        self._model = model
+        return self
+
+
+def new_firm_columns(
+    model: CityModel, sectors: np.ndarray, districts: np.ndarray, tfp: np.ndarray
+) -> dict[str, np.ndarray]:
+    """State of newly created firms (initial firms and entrants)."""
+    p = model.params.firms
+    n = len(sectors)
+    rng = model.rng
+    return {
+        "uid": model.next_uids(n),
+        "sector": sectors,
+        "district": districts,
+        "tfp": tfp,
+        "digital": np.clip(rng.normal(p.digital_mean, 0.12, n) * DIGITAL_AFFINITY[sectors], 0, 1),
+        "cost_factor": rng.lognormal(0.0, 0.5, n),
+        "wage": np.full(n, model.wage_index),
+        "vacancies": np.zeros(n, dtype=np.int64),
+        "layoffs": np.zeros(n, dtype=np.int64),
+        "value_added": np.zeros(n),
+        "profit": np.zeros(n),
+        "investment": np.zeros(n),
+        "loss_months": np.zeros(n, dtype=np.int32),
+        "age": np.zeros(n),
+    }
+
+
+def location_appeal(model: CityModel, sectors: np.ndarray) -> np.ndarray:
+    """Appeal of each district to firms of the given sectors: (firms, D).
+
+    Appeal = sector affinity to the district kind + ICT coverage + transport + cluster
+    spillover for the sector + log of the workforce living within reach (white paper 4.1,
+    industrial transformation and cluster).
+    """
+    d = model.districts
+    residents = np.bincount(model.citizens.home, minlength=d.n).astype(float)
+    reach = np.exp(-d.free_time / 30.0) @ residents
+    workforce = np.log(reach / reach.mean())
+    cluster = cluster_spillover(model)  # (D, sectors)
+    return (
+        LOCATION_AFFINITY[sectors][:, d.kind]
+        + d.ict[None, :]
+        + 0.5 * d.transport[None, :]
+        + cluster[:, sectors].T
+        + workforce[None, :]
+    )
+
+
+def create_firms(model: CityModel) -> Firms:
+    """Initial firms: sector by the preset's mix, district by location appeal."""
+    p = model.params.firms
+    n = max(1, round(model.params.citizens.count * p.per_1000_citizens / 1000))
+    rng = model.rng
+    firms = Firms().bind(model)
+    sectors = rng.choice(N_SECTORS, size=n, p=model.params.sector_shares()).astype(np.int8)
+    d = model.districts
+    affinity = LOCATION_AFFINITY[sectors][:, d.kind] + d.ict[None, :]
+    districts = choose_gumbel(affinity, rng).astype(np.int32)
+    tfp = p.productivity * rng.lognormal(-(p.productivity_sd**2) / 2, p.productivity_sd, n)
+    firms.append(**new_firm_columns(model, sectors, districts, tfp))
+    firms.age = rng.uniform(0, 30, n)
+    return firms
+
+
+def cluster_spillover(model: CityModel) -> np.ndarray:
+    """(D, sectors) spillover: related employment within reach, saturating in 0-1.
+
+    Related employment R[d, s] = sum over districts d' and sectors s' of
+    exp(-travel time(d, d') / decay) x relatedness(s, s') x employment(d', s');
+    spillover = R / (R + mean R) (white paper 5.1, clusters of related firms).
+    """
+    d = model.districts
+    f = model.firms
+    employment = np.zeros((d.n, N_SECTORS))
+    np.add.at(employment, (f.district, f.sector), f.employees())
+    kernel = np.exp(-d.free_time / model.params.firms.cluster_decay_minutes)
+    related = kernel @ employment @ RELATEDNESS
+    return related / (related + max(related.mean(), 1e-9))
+
+
+def productivity_multiplier(model: CityModel) -> np.ndarray:
+    """Each firm's productivity multiplier from digitalization, skills, infrastructure and
+    clusters: (1 + g_d x affinity x digital) (1 + g_s x (skill - 0.5)) (1 + g_i x (ICT +
+    transport)/2) (1 + g_c x spillover) (white paper 4.1; paper 003, 3)."""
+    p = model.params.firms
+    f = model.firms
+    d = model.districts
+    c = model.citizens
+    employed = c.employer >= 0
+    staff = np.maximum(f.employees(), 1.0)
+    skill = np.bincount(c.employer[employed], c.skill[employed], len(f)) / staff
+    skill = np.where(f.employees() > 0, skill, model.params.citizens.skill_mean)
+    infra = (d.ict[f.district] + d.transport[f.district]) / 2
+    cluster = cluster_spillover(model)[f.district, f.sector]
+    return (
+        (1 + p.digital_gain * DIGITAL_AFFINITY[f.sector] * f.digital)
+        * (1 + p.skill_gain * (skill - 0.5))
+        * (1 + p.infrastructure_gain * infra)
+        * (1 + p.cluster_gain * cluster)
+    )
+
+
+def potential_output(model: CityModel, multiplier: np.ndarray, labour: np.ndarray) -> np.ndarray:
+    """Value added at price 1: tfp x multiplier x 10^(1-alpha) x labour^alpha (k/month)."""
+    alpha = model.params.firms.labour_elasticity
+    f = model.firms
+    return f.tfp * multiplier * REFERENCE_SIZE ** (1 - alpha) * labour**alpha
+
+
+def grow_productivity(model: CityModel) -> None:
+    """Firms follow the world frontier and close part of their gap to it, faster when more
+    digital ("acceleration and reformation", white paper 1.2; paper 003, 3)."""
+    p = model.params.firms
+    f = model.firms
+    step = 1.0 / model.steps_per_year
+    model.frontier *= (1 + p.frontier_growth) ** step
+    f.tfp *= (1 + p.frontier_growth) ** step
+    gap = np.maximum(model.frontier - f.tfp, 0.0)
+    f.tfp += p.catch_up_rate * step * (0.3 + 0.7 * f.digital) * gap
+    f.digital *= 1 - per_step(model, p.digital_depreciation)
+    f.age += step
+
+
+def set_prices(model: CityModel, supply: np.ndarray) -> np.ndarray:
+    """Sector prices clear the local market: p = (demand / supply)^elasticity.
+
+    Demand for a sector = its export share of supply, grown at export_growth, plus local
+    spending on it: a fixed mix of citizens' net income and public-service purchases, with
+    care demand scaled by the elderly share (white paper 4.1, aging; 5.1).
+    """
+    p = model.params.firms
+    c = model.citizens
+    tax = model.params.government.income_tax
+    spending = model.params.citizens.consumption_share * (1 - tax) * c.income.sum()
+    spending += model.government.service_purchases
+    mix = model.local_mix.copy()
+    elderly = (c.age >= model.params.citizens.retirement_age).mean()
+    mix[sector_index("health")] *= elderly / max(model.initial_elderly_share, 1e-3)
+    mix /= mix.sum()
+    years = model.steps / model.steps_per_year
+    exports = EXPORT_SHARE * model.initial_supply * (1 + p.export_growth) ** years
+    demand = exports + model.local_scale * spending * mix
+    return np.clip((demand / np.maximum(supply, 1e-9)) ** p.price_elasticity, 0.3, 3.0)
+
+
+def produce(model: CityModel) -> None:
+    """Firms produce with their workers; value added = sector price x potential output.
+
+    Profit = value added - wage bill - fixed cost - digital investment.
+    """
+    f = model.firms
+    multiplier = productivity_multiplier(model)
+    labour = f.employees()
+    output = potential_output(model, multiplier, labour)
+    supply = np.bincount(f.sector, output, N_SECTORS)
+    model.prices = set_prices(model, supply)
+    f.value_added = model.prices[f.sector] * output
+    f.profit = f.value_added - f.wage * labour - model.params.firms.fixed_cost - f.investment
+    f.loss_months = np.where(f.profit < 0, f.loss_months + 1, 0)
+    model.multiplier = multiplier
+
+
+def plan_employment(model: CityModel) -> None:
+    """Firms aim at the labour that equates marginal product and wage,
+    L* = (alpha p A / w)^(1/(1-alpha)), and close hiring_speed of the gap each month:
+    posting vacancies when short, laying off when over."""
+    p = model.params.firms
+    f = model.firms
+    alpha = p.labour_elasticity
+    unit = model.prices[f.sector] * f.tfp * model.multiplier * REFERENCE_SIZE ** (1 - alpha)
+    desired = (alpha * unit / np.maximum(f.wage, 1e-6)) ** (1 / (1 - alpha))
+    labour = f.employees()
+    desired = np.minimum(desired, 2 * labour + 10)  # growth is limited by management capacity
+    gap = desired - labour
+    f.vacancies = np.ceil(np.maximum(gap, 0) * p.hiring_speed).astype(np.int64)
+    f.layoffs = np.floor(np.maximum(-gap, 0) * p.hiring_speed).astype(np.int64)
+
+
+def set_wages(model: CityModel) -> None:
+    """The city wage index rises when vacancies exceed job seekers and falls otherwise;
+    each firm pays the index times the square root of its relative productivity."""
+    p = model.params.firms
+    c = model.citizens
+    f = model.firms
+    labour_force = max(c.labour_force(model.params.citizens.retirement_age).sum(), 1)
+    seekers = (c.labour_force(model.params.citizens.retirement_age) & (c.employer < 0)).sum()
+    tightness = (f.vacancies.sum() - seekers) / labour_force
+    model.wage_index *= np.exp(p.wage_flexibility * tightness / model.steps_per_year)
+    f.wage = model.wage_index * relative_productivity(model) ** 0.5
+
+
+def relative_productivity(model: CityModel) -> np.ndarray:
+    """Each firm's productivity over the employment-weighted city mean."""
+    f = model.firms
+    productivity = f.tfp * model.multiplier
+    weights = f.employees() + 1.0
+    return productivity / (productivity @ weights / weights.sum())
+
+
+def invest_in_digital(model: CityModel) -> None:
+    """Firms invest in a digital-transformation project when it pays within the horizon.
+
+    Gain = value added x (relative productivity rise of +0.1 digitalization) x 12 x payback
+    years; cost = digital_cost x workers x own cost factor x (1.5 - ICT coverage x computing
+    capacity of the district) (white paper 4.1 industrial transformation; paper 003, 4.1).
+    Firms review once a year on average.
+    """
+    p = model.params.firms
+    f = model.firms
+    d = model.districts
+    affinity = DIGITAL_AFFINITY[f.sector]
+    room = np.minimum(DIGITAL_STEP, 1.0 - f.digital)
+    uplift = p.digital_gain * affinity * room / (1 + p.digital_gain * affinity * f.digital)
+    gain = f.value_added * uplift * 12 * p.digital_payback_years
+    local = 1.5 - d.ict[f.district] * np.sqrt(d.computing[f.district])
+    cost = p.digital_cost * (room / DIGITAL_STEP) * np.maximum(f.employees(), 1) * f.cost_factor
+    cost *= local
+    reviewing = model.rng.random(len(f)) < per_step(model, 1.0)
+    invest = reviewing & (gain > cost) & (room > 0)
+    f.digital = np.where(invest, f.digital + room, f.digital)
+    f.investment = np.where(invest, cost, 0.0)
+
+
+def exit_firms(model: CityModel) -> None:
+    """Firms close at a baseline rate, and with 20% a month once losing money for
+    exit_loss_months; their workers become job seekers."""
+    p = model.params.firms
+    f = model.firms
+    prob = per_step(model, p.exit_rate) + 0.2 * (f.loss_months >= p.exit_loss_months)
+    closing = model.rng.random(len(f)) < prob
+    if not closing.any():
+        return
+    model.flows["firm_exits"] += int(closing.sum())
+    remap = f.keep(~closing)
+    c = model.citizens
+    c.employer = np.where(c.employer >= 0, remap[np.maximum(c.employer, 0)], NO_ONE).astype(
+        np.int32
+    )
+
+
+def profit_margin(model: CityModel) -> float:
+    """Aggregate profit over aggregate value added of all firms."""
+    f = model.firms
+    return float(f.profit.sum() / max(f.value_added.sum(), 1e-9))
+
+
+def enter_firms(model: CityModel) -> None:
+    """New firms enter in proportion to existing ones, scaled by the profit margin relative
+    to the initial one (entry_rate at the initial margin, 0.2-3x otherwise); their
+    sector follows sector profitability and their district the location appeal (white paper
+    5.1, new industries)."""
+    p = model.params.firms
+    f = model.firms
+    rng = model.rng
+    margin = profit_margin(model)
+    pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.2, 3.0)
+    expected = len(f) * p.entry_rate * pull / model.steps_per_year
+    n = int(rng.poisson(expected))
+    model.flows["firm_entries"] += n
+    if n == 0:
+        return
+    sector_profit = np.bincount(f.sector, np.maximum(f.profit, 0), N_SECTORS)
+    weights = 0.5 * np.array(model.params.sector_shares()) + 0.5 * sector_profit / max(
+        sector_profit.sum(), 1e-9
+    )
+    sectors = rng.choice(N_SECTORS, size=n, p=weights / weights.sum()).astype(np.int8)
+    districts = choose_gumbel(location_appeal(model, sectors), rng).astype(np.int32)
+    mean_tfp = np.average(f.tfp, weights=f.employees() + 1.0) if len(f) else p.productivity
+    tfp = mean_tfp * rng.lognormal(0.0, p.productivity_sd / 2, n)
+    f.append(**new_firm_columns(model, sectors, districts, tfp))
+
+
+def relocate_firms(model: CityModel) -> None:
+    """Some firms compare districts each year and move when another is clearly better
+    (by more than one unit of appeal); their workers keep their jobs."""
+    f = model.firms
+    movers = np.flatnonzero(
+        model.rng.random(len(f)) < per_step(model, model.params.firms.relocation_rate)
+    )
+    if len(movers) == 0:
+        return
+    appeal = location_appeal(model, f.sector[movers])
+    best = appeal.argmax(axis=1)
+    current = appeal[np.arange(len(movers)), f.district[movers]]
+    moving = appeal[np.arange(len(movers)), best] > current + 1.0
+    f.district[movers[moving]] = best[moving]

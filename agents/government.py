@@ -1,0 +1,234 @@
+"""The city government: budget, public services and the six capabilities (white paper 6.2, 7).
+
+The government is one ``mesa.Agent``. It taxes labour income and profits, pays benefits,
+runs and builds public services, and invests a yearly capability budget across the six
+capabilities of white paper 6.2 (organization, infrastructure, perception, platform,
+services, digital-space governance). Capabilities are stocks that investment builds and
+depreciation erodes; they gate what the city's digital services can do. Deficits add to
+debt; above the debt limit, discretionary spending is cut (the debt rule).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from agents.citizens import per_step, residents_per_district
+from agents.firms import sector_mask
+from simulation.parameters import CAPABILITY_NAMES
+
+if TYPE_CHECKING:
+    from simulation.model import CityModel
+
+ACCOUNTS = (
+    "income_tax",
+    "business_tax",
+    "other_programmes",
+    "service_operation",
+    "service_building",
+    "benefits",
+    "capability_investment",
+    "interest",
+)
+REVENUE_ACCOUNTS = ("income_tax", "business_tax")
+
+
+class Government(mesa.Agent):
+    """The city government.
+
+    Attributes:
+        capabilities: stock of each capability in CAPABILITY_NAMES order, 0-1.
+        debt: public debt, k (thousand currency units).
+        accounts: this step's revenue and spending by ACCOUNTS entry, k.
+        yearly_capability_budget: budget for capability building this year, k.
+        service_purchases: this step's spending on public services, bought from local firms.
+    """
+
+    def __init__(self, model: CityModel):
+        super().__init__(model)
+        params = model.params
+        self.capabilities = np.array(params.initial_capabilities(), dtype=float)
+        self.shares = np.array(params.capability_shares())
+        self.debt = 0.0
+        self.accounts = dict.fromkeys(ACCOUNTS, 0.0)
+        self.revenue_last_year: list[float] = []
+        self.yearly_capability_budget = 0.0
+        self.service_purchases = 0.0
+        self.other_spending_share = 0.0
+        d = model.districts
+        residents = np.maximum(residents_per_district(model), 1.0)
+        self.service_ratio = d.service_capacity / residents
+
+    # --- read-outs used by the agents' rules ---------------------------------------
+
+    def capability(self, name: str) -> float:
+        """Current stock of one capability, 0-1."""
+        return float(self.capabilities[CAPABILITY_NAMES.index(name)])
+
+    def privacy_protection(self) -> float:
+        """Protection of personal data, 0-1: the digital-space governance capability."""
+        return self.capability("digital_governance")
+
+    def efficiency(self) -> float:
+        """Government efficiency, 0-1: organization and platform capabilities (6.2.1, 6.2.4)."""
+        return (0.5 + 0.5 * self.capability("organization")) * (
+            0.7 + 0.3 * self.capability("platform")
+        )
+
+    def unemployment_benefit(self) -> float:
+        """Monthly benefit of a jobless adult, k: a share of the city wage index."""
+        return self.model.params.government.unemployment_benefit * self.model.wage_index
+
+    def fiscal_room(self) -> float:
+        """1 under the debt limit; above it, (limit / debt ratio)^2 of discretionary spending."""
+        ratio = self.debt_ratio()
+        limit = self.model.params.government.debt_limit
+        return 1.0 if ratio <= limit else (limit / ratio) ** 2
+
+    def debt_ratio(self) -> float:
+        """Debt over annual GDP."""
+        annual_gdp = self.model.firms.value_added.sum() * self.model.steps_per_year
+        return self.debt / max(annual_gdp, 1e-9)
+
+    # --- rules ----------------------------------------------------------------------
+
+    def offer_digital_services(self) -> None:
+        """Availability (0-1) of each digital service in each district: ICT coverage times
+        what the capabilities and the platform sector supply (white paper 6.2.4-6.2.5)."""
+        model = self.model
+        d = model.districts
+        f = model.firms
+        labour = f.employees()
+        platform_jobs = labour[sector_mask(("platform",))[f.sector]].sum()
+        platform_presence = min(1.0, platform_jobs / max(labour.sum(), 1.0) / 0.08)
+        services, platform = self.capability("services"), self.capability("platform")
+        sensing = self.capability("perception") * d.iot
+        supply = np.stack(
+            [
+                np.full(d.n, 0.2 + 0.8 * services),
+                np.full(d.n, 0.1 + 0.45 * services + 0.45 * platform),
+                np.full(d.n, 0.3 + 0.7 * platform_presence),
+                0.2 + 0.4 * sensing + 0.4 * platform_presence,
+            ],
+            axis=1,
+        )
+        model.service_availability = d.ict[:, None] * supply
+
+    def plan_year(self) -> None:
+        """At the start of a year, set the capability budget to a share of last year's
+        revenue (white paper 6.2.1, capital input and use)."""
+        model = self.model
+        revenue = (
+            sum(self.revenue_last_year) * model.steps_per_year / max(len(self.revenue_last_year), 1)
+        )
+        self.yearly_capability_budget = model.params.government.capability_budget_share * revenue
+
+    def collect_taxes(self) -> None:
+        """Tax labour income and positive profits."""
+        model = self.model
+        p = model.params.government
+        c = model.citizens
+        wages = c.income[c.employer >= 0].sum()
+        self.accounts["income_tax"] = p.income_tax * wages
+        self.accounts["business_tax"] = p.business_tax * np.maximum(model.firms.profit, 0).sum()
+        revenue = self.accounts["income_tax"] + self.accounts["business_tax"]
+        self.revenue_last_year = [*self.revenue_last_year, revenue][-model.steps_per_year :]
+
+    def fund_other_programmes(self) -> None:
+        """Administration and programmes the model does not detail keep the share of revenue
+        that balanced the initial budget (other_spending_share, calibrated at start)."""
+        self.accounts["other_programmes"] = self.other_spending_share * self.revenue()
+
+    def calibrate_other_programmes(self) -> None:
+        """Set other_spending_share so that the first month's budget is balanced."""
+        self.other_spending_share = 0.0
+        self.accounts["interest"] = self.debt * per_step(
+            self.model, self.model.params.government.interest_rate
+        )
+        revenue = self.revenue()
+        self.other_spending_share = float(
+            np.clip((revenue - self.spending()) / max(revenue, 1e-9), 0.0, 0.9)
+        )
+
+    def pay_benefits(self) -> None:
+        """Pay the unemployment benefit to every jobless adult of working age."""
+        c = self.model.citizens
+        jobless = c.labour_force(self.model.params.citizens.retirement_age) & (c.employer < 0)
+        self.accounts["benefits"] = self.unemployment_benefit() * jobless.sum()
+
+    def provide_public_services(self) -> None:
+        """Run every public-service place and build new ones where residents outgrow them.
+
+        Each district's target is its initial places per resident, raised up to 20% by the
+        services capability; a share service_build_rate of the shortfall is built each year,
+        scaled by the fiscal room (white paper Table 1, convenient and equal service).
+        """
+        model = self.model
+        p = model.params.government
+        d = model.districts
+        target = self.service_ratio * residents_per_district(model)
+        target *= 0.9 + 0.2 * self.capability("services")
+        shortfall = np.maximum(target - d.service_capacity, 0.0)
+        built = shortfall * per_step(model, p.service_build_rate) * self.fiscal_room()
+        d.service_capacity += built
+        wage = model.wage_index
+        self.accounts["service_building"] = p.service_build_cost * wage * built.sum()
+        # An efficient government runs the same places for up to a third less.
+        operation = (
+            p.service_cost * wage * d.service_capacity.sum() / (0.5 + 0.5 * self.efficiency())
+        )
+        self.accounts["service_operation"] = operation
+        self.service_purchases = operation
+
+    def invest_in_capabilities(self) -> None:
+        """Spend this month's part of the capability budget and update the six stocks.
+
+        dC = efficiency x min(1, spend per resident-year / reference) x (1 - C) x
+        (0.5 + 0.5 organization) - depreciation x C, per year (white paper 6.2).
+        """
+        model = self.model
+        p = model.params.government
+        spend = self.yearly_capability_budget / model.steps_per_year * self.fiscal_room()
+        spend_k = spend * self.shares
+        per_resident_year = spend_k * model.steps_per_year / max(len(model.citizens), 1)
+        intensity = np.minimum(1.0, per_resident_year / p.capability_reference_spend)
+        drive = 0.5 + 0.5 * self.capability("organization")
+        step = 1.0 / model.steps_per_year
+        gain = p.capability_efficiency * step * intensity * (1 - self.capabilities) * drive
+        self.capabilities += gain - per_step(model, p.capability_depreciation) * self.capabilities
+        self.accounts["capability_investment"] = spend
+
+    def roll_out_infrastructure(self) -> None:
+        """Capabilities raise district stocks toward 1: infrastructure -> ICT coverage and
+        transport quality; perception -> IoT coverage; platform -> computing (6.2.2-6.2.4)."""
+        model = self.model
+        d = model.districts
+        rate = per_step(model, model.params.government.infrastructure_rollout)
+        d.ict += rate * self.capability("infrastructure") * (1 - d.ict)
+        d.transport += 0.3 * rate * self.capability("infrastructure") * (1 - d.transport)
+        d.iot += rate * self.capability("perception") * (1 - d.iot)
+        d.computing += rate * self.capability("platform") * (1 - d.computing)
+
+    def settle_budget(self) -> None:
+        """Pay interest and carry the balance into debt: debt' = debt + spending + interest
+        - revenue (the budget identity checked every step)."""
+        model = self.model
+        self.accounts["interest"] = self.debt * per_step(
+            model, model.params.government.interest_rate
+        )
+        self.debt_before = self.debt
+        self.debt -= self.balance()
+
+    def revenue(self) -> float:
+        """This step's revenue, k."""
+        return sum(self.accounts[a] for a in REVENUE_ACCOUNTS)
+
+    def spending(self) -> float:
+        """This step's spending including interest, k."""
+        return sum(v for a, v in self.accounts.items() if a not in REVENUE_ACCOUNTS)
+
+    def balance(self) -> float:
+        """Revenue minus spending this step, k (negative = deficit)."""
+        return self.revenue() - self.spending()

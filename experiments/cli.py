@@ -1,0 +1,162 @@
+"""The ``smartcity`` command line.
+
+Subcommands: ``run`` (one city, metrics to Parquet), ``params`` (the parameter reference).
+Bad input prints one line to stderr and exits with status 2 before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from simulation.errors import InputError
+from simulation.parameters import iter_specs, parameters_markdown, parse_set_option
+
+EXIT_BAD_INPUT = 2
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--preset", default="mature", help="mature, emerging or a path to a preset TOML file"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.NAME=VALUE",
+        help="override a parameter (repeatable), e.g. --set citizens.count=5000",
+    )
+
+
+def overrides_from(pairs: Sequence[str]) -> dict[str, str]:
+    """``["a.b=1", ...]`` as a dict of text values (typed later against the parameters)."""
+    return dict(parse_set_option(text) for text in pairs)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Run one city and write DIR/metrics.parquet and DIR/manifest.json."""
+    from experiments.provenance import write_run_outputs
+    from simulation.runs import run_city
+
+    overrides = overrides_from(args.overrides)
+    # Validate everything before the run so that bad input writes nothing.
+    from simulation.parameters import resolve_parameters
+
+    params = resolve_parameters(args.preset, overrides)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a directory")
+    frame = run_city(
+        args.preset,
+        seed=args.seed,
+        years=args.years,
+        overrides=overrides,
+        policy=args.policy,
+        progress=not args.quiet,
+    )
+    write_run_outputs(
+        out,
+        frame,
+        {
+            "preset": args.preset,
+            "policy": args.policy,
+            "seed": args.seed,
+            "years": args.years,
+            "overrides": overrides,
+            "parameters": params.as_flat_dict(),
+        },
+    )
+    if not args.quiet:
+        last = frame.iloc[-1]
+        print(
+            f"wrote {out}/metrics.parquet ({len(frame)} steps): population "
+            f"{last['population']:.0f}, GDP per capita {last['gdp_per_capita']:.1f} k/year"
+        )
+    return 0
+
+
+def command_params(args: argparse.Namespace) -> int:
+    """Print every parameter with unit, range, default and meaning."""
+    if args.markdown:
+        sys.stdout.write(parameters_markdown())
+        return 0
+    if args.json:
+        rows = [
+            {
+                "name": key,
+                "default": f.default,
+                "unit": spec.unit,
+                "allowed": spec.allowed(),
+                "meaning": spec.doc,
+            }
+            for key, f, spec in iter_specs()
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    for key, f, spec in iter_specs():
+        print(f"{key:45s} {f.default!r:>10}  [{spec.allowed()}] {spec.unit}  {spec.doc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="smartcity",
+        description="Agent-based simulation of urban development under digitalization.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one city and write its metrics")
+    _add_model_options(run)
+    run.add_argument("--policy", default="baseline", help="policy package (default: baseline)")
+    run.add_argument("--years", type=float, default=20.0, help="years to simulate (default 20)")
+    run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    run.add_argument("--out", required=True, help="output directory")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    run.set_defaults(handler=command_run)
+
+    params = sub.add_parser("params", help="list every parameter with unit, range and meaning")
+    fmt = params.add_mutually_exclusive_group()
+    fmt.add_argument("--markdown", action="store_true", help="as docs/parameters.md")
+    fmt.add_argument("--json", action="store_true", help="as JSON")
+    params.set_defaults(handler=command_params)
+
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Subcommands defined in other experiment modules (compare, sweep, sensitivity)."""
+    registers = []
+    for module in ("experiments.compare", "experiments.sweep", "experiments.sensitivity"):
+        try:
+            imported = __import__(module, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        registers.append(imported.register)
+    return registers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``smartcity`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        print(f"smartcity {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"smartcity {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""District stocks as arrays, plus the routing structures derived from the graph.
+
+The graph (simulation.city) gives structure; this module holds the state that changes
+during a run (housing, infrastructure, services, pollution) as one numpy array per stock,
+indexed by district number, and the shortest-path routing used by traffic assignment.
+Routes are computed once per network change, not every step.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import networkx as nx
+import numpy as np
+from scipy import sparse
+
+from simulation.city import DISTRICT_KINDS, NODE_ATTRIBUTES
+
+INTRA_DISTRICT_MINUTES = 6.0  # a trip inside a district: walk/drive to a local destination
+
+
+class Districts:
+    """Stocks of every district, and routes between them.
+
+    Attributes:
+        graph: the district graph (node ids 0..D-1).
+        kind: district kind code, index into DISTRICT_KINDS.
+        x, y, area_km2, housing_capacity, housing_max, transport, ict, computing, iot,
+        service_capacity, environment: node stocks (see simulation.city.NODE_ATTRIBUTES).
+        pollution: 0-1 pollution level, updated each step.
+        free_time: (D, D) free-flow travel time between districts, minutes.
+        travel_time: (D, D) congested travel time by car, minutes.
+        routes: sparse (E, D*D) incidence of links on the shortest route of each pair.
+    """
+
+    def __init__(self, graph: nx.Graph):
+        self.graph = graph
+        nodes = sorted(graph.nodes)
+        self.n = len(nodes)
+        self.names = [str(graph.nodes[n].get("name", n)) for n in nodes]
+        self.kind = np.array([DISTRICT_KINDS.index(graph.nodes[n]["kind"]) for n in nodes])
+        for attr in NODE_ATTRIBUTES:
+            if attr != "kind":
+                setattr(self, attr, np.array([float(graph.nodes[n][attr]) for n in nodes]))
+        self.pollution = np.zeros(self.n)
+        self.edges = np.array(list(graph.edges), dtype=np.int64).reshape(-1, 2)
+        self.edge_free_time = np.array(
+            [graph.edges[e]["travel_time"] for e in map(tuple, self.edges)]
+        )
+        self.edge_capacity = np.array([graph.edges[e]["capacity"] for e in map(tuple, self.edges)])
+        self.edge_flow = np.zeros(len(self.edges))
+        self.edge_time = self.edge_free_time.copy()
+        self.adjacency = nx.to_numpy_array(graph, nodelist=nodes, weight=None)
+        degree = self.adjacency.sum(axis=1, keepdims=True)
+        self.neighbour_weights = self.adjacency / np.maximum(degree, 1)
+        self.compute_routes()
+
+    def is_kind(self, kind: str) -> np.ndarray:
+        """Boolean mask of the districts of one kind."""
+        return self.kind == DISTRICT_KINDS.index(kind)
+
+    def compute_routes(self) -> None:
+        """Shortest free-flow routes between all district pairs, as a link incidence matrix."""
+        n = self.n
+        edge_index = {}
+        for k, (u, v) in enumerate(self.edges):
+            edge_index[(u, v)] = edge_index[(v, u)] = k
+        rows, cols = [], []
+        paths = dict(nx.all_pairs_dijkstra_path(self.graph, weight="travel_time"))
+        for o in range(n):
+            for d, path in paths[o].items():
+                for a, b in pairwise(path):
+                    rows.append(edge_index[(a, b)])
+                    cols.append(o * n + d)
+        self.routes = sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(len(self.edges), n * n)
+        )
+        self.routes_t = self.routes.T.tocsr()
+        self.free_time = self._route_time(self.edge_free_time)
+        self.travel_time = self.free_time.copy()
+
+    def _route_time(self, edge_time: np.ndarray) -> np.ndarray:
+        return (self.routes_t @ edge_time).reshape(self.n, self.n) + INTRA_DISTRICT_MINUTES
+
+    def assign_traffic(self, car_trips: np.ndarray, alpha: float, beta: float) -> None:
+        """Load car commuting trips on their routes; congestion slows the loaded links.
+
+        Link time follows the BPR function t = t0 (1 + alpha (flow/capacity)^beta); the
+        congested origin-destination times are the sums over each route's links.
+
+        Args:
+            car_trips: (D, D) car commuters by home (row) and work (column) district.
+            alpha: BPR coefficient. beta: BPR exponent.
+        """
+        self.edge_flow = self.routes @ car_trips.ravel()
+        ratio = self.edge_flow / self.edge_capacity
+        self.edge_time = self.edge_free_time * (1.0 + alpha * ratio**beta)
+        self.travel_time = self._route_time(self.edge_time)
+
+    def link_load(self) -> np.ndarray:
+        """Mean volume/capacity ratio of the links touching each district."""
+        load = np.zeros(self.n)
+        count = np.zeros(self.n)
+        ratio = self.edge_flow / self.edge_capacity
+        for end in (0, 1):
+            np.add.at(load, self.edges[:, end], ratio)
+            np.add.at(count, self.edges[:, end], 1)
+        return load / np.maximum(count, 1)
+
+    def sync_graph(self) -> nx.Graph:
+        """Write the current stocks back onto the graph's nodes and links (for drawing)."""
+        for i in range(self.n):
+            node = self.graph.nodes[i]
+            for attr in NODE_ATTRIBUTES:
+                if attr != "kind":
+                    node[attr] = float(getattr(self, attr)[i])
+            node["pollution"] = float(self.pollution[i])
+        for k, (u, v) in enumerate(self.edges):
+            self.graph.edges[u, v]["flow"] = float(self.edge_flow[k])
+            self.graph.edges[u, v]["congestion"] = float(self.edge_time[k] / self.edge_free_time[k])
+        return self.graph

@@ -1,0 +1,72 @@
+"""Checks run after every step: accounting identities, valid references, finite values and
+documented metric ranges (DESIGN.md, Bad input and failures)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.errors import InvariantError
+
+if TYPE_CHECKING:
+    from simulation.model import CityModel
+
+BUDGET_TOLERANCE = 1e-6  # relative; the identity holds to float rounding
+
+
+def check_invariants(model: CityModel, metrics: dict[str, list[float]] | None = None) -> None:
+    """Raise InvariantError naming the step and quantity when an invariant is broken.
+
+    Without ``metrics``: population accounting (N = N_before + births - deaths + in - out),
+    employment within the labour force and employers that exist, the budget identity
+    (debt change = spending + interest - revenue), finite agent state. With ``metrics`` (the
+    collector's columns): the latest value of each metric is finite and within its range.
+    """
+    step = model.steps
+    if metrics is not None:
+        _check_metrics(step, metrics)
+        return
+    c, f, flows = model.citizens, model.firms, model.flows
+    expected = (
+        model.population_before
+        + flows["births"]
+        - flows["deaths"]
+        + flows["immigrants"]
+        - flows["emigrants"]
+    )
+    if len(c) != expected:
+        _fail(step, "population accounting", f"{len(c)} citizens, expected {expected}")
+    employed = c.employer >= 0
+    if (c.employer >= len(f)).any():
+        _fail(step, "employment", "a citizen works for a firm that does not exist")
+    if (employed & ~c.labour_force(model.params.citizens.retirement_age)).any():
+        _fail(step, "employment", "a citizen outside the labour force holds a job")
+    gov = model.government
+    change = gov.debt - model.debt_before
+    scale = max(abs(gov.spending()), abs(gov.revenue()), 1.0)
+    if abs(change - (gov.spending() - gov.revenue())) > BUDGET_TOLERANCE * scale:
+        _fail(step, "budget identity", f"debt changed by {change:.6g}, accounts say "
+              f"{gov.spending() - gov.revenue():.6g}")  # fmt: skip
+    for who, population in (("citizens", c), ("firms", f)):
+        for name, (dtype, _) in population.COLUMNS.items():
+            values = getattr(population, name)
+            if np.issubdtype(dtype, np.floating) and not np.isfinite(values).all():
+                _fail(step, f"{who}.{name}", "NaN or infinite value")
+    if not np.isfinite(gov.debt):
+        _fail(step, "government debt", "NaN or infinite value")
+
+
+def _check_metrics(step: int, metrics: dict[str, list[float]]) -> None:
+    from simulation.metrics import METRICS
+
+    for name, spec in METRICS.items():
+        value = metrics[name][-1]
+        if not np.isfinite(value):
+            _fail(step, name, f"value is {value}")
+        if not spec.lower - 1e-9 <= value <= spec.upper + 1e-9:
+            _fail(step, name, f"{value:.6g} outside its range {spec.lower:g}..{spec.upper:g}")
+
+
+def _fail(step: int, quantity: str, detail: str) -> None:
+    raise InvariantError(f"step {step}: {quantity}: {detail}")

@@ -1,0 +1,386 @@
+"""Metrics tracked every step: one module-level reporter function per metric.
+
+Each reporter takes the model and returns a float; its docstring gives the formula, and
+METRICS records its unit and documented range (DESIGN.md, Metrics; white paper 4.1 for the
+three families: demand advancement, industrial transition, governance upgrade). Money is
+held in k (thousand currency units) per month inside the model and reported per year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.citizens import NEED_LEVELS, NEED_WEIGHTS
+from agents.firms import DIGITAL_AFFINITY, DIGITAL_CORE_SECTORS, HIGH_VALUE_SECTORS, sector_mask
+from simulation.parameters import CAPABILITY_NAMES
+
+if TYPE_CHECKING:
+    from simulation.model import CityModel
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric's name, unit, documented range and reporter function."""
+
+    name: str
+    unit: str
+    lower: float
+    upper: float
+    reporter: Callable[[CityModel], float]
+    description: str
+
+
+def _share(mask: np.ndarray) -> float:
+    return float(mask.mean()) if len(mask) else 0.0
+
+
+def _annual_millions(model: CityModel, monthly_k: float) -> float:
+    return float(monthly_k) * model.steps_per_year / 1000.0
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal, 1 = one holds all)."""
+    v = np.sort(np.asarray(values, dtype=float))
+    if len(v) == 0 or v.sum() <= 0:
+        return 0.0
+    n = len(v)
+    return float((2 * np.arange(1, n + 1) - n - 1) @ v / (n * v.sum()))
+
+
+# --- population and demand advancement --------------------------------------------------
+
+
+def population(model: CityModel) -> float:
+    """Citizens living in the city."""
+    return float(len(model.citizens))
+
+
+def births(model: CityModel) -> float:
+    """Births this step."""
+    return float(model.flows["births"])
+
+
+def deaths(model: CityModel) -> float:
+    """Deaths this step."""
+    return float(model.flows["deaths"])
+
+
+def immigrants(model: CityModel) -> float:
+    """In-migrants this step (adsorption)."""
+    return float(model.flows["immigrants"])
+
+
+def emigrants(model: CityModel) -> float:
+    """Out-migrants this step."""
+    return float(model.flows["emigrants"])
+
+
+def elderly_share(model: CityModel) -> float:
+    """Share of citizens aged at or above the retirement age."""
+    return _share(model.citizens.age >= model.params.citizens.retirement_age)
+
+
+def service_access(model: CityModel) -> float:
+    """Mean public-service access of citizens (places x digital stretch / residents, <= 1)."""
+    return float(model.citizens.access.mean())
+
+
+def service_access_gap(model: CityModel) -> float:
+    """Gini coefficient of citizens' public-service access (0 = equal access)."""
+    return gini(model.citizens.access)
+
+
+def elderly_care_coverage(model: CityModel) -> float:
+    """Mean over the elderly of access x min(1, care workers / (5% of the elderly)):
+    public-service access and a care industry large enough (white paper Table 1, aging)."""
+    c = model.citizens
+    elderly = c.age >= model.params.citizens.retirement_age
+    if not elderly.any():
+        return 1.0
+    f = model.firms
+    care_workers = f.employees()[sector_mask(("health",))[f.sector]].sum()
+    supply = min(1.0, care_workers / (0.05 * elderly.sum()))
+    return float(c.access[elderly].mean() * supply)
+
+
+def digital_adoption(model: CityModel) -> float:
+    """Mean share of the digital services (e-government, telehealth, convenience, mobility)
+    each adult uses."""
+    c = model.citizens
+    return float(c.adopted[c.adults()].mean())
+
+
+def digital_divide(model: CityModel) -> float:
+    """Adoption of adults under 40 minus adoption of the elderly (>= retirement age)."""
+    c = model.citizens
+    young = (c.age >= 18) & (c.age < 40)
+    old = c.age >= model.params.citizens.retirement_age
+    if not young.any() or not old.any():
+        return 0.0
+    return float(c.adopted[young].mean() - c.adopted[old].mean())
+
+
+def privacy_trust(model: CityModel) -> float:
+    """Mean trust of adults in government's handling of their data and services."""
+    c = model.citizens
+    return float(c.trust[c.adults()].mean())
+
+
+def satisfaction(model: CityModel, level: str) -> float:
+    """Mean satisfaction of citizens with the {level} need level."""
+    return float(model.citizens.satisfaction[:, NEED_LEVELS.index(level)].mean())
+
+
+def demand_advancement_index(model: CityModel) -> float:
+    """Mean over citizens of weighted satisfaction across the five need levels (weights
+    basic 0.3, convenience 0.25, equality, privacy, participation 0.15 each)."""
+    return float((model.citizens.satisfaction @ NEED_WEIGHTS).mean())
+
+
+# --- industrial transition --------------------------------------------------------------
+
+
+def gdp(model: CityModel) -> float:
+    """Gross domestic product: sum of firms' value added, annualised (M/year)."""
+    return _annual_millions(model, model.firms.value_added.sum())
+
+
+def gdp_growth(model: CityModel) -> float:
+    """Growth of GDP over the last 12 months (or annualised since the start in year 1)."""
+    history = model.gdp_history
+    if len(history) < 2 or history[0] <= 0:
+        return 0.0
+    months = len(history) - 1
+    return float((history[-1] / history[0]) ** (model.steps_per_year / months) - 1)
+
+
+def gdp_per_capita(model: CityModel) -> float:
+    """GDP per citizen (k/person-year)."""
+    return gdp(model) * 1000.0 / max(len(model.citizens), 1)
+
+
+def digital_economy_share(model: CityModel) -> float:
+    """Share of value added from digital/ICT and platform firms, plus the part of other
+    firms' value added due to digitalization: g a d / (1 + g a d) of it."""
+    f = model.firms
+    total = f.value_added.sum()
+    if total <= 0:
+        return 0.0
+    core = sector_mask(DIGITAL_CORE_SECTORS)[f.sector]
+    lift = model.params.firms.digital_gain * DIGITAL_AFFINITY[f.sector] * f.digital
+    digitalized = f.value_added * lift / (1 + lift)
+    return float((f.value_added[core].sum() + digitalized[~core].sum()) / total)
+
+
+def value_density(model: CityModel) -> float:
+    """GDP per km2 of city land (M/km2-year)."""
+    return gdp(model) / model.districts.area_km2.sum()
+
+
+def productivity(model: CityModel) -> float:
+    """Value added per employed citizen (k/worker-month)."""
+    workers = (model.citizens.employer >= 0).sum()
+    return float(model.firms.value_added.sum() / max(workers, 1))
+
+
+def high_value_share(model: CityModel) -> float:
+    """Share of jobs in high-value sectors: creative, digital/ICT, health care, platforms."""
+    f = model.firms
+    labour = f.employees()
+    return float(labour[sector_mask(HIGH_VALUE_SECTORS)[f.sector]].sum() / max(labour.sum(), 1))
+
+
+def employment(model: CityModel) -> float:
+    """Citizens with a job."""
+    return float((model.citizens.employer >= 0).sum())
+
+
+def unemployment_rate(model: CityModel) -> float:
+    """Jobless share of the labour force (working age, not retired)."""
+    c = model.citizens
+    force = c.labour_force(model.params.citizens.retirement_age)
+    return float((force & (c.employer < 0)).sum() / max(force.sum(), 1))
+
+
+def firms(model: CityModel) -> float:
+    """Firms in the city."""
+    return float(len(model.firms))
+
+
+def firm_entries(model: CityModel) -> float:
+    """Firms entering this step."""
+    return float(model.flows["firm_entries"])
+
+
+def firm_exits(model: CityModel) -> float:
+    """Firms closing this step."""
+    return float(model.flows["firm_exits"])
+
+
+def new_town_job_share(model: CityModel) -> float:
+    """Share of jobs located in new towns (multi-centre development, white paper 5.1.1)."""
+    f = model.firms
+    labour = f.employees()
+    in_new_town = model.districts.is_kind("new_town")[f.district]
+    return float(labour[in_new_town].sum() / max(labour.sum(), 1))
+
+
+def industrial_transition_index(model: CityModel) -> float:
+    """Mean of digital economy share, high-value job share, productivity score x/(x +
+    frontier) and employment rate (1 - unemployment)."""
+    frontier = model.frontier
+    score = productivity(model) / (productivity(model) + frontier)
+    return float(
+        np.mean(
+            [
+                digital_economy_share(model),
+                high_value_share(model),
+                score,
+                1 - unemployment_rate(model),
+            ]
+        )
+    )
+
+
+# --- governance upgrade -----------------------------------------------------------------
+
+
+def congestion_index(model: CityModel) -> float:
+    """Travel time index: car-trip-weighted congested over free-flow travel time (>= 1)."""
+    d = model.districts
+    trips = model.car_trips
+    if trips.sum() <= 0:
+        return 1.0
+    return float((trips * d.travel_time).sum() / (trips * d.free_time).sum())
+
+
+def pollution(model: CityModel) -> float:
+    """Resident-weighted mean district pollution (0 clean - 1 severe)."""
+    residents = np.bincount(model.citizens.home, minlength=model.districts.n)
+    return float(np.average(model.districts.pollution, weights=residents + 1e-9))
+
+
+def safety_incidents(model: CityModel) -> float:
+    """Safety incidents per 1000 residents per year (this step, annualised)."""
+    per_year = model.flows["safety_incidents"] * model.steps_per_year
+    return float(per_year * 1000 / max(len(model.citizens), 1))
+
+
+def response_time(model: CityModel) -> float:
+    """Incident-weighted mean emergency response time (minutes)."""
+    return float(model.response_minutes)
+
+
+def online_participation(model: CityModel) -> float:
+    """Share of adults taking part in governance online this step."""
+    c = model.citizens
+    return float(c.participates[c.adults()].mean())
+
+
+def government_efficiency(model: CityModel) -> float:
+    """(0.5 + 0.5 organization) x (0.7 + 0.3 platform) capability (0-1)."""
+    return model.government.efficiency()
+
+
+def fiscal_balance(model: CityModel) -> float:
+    """Government revenue minus spending including interest, annualised (M/year)."""
+    return _annual_millions(model, model.government.balance())
+
+
+def debt_ratio(model: CityModel) -> float:
+    """Public debt over annual GDP."""
+    return model.government.debt_ratio()
+
+
+def governance_index(model: CityModel) -> float:
+    """Mean of 1/congestion index, 1 - pollution, exp(-incidents/30), online
+    participation, government efficiency and fiscal health clip(1 - debt ratio/(2 x
+    limit), 0, 1)."""
+    limit = model.params.government.debt_limit
+    return float(
+        np.mean(
+            [
+                1 / congestion_index(model),
+                1 - pollution(model),
+                np.exp(-safety_incidents(model) / 30.0),
+                online_participation(model),
+                government_efficiency(model),
+                np.clip(1 - debt_ratio(model) / (2 * limit), 0, 1),
+            ]
+        )
+    )
+
+
+def capability(model: CityModel, name: str) -> float:
+    """Stock of the {name} capability (white paper 6.2), 0-1."""
+    return model.government.capability(name)
+
+
+_UNIT = (0.0, 1.0)
+_COUNT = (0.0, np.inf)
+_TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
+    (population, "citizens", _COUNT),
+    (births, "citizens/step", _COUNT),
+    (deaths, "citizens/step", _COUNT),
+    (immigrants, "citizens/step", _COUNT),
+    (emigrants, "citizens/step", _COUNT),
+    (elderly_share, "share", _UNIT),
+    (service_access, "0-1", _UNIT),
+    (service_access_gap, "Gini", _UNIT),
+    (elderly_care_coverage, "0-1", _UNIT),
+    (digital_adoption, "share", _UNIT),
+    (digital_divide, "share points", (-1.0, 1.0)),
+    (privacy_trust, "0-1", _UNIT),
+    *[(partial(satisfaction, level=level), "0-1", _UNIT) for level in NEED_LEVELS],
+    (demand_advancement_index, "0-1", _UNIT),
+    (gdp, "M/year", _COUNT),
+    (gdp_growth, "1/year", (-1.0, np.inf)),
+    (gdp_per_capita, "k/person-year", _COUNT),
+    (digital_economy_share, "share", _UNIT),
+    (value_density, "M/km2-year", _COUNT),
+    (productivity, "k/worker-month", _COUNT),
+    (high_value_share, "share", _UNIT),
+    (employment, "citizens", _COUNT),
+    (unemployment_rate, "share", _UNIT),
+    (firms, "firms", _COUNT),
+    (firm_entries, "firms/step", _COUNT),
+    (firm_exits, "firms/step", _COUNT),
+    (new_town_job_share, "share", _UNIT),
+    (industrial_transition_index, "0-1", _UNIT),
+    (congestion_index, "ratio", (1.0, np.inf)),
+    (pollution, "0-1", _UNIT),
+    (safety_incidents, "per 1000 residents-year", _COUNT),
+    (response_time, "min", _COUNT),
+    (online_participation, "share", _UNIT),
+    (government_efficiency, "0-1", _UNIT),
+    (fiscal_balance, "M/year", (-np.inf, np.inf)),
+    (debt_ratio, "debt/GDP", (-np.inf, np.inf)),
+    *[(partial(capability, name=name), "0-1", _UNIT) for name in CAPABILITY_NAMES],
+    (governance_index, "0-1", _UNIT),
+]
+
+
+def _metric_spec(fn: Callable[..., float], unit: str, lo: float, hi: float) -> MetricSpec:
+    """A MetricSpec named after the function, or after its function and keyword (partial)."""
+    if isinstance(fn, partial):
+        (value,) = fn.keywords.values()
+        name = f"{fn.func.__name__}_{value}"
+        doc = (fn.func.__doc__ or "").format(
+            **{k: v.replace("_", " ") for k, v in fn.keywords.items()}
+        )
+    else:
+        name, doc = fn.__name__, fn.__doc__ or ""
+    return MetricSpec(name, unit, lo, hi, fn, " ".join(doc.split()))
+
+
+METRICS: dict[str, MetricSpec] = {
+    spec.name: spec for spec in (_metric_spec(fn, unit, lo, hi) for fn, unit, (lo, hi) in _TABLE)
+}
+"""Every metric by name, in reporting order."""
+
+INDEX_METRICS = ("demand_advancement_index", "industrial_transition_index", "governance_index")

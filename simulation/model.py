@@ -1,0 +1,223 @@
+"""CityModel: the Mesa model of a city's development under digitalization.
+
+One step is one month by default (``simulation.steps_per_year``). Citizens and firms are
+populations stored as arrays (agents/), the government is a ``mesa.Agent``, districts live
+on a networkx graph (simulation.city). The step order is written out in :meth:`CityModel.step`
+and in docs/ODD.md (process overview and scheduling).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from agents import citizens as cz
+from agents import firms as fm
+from agents.government import Government
+from simulation.city import build_city_graph
+from simulation.districts import Districts
+from simulation.errors import ParameterError
+from simulation.invariants import check_invariants
+from simulation.metrics import METRICS
+from simulation.parameters import Parameters, resolve_parameters
+from simulation.urban_systems import (
+    build_housing,
+    count_safety_incidents,
+    pollution_target,
+    update_pollution,
+)
+
+FLOWS = ("births", "deaths", "immigrants", "emigrants", "firm_entries", "firm_exits",
+         "safety_incidents")  # fmt: skip
+INITIAL_UNEMPLOYMENT = 0.06  # share of the labour force without a job at the start
+
+
+class CityModel(mesa.Model):
+    """A city of citizens, firms and a government on a district graph.
+
+    Args:
+        preset: a shipped preset name ("mature", "emerging") or a path to a TOML preset.
+        seed: seed of the run: an int or a numpy SeedSequence (same seed, same run).
+        policy: policy package name; only "baseline" (no initiatives) in this version.
+        rng: alias of ``seed`` (what ``mesa.batch_run`` passes).
+        params: fully resolved Parameters; when given, ``preset`` and overrides are ignored.
+        **overrides: parameter overrides as ``section__name=value``.
+
+    Attributes:
+        citizens, firms: the populations (``model.citizens[i]`` is a read-only view).
+        government: the Government agent. districts: the district stocks and routes.
+        datacollector: one row per step of every metric in simulation.metrics.METRICS.
+    """
+
+    def __init__(
+        self,
+        preset: str | Path = "mature",
+        seed: int | np.random.SeedSequence | None = None,
+        policy: str | None = None,
+        *,
+        rng: int | np.random.SeedSequence | None = None,
+        params: Parameters | None = None,
+        **overrides: Any,
+    ):
+        super().__init__(rng=seed if seed is not None else rng)
+        if policy not in (None, "baseline"):
+            raise ParameterError(f"unknown policy package '{policy}'; available: baseline")
+        self.preset = str(preset)
+        self.policy = policy or "baseline"
+        self.params = params if params is not None else resolve_parameters(preset, overrides)
+        self.steps_per_year = self.params.simulation.steps_per_year
+        self._next_uid = 0
+        self.flows = dict.fromkeys(FLOWS, 0)
+        self.districts = Districts(build_city_graph(self.params.city, self.params.citizens.count))
+        self.frontier = self.params.firms.frontier_productivity
+        self.wage_index = 1.0
+        self.citizens = cz.create_citizens(self)
+        self.firms = fm.create_firms(self)
+        self.government = Government(self)
+        self._start_economy()
+        self._start_daily_life()
+        self.population_before = len(self.citizens)
+        self.gdp_history: deque[float] = deque(
+            [self.firms.value_added.sum()], maxlen=self.steps_per_year + 1
+        )
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: spec.reporter for name, spec in METRICS.items()}
+        )
+        self.datacollector.collect(self)
+
+    def next_uids(self, n: int) -> np.ndarray:
+        """Reserve ``n`` new unique agent ids."""
+        uids = np.arange(self._next_uid, self._next_uid + n, dtype=np.int64)
+        self._next_uid += n
+        return uids
+
+    def _start_economy(self) -> None:
+        """Employ 94% of the labour force, then calibrate wages and demand so that the first
+        month starts near equilibrium (desired = actual employment, prices = 1)."""
+        p = self.params
+        c, f = self.citizens, self.firms
+        alpha = p.firms.labour_elasticity
+        workforce = c.labour_force(p.citizens.retirement_age).sum()
+        size_weight = f.tfp ** (1 / (1 - alpha)) * self.rng.lognormal(0, 0.5, len(f))
+        jobs = (1 - INITIAL_UNEMPLOYMENT) * workforce * size_weight / size_weight.sum()
+        f.vacancies = np.ceil(jobs).astype(np.int64)
+        for _ in range(4):  # a few rounds place nearly everyone the firms can take
+            cz.match_jobs(
+                self, np.flatnonzero(c.labour_force(p.citizens.retirement_age) & (c.employer < 0))
+            )
+        f.vacancies[:] = 0
+        self.multiplier = fm.productivity_multiplier(self)
+        unit = f.tfp * self.multiplier * fm.REFERENCE_SIZE ** (1 - alpha)
+        rel = fm.relative_productivity(self) ** 0.5
+        labour = f.employees()
+        self.wage_index = (
+            ((alpha * unit / rel) ** (1 / (1 - alpha))).sum() / max(labour.sum(), 1.0)
+        ) ** (1 - alpha)
+        f.wage = self.wage_index * rel
+        cz.receive_income(self)
+        self.government.provide_public_services()
+        output = fm.potential_output(self, self.multiplier, labour)
+        self.initial_supply = np.bincount(f.sector, output, fm.N_SECTORS)
+        local = (1 - fm.EXPORT_SHARE) * self.initial_supply
+        self.local_mix = local / max(local.sum(), 1e-9)
+        self.initial_elderly_share = float((c.age >= p.citizens.retirement_age).mean())
+        spending = (
+            p.citizens.consumption_share * (1 - p.government.income_tax) * c.income.sum()
+            + self.government.service_purchases
+        )
+        self.local_scale = local.sum() / max(spending, 1e-9)
+        self.prices = np.ones(fm.N_SECTORS)
+        f.value_added = output
+        f.profit = output - f.wage * labour - p.firms.fixed_cost
+        self.initial_margin = fm.profit_margin(self)
+        gov = self.government
+        gov.debt = p.government.initial_debt_ratio * output.sum() * self.steps_per_year
+        gov.collect_taxes()
+        gov.pay_benefits()
+        gov.plan_year()
+        gov.accounts["capability_investment"] = gov.yearly_capability_budget / self.steps_per_year
+        gov.calibrate_other_programmes()
+
+    def _start_daily_life(self) -> None:
+        """Initial commuting, traffic, service use, satisfaction and pollution."""
+        self.government.offer_digital_services()
+        cz.choose_commute_mode(self)
+        self._assign_traffic()
+        cz.use_public_services(self)
+        cz.evaluate_satisfaction(self)
+        self.districts.pollution = pollution_target(self)
+        count_safety_incidents(self)
+
+    def _assign_traffic(self) -> None:
+        self.car_trips = cz.car_trips(self)
+        city = self.params.city
+        self.districts.assign_traffic(self.car_trips, city.congestion_alpha, city.congestion_beta)
+
+    def step(self) -> None:
+        """Advance the city by one step (one month by default), in this order:
+
+        1. firm dynamics: exit, entry, relocation;
+        2. economy: productivity growth, production, employment plans, wages, digital
+           investment;
+        3. labour market: separations and layoffs, job search, incomes;
+        4. government: yearly plan, taxes, benefits, public services, capability
+           investment, infrastructure roll-out, digital-service supply;
+        5. daily life: residence, commuting mode, traffic, service use, health, digital
+           adoption, learning, online participation, satisfaction, trust;
+        6. districts: housing construction, pollution, safety;
+        7. demography: aging, deaths, births, in- and out-migration;
+        8. budget settlement, invariant checks, data collection.
+        """
+        self.flows = dict.fromkeys(FLOWS, 0)
+        self.population_before = len(self.citizens)
+        self.debt_before = self.government.debt
+        gov = self.government
+        for rule in (fm.exit_firms, fm.enter_firms, fm.relocate_firms,
+                     fm.grow_productivity, fm.produce, fm.plan_employment, fm.set_wages,
+                     fm.invest_in_digital,
+                     cz.leave_jobs, cz.search_jobs, cz.receive_income):  # fmt: skip
+            rule(self)
+        if (self.steps - 1) % self.steps_per_year == 0:
+            gov.plan_year()
+        for action in (gov.collect_taxes, gov.fund_other_programmes, gov.pay_benefits,
+                       gov.provide_public_services,
+                       gov.invest_in_capabilities, gov.roll_out_infrastructure,
+                       gov.offer_digital_services):  # fmt: skip
+            action()
+        cz.choose_residence(self)
+        cz.choose_commute_mode(self)
+        self._assign_traffic()
+        for rule in (cz.use_public_services, cz.update_health, cz.adopt_digital_services,
+                     cz.learn, cz.participate_online, cz.evaluate_satisfaction, cz.update_trust,
+                     build_housing, update_pollution, count_safety_incidents,
+                     cz.age_citizens, cz.die, cz.give_birth, cz.attract_migrants,
+                     cz.emigrate):  # fmt: skip
+            rule(self)
+        gov.settle_budget()
+        self.gdp_history.append(self.firms.value_added.sum())
+        check_invariants(self)
+        self.datacollector.collect(self)
+        check_invariants(self, metrics=self.datacollector.model_vars)
+
+    def run(self, years: float, progress: bool = False) -> None:
+        """Run for ``years`` years of steps, with an optional progress bar."""
+        n = round(years * self.steps_per_year)
+        if progress:
+            from tqdm import tqdm
+
+            for _ in tqdm(range(n), desc=f"{self.preset} city", unit="step"):
+                self.step()
+        else:
+            for _ in range(n):
+                self.step()
+
+    def metrics_frame(self):
+        """The collected metrics as a DataFrame: one row per step (0 = initial state)."""
+        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        frame.insert(0, "year", frame.index / self.steps_per_year)
+        frame.insert(0, "step", frame.index)
+        return frame

@@ -1,0 +1,529 @@
+"""Typed, documented model parameters: units, ranges, TOML loading and overrides.
+
+Every parameter is a dataclass field created by :func:`param`, which records its unit,
+allowed range and one-line meaning. A preset TOML file sets values per section; keyword
+overrides (``CityModel(citizens__count=5000)``) and command-line ``--set
+citizens.count=5000`` change them. Unknown keys, wrong types and out-of-range values raise
+:class:`ParameterError` with one line naming the parameter, the value and what is allowed.
+docs/parameters.md is generated from the same metadata (:func:`parameters_markdown`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from simulation.errors import ParameterError
+
+SECTOR_NAMES = (
+    "manufacturing",
+    "services",
+    "logistics",
+    "creative",
+    "digital",
+    "health",
+    "platform",
+)
+"""Firm sectors (DESIGN.md, Firms): traditional manufacturing, traditional services,
+logistics/port, creative, digital/ICT, health and elderly care, platform services."""
+
+CAPABILITY_NAMES = (
+    "organization",
+    "infrastructure",
+    "perception",
+    "platform",
+    "services",
+    "digital_governance",
+)
+"""The six capabilities of white paper 6.2."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """Metadata of one parameter: unit, allowed range (inclusive) or choices, meaning."""
+
+    unit: str
+    doc: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def allowed(self) -> str:
+        """Human-readable statement of what values are allowed."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.lo is not None and self.hi is not None:
+            return f"{self.lo:g} to {self.hi:g}"
+        if self.lo is not None:
+            return f">= {self.lo:g}"
+        return "any value"
+
+
+def param(
+    default: Any,
+    unit: str,
+    doc: str,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
+    """Declare a parameter field with its unit, range and one-line meaning."""
+    spec = ParamSpec(unit=unit, doc=doc, lo=lo, hi=hi, choices=choices)
+    return field(default=default, metadata={"spec": spec})
+
+
+@dataclass
+class SimulationParams:
+    """Time resolution."""
+
+    steps_per_year: int = param(12, "steps/year", "model steps in one year (12 = monthly)", 1, 52)
+
+
+@dataclass
+class CityParams:
+    """The district graph (DESIGN.md, The city; white paper 5.1 for the presets)."""
+
+    name: str = param("city", "-", "display name of the city")
+    graph_file: str = param(
+        "", "path", "GraphML or nodes CSV file of a user city; empty = generate from counts below"
+    )
+    layout_seed: int = param(7, "-", "seed of the generated district layout (fixed per city)", 0)
+    n_core: int = param(1, "districts", "core districts (dense centre)", 1, 20)
+    n_old: int = param(5, "districts", "old districts around the core", 0, 100)
+    n_new_town: int = param(2, "districts", "new towns at the edge", 0, 100)
+    n_industrial: int = param(2, "districts", "industrial zones", 0, 100)
+    n_suburb: int = param(3, "districts", "suburbs", 0, 100)
+    radius_km: float = param(15.0, "km", "distance from the core to the outermost ring", 2, 200)
+    infrastructure_level: float = param(
+        0.7, "0-1", "transport quality of roads and transit, scaled by district kind", 0, 1
+    )
+    ict_coverage: float = param(0.6, "0-1", "5G/fibre coverage, scaled by district kind", 0, 1)
+    computing_level: float = param(0.5, "0-1", "data-centre and computing capacity", 0, 1)
+    iot_coverage: float = param(0.2, "0-1", "IoT sensing coverage, scaled by district kind", 0, 1)
+    service_level: float = param(
+        0.9, "places/resident", "public-service capacity (schools, clinics) per resident", 0.05, 3
+    )
+    environment_quality: float = param(0.6, "0-1", "baseline environmental quality", 0, 1)
+    housing_slack: float = param(
+        1.15, "dwellings/resident", "housing capacity over the initial population", 1.0, 5.0
+    )
+    road_capacity: float = param(
+        45.0,
+        "car commuters/link per 1000 residents",
+        "capacity of a transport link, scaled with the initial population",
+        1,
+        10000,
+    )
+    congestion_alpha: float = param(0.15, "-", "BPR congestion coefficient alpha", 0, 5)
+    congestion_beta: float = param(4.0, "-", "BPR congestion exponent beta", 1, 10)
+    housing_construction_rate: float = param(
+        0.03, "1/year", "share of capacity built per year where a district is full", 0, 0.5
+    )
+
+
+@dataclass
+class CitizensParams:
+    """Citizens (DESIGN.md Agents; white paper 4.1 demand advancement)."""
+
+    count: int = param(20000, "citizens", "initial population", 50, 5_000_000)
+    child_share: float = param(0.16, "share", "initial share aged under 18", 0, 0.6)
+    elderly_share: float = param(0.2, "share", "initial share aged 65 and over", 0, 0.6)
+    birth_rate: float = param(
+        0.045, "births/person-year", "births per citizen aged 20-39 per year", 0, 0.3
+    )
+    mortality_base: float = param(
+        5e-5, "1/year", "Gompertz death hazard at age 0 (doubles about every 8 years)", 0, 0.01
+    )
+    mortality_growth: float = param(0.085, "1/year of age", "Gompertz slope of the hazard", 0, 0.2)
+    retirement_age: float = param(65.0, "years", "age leaving the labour force", 50, 80)
+    skill_mean: float = param(0.55, "0-1", "mean human capital of adults", 0, 1)
+    skill_sd: float = param(0.15, "0-1", "spread of human capital", 0, 0.5)
+    skill_learning_rate: float = param(
+        0.02, "1/year", "yearly skill gain of workers toward 1", 0, 0.5
+    )
+    digital_literacy_mean: float = param(0.55, "0-1", "mean digital literacy of adults", 0, 1)
+    digital_literacy_age_slope: float = param(
+        0.25, "per 40 years", "literacy lost per 40 years of age above 40", 0, 1
+    )
+    literacy_learning_rate: float = param(
+        0.05, "1/year", "yearly literacy gain from using digital services", 0, 1
+    )
+    privacy_concern_mean: float = param(0.5, "0-1", "mean privacy concern", 0, 1)
+    trust_mean: float = param(0.5, "0-1", "mean trust in government", 0, 1)
+    trust_adjustment_rate: float = param(
+        0.2, "1/year", "speed at which trust follows experienced satisfaction", 0, 5
+    )
+    pension: float = param(1.5, "k/month", "pension income of a retired citizen", 0, 20)
+    consumption_share: float = param(0.8, "share", "share of net income spent locally", 0, 1)
+    moving_rate: float = param(
+        0.1, "1/year", "share of adults reconsidering their residence each year", 0, 1
+    )
+    weight_housing: float = param(2.0, "utils", "residence: weight of free housing", 0, 20)
+    weight_services: float = param(1.5, "utils", "residence: weight of service access", 0, 20)
+    weight_jobs: float = param(1.0, "utils", "residence: weight of job accessibility", 0, 20)
+    weight_commute: float = param(1.5, "utils/hour", "residence: disutility of commute time", 0, 20)
+    weight_environment: float = param(1.0, "utils", "residence: weight of clean environment", 0, 20)
+    in_migration_rate: float = param(
+        0.02, "1/year", "in-migrants per resident per year when jobs match job seekers", 0, 0.5
+    )
+    out_migration_rate: float = param(
+        0.01, "1/year", "baseline yearly probability that an adult leaves the city", 0, 0.5
+    )
+    job_separation_rate: float = param(0.08, "1/year", "yearly probability of losing a job", 0, 1)
+    job_search_rate: float = param(
+        0.6, "share/month", "share of job seekers applying each month", 0, 1
+    )
+    commute_decay: float = param(
+        0.05, "1/min", "job search: decay of job attractiveness with travel time", 0, 1
+    )
+    mode_reconsider_rate: float = param(
+        0.3, "1/year", "share of workers reconsidering their commuting mode each year", 0, 1
+    )
+    car_fixed_cost: float = param(15.0, "min", "cost of a car trip in minutes-equivalent", 0, 120)
+    transit_slowdown: float = param(
+        1.6, "x", "transit travel time over free-flow car time at full transport quality", 1, 5
+    )
+    micro_max_minutes: float = param(
+        15.0, "min", "longest trip done by shared micro-mobility", 0, 60
+    )
+    mode_sensitivity: float = param(
+        0.15, "1/min", "commuting mode choice: logit sensitivity to trip cost", 0, 5
+    )
+    adoption_innovation: float = param(
+        0.03, "1/year", "Bass innovation rate of digital-service adoption", 0, 1
+    )
+    adoption_imitation: float = param(
+        0.5, "1/year", "Bass imitation rate (peer effect) of adoption", 0, 5
+    )
+    neighbour_weight: float = param(
+        0.3, "share", "weight of neighbouring districts in the peer effect", 0, 1
+    )
+    disadoption_rate: float = param(
+        0.03, "1/year", "yearly probability of dropping a service", 0, 1
+    )
+    participation_base: float = param(
+        0.3, "share/month", "online participation probability at full literacy and trust", 0, 1
+    )
+
+
+@dataclass
+class FirmsParams:
+    """Firms (DESIGN.md Agents; white paper 4.1 industrial transition)."""
+
+    per_1000_citizens: float = param(45.0, "firms/1000 citizens", "initial firm density", 1, 500)
+    share_manufacturing: float = param(0.18, "share", "initial firm share: manufacturing", 0, 1)
+    share_services: float = param(0.32, "share", "initial firm share: traditional services", 0, 1)
+    share_logistics: float = param(0.1, "share", "initial firm share: logistics/port", 0, 1)
+    share_creative: float = param(0.1, "share", "initial firm share: creative", 0, 1)
+    share_digital: float = param(0.1, "share", "initial firm share: digital/ICT", 0, 1)
+    share_health: float = param(0.12, "share", "initial firm share: health and elderly care", 0, 1)
+    share_platform: float = param(0.08, "share", "initial firm share: platform services", 0, 1)
+    productivity: float = param(
+        6.0, "k/worker-month", "mean value added per worker of a 10-worker firm", 0.1, 100
+    )
+    productivity_sd: float = param(0.35, "log", "log-spread of firm productivity", 0, 2)
+    frontier_productivity: float = param(
+        8.0, "k/worker-month", "world frontier productivity that firms catch up with", 0.1, 200
+    )
+    frontier_growth: float = param(0.012, "1/year", "growth of the frontier", -0.05, 0.1)
+    catch_up_rate: float = param(
+        0.04, "1/year", "yearly share of the productivity gap closed at full digitalization", 0, 1
+    )
+    labour_elasticity: float = param(0.65, "-", "output elasticity of labour (alpha)", 0.1, 0.95)
+    digital_mean: float = param(0.35, "0-1", "initial mean digitalization of firms", 0, 1)
+    digital_gain: float = param(
+        0.5, "x", "productivity gain of full digitalization in a digital-affine sector", 0, 5
+    )
+    skill_gain: float = param(0.8, "x", "productivity gain per unit of workforce skill", 0, 5)
+    infrastructure_gain: float = param(
+        0.3, "x", "productivity gain of full district ICT and transport", 0, 5
+    )
+    cluster_gain: float = param(
+        0.25, "x", "productivity gain from related firms in nearby districts", 0, 5
+    )
+    cluster_decay_minutes: float = param(
+        20.0, "min", "travel time over which cluster spillovers fall by 1/e", 1, 240
+    )
+    digital_cost: float = param(
+        4.0, "k/worker", "cost of raising digitalization by 0.1 per worker", 0, 200
+    )
+    digital_depreciation: float = param(0.08, "1/year", "yearly decay of digitalization", 0, 1)
+    digital_payback_years: float = param(
+        4.0, "years", "horizon over which firms expect digital investment to pay", 0.5, 30
+    )
+    hiring_speed: float = param(
+        0.25, "share/month", "share of the gap to desired employment closed each month", 0, 1
+    )
+    wage_flexibility: float = param(
+        0.5, "1/year", "wage response to labour-market tightness", 0, 10
+    )
+    fixed_cost: float = param(3.0, "k/month", "fixed operating cost of a firm", 0, 1000)
+    entry_rate: float = param(
+        0.08, "1/year", "new firms per existing firm per year at the initial profit margin", 0, 1
+    )
+    exit_loss_months: int = param(
+        6, "months", "consecutive loss-making months after which a firm may exit", 1, 60
+    )
+    exit_rate: float = param(0.08, "1/year", "baseline yearly exit probability", 0, 1)
+    relocation_rate: float = param(
+        0.02, "1/year", "share of firms reconsidering their district each year", 0, 1
+    )
+    price_elasticity: float = param(
+        0.5, "-", "response of local-sector prices to the demand/supply ratio", 0, 3
+    )
+    export_growth: float = param(0.02, "1/year", "growth of outside demand for exports", -0.1, 0.2)
+
+
+@dataclass
+class GovernmentParams:
+    """Government budget and capabilities (white paper 6.2, 7; DESIGN.md Government)."""
+
+    income_tax: float = param(0.12, "share", "city tax rate on labour income", 0, 0.9)
+    business_tax: float = param(0.1, "share", "city tax rate on firm profits", 0, 0.9)
+    service_cost: float = param(
+        0.06, "wage-months/place-month", "operating cost of one public-service place", 0, 5
+    )
+    service_build_cost: float = param(
+        1.5, "wage-months/place", "capital cost of adding one public-service place", 0, 50
+    )
+    service_build_rate: float = param(
+        0.1, "share/year", "share of the service shortfall built each year", 0, 1
+    )
+    unemployment_benefit: float = param(
+        0.4, "share of mean wage", "monthly benefit of an unemployed citizen", 0, 1
+    )
+    capability_budget_share: float = param(
+        0.06, "share of revenue", "yearly budget for building the six capabilities", 0, 0.5
+    )
+    share_organization: float = param(0.1, "share", "capability budget: organization", 0, 1)
+    share_infrastructure: float = param(0.35, "share", "capability budget: infrastructure", 0, 1)
+    share_perception: float = param(0.15, "share", "capability budget: perception", 0, 1)
+    share_platform: float = param(0.15, "share", "capability budget: platform", 0, 1)
+    share_services: float = param(0.15, "share", "capability budget: services", 0, 1)
+    share_digital_governance: float = param(
+        0.1, "share", "capability budget: digital-space governance", 0, 1
+    )
+    initial_organization: float = param(0.4, "0-1", "initial organization capability", 0, 1)
+    initial_infrastructure: float = param(0.5, "0-1", "initial infrastructure capability", 0, 1)
+    initial_perception: float = param(0.2, "0-1", "initial perception capability", 0, 1)
+    initial_platform: float = param(0.2, "0-1", "initial platform capability", 0, 1)
+    initial_services: float = param(0.3, "0-1", "initial services capability", 0, 1)
+    initial_digital_governance: float = param(
+        0.3, "0-1", "initial digital-space governance capability", 0, 1
+    )
+    capability_efficiency: float = param(
+        0.3, "1/year", "capability gained per year at the reference spending", 0, 5
+    )
+    capability_reference_spend: float = param(
+        0.3,
+        "k/resident-year",
+        "spending per resident per capability that gives full effect",
+        0.001,
+        10,
+    )
+    capability_depreciation: float = param(0.06, "1/year", "yearly decay of capabilities", 0, 1)
+    infrastructure_rollout: float = param(
+        0.15, "1/year", "speed at which capabilities raise district ICT, IoT and transport", 0, 2
+    )
+    debt_limit: float = param(0.5, "debt/GDP", "debt ratio above which spending is cut", 0.01, 5)
+    initial_debt_ratio: float = param(0.2, "debt/GDP", "debt at the start", 0, 5)
+    interest_rate: float = param(0.03, "1/year", "interest rate on public debt", 0, 0.3)
+
+
+SECTIONS: dict[str, type] = {
+    "simulation": SimulationParams,
+    "city": CityParams,
+    "citizens": CitizensParams,
+    "firms": FirmsParams,
+    "government": GovernmentParams,
+}
+
+
+@dataclass
+class Parameters:
+    """All parameters of one model run, by section."""
+
+    simulation: SimulationParams = field(default_factory=SimulationParams)
+    city: CityParams = field(default_factory=CityParams)
+    citizens: CitizensParams = field(default_factory=CitizensParams)
+    firms: FirmsParams = field(default_factory=FirmsParams)
+    government: GovernmentParams = field(default_factory=GovernmentParams)
+
+    def as_flat_dict(self) -> dict[str, Any]:
+        """All values keyed by ``"section.name"``, for manifests and tables."""
+        return {
+            f"{section}.{f.name}": getattr(getattr(self, section), f.name)
+            for section in SECTIONS
+            for f in fields(getattr(self, section))
+        }
+
+    def sector_shares(self) -> list[float]:
+        """Initial firm shares per sector, in SECTOR_NAMES order, normalised to sum 1."""
+        raw = [getattr(self.firms, f"share_{s}") for s in SECTOR_NAMES]
+        return _normalised(raw, "firms.share_*")
+
+    def capability_shares(self) -> list[float]:
+        """Capability budget shares, in CAPABILITY_NAMES order, normalised to sum 1."""
+        raw = [getattr(self.government, f"share_{c}") for c in CAPABILITY_NAMES]
+        return _normalised(raw, "government.share_*")
+
+    def initial_capabilities(self) -> list[float]:
+        """Initial capability stocks in CAPABILITY_NAMES order."""
+        return [getattr(self.government, f"initial_{c}") for c in CAPABILITY_NAMES]
+
+
+def _normalised(raw: list[float], label: str) -> list[float]:
+    total = sum(raw)
+    if total <= 0:
+        raise ParameterError(f"{label}: at least one share must be positive (all are 0)")
+    return [x / total for x in raw]
+
+
+def iter_specs() -> Iterator[tuple[str, dataclasses.Field, ParamSpec]]:
+    """Yield ``("section.name", field, spec)`` for every parameter, in declaration order."""
+    for section, cls in SECTIONS.items():
+        for f in fields(cls):
+            yield f"{section}.{f.name}", f, f.metadata["spec"]
+
+
+def _all_keys() -> list[str]:
+    return [key for key, _, _ in iter_specs()]
+
+
+def _unknown_key_message(key: str) -> str:
+    close = difflib.get_close_matches(key, _all_keys(), n=1, cutoff=0.6)
+    if not close and "." not in key:
+        close = [k for k in _all_keys() if k.endswith("." + key)][:1]
+    hint = f"; did you mean '{close[0]}'?" if close else "; run 'smartcity params' for the list"
+    return f"unknown parameter '{key}'{hint}"
+
+
+def coerce_value(key: str, f: dataclasses.Field, spec: ParamSpec, value: Any) -> Any:
+    """Convert ``value`` to the field's type and check it against the spec's range."""
+    kind = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str}[f.type]
+    if isinstance(value, str) and kind is not str:
+        value = _parse_text(key, value, kind)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ParameterError(
+            f"parameter '{key}' must be {kind.__name__} ({spec.allowed()}), got {value!r}"
+        )
+    if kind is float and not math.isfinite(value):
+        raise ParameterError(f"parameter '{key}' must be a finite number, got {value!r}")
+    if spec.choices is not None and value not in spec.choices:
+        raise ParameterError(f"parameter '{key}' = {value!r} is not allowed; use {spec.allowed()}")
+    if kind in (int, float) and (
+        (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi)
+    ):
+        raise ParameterError(
+            f"parameter '{key}' = {value!r} is out of range; allowed: {spec.allowed()} {spec.unit}"
+        )
+    return value
+
+
+def _parse_text(key: str, text: str, kind: type) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise ParameterError(f"parameter '{key}' must be {kind.__name__}, got {text!r}") from None
+
+
+def apply_overrides(params: Parameters, overrides: Mapping[str, Any]) -> Parameters:
+    """Return a copy of ``params`` with ``{"section.name": value}`` overrides applied.
+
+    Keys may also use ``__`` instead of ``.`` (keyword-argument form). Raises
+    ParameterError naming the first bad key or value.
+    """
+    specs = {key: (f, spec) for key, f, spec in iter_specs()}
+    changes: dict[str, dict[str, Any]] = {}
+    for raw_key, value in overrides.items():
+        key = raw_key.replace("__", ".")
+        if key not in specs:
+            raise ParameterError(_unknown_key_message(key))
+        f, spec = specs[key]
+        section, name = key.split(".", 1)
+        changes.setdefault(section, {})[name] = coerce_value(key, f, spec, value)
+    updated = {
+        section: dataclasses.replace(getattr(params, section), **values)
+        for section, values in changes.items()
+    }
+    result = dataclasses.replace(params, **updated)
+    result.sector_shares()
+    result.capability_shares()
+    return result
+
+
+def flatten_toml(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Flatten ``{"section": {"name": v}}`` into ``{"section.name": v}``, refusing non-tables."""
+    flat: dict[str, Any] = {}
+    for section, values in data.items():
+        if section not in SECTIONS:
+            close = difflib.get_close_matches(section, list(SECTIONS), n=1)
+            hint = f"; did you mean '[{close[0]}]'?" if close else ""
+            raise ParameterError(
+                f"{source}: unknown section [{section}]{hint}; allowed: {', '.join(SECTIONS)}"
+            )
+        if not isinstance(values, Mapping):
+            raise ParameterError(f"{source}: '{section}' must be a [table] of parameters")
+        for name, value in values.items():
+            flat[f"{section}.{name}"] = value
+    return flat
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning syntax errors into a one-line ParameterError."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ParameterError(f"file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{path}: invalid TOML: {exc}") from None
+
+
+def parse_set_option(text: str) -> tuple[str, str]:
+    """Split a command-line ``section.name=value`` into key and text value."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ParameterError(f"--set expects section.name=value, got {text!r}")
+    return key.strip(), value.strip()
+
+
+def resolve_parameters(
+    preset: str | Path = "mature", overrides: Mapping[str, Any] | None = None
+) -> Parameters:
+    """Parameters of a preset (name or TOML path) with overrides applied and validated."""
+    from simulation.presets import load_preset
+
+    params = apply_overrides(Parameters(), load_preset(preset))
+    return apply_overrides(params, overrides or {})
+
+
+def parameters_markdown() -> str:
+    """The parameter reference (docs/parameters.md), generated from the metadata."""
+    lines = [
+        "# Parameter reference",
+        "",
+        "Generated by `smartcity params --markdown`; do not edit by hand.",
+        "Set a value in a preset TOML file (`[section]` then `name = value`), by keyword",
+        "(`CityModel(citizens__count=5000)`) or on the command line",
+        "(`--set citizens.count=5000`). Defaults below are the built-in values;",
+        "presets (`simulation/presets/*.toml`) override some of them.",
+        "",
+    ]
+    current = None
+    for key, f, spec in iter_specs():
+        section = key.split(".", 1)[0]
+        if section != current:
+            current = section
+            lines += [f"## [{section}]", "", (SECTIONS[section].__doc__ or "").strip(), ""]
+            lines += ["| parameter | default | unit | allowed | meaning |", "|---|---|---|---|---|"]
+        lines.append(f"| `{key}` | {f.default!r} | {spec.unit} | {spec.allowed()} | {spec.doc} |")
+    return "\n".join(lines) + "\n"
