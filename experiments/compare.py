@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from experiments.sweep import (
     guarded,
     positive_int,
 )
+from simulation.parameters import parse_set_option
 
 # Tuned so `make demo` finishes in a few minutes on 2 cores with the default city.
 DEFAULT_PRESETS = ("mature", "emerging")
@@ -48,7 +48,7 @@ NON_METRIC_COLUMNS = {"run_id", "design_point", "replication", "seed_entropy", "
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `compare` subcommand; the handler is `args.func(args) -> exit status`."""
+    """Add the `compare` subcommand; the handler is `args.handler(args) -> exit status`."""
     parser = subparsers.add_parser(
         "compare",
         help="compare mature and emerging development paths (the main job)",
@@ -97,19 +97,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="complete an interrupted compare in OUT"
     )
-    parser.set_defaults(func=command_compare)
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """Parse KEY=VALUE; VALUE is read as a TOML literal (0.4, 3, true) or else a string."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise CommandError(f"--set expects SECTION.NAME=VALUE, got {text!r}")
-    try:
-        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        parsed = value.strip()
-    return key.strip(), parsed
+    parser.set_defaults(handler=command_compare)
 
 
 def compare_spec(
@@ -133,10 +121,13 @@ def compare_spec(
             "overrides": overrides,
         }
     )
-    # One row per simulated year is enough for yearly tables and keeps the store small.
     resolved = model.resolve_point(spec.presets[0], spec.point_overrides(0))
     return dataclasses.replace(
-        spec, keep_every=int(resolved.get("simulation.steps_per_year", STEPS_PER_YEAR))
+        spec,
+        # Typed values (--set gives text), so tables and run ids hold 2000, not "2000".
+        overrides={key: resolved[key] for key in overrides},
+        # One row per simulated year is enough for yearly tables and keeps the store small.
+        keep_every=int(resolved.get("simulation.steps_per_year", STEPS_PER_YEAR)),
     )
 
 
@@ -230,7 +221,7 @@ def command_compare(args: argparse.Namespace) -> int:
     """Handler of `smartcity compare`."""
 
     def body() -> int:
-        overrides = dict(parse_assignment(text) for text in args.overrides)
+        overrides = dict(parse_set_option(text) for text in args.overrides)
         spec = compare_spec(
             presets=args.presets,
             policies=args.policies,

@@ -1,83 +1,74 @@
 """The narrow interface between the experiment layer and the model in `simulation/`.
 
-Everything the batch layer needs from the model goes through these functions, so the
-experiment code never reaches into model internals and the imports stay lazy: a spec can be
-parsed (and its TOML errors reported) without paying for importing Mesa.
+Everything the batch layer needs from the model goes through these few names, so the
+experiment code never reaches into model internals.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import simulation.runs
+from experiments.provenance import PACKAGE
+from simulation.errors import ParameterError
+from simulation.metrics import METRICS
+from simulation.parameters import resolve_parameters
+from simulation.presets import preset_names as _preset_names
+from simulation.runs import run_city
 
 BASELINE_POLICY = "baseline"
-DISTRIBUTION = "smartcity-abm"
+
+__all__ = [
+    "ParameterError",
+    "is_preset",
+    "metric_units",
+    "model_version",
+    "policy_names",
+    "preset_names",
+    "resolve_point",
+    "run_city",
+]
 
 
 def preset_names() -> list[str]:
-    """Return the names of the city presets the model knows."""
-    from simulation.presets import preset_names as _preset_names
-
+    """Return the names of the built-in city presets."""
     return list(_preset_names())
+
+
+def is_preset(name: str) -> bool:
+    """Tell whether `name` is a built-in preset or the path of a user's preset TOML file."""
+    return name in preset_names() or (name.endswith(".toml") and Path(name).is_file())
 
 
 def policy_names() -> list[str]:
     """Return the policy package names the model accepts.
 
-    The model grows policy packages later (issue 3); until `simulation.runs.policy_names`
-    exists only the baseline is valid.
+    Falls back to the baseline alone for a model without `simulation.runs.policy_names`.
     """
-    import simulation.runs as runs
-
-    names = getattr(runs, "policy_names", None)
+    names = getattr(simulation.runs, "policy_names", None)
     return list(names()) if names is not None else [BASELINE_POLICY]
 
 
 def resolve_point(preset: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Resolve and validate one design point, returning the flat parameter dict.
+    """Resolve and validate one design point, returning the flat, typed parameter dict.
 
     Raises:
-        simulation.parameters.ParameterError: for unknown keys, wrong types or bad values.
+        ParameterError: for unknown keys, wrong types or bad values (one-line message).
     """
-    from simulation.parameters import resolve_parameters
-
     return dict(resolve_parameters(preset, dict(overrides)).as_flat_dict())
-
-
-def parameter_error_type() -> type[Exception]:
-    """Return the model's exception class for invalid parameters."""
-    from simulation.parameters import ParameterError
-
-    return ParameterError
 
 
 def metric_units() -> dict[str, str]:
     """Return {metric name: unit} for every metric the model reports."""
-    from simulation.metrics import METRICS
-
     return {name: spec.unit for name, spec in METRICS.items()}
 
 
 def model_version() -> str:
     """Return the installed package version, part of every run id."""
     try:
-        return importlib.metadata.version(DISTRIBUTION)
+        return importlib.metadata.version(PACKAGE)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def run_city(
-    preset: str,
-    *,
-    seed: Any,
-    years: int,
-    overrides: Mapping[str, Any] | None = None,
-    policy: str | None = None,
-) -> pd.DataFrame:
-    """Run the model once; the default run function of the batch runner."""
-    from simulation.runs import run_city as _run_city
-
-    return _run_city(preset, seed=seed, years=years, overrides=overrides, policy=policy)

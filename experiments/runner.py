@@ -15,7 +15,6 @@ import json
 import logging
 import multiprocessing
 import signal
-import subprocess
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -30,6 +29,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from experiments import model, store
+from experiments.provenance import provenance
 from experiments.spec import ExperimentSpec, validate_points
 
 # A run is tried this many times before it is recorded as failed.
@@ -210,29 +210,12 @@ def execute_run(task: RunTask, run_fn: RunFunction | None = None) -> pd.DataFram
     return pd.concat([head, frame], axis=1)
 
 
-def git_commit() -> str | None:
-    """Return the git commit of the source tree, or None outside a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
 def build_manifest(spec: ExperimentSpec, tasks: list[RunTask]) -> dict[str, Any]:
     """Return the manifest: spec, resolved parameters per design point, seeds, versions."""
     resolved = validate_points(spec)
     return {
         "spec": spec.to_dict(),
-        "package_version": model.model_version(),
-        "git_commit": git_commit(),
+        "provenance": provenance(),
         "seed_scheme": "SeedSequence(root_seed, spawn_key=(design_point, replication))",
         "design_points": [
             {

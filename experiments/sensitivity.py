@@ -41,7 +41,7 @@ INDEX_COLUMNS = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `sensitivity` subcommand; the handler is `args.func(args) -> exit status`."""
+    """Add the `sensitivity` subcommand; the handler is `args.handler(args) -> exit status`."""
     parser = subparsers.add_parser(
         "sensitivity",
         help="Morris or Sobol sensitivity analysis of a spec's [sensitivity] table",
@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="complete an interrupted analysis in OUT"
     )
-    parser.set_defaults(func=command_sensitivity)
+    parser.set_defaults(handler=command_sensitivity)
 
 
 def problem_of(sens: SensitivitySpec) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,9 @@ def parse_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
         SpecError: the spec is invalid; the message names the key and what is allowed.
     """
     _check_keys(raw, TOP_LEVEL_KEYS, "spec")
-    presets = _names(raw, "presets", model.preset_names(), "preset", required=True)
+    presets = _names(
+        raw, "presets", model.preset_names(), "preset", required=True, accept=model.is_preset
+    )
     policies = _names(raw, "policies", model.policy_names(), "policy", default=["baseline"])
     replications = _int(raw, "replications", default=1, low=1)
     root_seed = _int(raw, "root_seed", required=True, low=0, high=MAX_ROOT_SEED)
@@ -167,13 +169,12 @@ def validate_points(spec: ExperimentSpec) -> dict[tuple[str, int], dict[str, Any
     Raises:
         SpecError: a design point is refused by the model (message from the model).
     """
-    error_type = model.parameter_error_type()
     resolved = {}
     for preset in spec.presets:
         for index in range(len(spec.points)):
             try:
                 resolved[preset, index] = model.resolve_point(preset, spec.point_overrides(index))
-            except error_type as exc:
+            except model.ParameterError as exc:
                 raise SpecError(f"design point {index} on preset {preset!r}: {exc}") from None
     return resolved
 
@@ -228,6 +229,7 @@ def _names(
     *,
     default: list[str] | None = None,
     required: bool = False,
+    accept: Callable[[str], bool] | None = None,
 ) -> list[str]:
     if key not in raw:
         if required:
@@ -241,9 +243,10 @@ def _names(
     if not value:
         raise SpecError(f"{key!r} is empty; give at least one {what}")
     for name in value:
-        if name not in known:
+        if name not in known and not (accept and accept(name)):
             hint = did_you_mean(name, known)
-            raise SpecError(f"unknown {what} {name!r}{hint}; known: {', '.join(known)}")
+            also = " or a path to a preset .toml file" if accept else ""
+            raise SpecError(f"unknown {what} {name!r}{hint}; known: {', '.join(known)}{also}")
     if len(set(value)) != len(value):
         raise SpecError(f"{key!r} lists a {what} twice: {value!r}")
     return list(value)

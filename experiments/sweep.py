@@ -20,6 +20,7 @@ from experiments.runner import (
     run_sweep,
 )
 from experiments.spec import ExperimentSpec, SpecError, load_spec
+from simulation.errors import InputError
 
 EXIT_OK = 0
 EXIT_RUNS_FAILED = 1
@@ -32,7 +33,7 @@ class CommandError(RuntimeError):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `sweep` subcommand; the handler is `args.func(args) -> exit status`."""
+    """Add the `sweep` subcommand; the handler is `args.handler(args) -> exit status`."""
     parser = subparsers.add_parser(
         "sweep",
         help="run every design point of a TOML experiment spec",
@@ -45,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="complete an interrupted sweep in OUT"
     )
-    parser.set_defaults(func=command_sweep)
+    parser.set_defaults(handler=command_sweep)
 
 
 def add_executor_options(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +97,7 @@ def guarded(name: str, body: Callable[[], int]) -> int:
     """
     try:
         return body()
-    except (SpecError, StoreError, SchedulerError, CommandError) as exc:
+    except (SpecError, StoreError, SchedulerError, CommandError, InputError) as exc:
         print(f"smartcity {name}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
