@@ -177,9 +177,14 @@ def horizon_table(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[summary["step"] == last].reset_index(drop=True)
 
 
-def write_outputs(results: pd.DataFrame, out: Path) -> list[Path]:
-    """Write summary.csv, horizon.csv and the figures; return the written paths."""
+def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> list[Path]:
+    """Write summary.csv, horizon.csv and the figures; return the written paths.
+
+    Tables and figures list the presets in the order given (mature first by default).
+    """
     units = model.metric_units()
+    rank = {preset: i for i, preset in enumerate(presets)}
+    results = results.sort_values("preset", key=lambda s: s.map(rank), kind="stable")
     summary = summarize(results)
     summary.insert(3, "unit", summary["metric"].map(units).fillna(""))
     horizon = horizon_table(summary)
@@ -239,7 +244,7 @@ def command_compare(args: argparse.Namespace) -> int:
         results = load_results(args.out)
         if results.empty:
             raise CommandError("every run failed; nothing to compare")
-        for path in write_outputs(results, args.out):
+        for path in write_outputs(results, args.out, spec.presets):
             print(path)
         return EXIT_RUNS_FAILED if report.failed else EXIT_OK
 

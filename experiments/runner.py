@@ -409,8 +409,8 @@ def run_sweep(
                     "traceback": "".join(traceback.format_exception(error)),
                 },
             )
-        bar.update()
         bar.set_postfix(done=report.done, failed=report.failed, refresh=False)
+        bar.update()
 
     try:
         while queue or running:
