@@ -44,9 +44,9 @@ def timed(sweep: Callable[[Path], object], store: Path) -> float:
 def main() -> None:
     """Measure and print throughput and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=6)
-    parser.add_argument("--years", type=int, default=2)
-    parser.add_argument("--citizens", type=int, default=2000)
+    parser.add_argument("--replications", type=int, default=8)
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--citizens", type=int, default=5000)
     args = parser.parse_args()
     spec = small_spec(args.replications, args.years, args.citizens)
     runs = len(spec.presets) * len(spec.policies) * len(spec.points) * spec.replications
