@@ -53,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "compare",
         help="compare mature and emerging development paths (the main job)",
         description="Run the mature and emerging presets under each policy package for N "
-        "replications; write summary.csv, horizon.csv and figures to OUT.",
+        "replications; write summary.csv, horizon.csv and figures to OUT. Runs already in "
+        "OUT from the same settings are reused, so an interrupted compare just reruns.",
     )
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument(
@@ -94,9 +95,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="parameter override for every run (repeatable)",
     )
     add_executor_options(parser)
-    parser.add_argument(
-        "--resume", action="store_true", help="complete an interrupted compare in OUT"
-    )
     parser.set_defaults(handler=command_compare)
 
 
@@ -235,8 +233,10 @@ def command_compare(args: argparse.Namespace) -> int:
             root_seed=args.seed,
             overrides=overrides,
         )
+        # Always resume: rerunning the same comparison (`make demo` twice, or after Ctrl-C)
+        # reuses the stored runs; other settings in the same OUT are refused.
         report = execute(
-            spec, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume
+            spec, args.out, workers=args.workers, scheduler=args.scheduler, resume=True
         )
         status = finish("compare", report, args.out)
         if status is not None:

@@ -176,7 +176,7 @@ def plot_indices_bars(
             ax.legend(fontsize="small")
         ax.set_yticks(list(positions), rows["parameter"])
         ax.set_title(f"{metric.replace('_', ' ')}: {preset} / {policy}", fontsize="medium")
-        ax.set_xlabel(f"{value} (bars: 95% confidence)")
+        ax.set_xlabel(f"{'index' if second else value} (error bars: 95% confidence)")
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()

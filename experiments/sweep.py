@@ -111,7 +111,8 @@ def finish(name: str, report: SweepReport, out: Path) -> int | None:
         stored = report.skipped + report.done
         print(
             f"smartcity {name}: interrupted; {stored} of {report.total} runs stored in "
-            f"{out}; rerun with --resume to complete",
+            f"{out}; rerun the same command{'' if name == 'compare' else ' with --resume'} "
+            "to complete",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED

@@ -257,6 +257,10 @@ def test_compare_writes_tables_and_figures(tmp_path: Path) -> None:
     for name in ("indices.png", "headline.png", "horizon.png"):
         assert (out / "figures" / name).stat().st_size > 10_000
 
+    # Rerunning the same comparison reuses the stored runs; other settings are refused.
+    assert cli([*argv, "--workers", "1", "--set", "citizens.count=100"]) == 0
+    assert cli([*argv, "--workers", "1", "--set", "citizens.count=120"]) == 2
+
 
 SENSITIVITY_SPEC = """
 presets = ["mature"]
