@@ -146,9 +146,9 @@ if __name__ == "__main__":
 
 
 def test_interrupted_sweep_keeps_complete_files_and_resume_completes_it(tmp_path: Path) -> None:
-    # 16 runs, at most 4 in flight: the signal lands well before the end.
+    # 12 runs, at most 4 in flight: the signal lands well before the end.
     spec_path = write_spec(
-        tmp_path / "s.toml", SMALL_SPEC.replace("replications = 2", "replications = 4")
+        tmp_path / "s.toml", SMALL_SPEC.replace("replications = 2", "replications = 3")
     )
     script = tmp_path / "drive.py"
     script.write_text(INTERRUPTIBLE.format(tests=str(TESTS)), encoding="utf-8")
@@ -164,7 +164,7 @@ def test_interrupted_sweep_keeps_complete_files_and_resume_completes_it(tmp_path
     assert proc.wait(timeout=60) == 130
 
     stored = list((out / "runs").glob("*.parquet"))
-    assert 2 <= len(stored) < 2 * SMALL_RUNS
+    assert 2 <= len(stored) < 12
     assert not [p for p in (out / "runs").iterdir() if p.suffix != ".parquet"]
     for path in stored:
         assert len(pd.read_parquet(path)) == 9  # every file on disk is complete

@@ -21,5 +21,5 @@ def failing_run_city(preset: str, **kwargs: object) -> pd.DataFrame:
 
 def slow_run_city(preset: str, **kwargs: object) -> pd.DataFrame:
     """The real run, slowed down so that a test can interrupt a sweep half-way."""
-    time.sleep(0.3)
+    time.sleep(0.2)
     return run_city(preset, **kwargs)
