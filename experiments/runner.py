@@ -214,17 +214,31 @@ def execute_run(task: RunTask, run_fn: RunFunction | None = None) -> pd.DataFram
 
 
 def build_manifest(spec: ExperimentSpec, tasks: list[RunTask]) -> dict[str, Any]:
-    """Return the manifest: spec, resolved parameters per design point, seeds, versions."""
+    """Return the manifest: spec, resolved parameters per design point, seeds, versions.
+
+    The full parameter set is written once per preset ("base_parameters": preset + fixed
+    overrides); each design point lists only the resolved values that differ from it, so a
+    10,000-point Sobol design does not repeat every parameter 10,000 times.
+    """
     resolved = validate_points(spec)
+    base = {preset: model.resolve_point(preset, spec.overrides) for preset in spec.presets}
     return {
         "spec": spec.to_dict(),
         "provenance": provenance(),
         "seed_scheme": "SeedSequence(root_seed, spawn_key=(design_point, replication))",
+        "base_parameters": base,
         "design_points": [
             {
                 "index": index,
                 "overrides": spec.point_overrides(index),
-                "resolved": {preset: resolved[preset, index] for preset in spec.presets},
+                "parameters": {
+                    preset: {
+                        key: value
+                        for key, value in resolved[preset, index].items()
+                        if base[preset].get(key) != value
+                    }
+                    for preset in spec.presets
+                },
             }
             for index in range(len(spec.points))
         ],

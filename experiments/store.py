@@ -81,6 +81,13 @@ def read_manifest(store: str | Path) -> dict[str, Any]:
     return json.loads((Path(store) / MANIFEST).read_text(encoding="utf-8"))
 
 
+def resolved_parameters(store: str | Path, preset: str, design_point: int) -> dict[str, Any]:
+    """Return the full resolved parameters of one (preset, design point) of a stored sweep."""
+    manifest = read_manifest(store)
+    point = manifest["design_points"][design_point]
+    return {**manifest["base_parameters"][preset], **point["parameters"][preset]}
+
+
 def record_failure(store: Path, entry: dict[str, Any]) -> None:
     """Append one failed run to failed.jsonl (one line, flushed at once)."""
     with open(store / FAILED, "a", encoding="utf-8") as handle:

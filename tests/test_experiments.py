@@ -88,9 +88,13 @@ def test_manifest_records_spec_parameters_and_seeds(tmp_path: Path) -> None:
     sweep_into(write_spec(tmp_path / "s.toml", SMALL_SPEC), tmp_path / "out", workers=1)
     manifest = store.read_manifest(tmp_path / "out")
     assert manifest["spec"]["root_seed"] == 11
-    resolved = manifest["design_points"][1]["resolved"]["emerging"]
+    assert manifest["design_points"][1]["parameters"]["emerging"] == {
+        "citizens.digital_literacy_mean": 0.7
+    }
+    resolved = store.resolved_parameters(tmp_path / "out", "emerging", 1)
     assert resolved["citizens.digital_literacy_mean"] == 0.7
     assert resolved["citizens.count"] == 100
+    assert resolved["city.n_core"] >= 1  # every parameter, not only the overridden ones
     assert len(manifest["runs"]) == SMALL_RUNS
     assert manifest["provenance"]["version"]
 
