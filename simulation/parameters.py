@@ -497,12 +497,18 @@ def parse_set_option(text: str) -> tuple[str, str]:
 
 
 def resolve_parameters(
-    preset: str | Path = "mature", overrides: Mapping[str, Any] | None = None
+    preset: str | Path = "mature",
+    overrides: Mapping[str, Any] | None = None,
+    policy: Any = None,
 ) -> Parameters:
-    """Parameters of a preset (name or TOML path) with overrides applied and validated."""
+    """Parameters of a preset (name or TOML path), then the policy package's parameters
+    (a package name, path or PolicyPackage), then ``overrides``; all validated."""
+    from policies.packages import PolicyPackage, load_package
     from simulation.presets import load_preset
 
+    package = policy if isinstance(policy, PolicyPackage) else load_package(policy)
     params = apply_overrides(Parameters(), load_preset(preset))
+    params = apply_overrides(params, package.parameters)
     return apply_overrides(params, overrides or {})
 
 
