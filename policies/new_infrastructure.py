@@ -28,6 +28,26 @@ CAPACITY_COST = 0.6  # k per resident to build capacity serving all potential de
 DEPRECIATION = 0.05  # 1/year
 
 
+def _mobile_demand(model: CityModel) -> float:
+    """Citizens' use of digital services (mean adoption of adults)."""
+    return adoption_signal(model, "citizens_digital")
+
+
+def _computing_demand(model: CityModel) -> float:
+    """Firms' digitalization, employment-weighted."""
+    return adoption_signal(model, "firms_digital")
+
+
+def _ai_demand(model: CityModel) -> float:
+    """Firms' digitalization x the platform capability that puts AI to use."""
+    return adoption_signal(model, "firms_digital") * model.government.capability("platform")
+
+
+def _rail_demand(model: CityModel) -> float:
+    """0.3 + 0.7 x share of commuters not driving."""
+    return 0.3 + 0.7 * adoption_signal(model, "green_commuting")
+
+
 def _ev_demand(model: CityModel) -> float:
     """Car commuters who drive electric: car share x an EV share rising 3 points a year."""
     c = model.citizens
@@ -73,16 +93,14 @@ KINDS = {
     k.name: k
     for k in (
         InfrastructureKind(
-            "5g", "paper 003, 1 and 4.1", lambda m: adoption_signal(m, "citizens_digital"),
+            "5g", "paper 003, 1 and 4.1", _mobile_demand,
             {"service_availability.mobility": 0.2}, {"ict": 0.3},
         ),
         InfrastructureKind(
-            "data_centres", "paper 003, 1", lambda m: adoption_signal(m, "firms_digital"),
-            {}, {"computing": 0.4},
+            "data_centres", "paper 003, 1", _computing_demand, {}, {"computing": 0.4},
         ),
         InfrastructureKind(
-            "ai", "paper 003, 1 and 3",
-            lambda m: adoption_signal(m, "firms_digital") * m.government.capability("platform"),
+            "ai", "paper 003, 1 and 3", _ai_demand,
             {"digital_affinity.digital": 0.3, "digital_affinity.platform": 0.3,
              "digital_affinity.services": 0.2, "efficiency": 0.1}, {},
         ),
@@ -97,8 +115,7 @@ KINDS = {
             "uhv_power", "paper 003, 1", _power_demand, {"energy_cost_cut": 0.3}, {},
         ),
         InfrastructureKind(
-            "urban_rail", "paper 003, 1 and 4.3",
-            lambda m: 0.3 + 0.7 * adoption_signal(m, "green_commuting"),
+            "urban_rail", "paper 003, 1 and 4.3", _rail_demand,
             {"transit_speed": 0.4, "road_capacity": 0.1}, {"transport": 0.1},
         ),
     )
