@@ -134,6 +134,9 @@ class CitizensParams:
     count: int = param(20000, "citizens", "initial population", 50, 5_000_000)
     child_share: float = param(0.16, "share", "initial share aged under 18", 0, 0.6)
     elderly_share: float = param(0.2, "share", "initial share aged 65 and over", 0, 0.6)
+    adult_age_tilt: float = param(
+        0.0, "-", "adult ages: > 0 more near retirement (an aging city), < 0 younger", -1, 1
+    )
     birth_rate: float = param(
         0.045, "births/person-year", "births per citizen aged 20-39 per year", 0, 0.3
     )
