@@ -18,7 +18,8 @@ strength scales the initiative's effects: lever contributions (policies.levers) 
 yearly growth of district stocks.
 
 Initiatives are TOML files (policies/initiatives/*.toml); a user adds one without Python.
-A subclass overriding :meth:`Initiative.apply` adds a new mechanism.
+A subclass overriding :meth:`Initiative.apply` adds a new mechanism: a package runs it
+with ``class = "my_module:MyInitiative"`` in the initiative's plan.
 """
 
 from __future__ import annotations
