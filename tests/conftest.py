@@ -21,3 +21,9 @@ def mature_one_year() -> CityModel:
     model = small_city("mature", seed=1)
     model.run(1)
     return model
+
+
+@pytest.fixture(scope="session")
+def make_city():
+    """Factory of small cities: ``make_city(preset, seed, **overrides)``."""
+    return small_city
