@@ -244,6 +244,7 @@ def set_prices(model: CityModel, supply: np.ndarray) -> np.ndarray:
     c = model.citizens
     tax = model.params.government.income_tax
     spending = model.params.citizens.consumption_share * (1 - tax) * c.income.sum()
+    spending = max(spending - model.user_fees, 0.0)  # fees for digital services replace spending
     spending += model.government.service_purchases
     mix = model.local_mix.copy()
     elderly = (c.age >= model.params.citizens.retirement_age).mean()

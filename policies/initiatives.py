@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agents.citizens import DIGITAL_SERVICES, MODES, per_step
-from policies.financing import FinancingModel
+from policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
 from policies.levers import check_lever_key
 from simulation.errors import InputError
 from simulation.parameters import CAPABILITY_NAMES, load_toml
@@ -237,6 +237,7 @@ class Initiative:
         self.public_cost = 0.0
         self.private_capital = 0.0
         self.public_revenue = 0.0
+        self.fees = 0.0
 
     @property
     def name(self) -> str:
@@ -261,7 +262,7 @@ class Initiative:
     def step(self, model: CityModel, coordination: float) -> None:
         """Advance one step: start, finance, build, measure, change stage, take effect."""
         year = (model.steps - 1) / model.steps_per_year
-        self.public_cost = self.private_capital = self.public_revenue = 0.0
+        self.public_cost = self.private_capital = self.public_revenue = self.fees = 0.0
         if year < self.start_year:
             return
         if self.stage == 0:
@@ -298,8 +299,10 @@ class Initiative:
         return 1.0
 
     def pay(self, model: CityModel, continuity: float) -> None:
-        """Split this step's capital and operating cost and the fee revenue between the
-        government and private capital, by the financing model (white paper 5.3)."""
+        """Split this step's capital and operating cost between the government and private
+        capital, and charge users fees that recover fee_recovery of the running cost at
+        half uptake (scaling with uptake, at most twice that), of which the government
+        keeps public_revenue_share (white paper 5.3)."""
         residents = len(model.citizens)
         fin = self.financing
         capital = 0.0
@@ -308,15 +311,16 @@ class Initiative:
             share = min(share, 1.0 - self.built)
             self.built += share
             capital = self.spec.capital_cost * residents * self.scale * share
+        yearly = self.spec.operating_cost + self.spec.capital_cost / CAPITAL_RECOVERY_YEARS
+        running = yearly * residents * self.scale * continuity / model.steps_per_year
         operating = self.spec.operating_cost * residents * self.scale / model.steps_per_year
         operating *= continuity
-        users = self.adoption * residents
-        fees = fin.user_fee * users
+        self.fees = fin.fee_recovery * running * min(2.0, self.adoption / FULL_USE)
         self.public_cost = (
             fin.public_capital_share * capital + fin.public_operating_share * operating
         )
         self.private_capital = capital + operating - self.public_cost
-        self.public_revenue = fin.public_revenue_share * fees
+        self.public_revenue = fin.public_revenue_share * self.fees
 
     def advance_stage(self) -> None:
         """Move between function, performance and effectiveness by the stage rule."""

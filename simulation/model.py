@@ -76,6 +76,7 @@ class CityModel(mesa.Model):
         self.levers = Levers()
         self.policy_runtime = PolicyRuntime(self.package)
         self.export_index = 1.0
+        self.user_fees = 0.0
         self.steps_per_year = self.params.simulation.steps_per_year
         self._next_uid = 0
         self.flows = dict.fromkeys(FLOWS, 0)
