@@ -112,11 +112,19 @@ def draw_ages(model: CityModel, n: int) -> np.ndarray:
     rng = model.rng
     group = rng.choice(3, size=n, p=[p.child_share, 1 - p.child_share - p.elderly_share,
                                      p.elderly_share])  # fmt: skip
-    low = np.array([0.0, WORKING_AGE, 0.0])[group]
-    high = np.array([WORKING_AGE, 65.0, 0.0])[group]
+    child_age = rng.uniform(0.0, WORKING_AGE, n)
+    # A tilted adult age profile: a share |tilt| of adults comes from a triangular density
+    # peaking at 65 (tilt > 0, an aging city) or at 18 (tilt < 0), the rest uniform.
+    tilt = p.adult_age_tilt
+    peak = 65.0 if tilt > 0 else WORKING_AGE
+    adult_age = np.where(
+        rng.random(n) < abs(tilt),
+        rng.triangular(WORKING_AGE, peak, 65.0, n),
+        rng.uniform(WORKING_AGE, 65.0, n),
+    )
     # The elderly thin out with age: 65 plus an exponential of mean 10 years, up to 100.
     elderly_age = 65.0 + np.minimum(rng.exponential(10.0, n), 35.0)
-    return np.where(group == 2, elderly_age, rng.uniform(low, high))
+    return np.select([group == 0, group == 1], [child_age, adult_age], elderly_age)
 
 
 def create_citizens(model: CityModel) -> Citizens:
@@ -185,13 +193,17 @@ def attract_migrants(model: CityModel) -> None:
     c = model.citizens
     seekers = (c.labour_force(p.retirement_age) & ~c.employed()).sum()
     pull = np.clip(0.2 + model.firms.vacancies.sum() / (seekers + 1.0), 0.1, 3.0)
-    n = int(model.rng.poisson(len(c) * p.in_migration_rate * pull / model.steps_per_year))
+    talent = model.levers.talent_attraction
+    rate = p.in_migration_rate * pull * (1 + talent) / model.steps_per_year
+    n = int(model.rng.poisson(len(c) * rate))
     if n == 0:
         return
     homes = choose_gumbel(district_appeal(model, np.full(n, NO_ONE)), model.rng)
     homes = homes[find_room(model, homes)]
     model.flows["immigrants"] += len(homes)
-    c.append(**new_citizen_columns(model, model.rng.uniform(WORKING_AGE, 45.0, len(homes)), homes))
+    newcomers = new_citizen_columns(model, model.rng.uniform(WORKING_AGE, 45.0, len(homes)), homes)
+    newcomers["skill"] = _clip01(newcomers["skill"] + 0.1 * talent)  # talent programmes
+    c.append(**newcomers)
 
 
 def emigrate(model: CityModel) -> None:
@@ -309,6 +321,7 @@ def district_appeal(model: CityModel, workplace: np.ndarray) -> np.ndarray:
         p.weight_housing * free
         + p.weight_services * model.district_access
         + p.weight_environment * (1.0 - d.pollution)
+        + model.levers.new_town_appeal * d.is_kind("new_town")
     )
     working = workplace >= 0
     commute = d.travel_time[:, np.maximum(workplace, 0)].T / 60.0
@@ -373,7 +386,10 @@ def choose_commute_mode(model: CityModel) -> None:
     cost = np.stack(
         [
             d.travel_time[home, job] + p.car_fixed_cost,
-            free * p.transit_slowdown / np.maximum(quality, 0.05),
+            free
+            * p.transit_slowdown
+            / np.maximum(quality, 0.05)
+            * (1 - model.levers.share("transit_speed")),
             np.where(micro_ok, 1.2 * free, np.inf),
         ],
         axis=1,
@@ -406,9 +422,11 @@ def use_public_services(model: CityModel) -> None:
     residents = np.maximum(residents_per_district(model), 1.0)
     online = c.adopted[:, :2].any(axis=1)
     online_share = np.bincount(c.home, online, d.n) / residents
-    stretch = online_share * model.government.capability("services")
+    levers = model.levers
+    stretch = online_share * model.government.capability("services") + levers.access_stretch
     model.district_access = np.minimum(1.0, d.service_capacity * (1.0 + stretch) / residents)
-    c.access = model.district_access[c.home] * np.where(online, 1.0, 0.85)
+    penalty = 0.15 * (1.0 - levers.share("inclusive_access"))
+    c.access = model.district_access[c.home] * np.where(online, 1.0, 1.0 - penalty)
 
 
 def update_health(model: CityModel) -> None:
@@ -416,7 +434,9 @@ def update_health(model: CityModel) -> None:
     c = model.citizens
     target = _clip01(1.0 - ((np.maximum(c.age, 40.0) - 40.0) / 60.0) ** 2)
     telehealth = c.adopted[:, DIGITAL_SERVICES.index("telehealth")]
-    target *= 0.8 + 0.15 * c.access + 0.05 * telehealth
+    elderly = c.age >= model.params.citizens.retirement_age
+    care = 0.1 * model.levers.care_capacity * elderly
+    target = _clip01(target * (0.8 + 0.15 * c.access + 0.05 * telehealth + care))
     c.health += (target - c.health) * per_step(model, 1.0)
 
 
@@ -468,6 +488,8 @@ def learn(model: CityModel) -> None:
     c.literacy += p.literacy_learning_rate * step * use * (1.0 - c.literacy)
     young = c.age < WORKING_AGE
     c.literacy[young] += step * (p.digital_literacy_mean - c.literacy[young]).clip(0) / 5
+    behind = c.adults() & (c.literacy < p.digital_literacy_mean)
+    c.literacy[behind] += model.levers.literacy_support * step * (1.0 - c.literacy[behind])
 
 
 def participate_online(model: CityModel) -> None:
@@ -476,6 +498,7 @@ def participate_online(model: CityModel) -> None:
     c = model.citizens
     channel = 0.3 + 0.7 * model.government.capability("services")
     prob = model.params.citizens.participation_base * c.literacy * c.trust * channel
+    prob *= 1.0 + model.levers.participation
     egov = c.adopted[:, DIGITAL_SERVICES.index("e_government")]
     c.participates = c.adults() & egov & (model.rng.random(len(c)) < prob)
 

@@ -56,6 +56,12 @@ REFERENCE_SIZE = 10.0  # productivity parameters are quoted for a 10-worker firm
 DIGITAL_STEP = 0.1  # size of one digital-transformation project
 
 
+def digital_affinity(model: CityModel) -> np.ndarray:
+    """Per sector: productivity gain of digitalization, DIGITAL_AFFINITY plus what policies
+    add (industry platforms, industrial internet, AI)."""
+    return DIGITAL_AFFINITY + model.levers.digital_affinity
+
+
 def sector_index(name: str) -> int:
     """Index of a sector name in SECTOR_NAMES."""
     return SECTOR_NAMES.index(name)
@@ -147,6 +153,7 @@ def location_appeal(model: CityModel, sectors: np.ndarray) -> np.ndarray:
         + 0.5 * d.transport[None, :]
         + cluster[:, sectors].T
         + workforce[None, :]
+        + model.levers.new_town_appeal * d.is_kind("new_town")[None, :]
     )
 
 
@@ -177,7 +184,8 @@ def cluster_spillover(model: CityModel) -> np.ndarray:
     f = model.firms
     employment = np.zeros((d.n, N_SECTORS))
     np.add.at(employment, (f.district, f.sector), f.employees())
-    kernel = np.exp(-d.free_time / model.params.firms.cluster_decay_minutes)
+    reach = model.levers.share("cluster_reach")  # online cooperation ignores distance
+    kernel = (1 - reach) * np.exp(-d.free_time / model.params.firms.cluster_decay_minutes) + reach
     related = kernel @ employment @ RELATEDNESS
     return related / (related + max(related.mean(), 1e-9))
 
@@ -197,7 +205,7 @@ def productivity_multiplier(model: CityModel) -> np.ndarray:
     infra = (d.ict[f.district] + d.transport[f.district]) / 2
     cluster = cluster_spillover(model)[f.district, f.sector]
     return (
-        (1 + p.digital_gain * DIGITAL_AFFINITY[f.sector] * f.digital)
+        (1 + p.digital_gain * digital_affinity(model)[f.sector] * f.digital)
         * (1 + p.skill_gain * (skill - 0.5))
         * (1 + p.infrastructure_gain * infra)
         * (1 + p.cluster_gain * cluster)
@@ -236,13 +244,17 @@ def set_prices(model: CityModel, supply: np.ndarray) -> np.ndarray:
     c = model.citizens
     tax = model.params.government.income_tax
     spending = model.params.citizens.consumption_share * (1 - tax) * c.income.sum()
+    spending = max(spending - model.user_fees, 0.0)  # fees for digital services replace spending
     spending += model.government.service_purchases
     mix = model.local_mix.copy()
     elderly = (c.age >= model.params.citizens.retirement_age).mean()
-    mix[sector_index("health")] *= elderly / max(model.initial_elderly_share, 1e-3)
+    mix[sector_index("health")] *= (
+        (1 + model.levers.care_capacity) * elderly / max(model.initial_elderly_share, 1e-3)
+    )
     mix /= mix.sum()
-    years = model.steps / model.steps_per_year
-    exports = EXPORT_SHARE * model.initial_supply * (1 + p.export_growth) ** years
+    growth = p.export_growth + model.levers.export_growth
+    model.export_index *= (1 + growth) ** (1 / model.steps_per_year)
+    exports = EXPORT_SHARE * model.initial_supply * model.export_index
     demand = exports + model.local_scale * spending * mix
     return np.clip((demand / np.maximum(supply, 1e-9)) ** p.price_elasticity, 0.3, 3.0)
 
@@ -259,7 +271,8 @@ def produce(model: CityModel) -> None:
     supply = np.bincount(f.sector, output, N_SECTORS)
     model.prices = set_prices(model, supply)
     f.value_added = model.prices[f.sector] * output
-    f.profit = f.value_added - f.wage * labour - model.params.firms.fixed_cost - f.investment
+    fixed_cost = model.params.firms.fixed_cost * (1 - model.levers.share("energy_cost_cut"))
+    f.profit = f.value_added - f.wage * labour - fixed_cost - f.investment
     f.loss_months = np.where(f.profit < 0, f.loss_months + 1, 0)
     model.multiplier = multiplier
 
@@ -312,13 +325,13 @@ def invest_in_digital(model: CityModel) -> None:
     p = model.params.firms
     f = model.firms
     d = model.districts
-    affinity = DIGITAL_AFFINITY[f.sector]
+    affinity = digital_affinity(model)[f.sector]
     room = np.minimum(DIGITAL_STEP, 1.0 - f.digital)
     uplift = p.digital_gain * affinity * room / (1 + p.digital_gain * affinity * f.digital)
     gain = f.value_added * uplift * 12 * p.digital_payback_years
     local = 1.5 - d.ict[f.district] * np.sqrt(d.computing[f.district])
     cost = p.digital_cost * (room / DIGITAL_STEP) * np.maximum(f.employees(), 1) * f.cost_factor
-    cost *= local
+    cost *= local * (1 - model.levers.share("digital_cost_relief"))
     reviewing = model.rng.random(len(f)) < per_step(model, 1.0)
     invest = reviewing & (gain > cost) & (room > 0)
     f.digital = np.where(invest, f.digital + room, f.digital)
@@ -358,7 +371,8 @@ def enter_firms(model: CityModel) -> None:
     rng = model.rng
     margin = profit_margin(model)
     pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.2, 3.0)
-    expected = len(f) * p.entry_rate * pull / model.steps_per_year
+    sector_pull = 1 + np.maximum(model.levers.sector_entry, 0.0)
+    expected = len(f) * p.entry_rate * pull * sector_pull.mean() / model.steps_per_year
     n = int(rng.poisson(expected))
     model.flows["firm_entries"] += n
     if n == 0:
@@ -367,6 +381,7 @@ def enter_firms(model: CityModel) -> None:
     weights = 0.5 * np.array(model.params.sector_shares()) + 0.5 * sector_profit / max(
         sector_profit.sum(), 1e-9
     )
+    weights *= sector_pull
     sectors = rng.choice(N_SECTORS, size=n, p=weights / weights.sum()).astype(np.int8)
     districts = choose_gumbel(location_appeal(model, sectors), rng).astype(np.int32)
     mean_tfp = np.average(f.tfp, weights=f.employees() + 1.0) if len(f) else p.productivity

@@ -25,14 +25,19 @@ if TYPE_CHECKING:
 ACCOUNTS = (
     "income_tax",
     "business_tax",
+    "initiative_revenue",
     "other_programmes",
     "service_operation",
     "service_building",
     "benefits",
     "capability_investment",
+    "initiatives",
+    "new_infrastructure",
     "interest",
 )
-REVENUE_ACCOUNTS = ("income_tax", "business_tax")
+TAX_ACCOUNTS = ("income_tax", "business_tax")
+REVENUE_ACCOUNTS = (*TAX_ACCOUNTS, "initiative_revenue")
+PUBLIC_INVESTMENT_ACCOUNTS = ("capability_investment", "initiatives", "new_infrastructure")
 
 
 class Government(mesa.Agent):
@@ -57,6 +62,7 @@ class Government(mesa.Agent):
         self.yearly_capability_budget = 0.0
         self.service_purchases = 0.0
         self.other_spending_share = 0.0
+        self.public_investment_total = 0.0
         d = model.districts
         residents = np.maximum(residents_per_district(model), 1.0)
         self.service_ratio = d.service_capacity / residents
@@ -68,14 +74,19 @@ class Government(mesa.Agent):
         return float(self.capabilities[CAPABILITY_NAMES.index(name)])
 
     def privacy_protection(self) -> float:
-        """Protection of personal data, 0-1: the digital-space governance capability."""
-        return self.capability("digital_governance")
+        """Protection of personal data, 0-1: the digital-space governance capability plus
+        privacy policies (lever privacy_protection)."""
+        return min(
+            1.0, self.capability("digital_governance") + self.model.levers.privacy_protection
+        )
 
     def efficiency(self) -> float:
-        """Government efficiency, 0-1: organization and platform capabilities (6.2.1, 6.2.4)."""
-        return (0.5 + 0.5 * self.capability("organization")) * (
+        """Government efficiency, 0-1: organization and platform capabilities (6.2.1, 6.2.4),
+        plus what policies add (lever efficiency)."""
+        base = (0.5 + 0.5 * self.capability("organization")) * (
             0.7 + 0.3 * self.capability("platform")
         )
+        return min(1.0, base + self.model.levers.efficiency)
 
     def unemployment_benefit(self) -> float:
         """Monthly benefit of a jobless adult, k: a share of the city wage index."""
@@ -114,7 +125,8 @@ class Government(mesa.Agent):
             ],
             axis=1,
         )
-        model.service_availability = d.ict[:, None] * supply
+        boosted = np.minimum(1.0, supply + model.levers.service_availability[None, :])
+        model.service_availability = d.ict[:, None] * boosted
 
     def plan_year(self) -> None:
         """At the start of a year, set the capability budget to a share of last year's
@@ -139,7 +151,8 @@ class Government(mesa.Agent):
     def fund_other_programmes(self) -> None:
         """Administration and programmes the model does not detail keep the share of revenue
         that balanced the initial budget (other_spending_share, calibrated at start)."""
-        self.accounts["other_programmes"] = self.other_spending_share * self.revenue()
+        taxes = sum(self.accounts[a] for a in TAX_ACCOUNTS)
+        self.accounts["other_programmes"] = self.other_spending_share * taxes
 
     def calibrate_other_programmes(self) -> None:
         """Set other_spending_share so that the first month's budget is balanced."""
@@ -151,6 +164,7 @@ class Government(mesa.Agent):
         self.other_spending_share = float(
             np.clip((revenue - self.spending()) / max(revenue, 1e-9), 0.0, 0.9)
         )
+        self.fund_other_programmes()
 
     def pay_benefits(self) -> None:
         """Pay the unemployment benefit to every jobless adult of working age."""
@@ -218,8 +232,8 @@ class Government(mesa.Agent):
         self.accounts["interest"] = self.debt * per_step(
             model, model.params.government.interest_rate
         )
-        self.debt_before = self.debt
         self.debt -= self.balance()
+        self.public_investment_total += sum(self.accounts[a] for a in PUBLIC_INVESTMENT_ACCOUNTS)
 
     def revenue(self) -> float:
         """This step's revenue, k."""

@@ -40,13 +40,12 @@ def overrides_from(pairs: Sequence[str]) -> dict[str, str]:
 def command_run(args: argparse.Namespace) -> int:
     """Run one city and write DIR/metrics.parquet and DIR/manifest.json."""
     from experiments.provenance import write_run_outputs
+    from simulation.parameters import resolve_parameters
     from simulation.runs import run_city
 
     overrides = overrides_from(args.overrides)
     # Validate everything before the run so that bad input writes nothing.
-    from simulation.parameters import resolve_parameters
-
-    params = resolve_parameters(args.preset, overrides)
+    params = resolve_parameters(args.preset, overrides, args.policy)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a directory")
@@ -102,6 +101,25 @@ def command_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_policies(args: argparse.Namespace) -> int:
+    """List the policy packages and initiatives, or print docs/policies.md."""
+    from policies.catalog import policies_markdown
+    from policies.initiatives import initiative_names, load_initiative
+    from policies.packages import load_package, package_names
+
+    if args.markdown:
+        sys.stdout.write(policies_markdown())
+        return 0
+    print("policy packages (--policy NAME or a .toml path):")
+    for name in package_names():
+        print(f"  {name:28s} {load_package(name).title}")
+    print("initiatives (in a package: [initiatives.NAME]):")
+    for name in initiative_names():
+        spec = load_initiative(name)
+        print(f"  {name:32s} {spec.key_issue:26s} {spec.title}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -112,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one city and write its metrics")
     _add_model_options(run)
-    run.add_argument("--policy", default="baseline", help="policy package (default: baseline)")
+    run.add_argument(
+        "--policy", default="baseline", help="policy package name or .toml path (see: policies)"
+    )
     run.add_argument("--years", type=float, default=20.0, help="years to simulate (default 20)")
     run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     run.add_argument("--out", required=True, help="output directory")
@@ -124,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--markdown", action="store_true", help="as docs/parameters.md")
     fmt.add_argument("--json", action="store_true", help="as JSON")
     params.set_defaults(handler=command_params)
+
+    policies = sub.add_parser("policies", help="list policy packages and initiatives")
+    policies.add_argument("--markdown", action="store_true", help="as docs/policies.md")
+    policies.set_defaults(handler=command_policies)
 
     for register in _extra_commands():
         register(sub)
@@ -156,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"smartcity {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

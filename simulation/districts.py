@@ -82,7 +82,9 @@ class Districts:
     def _route_time(self, edge_time: np.ndarray) -> np.ndarray:
         return (self.routes_t @ edge_time).reshape(self.n, self.n) + INTRA_DISTRICT_MINUTES
 
-    def assign_traffic(self, car_trips: np.ndarray, alpha: float, beta: float) -> None:
+    def assign_traffic(
+        self, car_trips: np.ndarray, alpha: float, beta: float, capacity_gain: float = 0.0
+    ) -> None:
         """Load car commuting trips on their routes; congestion slows the loaded links.
 
         Link time follows the BPR function t = t0 (1 + alpha (flow/capacity)^beta); the
@@ -91,9 +93,10 @@ class Districts:
         Args:
             car_trips: (D, D) car commuters by home (row) and work (column) district.
             alpha: BPR coefficient. beta: BPR exponent.
+            capacity_gain: relative rise of every link's capacity (traffic management).
         """
         self.edge_flow = self.routes @ car_trips.ravel()
-        ratio = self.edge_flow / self.edge_capacity
+        ratio = self.edge_flow / (self.edge_capacity * (1.0 + capacity_gain))
         self.edge_time = self.edge_free_time * (1.0 + alpha * ratio**beta)
         self.travel_time = self._route_time(self.edge_time)
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from agents.citizens import NEED_LEVELS, NEED_WEIGHTS
 from agents.firms import DIGITAL_AFFINITY, DIGITAL_CORE_SECTORS, HIGH_VALUE_SECTORS, sector_mask
+from policies.initiatives import initiative_names
 from simulation.parameters import CAPABILITY_NAMES
 
 if TYPE_CHECKING:
@@ -299,8 +300,9 @@ def debt_ratio(model: CityModel) -> float:
 
 def governance_index(model: CityModel) -> float:
     """Mean of 1/congestion index, 1 - pollution, exp(-incidents/30), online
-    participation, government efficiency and fiscal health clip(1 - debt ratio/(2 x
-    limit), 0, 1)."""
+    participation, government efficiency, fiscal health clip(1 - debt ratio/(2 x limit),
+    0, 1) and the coordination index ("coordination and intelligence of urban management
+    decisions", white paper 5.1)."""
     limit = model.params.government.debt_limit
     return float(
         np.mean(
@@ -311,6 +313,7 @@ def governance_index(model: CityModel) -> float:
                 online_participation(model),
                 government_efficiency(model),
                 np.clip(1 - debt_ratio(model) / (2 * limit), 0, 1),
+                coordination_index(model),
             ]
         )
     )
@@ -319,6 +322,57 @@ def governance_index(model: CityModel) -> float:
 def capability(model: CityModel, name: str) -> float:
     """Stock of the {name} capability (white paper 6.2), 0-1."""
     return model.government.capability(name)
+
+
+# --- economy and systematicness ---------------------------------------------------------
+
+
+def capability_index(model: CityModel) -> float:
+    """Mean of the six capability stocks (white paper 6.2), 0-1."""
+    return float(model.government.capabilities.mean())
+
+
+def coordination_index(model: CityModel) -> float:
+    """Integral intelligence: (0.3 organization + 0.7 platform capability) x share of
+    active initiatives at performance stage or better with a unified data platform; 0.3
+    organization x that share with data islands (policies.runtime)."""
+    return model.policy_runtime.coordination_index(model)
+
+
+def initiative_public_cost(model: CityModel) -> float:
+    """Public spending on initiatives, the unified platform and new infrastructure, net of
+    the government's share of user fees, annualised (M/year)."""
+    acc = model.government.accounts
+    net = acc["initiatives"] + acc["new_infrastructure"] - acc["initiative_revenue"]
+    return _annual_millions(model, net)
+
+
+def private_capital_mobilized(model: CityModel) -> float:
+    """Private capital put into initiatives since the start (M), by financing model."""
+    return model.policy_runtime.private_capital_total / 1000.0
+
+
+def return_on_public_investment(model: CityModel) -> float:
+    """Cumulative GDP gain over the initial monthly GDP, divided by cumulative public
+    investment (capability budget, initiatives, platform, new infrastructure) (M per M)."""
+    invested = model.government.public_investment_total
+    # Below 1 k invested the ratio is meaningless (and can overflow).
+    return float(model.gdp_gain_total / invested) if invested >= 1.0 else 0.0
+
+
+def new_infrastructure_utilization(model: CityModel) -> float:
+    """Demand served over capacity built, capacity-weighted over new-infrastructure kinds
+    (1 when none is built; low values are investment ahead of demand, paper 003, 4.1)."""
+    return model.policy_runtime.infrastructure.utilization()
+
+
+def stage(model: CityModel, initiative: str) -> float:
+    """Stage of initiative {initiative}: 0 not in the package or not started, 1 function, 2
+    performance, 3 effectiveness (white paper 1.3)."""
+    for running in model.policy_runtime.initiatives:
+        if running.name == initiative:
+            return float(running.stage)
+    return 0.0
 
 
 _UNIT = (0.0, 1.0)
@@ -362,6 +416,13 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     (debt_ratio, "debt/GDP", (-np.inf, np.inf)),
     *[(partial(capability, name=name), "0-1", _UNIT) for name in CAPABILITY_NAMES],
     (governance_index, "0-1", _UNIT),
+    (capability_index, "0-1", _UNIT),
+    (coordination_index, "0-1", _UNIT),
+    (initiative_public_cost, "M/year", (-np.inf, np.inf)),
+    (private_capital_mobilized, "M", _COUNT),
+    (return_on_public_investment, "M/M", (-np.inf, np.inf)),
+    (new_infrastructure_utilization, "share", _UNIT),
+    *[(partial(stage, initiative=name), "stage 0-3", (0.0, 3.0)) for name in initiative_names()],
 ]
 
 

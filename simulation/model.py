@@ -18,9 +18,12 @@ import numpy as np
 from agents import citizens as cz
 from agents import firms as fm
 from agents.government import Government
+from policies.initiatives import DISTRICT_STOCKS
+from policies.levers import Levers
+from policies.packages import check_prerequisites_reachable, load_package
+from policies.runtime import PolicyRuntime
 from simulation.city import build_city_graph
 from simulation.districts import Districts
-from simulation.errors import ParameterError
 from simulation.invariants import check_invariants
 from simulation.metrics import METRICS
 from simulation.parameters import Parameters, resolve_parameters
@@ -42,7 +45,7 @@ class CityModel(mesa.Model):
     Args:
         preset: a shipped preset name ("mature", "emerging") or a path to a TOML preset.
         seed: seed of the run: an int or a numpy SeedSequence (same seed, same run).
-        policy: policy package name; only "baseline" (no initiatives) in this version.
+        policy: policy package name or TOML path (policies/packages); None = baseline.
         rng: alias of ``seed`` (what ``mesa.batch_run`` passes).
         params: fully resolved Parameters; when given, ``preset`` and overrides are ignored.
         **overrides: parameter overrides as ``section__name=value``.
@@ -64,15 +67,25 @@ class CityModel(mesa.Model):
         **overrides: Any,
     ):
         super().__init__(rng=seed if seed is not None else rng)
-        if policy not in (None, "baseline"):
-            raise ParameterError(f"unknown policy package '{policy}'; available: baseline")
+        self.package = load_package(policy)
         self.preset = str(preset)
-        self.policy = policy or "baseline"
-        self.params = params if params is not None else resolve_parameters(preset, overrides)
+        self.policy = self.package.name
+        self.params = (
+            params if params is not None else resolve_parameters(preset, overrides, self.package)
+        )
+        self.levers = Levers()
+        self.policy_runtime = PolicyRuntime(self.package)
+        self.export_index = 1.0
+        self.user_fees = 0.0
         self.steps_per_year = self.params.simulation.steps_per_year
         self._next_uid = 0
         self.flows = dict.fromkeys(FLOWS, 0)
         self.districts = Districts(build_city_graph(self.params.city, self.params.citizens.count))
+        check_prerequisites_reachable(
+            self.package,
+            self.params,
+            {s: float(getattr(self.districts, s).mean()) for s in DISTRICT_STOCKS},
+        )
         self.frontier = self.params.firms.frontier_productivity
         self.wage_index = 1.0
         self.citizens = cz.create_citizens(self)
@@ -81,6 +94,8 @@ class CityModel(mesa.Model):
         self._start_economy()
         self._start_daily_life()
         self.population_before = len(self.citizens)
+        self.initial_value_added = float(self.firms.value_added.sum())
+        self.gdp_gain_total = 0.0
         self.gdp_history: deque[float] = deque(
             [self.firms.value_added.sum()], maxlen=self.steps_per_year + 1
         )
@@ -155,7 +170,13 @@ class CityModel(mesa.Model):
     def _assign_traffic(self) -> None:
         self.car_trips = cz.car_trips(self)
         city = self.params.city
-        self.districts.assign_traffic(self.car_trips, city.congestion_alpha, city.congestion_beta)
+        self.districts.assign_traffic(
+            self.car_trips, city.congestion_alpha, city.congestion_beta, self.levers.road_capacity
+        )
+
+    def run_policies(self) -> None:
+        """Step the policy package: levers, initiatives, new infrastructure (policies/)."""
+        self.policy_runtime.step(self)
 
     def step(self) -> None:
         """Advance the city by one step (one month by default), in this order:
@@ -186,7 +207,7 @@ class CityModel(mesa.Model):
         for action in (gov.collect_taxes, gov.fund_other_programmes, gov.pay_benefits,
                        gov.provide_public_services,
                        gov.invest_in_capabilities, gov.roll_out_infrastructure,
-                       gov.offer_digital_services):  # fmt: skip
+                       self.run_policies, gov.offer_digital_services):  # fmt: skip
             action()
         cz.choose_residence(self)
         cz.choose_commute_mode(self)
@@ -199,6 +220,7 @@ class CityModel(mesa.Model):
             rule(self)
         gov.settle_budget()
         self.gdp_history.append(self.firms.value_added.sum())
+        self.gdp_gain_total += self.firms.value_added.sum() - self.initial_value_added
         check_invariants(self)
         self.datacollector.collect(self)
         check_invariants(self, metrics=self.datacollector.model_vars)

@@ -134,6 +134,9 @@ class CitizensParams:
     count: int = param(20000, "citizens", "initial population", 50, 5_000_000)
     child_share: float = param(0.16, "share", "initial share aged under 18", 0, 0.6)
     elderly_share: float = param(0.2, "share", "initial share aged 65 and over", 0, 0.6)
+    adult_age_tilt: float = param(
+        0.0, "-", "adult ages: > 0 more near retirement (an aging city), < 0 younger", -1, 1
+    )
     birth_rate: float = param(
         0.045, "births/person-year", "births per citizen aged 20-39 per year", 0, 0.3
     )
@@ -497,12 +500,18 @@ def parse_set_option(text: str) -> tuple[str, str]:
 
 
 def resolve_parameters(
-    preset: str | Path = "mature", overrides: Mapping[str, Any] | None = None
+    preset: str | Path = "mature",
+    overrides: Mapping[str, Any] | None = None,
+    policy: Any = None,
 ) -> Parameters:
-    """Parameters of a preset (name or TOML path) with overrides applied and validated."""
+    """Parameters of a preset (name or TOML path), then the policy package's parameters
+    (a package name, path or PolicyPackage), then ``overrides``; all validated."""
+    from policies.packages import PolicyPackage, load_package
     from simulation.presets import load_preset
 
+    package = policy if isinstance(policy, PolicyPackage) else load_package(policy)
     params = apply_overrides(Parameters(), load_preset(preset))
+    params = apply_overrides(params, package.parameters)
     return apply_overrides(params, overrides or {})
 
 

@@ -8,16 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from policies.packages import load_package, package_names
 from simulation.errors import ParameterError
 from simulation.model import CityModel
 from simulation.parameters import resolve_parameters
 
-POLICIES = ("baseline",)
-
 
 def policy_names() -> list[str]:
-    """Policy packages a run can use."""
-    return list(POLICIES)
+    """Names of the shipped policy packages (a run also accepts a package TOML path)."""
+    return package_names()
 
 
 def run_city(
@@ -32,13 +31,11 @@ def run_city(
     """Build a city, run it for ``years`` and return its metrics, one row per step.
 
     Columns: ``step``, ``year`` and one column per metric of simulation.metrics.METRICS.
-    Raises ParameterError for bad parameters, presets or policies before anything runs.
+    Raises InputError (ParameterError for parameters) for bad input before anything runs.
     """
-    if policy not in (None, *POLICIES):
-        raise ParameterError(f"unknown policy package '{policy}'; available: {', '.join(POLICIES)}")
     if not np.isfinite(years) or years <= 0:
         raise ParameterError(f"years must be a positive number, got {years!r}")
-    params = resolve_parameters(preset, overrides)
+    params = resolve_parameters(preset, overrides, load_package(policy))
     model = CityModel(preset, seed=seed, policy=policy, params=params)
     model.run(years, progress=progress)
     return model.metrics_frame()

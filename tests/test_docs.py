@@ -13,3 +13,13 @@ def test_parameter_reference_is_current():
     assert written == parameters_markdown(), (
         "docs/parameters.md is stale: run `smartcity params --markdown > docs/parameters.md`"
     )
+
+
+def test_policy_catalogue_is_current():
+    """docs/policies.md is what `smartcity policies --markdown` prints today."""
+    from policies.catalog import policies_markdown
+
+    written = (ROOT / "docs" / "policies.md").read_text()
+    assert written == policies_markdown(), (
+        "docs/policies.md is stale: run `smartcity policies --markdown > docs/policies.md`"
+    )

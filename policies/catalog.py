@@ -1,0 +1,134 @@
+"""The policy catalogue as text: every initiative, financing model, infrastructure kind and
+development path, with what it does, where it comes from and its parameters.
+
+``smartcity policies`` prints it; docs/policies.md is generated from it (a test checks it is
+current), so the documentation cannot drift from the TOML files.
+"""
+
+from __future__ import annotations
+
+from policies.financing import FINANCING_MODELS
+from policies.initiatives import STAGES, initiative_names, load_initiative
+from policies.new_infrastructure import KINDS
+from policies.packages import load_package, package_names
+
+
+def _table(values: dict[str, float], signed: bool = True) -> str:
+    fmt = "+g" if signed else "g"
+    return ", ".join(f"`{k}` {v:{fmt}}" for k, v in values.items()) or "none"
+
+
+def initiatives_markdown() -> list[str]:
+    """One section per shipped initiative."""
+    lines = ["## Digital initiatives", ""]
+    lines += [
+        "Each initiative is a TOML file in `policies/initiatives/`. Its effect each month is",
+        "its effects at full strength times strength = stage factor (function 0.3,",
+        "performance 0.7, effectiveness 1) x operability x (0.4 + 0.6 adoption) x financing",
+        "uptake x coordination x scale; operability = readiness (prerequisites met) x",
+        "financing continuity x share built. Stages: " + " -> ".join(STAGES[1:]) + ".",
+        "",
+    ]
+    for name in initiative_names():
+        spec = load_initiative(name)
+        lines += [
+            f"### `{name}`: {spec.title}",
+            "",
+            " ".join(spec.description.split()),
+            "",
+            f"- key issue: {spec.key_issue.replace('_', ' ')}; source: {spec.source}",
+            f"- meant to move `{spec.target_metric}` {spec.direction}",
+            f"- cost: capital {spec.capital_cost:g} k/resident over {spec.build_years:g} years, "
+            f"operating {spec.operating_cost:g} k/resident-year",
+            f"- adoption signal: `{spec.adoption}`",
+            f"- prerequisites: capabilities {_table(spec.prerequisites, signed=False)}; "
+            f"district stocks {_table(spec.infrastructure, signed=False)}",
+            f"- effects at full strength: {_table(spec.effects)}",
+        ]
+        if spec.district_growth:
+            lines.append(
+                f"- district stocks grown ({spec.scope}), per year toward 1: "
+                f"{_table(spec.district_growth)}"
+            )
+        lines.append("")
+    return lines
+
+
+def financing_markdown() -> list[str]:
+    """The four financing models as a table."""
+    lines = [
+        "## Financing models",
+        "",
+        "| model | public capital | public operating | fee recovery | public fee share "
+        "| yearly risk | uptake | source |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in FINANCING_MODELS.values():
+        lines.append(
+            f"| `{m.name}` | {m.public_capital_share:g} | {m.public_operating_share:g} | "
+            f"{m.fee_recovery:g} | {m.public_revenue_share:g} | {m.yearly_risk:g} | {m.uptake:g} "
+            f"| {m.source} |"
+        )
+    return [*lines, ""]
+
+
+def infrastructure_markdown() -> list[str]:
+    """The new-infrastructure kinds with their demand and effects."""
+    lines = [
+        "## New infrastructure",
+        "",
+        "Investment (k per resident-year, `[new_infrastructure]` in a package) builds capacity;",
+        "demand is the matching new consumption; what is served = min(capacity, demand).",
+        "",
+        "| kind | demand | effects per unit served | district growth | source |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in KINDS.values():
+        demand = " ".join((kind.demand.__doc__ or "").split())
+        lines.append(
+            f"| `{kind.name}` | {demand} | {_table(kind.effects)} | "
+            f"{_table(kind.district_growth)} | {kind.source} |"
+        )
+    return [*lines, ""]
+
+
+def packages_markdown() -> list[str]:
+    """One section per shipped development path."""
+    lines = ["## Development paths (policy packages)", ""]
+    for name in package_names():
+        pkg = load_package(name)
+        plans = ", ".join(
+            f"`{p.spec.name}` ({p.financing.name}"
+            + (f", from year {p.start_year:g}" if p.start_year else "")
+            + ")"
+            for p in pkg.initiatives
+        )
+        lines += [
+            f"### `{name}`: {pkg.title}",
+            "",
+            " ".join(pkg.description.split()),
+            "",
+            f"- source: {pkg.source}; unified data platform: "
+            f"{'yes' if pkg.unified_platform else 'no'}",
+            f"- initiatives: {plans or 'none'}",
+            f"- new infrastructure (k/resident-year): {_table(pkg.new_infrastructure, False)}",
+            f"- sector priorities (added relative entry): {_table(pkg.sectors, False)}",
+            f"- parameters set: {_table(pkg.parameters, False)}",
+            "",
+        ]
+    return lines
+
+
+def policies_markdown() -> str:
+    """docs/policies.md."""
+    lines = [
+        "# Policies: initiatives, financing, new infrastructure, development paths",
+        "",
+        "Generated by `smartcity policies --markdown`; do not edit by hand.",
+        "",
+        *initiatives_markdown(),
+        *financing_markdown(),
+        *infrastructure_markdown(),
+        *packages_markdown(),
+    ]
+    return "\n".join(lines)

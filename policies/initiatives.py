@@ -1,0 +1,353 @@
+"""Digital initiatives: policy modules that change the city while it runs.
+
+An initiative (the Starsim "intervention" idea) targets one key issue of white paper
+Table 1, needs capabilities and infrastructure (its prerequisites), costs capital and
+operating money under a financing model (white paper 5.3), and moves through three
+stages, function -> performance -> effectiveness (white paper 1.3, 2.2, 4.3):
+
+- function: built and working technically; a third of its full effect;
+- performance: after a year of operability >= 0.5, 70% of its effect;
+- effectiveness: after two more years of operability >= 0.7 with adoption >= 0.25, all of
+  it; six months of operability < 0.3 demote it one stage.
+
+Each step its strength = stage factor x operability x (0.4 + 0.6 adoption) x financing
+uptake x coordination x scale, where operability = readiness (how far capabilities and
+infrastructure meet its prerequisites) x financing continuity x share built. An initiative
+whose prerequisites are missing therefore underperforms rather than working by fiat. The
+strength scales the initiative's effects: lever contributions (policies.levers) and
+yearly growth of district stocks.
+
+Initiatives are TOML files (policies/initiatives/*.toml); a user adds one without Python.
+A subclass overriding :meth:`Initiative.apply` adds a new mechanism: a package runs it
+with ``class = "my_module:MyInitiative"`` in the initiative's plan.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from agents.citizens import DIGITAL_SERVICES, MODES, per_step
+from policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
+from policies.levers import check_lever_key
+from simulation.errors import InputError
+from simulation.parameters import CAPABILITY_NAMES, load_toml
+
+if TYPE_CHECKING:
+    from simulation.model import CityModel
+
+INITIATIVE_DIR = Path(__file__).parent / "initiatives"
+
+KEY_ISSUES = (
+    "aging",
+    "convenient_service",
+    "personal_privacy",
+    "equal_service",
+    "industrial_transformation",
+    "industry_cooperation",
+    "business_environment",
+    "environmental_pollution",
+    "urban_traffic",
+    "public_safety",
+    "public_participation",
+    "urban_infrastructure",
+)
+"""The 11 key issues of white paper Table 1 plus urban infrastructure (4.1)."""
+
+STAGES = ("not started", "function", "performance", "effectiveness")
+STAGE_FACTOR = np.array([0.0, 0.3, 0.7, 1.0])
+DISTRICT_STOCKS = ("ict", "computing", "iot", "transport", "environment")
+DISTRICT_SCOPES = ("all", "core", "old", "new_town", "industrial", "suburb")
+ADOPTION_SIGNALS = (
+    *(f"service:{s}" for s in DIGITAL_SERVICES),
+    "citizens_digital",
+    "firms_digital",
+    "green_commuting",
+    "literacy",
+    "operability",
+)
+
+# Stage rule thresholds (white paper 2.2: function verified, then performance, then
+# effectiveness once use is broad and the system sustained).
+PERFORMANCE_AFTER_MONTHS = 12
+PERFORMANCE_OPERABILITY = 0.5
+EFFECTIVENESS_AFTER_MONTHS = 24
+EFFECTIVENESS_OPERABILITY = 0.7
+EFFECTIVENESS_ADOPTION = 0.25
+DEMOTION_OPERABILITY = 0.3
+DEMOTION_MONTHS = 6
+DISRUPTED_CONTINUITY = 0.3  # share of service kept running while a partner is replaced
+
+
+@dataclass(frozen=True)
+class InitiativeSpec:
+    """What an initiative is: read from its TOML file.
+
+    Attributes:
+        name: identifier. title, description, source: for people (source = seed section).
+        key_issue: one of KEY_ISSUES. target_metric, direction: the metric it is meant to
+            move and which way ("up" or "down"), checked by the test suite.
+        capital_cost: one-off cost, k per resident, spent over build_years.
+        operating_cost: k per resident-year once started.
+        adoption: the adoption signal, one of ADOPTION_SIGNALS.
+        prerequisites: capability -> level (0-1) it needs for full operability.
+        infrastructure: district stock -> city mean level it needs.
+        requires: other initiatives that must be in the same package.
+        effects: lever key -> contribution at full strength.
+        district_growth: district stock -> yearly rate toward 1 at full strength.
+        scope: district kind whose stocks grow ("all" for every district).
+    """
+
+    name: str
+    title: str
+    key_issue: str
+    source: str
+    description: str
+    target_metric: str
+    direction: str
+    capital_cost: float
+    operating_cost: float
+    build_years: float
+    adoption: str
+    prerequisites: dict[str, float] = field(default_factory=dict)
+    infrastructure: dict[str, float] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    effects: dict[str, float] = field(default_factory=dict)
+    district_growth: dict[str, float] = field(default_factory=dict)
+    scope: str = "all"
+
+    @classmethod
+    def from_toml(cls, data: dict[str, Any], source: str) -> InitiativeSpec:
+        """Validate a TOML table into a spec; one-line InputError on the first problem."""
+        known = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise InputError(f"{source}: unknown initiative field '{key}'{hint}")
+        required = [f.name for f in fields(cls) if f.default is MISSING and
+                    f.default_factory is MISSING]  # fmt: skip
+        missing = [k for k in required if k not in data]
+        if missing:
+            raise InputError(f"{source}: initiative lacks field(s) {', '.join(missing)}")
+        _check_choice(source, "key_issue", data["key_issue"], KEY_ISSUES)
+        _check_choice(source, "direction", data["direction"], ("up", "down"))
+        _check_choice(source, "adoption", data["adoption"], ADOPTION_SIGNALS)
+        _check_choice(source, "scope", data.get("scope", "all"), DISTRICT_SCOPES)
+        for key in ("capital_cost", "operating_cost", "build_years"):
+            _check_number(source, key, data[key], 0.0, 100.0)
+        for cap, level in data.get("prerequisites", {}).items():
+            _check_choice(source, "prerequisites", cap, CAPABILITY_NAMES)
+            _check_number(source, f"prerequisites.{cap}", level, 0.0, 1.0)
+        for stock, level in data.get("infrastructure", {}).items():
+            _check_choice(source, "infrastructure", stock, DISTRICT_STOCKS)
+            _check_number(source, f"infrastructure.{stock}", level, 0.0, 1.0)
+        for lever, amount in data.get("effects", {}).items():
+            check_lever_key(lever, source)
+            _check_number(source, f"effects.{lever}", amount, -5.0, 5.0)
+        for stock, rate in data.get("district_growth", {}).items():
+            _check_choice(source, "district_growth", stock, DISTRICT_STOCKS)
+            _check_number(source, f"district_growth.{stock}", rate, 0.0, 2.0)
+        values = dict(data)
+        values["requires"] = tuple(values.get("requires", ()))
+        return cls(**values)
+
+
+def _check_choice(source: str, key: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InputError(
+            f"{source}: {key} '{value}' is not allowed; use one of {', '.join(allowed)}"
+        )
+
+
+def _check_number(source: str, key: str, value: object, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise InputError(f"{source}: {key} = {value!r}; allowed: a number from {lo:g} to {hi:g}")
+
+
+def initiative_names() -> list[str]:
+    """Names of the shipped initiatives."""
+    return sorted(p.stem for p in INITIATIVE_DIR.glob("*.toml"))
+
+
+def load_initiative(name_or_path: str, source: str = "package") -> InitiativeSpec:
+    """Spec of a shipped initiative name, or of a user's initiative TOML file."""
+    if name_or_path in initiative_names():
+        path = INITIATIVE_DIR / f"{name_or_path}.toml"
+    elif name_or_path.endswith(".toml"):
+        path = Path(name_or_path)
+    else:
+        close = difflib.get_close_matches(name_or_path, initiative_names(), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise InputError(
+            f"{source}: unknown initiative '{name_or_path}'{hint} "
+            f"(available: {', '.join(initiative_names())})"
+        )
+    return InitiativeSpec.from_toml(load_toml(path), str(path))
+
+
+def adoption_signal(model: CityModel, signal: str) -> float:
+    """Current level (0-1) of an adoption signal: how far citizens or firms use what the
+    initiative offers ("new consumption" matching the investment, paper 003, 4.1)."""
+    c = model.citizens
+    if signal.startswith("service:"):
+        service = DIGITAL_SERVICES.index(signal.split(":", 1)[1])
+        return float(c.adopted[c.adults(), service].mean())
+    if signal == "citizens_digital":
+        return float(c.adopted[c.adults()].mean())
+    if signal == "firms_digital":
+        f = model.firms
+        return float(np.average(f.digital, weights=f.employees() + 1.0))
+    if signal == "green_commuting":
+        commuting = c.mode >= 0
+        return float((c.mode[commuting] != MODES.index("car")).mean()) if commuting.any() else 0.0
+    if signal == "literacy":
+        return float(c.literacy[c.adults()].mean())
+    return 1.0  # "operability": government-run systems need no uptake by users
+
+
+class Initiative:
+    """One initiative running in one city: its stage, operability and money flows.
+
+    Args:
+        spec: what the initiative is. financing: how it is paid for.
+        start_year: model year it starts. scale: multiplies its costs and effects.
+    """
+
+    def __init__(
+        self, spec: InitiativeSpec, financing: FinancingModel, start_year: float, scale: float
+    ):
+        self.spec = spec
+        self.financing = financing
+        self.start_year = start_year
+        self.scale = scale
+        self.stage = 0
+        self.months_in_stage = 0
+        self.low_months = 0
+        self.disrupted_months = 0
+        self.built = 0.0
+        self.readiness = 0.0
+        self.operability = 0.0
+        self.adoption = 0.0
+        self.strength = 0.0
+        self.public_cost = 0.0
+        self.private_capital = 0.0
+        self.public_revenue = 0.0
+        self.fees = 0.0
+
+    @property
+    def name(self) -> str:
+        """The initiative's name."""
+        return self.spec.name
+
+    def active(self) -> bool:
+        """Started and not abandoned."""
+        return self.stage > 0
+
+    def measure_readiness(self, model: CityModel) -> float:
+        """min over prerequisites of min(1, capability / required) and over infrastructure
+        of min(1, city mean stock / required)."""
+        gov = model.government
+        needs = self.spec.prerequisites.items()
+        ratios = [min(1.0, gov.capability(c) / level) for c, level in needs if level > 0]
+        d = model.districts
+        stocks = self.spec.infrastructure.items()
+        ratios += [min(1.0, getattr(d, s).mean() / level) for s, level in stocks if level > 0]
+        return min(ratios, default=1.0)
+
+    def step(self, model: CityModel, coordination: float) -> None:
+        """Advance one step: start, finance, build, measure, change stage, take effect."""
+        year = (model.steps - 1) / model.steps_per_year
+        self.public_cost = self.private_capital = self.public_revenue = self.fees = 0.0
+        if year < self.start_year:
+            return
+        if self.stage == 0:
+            self.stage, self.months_in_stage = 1, 0
+        continuity = self.keep_financed(model)
+        self.pay(model, continuity)
+        self.readiness = self.measure_readiness(model)
+        self.operability = self.readiness * continuity * min(1.0, self.built)
+        self.adoption = adoption_signal(model, self.spec.adoption)
+        self.advance_stage()
+        self.strength = (
+            STAGE_FACTOR[self.stage]
+            * self.operability
+            * (0.4 + 0.6 * self.adoption)
+            * self.financing.uptake
+            * coordination
+            * self.scale
+        )
+        self.apply(model, self.strength)
+
+    def keep_financed(self, model: CityModel) -> float:
+        """Continuity of financing this step, 0-1: the fiscal room for government-financed
+        initiatives; for the others, DISRUPTED_CONTINUITY for some months after the private
+        side withdraws (a yearly risk, higher for a franchise with thin demand)."""
+        if self.financing.public_capital_share == 1.0:
+            return model.government.fiscal_room()
+        if self.disrupted_months > 0:
+            self.disrupted_months -= 1
+            return DISRUPTED_CONTINUITY
+        risk = self.financing.yearly_risk * (2.0 if self.adoption < 0.1 else 1.0)
+        if model.rng.random() < per_step(model, risk):
+            self.disrupted_months = self.financing.disruption_months
+            return DISRUPTED_CONTINUITY
+        return 1.0
+
+    def pay(self, model: CityModel, continuity: float) -> None:
+        """Split this step's capital and operating cost between the government and private
+        capital, and charge users fees that recover fee_recovery of the running cost at
+        half uptake (scaling with uptake, at most twice that), of which the government
+        keeps public_revenue_share (white paper 5.3)."""
+        residents = len(model.citizens)
+        fin = self.financing
+        capital = 0.0
+        if self.built < 1.0:
+            share = continuity / max(self.spec.build_years * model.steps_per_year, 1.0)
+            share = min(share, 1.0 - self.built)
+            self.built += share
+            capital = self.spec.capital_cost * residents * self.scale * share
+        yearly = self.spec.operating_cost + self.spec.capital_cost / CAPITAL_RECOVERY_YEARS
+        running = yearly * residents * self.scale * continuity / model.steps_per_year
+        operating = self.spec.operating_cost * residents * self.scale / model.steps_per_year
+        operating *= continuity
+        self.fees = fin.fee_recovery * running * min(2.0, self.adoption / FULL_USE)
+        self.public_cost = (
+            fin.public_capital_share * capital + fin.public_operating_share * operating
+        )
+        self.private_capital = capital + operating - self.public_cost
+        self.public_revenue = fin.public_revenue_share * self.fees
+
+    def advance_stage(self) -> None:
+        """Move between function, performance and effectiveness by the stage rule."""
+        self.months_in_stage += 1
+        self.low_months = self.low_months + 1 if self.operability < DEMOTION_OPERABILITY else 0
+        if self.low_months >= DEMOTION_MONTHS and self.stage > 1:
+            self.stage, self.months_in_stage, self.low_months = self.stage - 1, 0, 0
+        elif (
+            self.stage == 1
+            and self.months_in_stage >= PERFORMANCE_AFTER_MONTHS
+            and self.operability >= PERFORMANCE_OPERABILITY
+        ) or (
+            self.stage == 2
+            and self.months_in_stage >= EFFECTIVENESS_AFTER_MONTHS
+            and self.operability >= EFFECTIVENESS_OPERABILITY
+            and self.adoption >= EFFECTIVENESS_ADOPTION
+        ):
+            self.stage, self.months_in_stage = self.stage + 1, 0
+
+    def apply(self, model: CityModel, strength: float) -> None:
+        """Add the effects at this strength to the levers and grow district stocks."""
+        for lever, amount in self.spec.effects.items():
+            model.levers.add(lever, amount * strength)
+        if not self.spec.district_growth:
+            return
+        d = model.districts
+        scope = np.ones(d.n, dtype=bool) if self.spec.scope == "all" else d.is_kind(self.spec.scope)
+        for stock, rate in self.spec.district_growth.items():
+            values = getattr(d, stock)
+            values[scope] += per_step(model, rate * strength) * (1.0 - values[scope])
