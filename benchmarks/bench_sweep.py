@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=5000)
     args = parser.parse_args()
     spec = small_spec(args.replications, args.years, args.citizens)
-    runs = len(spec.presets) * len(spec.policies) * len(spec.points) * spec.replications
+    runs = len(spec.pairs()) * len(spec.points) * spec.replications
 
     from distributed import Client, LocalCluster
 

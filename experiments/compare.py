@@ -72,9 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--policies",
         nargs="+",
-        default=["baseline"],
         metavar="POLICY",
-        help="policy packages run on every preset (default: baseline)",
+        help="policy packages run on every preset (default: baseline plus each preset's "
+        "own development paths, e.g. mature-reactivate on mature only)",
     )
     parser.add_argument(
         "--presets",
@@ -101,18 +101,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def compare_spec(
     *,
     presets: Sequence[str],
-    policies: Sequence[str],
+    policies: Sequence[str] | None,
     replications: int,
     years: int,
     root_seed: int,
     overrides: dict[str, Any],
 ) -> ExperimentSpec:
-    """Return the validated spec of a comparison (yearly rows kept, all metrics)."""
+    """Return the validated spec of a comparison (yearly rows kept, all metrics).
+
+    Without `policies`, each preset runs the baseline and its own development paths
+    (packages named "<preset>-...", white paper 5.1); with them, every preset runs those.
+    """
+    paths = (
+        list(policies)
+        if policies is not None
+        else {preset: [model.BASELINE_POLICY, *model.own_paths(preset)] for preset in presets}
+    )
     spec = parse_spec(
         {
             "name": "compare",
             "presets": list(presets),
-            "policies": list(policies),
+            "policies": paths,
             "replications": replications,
             "years": years,
             "root_seed": root_seed,

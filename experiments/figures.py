@@ -14,8 +14,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-PRESET_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
-POLICY_STYLES = ("-", "--", ":", "-.")
+BASELINE_COLOUR = "black"
+PATH_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 DPI = 120
 
 
@@ -26,23 +26,17 @@ def label(metric: str, units: Mapping[str, str]) -> str:
     return f"{text} [{unit}]" if unit and unit != "-" else text
 
 
-def _styles(summary: pd.DataFrame) -> dict[tuple[str, str], dict[str, str]]:
-    presets = list(dict.fromkeys(summary["preset"]))
-    policies = list(dict.fromkeys(summary["policy"]))
-    return {
-        (preset, policy): {
-            "color": PRESET_COLOURS[i % len(PRESET_COLOURS)],
-            "linestyle": POLICY_STYLES[j % len(POLICY_STYLES)],
-        }
-        for i, preset in enumerate(presets)
-        for j, policy in enumerate(policies)
-    }
+def policy_colours(policies: Sequence[str]) -> dict[str, str]:
+    """Return a colour per policy package: black for the baseline, distinct for the rest."""
+    paths = [p for p in policies if p != "baseline"]
+    colours = {p: PATH_COLOURS[i % len(PATH_COLOURS)] for i, p in enumerate(paths)}
+    return {"baseline": BASELINE_COLOUR, **colours}
 
 
-def _grid(count: int) -> tuple[Figure, list[Axes]]:
+def _grid(count: int, row_height: float = 3.9) -> tuple[Figure, list[Axes]]:
     cols = min(count, 3) if count != 4 else 2
     rows = math.ceil(count / cols)
-    fig = Figure(figsize=(5.2 * cols, 3.9 * rows))
+    fig = Figure(figsize=(5.2 * cols, row_height * rows))
     axes = fig.subplots(rows, cols, squeeze=False)
     flat = list(axes.flat)
     for extra in flat[count:]:
@@ -57,11 +51,14 @@ def plot_trajectories(
     path: Path,
     title: str,
 ) -> Path:
-    """Plot mean trajectories with 95% bands, one panel per metric, one line per path.
+    """Plot mean trajectories with 95% bands: a row per metric, a column per preset.
+
+    Rows share their y axis, so the presets (mature vs emerging) compare at a glance; each
+    panel has a line per policy package.
 
     Args:
         summary: rows of (preset, policy, metric, year, n, mean, ci_low, ci_high).
-        metrics: metrics to draw, one panel each.
+        metrics: metrics to draw, one row each.
         units: {metric: unit} for axis labels.
         path: PNG file to write.
         title: figure title.
@@ -69,22 +66,27 @@ def plot_trajectories(
     Returns:
         The written path.
     """
-    styles = _styles(summary)
-    fig, axes = _grid(len(metrics))
-    for ax, metric in zip(axes, metrics, strict=True):
-        rows = summary[summary["metric"] == metric]
-        for (preset, policy), group in rows.groupby(["preset", "policy"], sort=False):
-            style = styles[preset, policy]
-            group = group.sort_values("year")
-            ax.plot(group["year"], group["mean"], label=f"{preset} / {policy}", **style)
-            ax.fill_between(
-                group["year"], group["ci_low"], group["ci_high"], color=style["color"], alpha=0.2
-            )
-        ax.set_title(metric.replace("_", " "))
-        ax.set_xlabel("year")
-        ax.set_ylabel(label(metric, units))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
+    presets = list(dict.fromkeys(summary["preset"]))
+    colours = policy_colours(list(dict.fromkeys(summary["policy"])))
+    fig = Figure(figsize=(6.0 * len(presets), 3.4 * len(metrics)))
+    grid = fig.subplots(len(metrics), len(presets), squeeze=False, sharey="row")
+    for row, metric in enumerate(metrics):
+        for col, preset in enumerate(presets):
+            ax = grid[row, col]
+            rows = summary[(summary["metric"] == metric) & (summary["preset"] == preset)]
+            for policy, group in rows.groupby("policy", sort=False):
+                group = group.sort_values("year")
+                colour = colours[policy]
+                ax.plot(group["year"], group["mean"], color=colour, label=policy)
+                ax.fill_between(
+                    group["year"], group["ci_low"], group["ci_high"], color=colour, alpha=0.15
+                )
+            ax.set_title(f"{preset}: {metric.replace('_', ' ')}", fontsize="medium")
+            ax.set_xlabel("year")
+            ax.set_ylabel(label(metric, units))
+            ax.grid(alpha=0.3)
+            if row == 0:
+                ax.legend(fontsize="small", title="policy package", title_fontsize="small")
     fig.suptitle(f"{title} (mean and 95% interval over replications)")
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
@@ -98,7 +100,7 @@ def plot_horizon(
     path: Path,
     title: str,
 ) -> Path:
-    """Bar chart of each metric at the final year, one bar per preset/policy with 95% CI.
+    """Bars of each metric at the final year, one bar per preset/policy with its 95% CI.
 
     Args:
         horizon: rows of (preset, policy, metric, year, n, mean, ci_low, ci_high).
@@ -110,21 +112,26 @@ def plot_horizon(
     Returns:
         The written path.
     """
-    styles = _styles(horizon)
-    fig, axes = _grid(len(metrics))
+    colours = policy_colours(list(dict.fromkeys(horizon["policy"])))
+    bars = len(horizon.drop_duplicates(["preset", "policy"]))
+    fig, axes = _grid(len(metrics), row_height=1.2 + 0.35 * bars)
     for ax, metric in zip(axes, metrics, strict=True):
-        rows = horizon[horizon["metric"] == metric]
-        names = [f"{p}\n{q}" for p, q in zip(rows["preset"], rows["policy"], strict=True)]
+        rows = horizon[horizon["metric"] == metric].iloc[::-1]  # first pair on top
+        names = [f"{p} / {q}" for p, q in zip(rows["preset"], rows["policy"], strict=True)]
         error = [rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]
-        colours = [
-            styles[p, q]["color"] for p, q in zip(rows["preset"], rows["policy"], strict=True)
-        ]
-        ax.bar(names, rows["mean"], yerr=error, color=colours, capsize=4)
+        ax.barh(
+            names,
+            rows["mean"],
+            xerr=error,
+            color=[colours[q] for q in rows["policy"]],
+            capsize=3,
+        )
         ax.set_title(metric.replace("_", " "))
-        ax.set_ylabel(label(metric, units))
-        ax.grid(axis="y", alpha=0.3)
+        ax.set_xlabel(label(metric, units))
+        ax.tick_params(axis="y", labelsize="small")
+        ax.grid(axis="x", alpha=0.3)
     year = horizon["year"].max()
-    fig.suptitle(f"{title} at year {year:g} (mean, bars: 95% interval)")
+    fig.suptitle(f"{title} at year {year:g} (mean; error bars: 95% interval)")
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     return path

@@ -13,7 +13,7 @@ from typing import Any
 
 import simulation.runs
 from experiments.provenance import PACKAGE
-from simulation.errors import ParameterError
+from simulation.errors import InputError, ParameterError
 from simulation.metrics import METRICS
 from simulation.parameters import resolve_parameters
 from simulation.presets import preset_names as _preset_names
@@ -22,10 +22,13 @@ from simulation.runs import run_city
 BASELINE_POLICY = "baseline"
 
 __all__ = [
+    "InputError",
     "ParameterError",
+    "is_policy",
     "is_preset",
     "metric_units",
     "model_version",
+    "own_paths",
     "policy_names",
     "preset_names",
     "resolve_point",
@@ -52,13 +55,28 @@ def policy_names() -> list[str]:
     return list(names()) if names is not None else [BASELINE_POLICY]
 
 
-def resolve_point(preset: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Resolve and validate one design point, returning the flat, typed parameter dict.
+def is_policy(name: str) -> bool:
+    """Tell whether `name` is a shipped policy package or the path of a package TOML file."""
+    return name in policy_names() or (name.endswith(".toml") and Path(name).is_file())
+
+
+def own_paths(preset: str) -> list[str]:
+    """Return the development paths written for a preset: packages named "<preset>-..."."""
+    return [name for name in policy_names() if name.startswith(f"{preset}-")]
+
+
+def resolve_point(
+    preset: str, overrides: Mapping[str, Any], policy: str | None = None
+) -> dict[str, Any]:
+    """Resolve and validate one design point under a policy package.
+
+    Returns:
+        The flat, typed parameters: preset, then the package's parameters, then overrides.
 
     Raises:
-        ParameterError: for unknown keys, wrong types or bad values (one-line message).
+        InputError: a bad parameter (ParameterError) or policy package (one-line message).
     """
-    return dict(resolve_parameters(preset, dict(overrides)).as_flat_dict())
+    return dict(resolve_parameters(preset, dict(overrides), policy).as_flat_dict())
 
 
 def metric_units() -> dict[str, str]:

@@ -145,32 +145,31 @@ def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
     for point in range(len(spec.points)):
         overrides = spec.point_overrides(point)
         for replication in range(spec.replications):
-            for preset in spec.presets:
-                for policy in spec.policies:
-                    run_id = make_run_id(
+            for preset, policy in spec.pairs():
+                run_id = make_run_id(
+                    preset=preset,
+                    policy=policy,
+                    overrides=overrides,
+                    design_point=point,
+                    replication=replication,
+                    root_seed=spec.root_seed,
+                    years=spec.years,
+                    version=version,
+                )
+                tasks.append(
+                    RunTask(
+                        run_id=run_id,
                         preset=preset,
                         policy=policy,
-                        overrides=overrides,
                         design_point=point,
                         replication=replication,
                         root_seed=spec.root_seed,
                         years=spec.years,
-                        version=version,
+                        overrides=overrides,
+                        metrics=metrics,
+                        keep_every=spec.keep_every,
                     )
-                    tasks.append(
-                        RunTask(
-                            run_id=run_id,
-                            preset=preset,
-                            policy=policy,
-                            design_point=point,
-                            replication=replication,
-                            root_seed=spec.root_seed,
-                            years=spec.years,
-                            overrides=overrides,
-                            metrics=metrics,
-                            keep_every=spec.keep_every,
-                        )
-                    )
+                )
     return tasks
 
 
@@ -216,12 +215,14 @@ def execute_run(task: RunTask, run_fn: RunFunction | None = None) -> pd.DataFram
 def build_manifest(spec: ExperimentSpec, tasks: list[RunTask]) -> dict[str, Any]:
     """Return the manifest: spec, resolved parameters per design point, seeds, versions.
 
-    The full parameter set is written once per preset ("base_parameters": preset + fixed
-    overrides); each design point lists only the resolved values that differ from it, so a
-    10,000-point Sobol design does not repeat every parameter 10,000 times.
+    The full parameter set is written once per preset and policy ("base_parameters": preset,
+    package and fixed overrides); each design point lists only the resolved values that
+    differ from it, so a 10,000-point Sobol design does not repeat every parameter each time.
     """
     resolved = validate_points(spec)
-    base = {preset: model.resolve_point(preset, spec.overrides) for preset in spec.presets}
+    base: dict[str, dict[str, dict[str, Any]]] = {}
+    for preset, policy in spec.pairs():
+        base.setdefault(preset, {})[policy] = model.resolve_point(preset, spec.overrides, policy)
     return {
         "spec": spec.to_dict(),
         "provenance": provenance(),
@@ -233,11 +234,14 @@ def build_manifest(spec: ExperimentSpec, tasks: list[RunTask]) -> dict[str, Any]
                 "overrides": spec.point_overrides(index),
                 "parameters": {
                     preset: {
-                        key: value
-                        for key, value in resolved[preset, index].items()
-                        if base[preset].get(key) != value
+                        policy: {
+                            key: value
+                            for key, value in resolved[preset, policy, index].items()
+                            if base[preset][policy].get(key) != value
+                        }
+                        for policy in policies
                     }
-                    for preset in spec.presets
+                    for preset, policies in spec.policies.items()
                 },
             }
             for index in range(len(spec.points))

@@ -67,9 +67,10 @@ class ExperimentSpec:
 
     Attributes:
         presets: city presets to run.
-        policies: policy packages to run on each preset.
+        policies: {preset: policy packages run on that preset}.
         points: parameter points (override dicts), the design points of the seed scheme.
-        replications: runs per (point, preset, policy), each with its own seed.
+        replications: runs per (point, preset, policy); replication r has the same seed
+            under every preset and policy.
         root_seed: entropy of every run's SeedSequence.
         years: simulated years per run.
         metrics: metric columns to keep; None keeps all.
@@ -80,7 +81,7 @@ class ExperimentSpec:
     """
 
     presets: list[str]
-    policies: list[str]
+    policies: dict[str, list[str]]
     points: list[dict[str, Any]]
     replications: int
     root_seed: int
@@ -90,6 +91,10 @@ class ExperimentSpec:
     overrides: dict[str, Any] = field(default_factory=dict)
     name: str = ""
     sensitivity: SensitivitySpec | None = None
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Return every (preset, policy) of the experiment, presets in spec order."""
+        return [(preset, policy) for preset in self.presets for policy in self.policies[preset]]
 
     def point_overrides(self, index: int) -> dict[str, Any]:
         """Return the full overrides of design point `index` (fixed overrides + point)."""
@@ -128,7 +133,7 @@ def parse_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
     presets = _names(
         raw, "presets", model.preset_names(), "preset", required=True, accept=model.is_preset
     )
-    policies = _names(raw, "policies", model.policy_names(), "policy", default=["baseline"])
+    policies = _policies(raw.get("policies", [model.BASELINE_POLICY]), presets)
     replications = _int(raw, "replications", default=1, low=1)
     root_seed = _int(raw, "root_seed", required=True, low=0, high=MAX_ROOT_SEED)
     years = _int(raw, "years", required=True, low=1)
@@ -160,22 +165,26 @@ def parse_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
     return spec
 
 
-def validate_points(spec: ExperimentSpec) -> dict[tuple[str, int], dict[str, Any]]:
-    """Resolve every (preset, design point) with the model's parameter validation.
+def validate_points(spec: ExperimentSpec) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """Resolve every (preset, policy, design point) with the model's own validation.
 
     Returns:
-        {(preset, point index): flat resolved parameters}, recorded in the manifest.
+        {(preset, policy, point index): flat resolved parameters}.
 
     Raises:
-        SpecError: a design point is refused by the model (message from the model).
+        SpecError: the model refuses a design point or a policy package (its message).
     """
     resolved = {}
-    for preset in spec.presets:
+    for preset, policy in spec.pairs():
         for index in range(len(spec.points)):
             try:
-                resolved[preset, index] = model.resolve_point(preset, spec.point_overrides(index))
-            except model.ParameterError as exc:
-                raise SpecError(f"design point {index} on preset {preset!r}: {exc}") from None
+                resolved[preset, policy, index] = model.resolve_point(
+                    preset, spec.point_overrides(index), policy
+                )
+            except model.InputError as exc:
+                raise SpecError(
+                    f"design point {index} on preset {preset!r}, policy {policy!r}: {exc}"
+                ) from None
     return resolved
 
 
@@ -250,6 +259,33 @@ def _names(
     if len(set(value)) != len(value):
         raise SpecError(f"{key!r} lists a {what} twice: {value!r}")
     return list(value)
+
+
+def _policies(value: Any, presets: list[str]) -> dict[str, list[str]]:
+    """Read `policies`: a list run on every preset, or a table {preset: list}.
+
+    In the table form a preset without an entry runs the baseline alone.
+    """
+    known = model.policy_names()
+    if isinstance(value, dict):
+        for preset in value:
+            if preset not in presets:
+                hint = did_you_mean(preset, presets)
+                raise SpecError(
+                    f"[policies] names preset {preset!r}{hint}, which is not in 'presets'"
+                )
+        return {
+            preset: _names(
+                {"policies": value.get(preset, [model.BASELINE_POLICY])},
+                "policies",
+                known,
+                "policy",
+                accept=model.is_policy,
+            )
+            for preset in presets
+        }
+    names = _names({"policies": value}, "policies", known, "policy", accept=model.is_policy)
+    return {preset: list(names) for preset in presets}
 
 
 def _flat_table(value: Any, where: str) -> dict[str, Any]:

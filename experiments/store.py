@@ -81,11 +81,13 @@ def read_manifest(store: str | Path) -> dict[str, Any]:
     return json.loads((Path(store) / MANIFEST).read_text(encoding="utf-8"))
 
 
-def resolved_parameters(store: str | Path, preset: str, design_point: int) -> dict[str, Any]:
-    """Return the full resolved parameters of one (preset, design point) of a stored sweep."""
+def resolved_parameters(
+    store: str | Path, preset: str, policy: str, design_point: int
+) -> dict[str, Any]:
+    """Return the full resolved parameters of one (preset, policy, design point) of a sweep."""
     manifest = read_manifest(store)
-    point = manifest["design_points"][design_point]
-    return {**manifest["base_parameters"][preset], **point["parameters"][preset]}
+    changes = manifest["design_points"][design_point]["parameters"][preset][policy]
+    return {**manifest["base_parameters"][preset][policy], **changes}
 
 
 def record_failure(store: Path, entry: dict[str, Any]) -> None:

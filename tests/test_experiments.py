@@ -84,14 +84,26 @@ def test_presets_share_seeds_and_replications_differ(tmp_path: Path) -> None:
     assert final["population"].nunique() > 1  # replications and points are not copies
 
 
+def test_policies_per_preset_share_the_seeds_of_their_replication(tmp_path: Path) -> None:
+    body = SMALL_SPEC + '[policies]\nmature = ["baseline", "mature-reactivate"]\n'
+    spec = load_spec(write_spec(tmp_path / "s.toml", body))
+    assert spec.pairs() == [
+        ("mature", "baseline"),
+        ("mature", "mature-reactivate"),
+        ("emerging", "baseline"),
+    ]
+    tasks = [t for t in runner.plan_runs(spec) if (t.design_point, t.replication) == (0, 1)]
+    assert len(tasks) == 3 and {t.seed().spawn_key for t in tasks} == {(0, 1)}
+
+
 def test_manifest_records_spec_parameters_and_seeds(tmp_path: Path) -> None:
     sweep_into(write_spec(tmp_path / "s.toml", SMALL_SPEC), tmp_path / "out", workers=1)
     manifest = store.read_manifest(tmp_path / "out")
     assert manifest["spec"]["root_seed"] == 11
-    assert manifest["design_points"][1]["parameters"]["emerging"] == {
+    assert manifest["design_points"][1]["parameters"]["emerging"]["baseline"] == {
         "citizens.digital_literacy_mean": 0.7
     }
-    resolved = store.resolved_parameters(tmp_path / "out", "emerging", 1)
+    resolved = store.resolved_parameters(tmp_path / "out", "emerging", "baseline", 1)
     assert resolved["citizens.digital_literacy_mean"] == 0.7
     assert resolved["citizens.count"] == 100
     assert resolved["city.n_core"] >= 1  # every parameter, not only the overridden ones
@@ -200,8 +212,12 @@ BAD_SPECS = {
     "wrong type": (SMALL_SPEC.replace("years = 2", 'years = "2"'), "'years' must be an integer"),
     "unknown preset": (SMALL_SPEC.replace('"emerging"', '"emergin"'), "did you mean 'emerging'"),
     "unknown policy": (
-        SMALL_SPEC.replace('name = "small"', 'policies = ["smart"]'),
-        "unknown policy 'smart'",
+        SMALL_SPEC.replace('name = "small"', 'policies = ["mature-reactivat"]'),
+        "did you mean 'mature-reactivate'",
+    ),
+    "policy table names another preset": (
+        SMALL_SPEC.replace('name = "small"', 'policies = {matur = ["baseline"]}'),
+        "names preset 'matur' (did you mean 'mature'?)",
     ),
     "no replications": (SMALL_SPEC.replace("replications = 2", "replications = 0"), ">= 1"),
     "unknown key": (SMALL_SPEC.replace("[grid]", "[gird]"), "did you mean 'grid'"),
@@ -248,13 +264,17 @@ def test_sweep_refuses_an_existing_store_without_resume(
 
 def test_compare_writes_tables_and_figures(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    argv = ["compare", "--out", str(out), "--replications", "3", "--years", "2"]
+    argv = ["compare", "--out", str(out), "--replications", "2", "--years", "2"]
     assert cli([*argv, "--workers", "1", "--set", "citizens.count=100"]) == 0
 
     summary = pd.read_csv(out / "summary.csv")
-    assert set(summary["preset"]) == {"mature", "emerging"}
+    paths = summary.groupby("preset")["policy"].unique()
+    # Each preset runs the baseline and its own development paths (white paper 5.1).
+    assert {"baseline", "mature-reactivate"} <= set(paths["mature"])
+    assert {"baseline", "emerging-breakthrough"} <= set(paths["emerging"])
+    assert not any(p.startswith("mature-") for p in paths["emerging"])
     assert {"n", "mean", "ci_low", "ci_high", "unit", "year"} <= set(summary.columns)
-    assert set(summary["n"]) == {3}
+    assert set(summary["n"]) == {2}
     assert (summary["ci_low"] <= summary["mean"]).all()
     assert (summary["mean"] <= summary["ci_high"]).all()
     assert sorted(summary["year"].unique()) == [0, 1, 2]
