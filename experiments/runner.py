@@ -385,7 +385,8 @@ def run_sweep(
         workers: local workers when no executor is given (1 = in this process).
         executor: any concurrent.futures.Executor, e.g. a Dask client's executor; the caller
             keeps ownership and shuts it down.
-        slots: how many runs to keep queued on `executor` (default 2 per worker).
+        slots: worker threads behind `executor` (default `workers`); about twice as many
+            runs are kept queued, so workers stay busy and Ctrl-C stops soon.
         resume: skip runs whose file exists; needed when OUT already holds this sweep.
         run_fn: the model run function (default `simulation.runs.run_city`); must be
             picklable for process or Dask executors.
