@@ -178,6 +178,31 @@ def summarize(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     return table
 
 
+def paired_differences(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Each package minus the baseline on the same preset and replication, summarized.
+
+    Replication r of a package and of the baseline share their seed, so their difference
+    removes the randomness they share: its interval is usually much narrower than the
+    overlap of the two separate intervals suggests.
+
+    Returns:
+        Rows as in `summarize`, for every package other than the baseline; empty when the
+        results hold no baseline or no other package.
+    """
+    keys = ["preset", "replication", "step", "year"]
+    metrics = metric_columns(results)
+    is_base = results["policy"] == model.BASELINE_POLICY
+    if is_base.all() or not is_base.any():
+        return pd.DataFrame()
+    base = results.loc[is_base, [*keys, *metrics]]
+    paired = results.loc[~is_base, ["policy", *keys, *metrics]].merge(
+        base, on=keys, suffixes=("", "__baseline")
+    )
+    for metric in metrics:
+        paired[metric] = paired[metric] - paired.pop(f"{metric}__baseline")
+    return summarize(paired, confidence)
+
+
 def horizon_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Return the summary rows at the final step of each preset and policy."""
     last = summary.groupby(["preset", "policy"], sort=False)["step"].transform("max")
@@ -200,6 +225,11 @@ def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> l
     written = [out / "summary.csv", out / "horizon.csv"]
     summary.to_csv(written[0], index=False)
     horizon.to_csv(written[1], index=False)
+    differences = paired_differences(results)
+    if not differences.empty:
+        differences.insert(3, "unit", differences["metric"].map(units).fillna(""))
+        written.append(out / "differences.csv")
+        differences.to_csv(written[-1], index=False)
     present = set(summary["metric"])
     indices = [m for m in INDEX_METRICS if m in present]
     headline = [m for m in HEADLINE_METRICS if m in present]

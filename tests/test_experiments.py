@@ -281,6 +281,9 @@ def test_compare_writes_tables_and_figures(tmp_path: Path) -> None:
     assert {"demand_advancement_index", "gdp_per_capita"} <= set(summary["metric"])
     horizon = pd.read_csv(out / "horizon.csv")
     assert set(horizon["year"]) == {2}
+    differences = pd.read_csv(out / "differences.csv")  # package minus baseline, paired
+    assert "baseline" not in set(differences["policy"])
+    assert {"mature-reactivate", "emerging-breakthrough"} <= set(differences["policy"])
     for name in ("indices.png", "headline.png", "horizon.png"):
         assert (out / "figures" / name).stat().st_size > 10_000
 
