@@ -254,11 +254,11 @@ class FirmsParams:
         20.0, "min", "travel time over which cluster spillovers fall by 1/e", 1, 240
     )
     digital_cost: float = param(
-        4.0, "k/worker", "cost of raising digitalization by 0.1 per worker", 0, 200
+        2.0, "wage-months/worker", "cost of raising digitalization by 0.1, per worker", 0, 50
     )
     digital_depreciation: float = param(0.08, "1/year", "yearly decay of digitalization", 0, 1)
     digital_payback_years: float = param(
-        4.0, "years", "horizon over which firms expect digital investment to pay", 0.5, 30
+        3.0, "years", "horizon over which firms expect digital investment to pay", 0.5, 30
     )
     hiring_speed: float = param(
         0.25, "share/month", "share of the gap to desired employment closed each month", 0, 1
