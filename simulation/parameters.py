@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from simulation.errors import ParameterError
+from simulation.errors import InputError, ParameterError
 
 SECTOR_NAMES = (
     "manufacturing",
@@ -489,6 +489,29 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise ParameterError(f"file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"{path}: invalid TOML: {exc}") from None
+
+
+def shipped_names(folder: Path) -> list[str]:
+    """Names of the TOML files shipped in ``folder`` (presets, initiatives, packages)."""
+    return sorted(p.stem for p in folder.glob("*.toml"))
+
+
+def find_toml(
+    name: str | Path, folder: Path, what: str, error: type[InputError] = InputError
+) -> Path:
+    """The file of a shipped ``name`` in ``folder``, or a user's ``.toml`` path; otherwise
+    one-line ``error`` naming the choices, with a did-you-mean."""
+    text = str(name)
+    names = shipped_names(folder)
+    if text in names:
+        return folder / f"{text}.toml"
+    if text.endswith(".toml"):
+        return Path(text)
+    close = difflib.get_close_matches(text, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise error(
+        f"unknown {what} '{text}'{hint} (available: {', '.join(names)}, or a path to a .toml file)"
+    )
 
 
 def parse_set_option(text: str) -> tuple[str, str]:
