@@ -35,7 +35,7 @@ from agents.citizens import DIGITAL_SERVICES, MODES, per_step
 from policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
 from policies.levers import check_lever_key
 from simulation.errors import InputError
-from simulation.parameters import CAPABILITY_NAMES, load_toml
+from simulation.parameters import CAPABILITY_NAMES, find_toml, load_toml, shipped_names
 
 if TYPE_CHECKING:
     from simulation.model import CityModel
@@ -171,22 +171,15 @@ def _check_number(source: str, key: str, value: object, lo: float, hi: float) ->
 
 def initiative_names() -> list[str]:
     """Names of the shipped initiatives."""
-    return sorted(p.stem for p in INITIATIVE_DIR.glob("*.toml"))
+    return shipped_names(INITIATIVE_DIR)
 
 
 def load_initiative(name_or_path: str, source: str = "package") -> InitiativeSpec:
     """Spec of a shipped initiative name, or of a user's initiative TOML file."""
-    if name_or_path in initiative_names():
-        path = INITIATIVE_DIR / f"{name_or_path}.toml"
-    elif name_or_path.endswith(".toml"):
-        path = Path(name_or_path)
-    else:
-        close = difflib.get_close_matches(name_or_path, initiative_names(), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise InputError(
-            f"{source}: unknown initiative '{name_or_path}'{hint} "
-            f"(available: {', '.join(initiative_names())})"
-        )
+    try:
+        path = find_toml(name_or_path, INITIATIVE_DIR, "initiative")
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
     return InitiativeSpec.from_toml(load_toml(path), str(path))
 
 

@@ -8,11 +8,6 @@ over the last year of the run, averaged over seeds.
 
 import functools
 
-# simulation must be imported before policies (circular import, see
-# test_policies_packages.py::test_policies_modules_import_on_their_own).
-import simulation.model  # noqa: F401
-
-# isort: split
 import numpy as np
 import pytest
 

@@ -2,11 +2,6 @@
 5.3) split cost, private capital, fee revenue and effect (policies/initiatives.py,
 policies/financing.py, policies/runtime.py)."""
 
-# simulation must be imported before policies (circular import, see
-# test_policies_packages.py::test_policies_modules_import_on_their_own).
-import simulation.model  # noqa: F401
-
-# isort: split
 import numpy as np
 import pytest
 

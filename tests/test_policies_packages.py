@@ -4,11 +4,6 @@ files are refused with one clear InputError (DESIGN.md, Policies; policies/packa
 import subprocess
 import sys
 
-# simulation must be imported before policies: importing a policies module first hits a
-# circular import (see test_policies_modules_import_on_their_own below).
-import simulation.model  # noqa: F401
-
-# isort: split
 import numpy as np
 import pytest
 
@@ -115,12 +110,6 @@ def test_shipped_initiatives_declare_a_target():
         assert spec.target_metric in CityModel("mature", seed=0, **TINY).metrics_frame()
 
 
-@pytest.mark.xfail(
-    reason="circular import: policies/financing.py:15 imports simulation.errors, which runs "
-    "simulation/__init__.py:4 (from simulation.model import CityModel), which imports "
-    "policies.initiatives (simulation/model.py:21) while it is half-initialised",
-    strict=True,
-)
 def test_policies_modules_import_on_their_own():
     """Importing a policies module in a fresh interpreter works (no import-order trap)."""
     failed = []

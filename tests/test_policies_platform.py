@@ -2,11 +2,6 @@
 4.3), and new infrastructure ahead of demand (paper 003, 4.1): policies/runtime.py,
 policies/new_infrastructure.py."""
 
-# simulation must be imported before policies (circular import, see
-# test_policies_packages.py::test_policies_modules_import_on_their_own).
-import simulation.model  # noqa: F401
-
-# isort: split
 import numpy as np
 import pytest
 
