@@ -41,7 +41,6 @@ DEFAULT_YEARS = 20
 DEFAULT_ROOT_SEED = 20260101
 # Fallback when the model does not report its time resolution.
 STEPS_PER_YEAR = 12
-INDEX_METRICS = ("demand_advancement_index", "industrial_transition_index", "governance_index")
 HEADLINE_METRICS = ("gdp_per_capita", "population", "digital_economy_share", "congestion_index")
 GROUP = ["preset", "policy", "metric", "step", "year"]
 NON_METRIC_COLUMNS = {"run_id", "design_point", "replication", "seed_entropy", "step", "year"}
@@ -231,9 +230,9 @@ def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> l
         written.append(out / "differences.csv")
         differences.to_csv(written[-1], index=False)
     present = set(summary["metric"])
-    indices = [m for m in INDEX_METRICS if m in present]
+    indices = [m for m in model.INDEX_METRICS if m in present]
     headline = [m for m in HEADLINE_METRICS if m in present]
-    missing = sorted(set(INDEX_METRICS + HEADLINE_METRICS) - present)
+    missing = sorted(set(model.INDEX_METRICS + HEADLINE_METRICS) - present)
     if missing:
         print(
             f"smartcity compare: not plotted (not reported): {', '.join(missing)}", file=sys.stderr

@@ -6,15 +6,14 @@ experiment code never reaches into model internals.
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import simulation.runs
-from experiments.provenance import PACKAGE
+from experiments.provenance import package_version
 from simulation.errors import InputError, ParameterError
-from simulation.metrics import METRICS
+from simulation.metrics import INDEX_METRICS, METRICS
 from simulation.parameters import resolve_parameters
 from simulation.presets import preset_names as _preset_names
 from simulation.runs import run_city
@@ -22,6 +21,7 @@ from simulation.runs import run_city
 BASELINE_POLICY = "baseline"
 
 __all__ = [
+    "INDEX_METRICS",
     "InputError",
     "ParameterError",
     "is_policy",
@@ -47,12 +47,8 @@ def is_preset(name: str) -> bool:
 
 
 def policy_names() -> list[str]:
-    """Return the policy package names the model accepts.
-
-    Falls back to the baseline alone for a model without `simulation.runs.policy_names`.
-    """
-    names = getattr(simulation.runs, "policy_names", None)
-    return list(names()) if names is not None else [BASELINE_POLICY]
+    """Return the shipped policy package names."""
+    return simulation.runs.policy_names()
 
 
 def is_policy(name: str) -> bool:
@@ -86,7 +82,4 @@ def metric_units() -> dict[str, str]:
 
 def model_version() -> str:
     """Return the installed package version, part of every run id."""
-    try:
-        return importlib.metadata.version(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+    return package_version()

@@ -17,15 +17,19 @@ import pandas as pd
 PACKAGE = "smartcity-abm"
 
 
+def package_version() -> str:
+    """Installed version of this package ("unknown" when run from an uninstalled tree)."""
+    try:
+        return metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def provenance() -> dict[str, Any]:
     """Package version, git commit (when the code is a git checkout) and Python version."""
-    try:
-        version = metadata.version(PACKAGE)
-    except metadata.PackageNotFoundError:
-        version = "unknown"
     return {
         "package": PACKAGE,
-        "version": version,
+        "version": package_version(),
         "git_commit": git_commit(),
         "python": platform.python_version(),
     }
