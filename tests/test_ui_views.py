@@ -16,6 +16,7 @@ from simulation.errors import ParameterError
 from simulation.parameters import SECTOR_NAMES, iter_specs
 from visualization.views import (
     DISTRICT_METRICS,
+    VIEW_CITIZENS,
     CityConfig,
     ViewRun,
     control_specs,
@@ -163,6 +164,8 @@ def test_sliders_come_from_the_parameter_metadata():
             assert run.error is None or "at least one share" in run.error, (s.key, run.error)
     count = next(s for s in specs if s.key == "citizens.count")
     assert isinstance(count.clamp(1234.6), int)
+    # the view's starting population lies on the slider's grid (else the browser snaps it)
+    assert (VIEW_CITIZENS - count.lo) % count.step == 0
 
 
 def test_slider_start_values_follow_preset_and_package():

@@ -42,6 +42,7 @@ from visualization.views import (
     ControlSpec,
     ViewRun,
     control_specs,
+    default_values,
     district_sectors,
     district_summary,
     metrics_csv,
@@ -92,11 +93,18 @@ def ParamSlider(spec: ControlSpec, value: float, on_value, overridden: bool):
     shown = spec.clamp(value)
     text = f"{shown:,}" if spec.is_int else f"{shown:.3g}"
     mark = " (set here)" if overridden else ""
+
+    def moved(new: float) -> None:
+        # The slider snaps a value that is not on its grid and reports the snapped value:
+        # that is not the user's choice, so only a move of at least half a step counts.
+        if abs(float(new) - shown) > spec.step / 2 + 1e-12:
+            on_value(spec.key, spec.clamp(float(new)))
+
     with solara.Column(gap="0px", classes=["sc-slider", "sc-slider-" + spec.key.replace(".", "-")]):
         solara.Text(f"{spec.label}: {text}{mark}", style={"font-size": "0.8em"})
         solara.v.Slider(
             v_model=shown,
-            on_v_model=lambda v: on_value(spec.key, spec.clamp(float(v))),
+            on_v_model=moved,
             min=spec.lo,
             max=spec.hi,
             step=spec.step,
@@ -152,7 +160,7 @@ def Controls(form: solara.Reactive[dict], on_form):
     try:
         base = resolved_values(a["preset"], a["policy"])
     except InputError:
-        base = {}
+        base = default_values()
     base["citizens.count"] = VIEW_CITIZENS
 
     def set_override(key, value):
@@ -209,8 +217,10 @@ def Inspector(run: ViewRun):
         with solara.Row():
             if len(run.cities) > 1:
                 solara.ToggleButtonsSingle(
-                    value=city_index, values=[0, 1], on_value=set_which
-                )  # A = 0, B = 1
+                    value="AB"[city_index],
+                    values=["A", "B"],
+                    on_value=lambda v: set_which("AB".index(v)),
+                )
             solara.Select(
                 "district",
                 values=names,
@@ -290,6 +300,9 @@ def Page():
     form = solara.use_reactive(initial_form())
     params = solara.use_reactive(run_parameters(form.value))
     run = solara.use_reactive(solara.use_memo(lambda: ViewRun(**params.value), []))
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
 
     def on_form(new: dict[str, Any]) -> None:
         form.value = new
@@ -301,13 +314,15 @@ def Page():
         solara.AppBarTitle("smartcity: planners' view")
     with solara.Sidebar():
         with solara.Card("Run"):
+            # Keyed on the run: a new configuration gets a fresh controller (stopped, and
+            # with Play enabled again after a run that had failed).
             ModelController(
                 run,
                 model_parameters=params,
-                play_interval=solara.use_reactive(PLAY_INTERVAL_MS),
-                render_interval=solara.use_reactive(1),
-                use_threads=solara.use_reactive(False),
-            )
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=use_threads,
+            ).key(f"controller-{id(run.value)}")
         with solara.Card("Configuration"):
             Controls(form, on_form)
     RunView(run.value)

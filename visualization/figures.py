@@ -163,5 +163,8 @@ def draw_index_chart(
     ax.set_ylabel("index [0-1]")
     ax.set_title("demand, industry and governance indices", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
+    if len(models) > 1:
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    else:
+        ax.legend(fontsize=7, loc="lower left")
     return fig

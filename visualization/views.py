@@ -232,9 +232,9 @@ def control_specs(keys: list[str] | None = None) -> list[ControlSpec]:
         lo = spec.lo if spec.lo is not None else 0.0
         hi = spec.hi if spec.hi is not None else max(10 * (f.default or 1), lo + 1)
         if key == "citizens.count":
-            lo, hi = max(lo, 500), min(hi, VIEW_CITIZENS_MAX)
+            lo, hi = max(lo, 1000), min(hi, VIEW_CITIZENS_MAX)
         span = hi - lo
-        step = max(1, round(span / 100)) if is_int else _nice_step(span / 100)
+        step = max(1, round(_nice_step(span / 100))) if is_int else _nice_step(span / 100)
         result.append(ControlSpec(key, spec.unit, spec.doc, lo, hi, step, is_int))
     return result
 
@@ -248,6 +248,11 @@ def _nice_step(raw: float) -> float:
         if m * 10**exp <= raw:
             return m * 10**exp
     return 10**exp
+
+
+def default_values() -> dict[str, Any]:
+    """Built-in parameter values (``section.name`` keys), before any preset."""
+    return {key: f.default for key, f, _ in iter_specs()}
 
 
 def resolved_values(preset: str, policy: str | None) -> dict[str, Any]:
