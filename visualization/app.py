@@ -323,6 +323,21 @@ def Page():
                 render_interval=render_interval,
                 use_threads=use_threads,
             ).key(f"controller-{id(run.value)}")
+            solara.SliderInt(
+                "steps per redraw",
+                value=render_interval,
+                min=1,
+                max=12,
+                tick_labels="end_points",
+            )
+            solara.SliderInt(
+                "pause between redraws [ms]",
+                value=play_interval,
+                min=0,
+                max=1000,
+                step=50,
+                tick_labels="end_points",
+            )
         with solara.Card("Configuration"):
             Controls(form, on_form)
     RunView(run.value)
