@@ -112,11 +112,19 @@ def draw_ages(model: CityModel, n: int) -> np.ndarray:
     rng = model.rng
     group = rng.choice(3, size=n, p=[p.child_share, 1 - p.child_share - p.elderly_share,
                                      p.elderly_share])  # fmt: skip
-    low = np.array([0.0, WORKING_AGE, 0.0])[group]
-    high = np.array([WORKING_AGE, 65.0, 0.0])[group]
+    child_age = rng.uniform(0.0, WORKING_AGE, n)
+    # A tilted adult age profile: a share |tilt| of adults comes from a triangular density
+    # peaking at 65 (tilt > 0, an aging city) or at 18 (tilt < 0), the rest uniform.
+    tilt = p.adult_age_tilt
+    peak = 65.0 if tilt > 0 else WORKING_AGE
+    adult_age = np.where(
+        rng.random(n) < abs(tilt),
+        rng.triangular(WORKING_AGE, peak, 65.0, n),
+        rng.uniform(WORKING_AGE, 65.0, n),
+    )
     # The elderly thin out with age: 65 plus an exponential of mean 10 years, up to 100.
     elderly_age = 65.0 + np.minimum(rng.exponential(10.0, n), 35.0)
-    return np.where(group == 2, elderly_age, rng.uniform(low, high))
+    return np.select([group == 0, group == 1], [child_age, adult_age], elderly_age)
 
 
 def create_citizens(model: CityModel) -> Citizens:

@@ -164,6 +164,7 @@ class Government(mesa.Agent):
         self.other_spending_share = float(
             np.clip((revenue - self.spending()) / max(revenue, 1e-9), 0.0, 0.9)
         )
+        self.fund_other_programmes()
 
     def pay_benefits(self) -> None:
         """Pay the unemployment benefit to every jobless adult of working age."""

@@ -12,15 +12,23 @@ one-line error.
 from __future__ import annotations
 
 import difflib
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from policies.financing import FinancingModel, financing_model
-from policies.initiatives import InitiativeSpec, load_initiative
+from policies.initiatives import Initiative, InitiativeSpec, load_initiative
 from policies.new_infrastructure import KINDS
 from simulation.errors import InputError
-from simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES, Parameters, load_toml
+from simulation.parameters import (
+    CAPABILITY_NAMES,
+    SECTOR_NAMES,
+    Parameters,
+    find_toml,
+    load_toml,
+    shipped_names,
+)
 
 PACKAGE_DIR = Path(__file__).parent / "packages"
 PACKAGE_FIELDS = (
@@ -35,7 +43,7 @@ PACKAGE_FIELDS = (
     "sectors",
     "parameters",
 )
-PLAN_FIELDS = ("financing", "start_year", "scale")
+PLAN_FIELDS = ("financing", "start_year", "scale", "class")
 DEFAULT_PLATFORM_COST = 0.02  # k per resident-year to run the unified data middle platform
 
 # Which capability raises each district stock over time (Government.roll_out_infrastructure).
@@ -45,12 +53,14 @@ STOCK_BUILDER = {"ict": "infrastructure", "transport": "infrastructure", "iot": 
 
 @dataclass(frozen=True)
 class InitiativePlan:
-    """One initiative in a package, with how it is financed, when it starts, at what scale."""
+    """One initiative in a package, with how it is financed, when it starts, at what scale,
+    and the Python class that runs it (Initiative, or a subclass with a new mechanism)."""
 
     spec: InitiativeSpec
     financing: FinancingModel
     start_year: float = 0.0
     scale: float = 1.0
+    runner: type[Initiative] = Initiative
 
 
 @dataclass(frozen=True)
@@ -83,22 +93,12 @@ class PolicyPackage:
 
 def package_names() -> list[str]:
     """Names of the shipped packages."""
-    return sorted(p.stem for p in PACKAGE_DIR.glob("*.toml"))
+    return shipped_names(PACKAGE_DIR)
 
 
 def package_path(name: str | Path) -> Path:
     """Path of a shipped package name or a user's package TOML file."""
-    text = str(name)
-    if text in package_names():
-        return PACKAGE_DIR / f"{text}.toml"
-    if text.endswith(".toml"):
-        return Path(text)
-    close = difflib.get_close_matches(text, package_names(), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    raise InputError(
-        f"unknown policy package '{text}'{hint} (available: {', '.join(package_names())}, "
-        "or a path to a .toml file)"
-    )
+    return find_toml(name, PACKAGE_DIR, "policy package")
 
 
 def load_package(name: str | Path | None) -> PolicyPackage:
@@ -117,7 +117,8 @@ def load_package(name: str | Path | None) -> PolicyPackage:
         start = _number(where, "start_year", plan.get("start_year", 0.0), 0.0, 200.0)
         scale = _number(where, "scale", plan.get("scale", 1.0), 0.0, 10.0)
         financing = financing_model(plan.get("financing", "government"), where)
-        plans.append(InitiativePlan(spec, financing, start, scale))
+        runner = _initiative_class(where, plan.get("class", "policies.initiatives:Initiative"))
+        plans.append(InitiativePlan(spec, financing, start, scale, runner))
     infra = {}
     for kind, amount in data.get("new_infrastructure", {}).items():
         if kind not in KINDS:
@@ -154,6 +155,21 @@ def load_package(name: str | Path | None) -> PolicyPackage:
     )
     _check_requires(package)
     return package
+
+
+def _initiative_class(source: str, reference: object) -> type[Initiative]:
+    """Import ``"package.module:ClassName"``, a subclass of Initiative."""
+    module_name, _, class_name = str(reference).partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise InputError(
+            f"{source}: class '{reference}' cannot be imported ({exc}); "
+            "write it as 'package.module:ClassName'"
+        ) from None
+    if not (isinstance(cls, type) and issubclass(cls, Initiative)):
+        raise InputError(f"{source}: class '{reference}' is not a subclass of Initiative")
+    return cls
 
 
 def _check_keys(source: str, what: str, data: dict[str, Any], allowed: tuple[str, ...]) -> None:

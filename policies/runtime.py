@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from policies.initiatives import Initiative
 from policies.levers import Levers
 from policies.new_infrastructure import NewInfrastructure
 from policies.packages import PolicyPackage
@@ -44,7 +43,7 @@ class PolicyRuntime:
     def __init__(self, package: PolicyPackage):
         self.package = package
         self.initiatives = [
-            Initiative(plan.spec, plan.financing, plan.start_year, plan.scale)
+            plan.runner(plan.spec, plan.financing, plan.start_year, plan.scale)
             for plan in package.initiatives
         ]
         self.infrastructure = NewInfrastructure(package.new_infrastructure)
@@ -83,5 +82,6 @@ class PolicyRuntime:
         self.infrastructure.step(model)
         gov.accounts["initiatives"] = platform_cost + sum(i.public_cost for i in self.initiatives)
         gov.accounts["initiative_revenue"] = sum(i.public_revenue for i in self.initiatives)
+        model.user_fees = sum(i.fees for i in self.initiatives)
         gov.accounts["new_infrastructure"] = self.infrastructure.spent_this_step
         self.private_capital_total += sum(i.private_capital for i in self.initiatives)
