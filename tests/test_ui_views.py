@@ -197,3 +197,32 @@ def test_figures_render(city):
         assert any("congestion" in label for label in labels)
     draw_index_chart([city, city], ["A", "B"], ["governance_index"])
     draw_metric_charts([city], ["A"], ["population", "gdp_per_capita", "pollution"])
+
+
+def test_ui_subcommand_binds_localhost():
+    import argparse
+
+    from visualization.cli import APP, register, solara_command
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["ui"])
+    assert (args.host, args.port, args.dev) == ("127.0.0.1", 8765, False)
+    command = solara_command(args.host, args.port, production=True)
+    assert APP.exists() and str(APP) in command and "--production" in command
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+
+
+def test_page_helpers():
+    from visualization.app import USER_PRESET, initial_form, package_title, run_parameters
+
+    form = initial_form()
+    assert run_parameters(form) == {
+        "cities": [{"preset": "mature", "policy": "baseline", "seed": 1, "overrides": {}}]
+    }
+    form = {**form, "compare": True, "a": {"preset": USER_PRESET, "policy": "baseline"}}
+    form["user_paths"] = {"a": "  my.toml ", "b": ""}
+    a, b = run_parameters(form)["cities"]
+    assert a["preset"] == "my.toml" and b["preset"] == "emerging"
+    assert "Baseline" in package_title("baseline")
+    assert "unknown policy package" in package_title("nope")

@@ -23,6 +23,7 @@ import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
+from policies.packages import load_package
 from simulation.errors import InputError
 from simulation.presets import preset_names
 from simulation.runs import policy_names
@@ -52,6 +53,15 @@ from visualization.views import (
 
 USER_PRESET = "user TOML file…"
 PLAY_INTERVAL_MS = 150
+
+
+def package_title(name: str) -> str:
+    """Title and source of a policy package, for the line under its selector."""
+    try:
+        package = load_package(name)
+    except InputError as exc:
+        return str(exc)
+    return f"{package.title} ({package.source})" if package.source != "-" else package.title
 
 
 def _city(preset: str = "mature", policy: str = "baseline") -> dict[str, Any]:
@@ -150,6 +160,7 @@ def CityChoice(side: str, form: solara.Reactive[dict], on_form):
             on_value=lambda v: set_city("policy", v),
             classes=[f"sc-policy-{side}"],
         )
+        solara.Text(package_title(city["policy"]), style={"font-size": "0.75em", "color": "#555"})
 
 
 @solara.component
