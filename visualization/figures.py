@@ -163,7 +163,7 @@ def draw_index_chart(
             name = metric.replace("_index", "").replace("_", " ")
             ax.plot(
                 years, frame[metric], LINE_STYLES[k % 2], marker=marker, color=colours[j], lw=1.8,
-                label=f"{name} ({label})" if len(models) > 1 else name,
+                label=f"{name} ({label.split(':')[0]})" if len(models) > 1 else name,
             )  # fmt: skip
     ax.set_ylim(0, 1)
     ax.set_xlabel("year")
@@ -172,6 +172,7 @@ def draw_index_chart(
     ax.grid(alpha=0.3)
     if len(models) > 1:
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+        ax.set_title("indices: A solid, B dashed", fontsize=10)
     else:
         ax.legend(fontsize=7, loc="lower left")
     return fig
