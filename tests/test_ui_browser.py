@@ -194,6 +194,20 @@ def test_view_in_browser(chromium, server):
         page.screenshot(path=str(ARTIFACTS / "ui_compare.png"), full_page=True)
         assert "Traceback" not in page.locator("body").inner_text()
 
+        # the inspector follows the chosen city and district
+        inspector = page.locator(".sc-inspector")
+        inspector.get_by_role("button", name="B", exact=True).click()
+        expect(inspector).to_contain_text("B: emerging / emerging-industrial-chain, 0:")
+        expect(inspector).to_contain_text("residents")
+        expect(inspector).to_contain_text("manufacturing")
+
+        # the export: a CSV of both cities, one row per city and step
+        with page.expect_download() as download_info:
+            page.locator(".sc-export").get_by_role("button", name="CSV").click()
+        exported = Path(download_info.value.path()).read_text().splitlines()
+        assert "demand_advancement_index" in exported[0]
+        assert len(exported) == 1 + 2 * 4
+
         # a bad user preset: a readable message, no traceback, no blank page
         _choose(page, "sc-preset-a", "user TOML file")
         path_input = page.locator(".sc-preset-path-a input")

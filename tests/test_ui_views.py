@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
 
 from simulation.errors import ParameterError
-from simulation.parameters import SECTOR_NAMES, iter_specs
+from simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES, iter_specs
 from visualization.views import (
     DISTRICT_METRICS,
     VIEW_CITIZENS,
@@ -139,6 +139,8 @@ def test_invalid_toml_and_bad_values_are_messages(tmp_path):
     assert "did you mean 'citizens.count'" in ViewRun([CityConfig(str(unknown))]).error
     out_of_range = ViewRun([CityConfig(overrides={"citizens.trust_mean": 7.0})])
     assert "citizens.trust_mean" in out_of_range.error and "out of range" in out_of_range.error
+    no_budget = {f"government.share_{c}": 0.0 for c in CAPABILITY_NAMES}
+    assert "at least one share must be positive" in ViewRun([CityConfig(overrides=no_budget)]).error
     compared = ViewRun([CityConfig(overrides=SMALL), CityConfig("nope.toml")])
     assert compared.error.startswith("configuration B:") and compared.cities == []
 
