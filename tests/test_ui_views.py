@@ -1,0 +1,230 @@
+"""Unit tests of the planners' view without a browser: per-district values, comparison
+stepping, controls from the parameter metadata, bad input shown as a message, export."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
+
+from simulation.errors import ParameterError
+from simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES, iter_specs
+from visualization.views import (
+    DISTRICT_METRICS,
+    VIEW_CITIZENS,
+    CityConfig,
+    ViewRun,
+    control_specs,
+    district_congestion,
+    district_sectors,
+    district_summary,
+    district_values,
+    edge_congestion,
+    metrics_csv,
+    metrics_parquet,
+    resolved_values,
+)
+
+SMALL = {"citizens.count": 1500}
+
+
+@pytest.fixture(scope="module")
+def city():
+    run = ViewRun([CityConfig("mature", "baseline", 3, SMALL)])
+    assert run.error is None
+    for _ in range(3):
+        run.step()
+    return run.cities[0]
+
+
+def test_district_values_add_up_to_city_totals(city):
+    n = city.districts.n
+    for name in DISTRICT_METRICS:
+        values = district_values(city, name)
+        assert values.shape == (n,) and np.isfinite(values).all(), name
+    assert district_values(city, "population").sum() == len(city.citizens)
+    assert district_values(city, "jobs").sum() == city.citizens.employed().sum()
+    assert np.allclose(district_values(city, "pollution"), city.districts.pollution)
+    assert np.allclose(district_values(city, "service_access"), city.district_access)
+    adoption = district_values(city, "digital_adoption")
+    pop = district_values(city, "population")
+    city_mean = city.citizens.adopted.mean(axis=1).mean()
+    assert math.isclose((adoption * pop).sum() / pop.sum(), city_mean, rel_tol=1e-9)
+    assert ((adoption >= 0) & (adoption <= 1)).all()
+
+
+def test_congestion_per_link_and_district(city):
+    d = city.districts
+    links = edge_congestion(city)
+    assert links.shape == (len(d.edges),) and (links >= 1 - 1e-12).all()
+    by_district = district_congestion(city)
+    u = d.edges[0][0]
+    touching = [k for k, (a, b) in enumerate(d.edges) if u in (a, b)]
+    assert math.isclose(by_district[u], links[touching].mean())
+    assert by_district.min() >= 1 - 1e-12 and by_district.max() <= links.max() + 1e-12
+
+
+def test_district_summary_and_sectors(city):
+    d = int(np.argmax(district_values(city, "population")))
+    summary = district_summary(city, d)
+    here = city.citizens.home == d
+    assert summary["residents"] == here.sum()
+    assert math.isclose(summary["mean_age"], city.citizens.age[here].mean())
+    assert math.isclose(summary["mean_income"], city.citizens.income[here].mean())
+    assert 0 <= summary["employment_rate"] <= 1
+    assert 0 <= summary["service_access"] <= 1
+    table = district_sectors(city, d)
+    assert list(table.sector) == list(SECTOR_NAMES)
+    assert table.firms.sum() == (city.firms.district == d).sum()
+    assert table.jobs.sum() == round(district_values(city, "jobs")[d])
+
+
+def test_comparison_steps_both_cities_together():
+    run = ViewRun(
+        [
+            CityConfig("mature", "baseline", 5, SMALL),
+            {"preset": "emerging", "policy": "baseline", "seed": 5, "overrides": SMALL},
+        ]
+    )
+    assert run.error is None and len(run.cities) == 2
+    for _ in range(4):
+        run.step()
+    assert [c.steps for c in run.cities] == [4, 4] and run.city_steps == 4
+    assert run.labels == ["A: mature / baseline", "B: emerging / baseline"]
+    a, b = (c.metrics_frame() for c in run.cities)
+    assert len(a) == len(b) == 5
+    assert not np.allclose(a["gdp_per_capita"], b["gdp_per_capita"])
+    # stepping together is the same as stepping each alone (no shared random state)
+    alone = ViewRun([CityConfig("emerging", "baseline", 5, SMALL)])
+    for _ in range(4):
+        alone.step()
+    pd.testing.assert_frame_equal(alone.cities[0].metrics_frame(), b)
+
+
+def test_every_policy_package_builds_in_the_view():
+    from simulation.runs import policy_names
+
+    for name in policy_names():
+        run = ViewRun([CityConfig("emerging", name, 1, SMALL)])
+        assert run.error is None, (name, run.error)
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("/nonexistent/city.toml", "file not found"),
+        ("atlantis", "unknown preset 'atlantis'"),
+    ],
+)
+def test_invalid_preset_is_a_message_not_an_exception(preset, expected):
+    run = ViewRun([CityConfig(preset, "baseline", 1, SMALL)])
+    assert run.cities == [] and not run.running
+    assert expected in run.error
+    run.step()  # stepping a failed run does nothing
+    assert run.error is not None and run.cities == []
+
+
+def test_invalid_toml_and_bad_values_are_messages(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[city\nname = 'x'\n")
+    run = ViewRun([CityConfig(str(broken), "baseline", 1, SMALL)])
+    assert "invalid TOML" in run.error and str(broken) in run.error
+    unknown = tmp_path / "typo.toml"
+    unknown.write_text("[citizens]\ncuont = 10\n")
+    assert "did you mean 'citizens.count'" in ViewRun([CityConfig(str(unknown))]).error
+    out_of_range = ViewRun([CityConfig(overrides={"citizens.trust_mean": 7.0})])
+    assert "citizens.trust_mean" in out_of_range.error and "out of range" in out_of_range.error
+    no_budget = {f"government.share_{c}": 0.0 for c in CAPABILITY_NAMES}
+    assert "at least one share must be positive" in ViewRun([CityConfig(overrides=no_budget)]).error
+    compared = ViewRun([CityConfig(overrides=SMALL), CityConfig("nope.toml")])
+    assert compared.error.startswith("configuration B:") and compared.cities == []
+
+
+def test_sliders_come_from_the_parameter_metadata():
+    declared = {key: spec for key, _, spec in iter_specs()}
+    specs = control_specs()
+    keys = [s.key for s in specs]
+    assert "citizens.count" in keys and "government.capability_budget_share" in keys
+    assert all(k.startswith("policy.") for k in keys[1:]) or "government.share_platform" in keys
+    for s in specs:
+        d = declared[s.key]
+        assert s.unit == d.unit and s.unit in s.label and s.doc == d.doc
+        assert d.lo is None or s.lo >= d.lo
+        assert d.hi is None or s.hi <= d.hi
+        assert s.clamp(1e12) == s.hi and s.clamp(-1e12) == s.lo
+        assert s.clamp(float("nan")) == s.lo
+        # every slider position is a value the model accepts
+        for value in (s.lo, s.hi):
+            run = ViewRun([CityConfig(overrides={**SMALL, s.key: value})])
+            if s.key == "citizens.count":
+                continue
+            assert run.error is None or "at least one share" in run.error, (s.key, run.error)
+    count = next(s for s in specs if s.key == "citizens.count")
+    assert isinstance(count.clamp(1234.6), int)
+    # the view's starting population lies on the slider's grid (else the browser snaps it)
+    assert (VIEW_CITIZENS - count.lo) % count.step == 0
+
+
+def test_slider_start_values_follow_preset_and_package():
+    mature = resolved_values("mature", "baseline")
+    emerging = resolved_values("emerging", "emerging-breakthrough")
+    assert mature["government.capability_budget_share"] == 0.05
+    assert emerging["government.capability_budget_share"] == 0.12  # from the package
+    with pytest.raises(ParameterError):
+        resolved_values("missing.toml", "baseline")
+
+
+def test_export_csv_and_parquet():
+    run = ViewRun([CityConfig(overrides=SMALL), CityConfig("emerging", overrides=SMALL)])
+    run.step()
+    csv = pd.read_csv(io.BytesIO(metrics_csv(run)))
+    parquet = pd.read_parquet(io.BytesIO(metrics_parquet(run)))
+    assert len(csv) == len(parquet) == 4
+    assert list(csv.preset) == ["mature", "mature", "emerging", "emerging"]
+    assert {"step", "year", "demand_advancement_index", "gdp_per_capita"} <= set(csv.columns)
+
+
+def test_figures_render(city):
+    from visualization.figures import draw_district_map, draw_index_chart, draw_metric_charts
+
+    for metric in DISTRICT_METRICS:
+        fig = draw_district_map(city, metric, selected=0)
+        labels = [ax.get_ylabel() for ax in fig.axes]
+        assert any(DISTRICT_METRICS[metric].unit in label for label in labels)
+        assert any("congestion" in label for label in labels)
+    draw_index_chart([city, city], ["A", "B"], ["governance_index"])
+    draw_metric_charts([city], ["A"], ["population", "gdp_per_capita", "pollution"])
+
+
+def test_ui_subcommand_binds_localhost():
+    import argparse
+
+    from visualization.cli import APP, register, solara_command
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["ui"])
+    assert (args.host, args.port, args.dev) == ("127.0.0.1", 8765, False)
+    command = solara_command(args.host, args.port, production=True)
+    assert APP.exists() and str(APP) in command and "--production" in command
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+
+
+def test_page_helpers():
+    from visualization.app import USER_PRESET, initial_form, package_title, run_parameters
+
+    form = initial_form()
+    assert run_parameters(form) == {
+        "cities": [{"preset": "mature", "policy": "baseline", "seed": 1, "overrides": {}}]
+    }
+    form = {**form, "compare": True, "a": {"preset": USER_PRESET, "policy": "baseline"}}
+    form["user_paths"] = {"a": "  my.toml ", "b": ""}
+    a, b = run_parameters(form)["cities"]
+    assert a["preset"] == "my.toml" and b["preset"] == "emerging"
+    assert "Baseline" in package_title("baseline")
+    assert "unknown policy package" in package_title("nope")
