@@ -15,6 +15,7 @@ from pathlib import Path
 from experiments import compare, sensitivity, sweep
 from simulation.errors import InputError
 from simulation.parameters import iter_specs, parameters_markdown, parse_set_option
+from visualization import cli as ui_cli
 
 EXIT_BAD_INPUT = 2
 
@@ -150,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     policies.add_argument("--markdown", action="store_true", help="as docs/policies.md")
     policies.set_defaults(handler=command_policies)
 
-    for module in (compare, sweep, sensitivity):
+    for module in (compare, sweep, sensitivity, ui_cli):
         module.register(sub)
     return parser
 

@@ -101,8 +101,11 @@ def package_path(name: str | Path) -> Path:
     return find_toml(name, PACKAGE_DIR, "policy package")
 
 
-def load_package(name: str | Path | None) -> PolicyPackage:
-    """Load and validate a package by name or path (None means baseline)."""
+def load_package(name: str | Path | PolicyPackage | None) -> PolicyPackage:
+    """Load and validate a package by name or path (None means baseline); a PolicyPackage
+    built in code (e.g. a shipped one changed with dataclasses.replace) passes through."""
+    if isinstance(name, PolicyPackage):
+        return name
     path = package_path(name or "baseline")
     data = load_toml(path)
     source = str(path)

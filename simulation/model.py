@@ -45,7 +45,8 @@ class CityModel(mesa.Model):
     Args:
         preset: a shipped preset name ("mature", "emerging") or a path to a TOML preset.
         seed: seed of the run: an int or a numpy SeedSequence (same seed, same run).
-        policy: policy package name or TOML path (policies/packages); None = baseline.
+        policy: policy package name, TOML path or PolicyPackage (policies/packages);
+            None = baseline.
         rng: alias of ``seed`` (what ``mesa.batch_run`` passes).
         params: fully resolved Parameters; when given, ``preset`` and overrides are ignored.
         **overrides: parameter overrides as ``section__name=value``.

@@ -529,10 +529,10 @@ def resolve_parameters(
 ) -> Parameters:
     """Parameters of a preset (name or TOML path), then the policy package's parameters
     (a package name, path or PolicyPackage), then ``overrides``; all validated."""
-    from policies.packages import PolicyPackage, load_package
+    from policies.packages import load_package
     from simulation.presets import load_preset
 
-    package = policy if isinstance(policy, PolicyPackage) else load_package(policy)
+    package = load_package(policy)
     params = apply_overrides(Parameters(), load_preset(preset))
     params = apply_overrides(params, package.parameters)
     return apply_overrides(params, overrides or {})
