@@ -90,6 +90,21 @@ def test_tutorial_package_text_shows_the_package():
             assert line in text, f"03_my_package.toml line not shown in the tutorial: {line!r}"
 
 
+def metrics_table() -> str:
+    """The metrics table of docs/ODD.md section 8, generated from METRICS."""
+
+    def bound(x: float) -> str:
+        return ("inf" if x > 0 else "-inf") if abs(x) == float("inf") else f"{x:g}"
+
+    lines = ["| metric | unit | range | formula / definition |", "|---|---|---|---|"]
+    for name, spec in METRICS.items():
+        formula = spec.description.replace("|", "/")
+        lines.append(
+            f"| `{name}` | {spec.unit} | {bound(spec.lower)} to {bound(spec.upper)} | {formula} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _odd_metric_rows() -> dict[str, list[str]]:
     rows = {}
     for line in ODD.read_text().splitlines():
@@ -102,6 +117,10 @@ def _odd_metric_rows() -> dict[str, list[str]]:
 def test_odd_lists_every_metric_with_unit_and_formula():
     """Every metric of simulation.metrics.METRICS has a row in docs/ODD.md with its unit and
     its formula (the reporter's docstring)."""
+    assert metrics_table() in ODD.read_text(), (
+        "the metrics table of docs/ODD.md is stale: replace it with the output of "
+        "`.venv/bin/python tests/test_tutorials.py`"
+    )
     rows = _odd_metric_rows()
     missing = [name for name in METRICS if name not in rows]
     assert not missing, f"metrics missing from docs/ODD.md: {missing}"
@@ -162,3 +181,7 @@ def test_odd_step_order_matches_the_model():
         n for n in dict.fromkeys(odd_order) if n in code_order
     ]
     assert set(code_order) <= set(odd_order), set(code_order) - set(odd_order)
+
+
+if __name__ == "__main__":
+    print(metrics_table(), end="")
