@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from agents.citizens import NO_ONE, per_step
+from agents.citizens import DIGITAL_SERVICES, NO_ONE, per_step
 from agents.population import Population, choose_gumbel
 from simulation.parameters import SECTOR_NAMES
 
@@ -178,7 +178,7 @@ def cluster_spillover(model: CityModel) -> np.ndarray:
 
     Related employment R[d, s] = sum over districts d' and sectors s' of
     exp(-travel time(d, d') / decay) x relatedness(s, s') x employment(d', s');
-    spillover = R / (R + mean R) (white paper 5.1, clusters of related firms).
+    spillover = R / (R + mean R at the start) (white paper 5.1, clusters of related firms).
     """
     d = model.districts
     f = model.firms
@@ -187,7 +187,9 @@ def cluster_spillover(model: CityModel) -> np.ndarray:
     reach = model.levers.share("cluster_reach")  # online cooperation ignores distance
     kernel = (1 - reach) * np.exp(-d.free_time / model.params.firms.cluster_decay_minutes) + reach
     related = kernel @ employment @ RELATEDNESS
-    return related / (related + max(related.mean(), 1e-9))
+    if model.cluster_reference is None:  # fixed at the start, so spillovers can grow
+        model.cluster_reference = max(float(related.mean()), 1e-9)
+    return related / (related + model.cluster_reference)
 
 
 def productivity_multiplier(model: CityModel) -> np.ndarray:
@@ -238,18 +240,22 @@ def set_prices(model: CityModel, supply: np.ndarray) -> np.ndarray:
 
     Demand for a sector = its export share of supply, grown at export_growth, plus local
     spending on it: a fixed mix of citizens' net income and public-service purchases, with
-    care demand scaled by the elderly share (white paper 4.1, aging; 5.1).
+    care demand scaled by the elderly share (white paper 4.1, aging; 5.1) and platform
+    services by citizens' uptake of convenience services (new consumption, paper 003, 4.1).
     """
     p = model.params.firms
     c = model.citizens
     tax = model.params.government.income_tax
     spending = model.params.citizens.consumption_share * (1 - tax) * c.income.sum()
+    spending = max(spending - model.user_fees, 0.0)  # fees for digital services replace spending
     spending += model.government.service_purchases
     mix = model.local_mix.copy()
     elderly = (c.age >= model.params.citizens.retirement_age).mean()
     mix[sector_index("health")] *= (
         (1 + model.levers.care_capacity) * elderly / max(model.initial_elderly_share, 1e-3)
     )
+    convenience = c.adopted[:, DIGITAL_SERVICES.index("convenience")].mean()
+    mix[sector_index("platform")] *= max(0.2, convenience / model.initial_convenience_use)
     mix /= mix.sum()
     growth = p.export_growth + model.levers.export_growth
     model.export_index *= (1 + growth) ** (1 / model.steps_per_year)
@@ -317,7 +323,7 @@ def invest_in_digital(model: CityModel) -> None:
     """Firms invest in a digital-transformation project when it pays within the horizon.
 
     Gain = value added x (relative productivity rise of +0.1 digitalization) x 12 x payback
-    years; cost = digital_cost x workers x own cost factor x (1.5 - ICT coverage x computing
+    years; cost = digital_cost x wage index x workers x own cost factor x (1.5 - ICT x computing
     capacity of the district) (white paper 4.1 industrial transformation; paper 003, 4.1).
     Firms review once a year on average.
     """
@@ -329,7 +335,8 @@ def invest_in_digital(model: CityModel) -> None:
     uplift = p.digital_gain * affinity * room / (1 + p.digital_gain * affinity * f.digital)
     gain = f.value_added * uplift * 12 * p.digital_payback_years
     local = 1.5 - d.ict[f.district] * np.sqrt(d.computing[f.district])
-    cost = p.digital_cost * (room / DIGITAL_STEP) * np.maximum(f.employees(), 1) * f.cost_factor
+    workers = np.maximum(f.employees(), 1)
+    cost = p.digital_cost * model.wage_index * (room / DIGITAL_STEP) * workers * f.cost_factor
     cost *= local * (1 - model.levers.share("digital_cost_relief"))
     reviewing = model.rng.random(len(f)) < per_step(model, 1.0)
     invest = reviewing & (gain > cost) & (room > 0)

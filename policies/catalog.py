@@ -59,14 +59,14 @@ def financing_markdown() -> list[str]:
     lines = [
         "## Financing models",
         "",
-        "| model | public capital | public operating | user fee k/user-month | public fee share "
+        "| model | public capital | public operating | fee recovery | public fee share "
         "| yearly risk | uptake | source |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for m in FINANCING_MODELS.values():
         lines.append(
             f"| `{m.name}` | {m.public_capital_share:g} | {m.public_operating_share:g} | "
-            f"{m.user_fee:g} | {m.public_revenue_share:g} | {m.yearly_risk:g} | {m.uptake:g} "
+            f"{m.fee_recovery:g} | {m.public_revenue_share:g} | {m.yearly_risk:g} | {m.uptake:g} "
             f"| {m.source} |"
         )
     return [*lines, ""]

@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agents.citizens import DIGITAL_SERVICES, MODES, per_step
-from policies.financing import FinancingModel
+from policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
 from policies.levers import check_lever_key
 from simulation.errors import InputError
-from simulation.parameters import CAPABILITY_NAMES, load_toml
+from simulation.parameters import CAPABILITY_NAMES, find_toml, load_toml, shipped_names
 
 if TYPE_CHECKING:
     from simulation.model import CityModel
@@ -171,22 +171,15 @@ def _check_number(source: str, key: str, value: object, lo: float, hi: float) ->
 
 def initiative_names() -> list[str]:
     """Names of the shipped initiatives."""
-    return sorted(p.stem for p in INITIATIVE_DIR.glob("*.toml"))
+    return shipped_names(INITIATIVE_DIR)
 
 
 def load_initiative(name_or_path: str, source: str = "package") -> InitiativeSpec:
     """Spec of a shipped initiative name, or of a user's initiative TOML file."""
-    if name_or_path in initiative_names():
-        path = INITIATIVE_DIR / f"{name_or_path}.toml"
-    elif name_or_path.endswith(".toml"):
-        path = Path(name_or_path)
-    else:
-        close = difflib.get_close_matches(name_or_path, initiative_names(), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise InputError(
-            f"{source}: unknown initiative '{name_or_path}'{hint} "
-            f"(available: {', '.join(initiative_names())})"
-        )
+    try:
+        path = find_toml(name_or_path, INITIATIVE_DIR, "initiative")
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
     return InitiativeSpec.from_toml(load_toml(path), str(path))
 
 
@@ -237,6 +230,7 @@ class Initiative:
         self.public_cost = 0.0
         self.private_capital = 0.0
         self.public_revenue = 0.0
+        self.fees = 0.0
 
     @property
     def name(self) -> str:
@@ -261,7 +255,7 @@ class Initiative:
     def step(self, model: CityModel, coordination: float) -> None:
         """Advance one step: start, finance, build, measure, change stage, take effect."""
         year = (model.steps - 1) / model.steps_per_year
-        self.public_cost = self.private_capital = self.public_revenue = 0.0
+        self.public_cost = self.private_capital = self.public_revenue = self.fees = 0.0
         if year < self.start_year:
             return
         if self.stage == 0:
@@ -298,8 +292,10 @@ class Initiative:
         return 1.0
 
     def pay(self, model: CityModel, continuity: float) -> None:
-        """Split this step's capital and operating cost and the fee revenue between the
-        government and private capital, by the financing model (white paper 5.3)."""
+        """Split this step's capital and operating cost between the government and private
+        capital, and charge users fees that recover fee_recovery of the running cost at
+        half uptake (scaling with uptake, at most twice that), of which the government
+        keeps public_revenue_share (white paper 5.3)."""
         residents = len(model.citizens)
         fin = self.financing
         capital = 0.0
@@ -308,15 +304,16 @@ class Initiative:
             share = min(share, 1.0 - self.built)
             self.built += share
             capital = self.spec.capital_cost * residents * self.scale * share
+        yearly = self.spec.operating_cost + self.spec.capital_cost / CAPITAL_RECOVERY_YEARS
+        running = yearly * residents * self.scale * continuity / model.steps_per_year
         operating = self.spec.operating_cost * residents * self.scale / model.steps_per_year
         operating *= continuity
-        users = self.adoption * residents
-        fees = fin.user_fee * users
+        self.fees = fin.fee_recovery * running * min(2.0, self.adoption / FULL_USE)
         self.public_cost = (
             fin.public_capital_share * capital + fin.public_operating_share * operating
         )
         self.private_capital = capital + operating - self.public_cost
-        self.public_revenue = fin.public_revenue_share * fees
+        self.public_revenue = fin.public_revenue_share * self.fees
 
     def advance_stage(self) -> None:
         """Move between function, performance and effectiveness by the stage rule."""

@@ -21,7 +21,14 @@ from policies.financing import FinancingModel, financing_model
 from policies.initiatives import Initiative, InitiativeSpec, load_initiative
 from policies.new_infrastructure import KINDS
 from simulation.errors import InputError
-from simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES, Parameters, load_toml
+from simulation.parameters import (
+    CAPABILITY_NAMES,
+    SECTOR_NAMES,
+    Parameters,
+    find_toml,
+    load_toml,
+    shipped_names,
+)
 
 PACKAGE_DIR = Path(__file__).parent / "packages"
 PACKAGE_FIELDS = (
@@ -86,22 +93,12 @@ class PolicyPackage:
 
 def package_names() -> list[str]:
     """Names of the shipped packages."""
-    return sorted(p.stem for p in PACKAGE_DIR.glob("*.toml"))
+    return shipped_names(PACKAGE_DIR)
 
 
 def package_path(name: str | Path) -> Path:
     """Path of a shipped package name or a user's package TOML file."""
-    text = str(name)
-    if text in package_names():
-        return PACKAGE_DIR / f"{text}.toml"
-    if text.endswith(".toml"):
-        return Path(text)
-    close = difflib.get_close_matches(text, package_names(), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    raise InputError(
-        f"unknown policy package '{text}'{hint} (available: {', '.join(package_names())}, "
-        "or a path to a .toml file)"
-    )
+    return find_toml(name, PACKAGE_DIR, "policy package")
 
 
 def load_package(name: str | Path | None) -> PolicyPackage:

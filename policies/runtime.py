@@ -82,5 +82,6 @@ class PolicyRuntime:
         self.infrastructure.step(model)
         gov.accounts["initiatives"] = platform_cost + sum(i.public_cost for i in self.initiatives)
         gov.accounts["initiative_revenue"] = sum(i.public_revenue for i in self.initiatives)
+        model.user_fees = sum(i.fees for i in self.initiatives)
         gov.accounts["new_infrastructure"] = self.infrastructure.spent_this_step
         self.private_capital_total += sum(i.private_capital for i in self.initiatives)

@@ -300,8 +300,9 @@ def debt_ratio(model: CityModel) -> float:
 
 def governance_index(model: CityModel) -> float:
     """Mean of 1/congestion index, 1 - pollution, exp(-incidents/30), online
-    participation, government efficiency and fiscal health clip(1 - debt ratio/(2 x
-    limit), 0, 1)."""
+    participation, government efficiency, fiscal health clip(1 - debt ratio/(2 x limit),
+    0, 1) and the coordination index ("coordination and intelligence of urban management
+    decisions", white paper 5.1)."""
     limit = model.params.government.debt_limit
     return float(
         np.mean(
@@ -312,6 +313,7 @@ def governance_index(model: CityModel) -> float:
                 online_participation(model),
                 government_efficiency(model),
                 np.clip(1 - debt_ratio(model) / (2 * limit), 0, 1),
+                coordination_index(model),
             ]
         )
     )
@@ -354,7 +356,8 @@ def return_on_public_investment(model: CityModel) -> float:
     """Cumulative GDP gain over the initial monthly GDP, divided by cumulative public
     investment (capability budget, initiatives, platform, new infrastructure) (M per M)."""
     invested = model.government.public_investment_total
-    return float(model.gdp_gain_total / invested) if invested > 0 else 0.0
+    # Below 1 k invested the ratio is meaningless (and can overflow).
+    return float(model.gdp_gain_total / invested) if invested >= 1.0 else 0.0
 
 
 def new_infrastructure_utilization(model: CityModel) -> float:

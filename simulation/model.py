@@ -76,6 +76,8 @@ class CityModel(mesa.Model):
         self.levers = Levers()
         self.policy_runtime = PolicyRuntime(self.package)
         self.export_index = 1.0
+        self.cluster_reference: float | None = None
+        self.user_fees = 0.0
         self.steps_per_year = self.params.simulation.steps_per_year
         self._next_uid = 0
         self.flows = dict.fromkeys(FLOWS, 0)
@@ -139,6 +141,8 @@ class CityModel(mesa.Model):
         local = (1 - fm.EXPORT_SHARE) * self.initial_supply
         self.local_mix = local / max(local.sum(), 1e-9)
         self.initial_elderly_share = float((c.age >= p.citizens.retirement_age).mean())
+        convenience = c.adopted[:, cz.DIGITAL_SERVICES.index("convenience")].mean()
+        self.initial_convenience_use = max(float(convenience), 0.05)
         spending = (
             p.citizens.consumption_share * (1 - p.government.income_tax) * c.income.sum()
             + self.government.service_purchases

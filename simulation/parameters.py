@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from simulation.errors import ParameterError
+from simulation.errors import InputError, ParameterError
 
 SECTOR_NAMES = (
     "manufacturing",
@@ -254,11 +254,11 @@ class FirmsParams:
         20.0, "min", "travel time over which cluster spillovers fall by 1/e", 1, 240
     )
     digital_cost: float = param(
-        4.0, "k/worker", "cost of raising digitalization by 0.1 per worker", 0, 200
+        2.0, "wage-months/worker", "cost of raising digitalization by 0.1, per worker", 0, 50
     )
     digital_depreciation: float = param(0.08, "1/year", "yearly decay of digitalization", 0, 1)
     digital_payback_years: float = param(
-        4.0, "years", "horizon over which firms expect digital investment to pay", 0.5, 30
+        3.0, "years", "horizon over which firms expect digital investment to pay", 0.5, 30
     )
     hiring_speed: float = param(
         0.25, "share/month", "share of the gap to desired employment closed each month", 0, 1
@@ -489,6 +489,29 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise ParameterError(f"file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"{path}: invalid TOML: {exc}") from None
+
+
+def shipped_names(folder: Path) -> list[str]:
+    """Names of the TOML files shipped in ``folder`` (presets, initiatives, packages)."""
+    return sorted(p.stem for p in folder.glob("*.toml"))
+
+
+def find_toml(
+    name: str | Path, folder: Path, what: str, error: type[InputError] = InputError
+) -> Path:
+    """The file of a shipped ``name`` in ``folder``, or a user's ``.toml`` path; otherwise
+    one-line ``error`` naming the choices, with a did-you-mean."""
+    text = str(name)
+    names = shipped_names(folder)
+    if text in names:
+        return folder / f"{text}.toml"
+    if text.endswith(".toml"):
+        return Path(text)
+    close = difflib.get_close_matches(text, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise error(
+        f"unknown {what} '{text}'{hint} (available: {', '.join(names)}, or a path to a .toml file)"
+    )
 
 
 def parse_set_option(text: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from agents.government import REVENUE_ACCOUNTS
 from simulation.errors import InvariantError
 from simulation.invariants import check_invariants
 from simulation.metrics import INDEX_METRICS, METRICS
+from simulation.parameters import CAPABILITY_NAMES
 
 YEARS = 2
 
@@ -111,8 +112,8 @@ def test_collected_metrics_are_finite_and_within_their_ranges(step_log):
 def test_metric_registry_is_complete():
     names = set(METRICS)
     assert set(INDEX_METRICS) <= names
-    capabilities = {n for n in names if n.startswith("capability_")}
-    assert len(capabilities) == 6
+    capabilities = {n for n in names if n.startswith("capability_")} - {"capability_index"}
+    assert capabilities == {f"capability_{c}" for c in CAPABILITY_NAMES}
     for spec in METRICS.values():
         assert spec.unit and spec.description
         assert spec.lower <= spec.upper

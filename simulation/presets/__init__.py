@@ -11,26 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from simulation.errors import ParameterError
-from simulation.parameters import flatten_toml, load_toml
+from simulation.parameters import find_toml, flatten_toml, load_toml, shipped_names
 
 PRESET_DIR = Path(__file__).parent
 
 
 def preset_names() -> list[str]:
     """Names of the shipped presets."""
-    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+    return shipped_names(PRESET_DIR)
 
 
 def preset_path(preset: str | Path) -> Path:
     """Path of a shipped preset name or of a user TOML file."""
-    text = str(preset)
-    if text in preset_names():
-        return PRESET_DIR / f"{text}.toml"
-    if text.endswith(".toml"):
-        return Path(text)
-    raise ParameterError(
-        f"unknown preset '{text}'; use one of {', '.join(preset_names())} or a path to a .toml file"
-    )
+    return find_toml(preset, PRESET_DIR, "preset", ParameterError)
 
 
 def load_preset(preset: str | Path) -> dict[str, Any]:
