@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import simulation  # noqa: F401  (load the model before importing agents/policies modules)
 from simulation.metrics import METRICS
 from simulation.model import CityModel
 from simulation.parameters import iter_specs

@@ -44,12 +44,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tutorial_initiatives import GreenCorridors  # the module beside this script
 
-from simulation.model import CityModel  # import the model first (see tutorial_initiatives)
-
-from policies.financing import FINANCING_MODELS  # isort: skip
-from policies.initiatives import load_initiative  # isort: skip
-from tutorial_initiatives import GreenCorridors  # isort: skip
+from policies.financing import FINANCING_MODELS
+from policies.initiatives import load_initiative
+from simulation.model import CityModel
 
 SPEC = """name = "green_corridors"
 title = "Green corridors in the most polluted districts"

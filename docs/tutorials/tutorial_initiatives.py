@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-import simulation  # noqa: F401  (load the model first: importing policies.initiatives alone fails)
 from agents.citizens import per_step
 from policies.initiatives import Initiative
 
