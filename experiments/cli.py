@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from experiments import compare, sensitivity, sweep
 from simulation.errors import InputError
 from simulation.parameters import iter_specs, parameters_markdown, parse_set_option
 
@@ -149,23 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     policies.add_argument("--markdown", action="store_true", help="as docs/policies.md")
     policies.set_defaults(handler=command_policies)
 
-    for register in _extra_commands():
-        register(sub)
+    for module in (compare, sweep, sensitivity):
+        module.register(sub)
     return parser
-
-
-def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Subcommands defined in other experiment modules (compare, sweep, sensitivity)."""
-    registers = []
-    for module in ("experiments.compare", "experiments.sweep", "experiments.sensitivity"):
-        try:
-            imported = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        registers.append(imported.register)
-    return registers
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,290 @@
+"""`smartcity compare`: the main job. Mature and emerging cities along their paths, replicated.
+
+Runs each preset under each policy package for N replications through the sweep runner,
+then writes summary tables (mean and t-based 95% interval per preset, policy, metric, year)
+and figures. Replication r uses the same seed under every preset and policy (the seed key is
+(design point, replication)), so the compared paths share their random numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from experiments import figures, model
+from experiments.spec import ExperimentSpec, parse_spec
+from experiments.store import load_results
+from experiments.sweep import (
+    EXIT_OK,
+    EXIT_RUNS_FAILED,
+    CommandError,
+    add_executor_options,
+    execute,
+    finish,
+    guarded,
+    positive_int,
+)
+from simulation.parameters import parse_set_option
+
+# Tuned so `make demo` finishes in a few minutes on 2 cores with the default city.
+DEFAULT_PRESETS = ("mature", "emerging")
+DEFAULT_REPLICATIONS = 5
+DEFAULT_YEARS = 20
+DEFAULT_ROOT_SEED = 20260101
+# Fallback when the model does not report its time resolution.
+STEPS_PER_YEAR = 12
+INDEX_METRICS = ("demand_advancement_index", "industrial_transition_index", "governance_index")
+HEADLINE_METRICS = ("gdp_per_capita", "population", "digital_economy_share", "congestion_index")
+GROUP = ["preset", "policy", "metric", "step", "year"]
+NON_METRIC_COLUMNS = {"run_id", "design_point", "replication", "seed_entropy", "step", "year"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `compare` subcommand; the handler is `args.handler(args) -> exit status`."""
+    parser = subparsers.add_parser(
+        "compare",
+        help="compare mature and emerging development paths (the main job)",
+        description="Run the mature and emerging presets under each policy package for N "
+        "replications; write summary.csv, horizon.csv and figures to OUT. Runs already in "
+        "OUT from the same settings are reused, so an interrupted compare just reruns.",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument(
+        "--replications",
+        type=positive_int,
+        default=DEFAULT_REPLICATIONS,
+        help=f"replications per preset and policy (default {DEFAULT_REPLICATIONS})",
+    )
+    parser.add_argument(
+        "--years",
+        type=positive_int,
+        default=DEFAULT_YEARS,
+        help=f"simulated years (default {DEFAULT_YEARS})",
+    )
+    parser.add_argument(
+        "--policies",
+        nargs="+",
+        metavar="POLICY",
+        help="policy packages run on every preset (default: baseline plus each preset's "
+        "own development paths, e.g. mature-reactivate on mature only)",
+    )
+    parser.add_argument(
+        "--presets",
+        nargs="+",
+        default=list(DEFAULT_PRESETS),
+        metavar="PRESET",
+        help="city presets (default: mature emerging)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_ROOT_SEED, help="root seed of all replications"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.NAME=VALUE",
+        help="parameter override for every run (repeatable)",
+    )
+    add_executor_options(parser)
+    parser.set_defaults(handler=command_compare)
+
+
+def compare_spec(
+    *,
+    presets: Sequence[str],
+    policies: Sequence[str] | None,
+    replications: int,
+    years: int,
+    root_seed: int,
+    overrides: dict[str, Any],
+) -> ExperimentSpec:
+    """Return the validated spec of a comparison (yearly rows kept, all metrics).
+
+    Without `policies`, each preset runs the baseline and its own development paths
+    (packages named "<preset>-...", white paper 5.1); with them, every preset runs those.
+    """
+    paths = (
+        list(policies)
+        if policies is not None
+        else {preset: [model.BASELINE_POLICY, *model.own_paths(preset)] for preset in presets}
+    )
+    spec = parse_spec(
+        {
+            "name": "compare",
+            "presets": list(presets),
+            "policies": paths,
+            "replications": replications,
+            "years": years,
+            "root_seed": root_seed,
+            "overrides": overrides,
+        }
+    )
+    resolved = model.resolve_point(spec.presets[0], spec.point_overrides(0))
+    return dataclasses.replace(
+        spec,
+        # Typed values (--set gives text), so tables and run ids hold 2000, not "2000".
+        overrides={key: resolved[key] for key in overrides},
+        # One row per simulated year is enough for yearly tables and keeps the store small.
+        keep_every=int(resolved.get("simulation.steps_per_year", STEPS_PER_YEAR)),
+    )
+
+
+def metric_columns(results: pd.DataFrame) -> list[str]:
+    """Return the metric columns of a results table (numeric, not identity, not overrides)."""
+    return [
+        c
+        for c in results.columns
+        if c not in NON_METRIC_COLUMNS
+        and "." not in c
+        and c not in ("preset", "policy")
+        and pd.api.types.is_numeric_dtype(results[c])
+    ]
+
+
+def summarize(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t-based confidence interval over replications.
+
+    Args:
+        results: the stored runs (one row per run and kept step).
+        confidence: interval coverage.
+
+    Returns:
+        One row per (preset, policy, metric, step, year): n, mean, sd, ci_low, ci_high.
+        With a single replication the interval is the mean itself (no spread to show).
+    """
+    metrics = metric_columns(results)
+    long = results.melt(
+        id_vars=["preset", "policy", "replication", "step", "year"],
+        value_vars=metrics,
+        var_name="metric",
+    )
+    grouped = long.groupby(GROUP, sort=False)["value"]
+    table = grouped.agg(n="count", mean="mean", sd="std").reset_index()
+    n = table["n"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+        half = np.where(n > 1, t * table["sd"].to_numpy() / np.sqrt(n), 0.0)
+    table["ci_low"] = table["mean"] - half
+    table["ci_high"] = table["mean"] + half
+    return table
+
+
+def paired_differences(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Each package minus the baseline on the same preset and replication, summarized.
+
+    Replication r of a package and of the baseline share their seed, so their difference
+    removes the randomness they share: its interval is usually much narrower than the
+    overlap of the two separate intervals suggests.
+
+    Returns:
+        Rows as in `summarize`, for every package other than the baseline; empty when the
+        results hold no baseline or no other package.
+    """
+    keys = ["preset", "replication", "step", "year"]
+    metrics = metric_columns(results)
+    is_base = results["policy"] == model.BASELINE_POLICY
+    if is_base.all() or not is_base.any():
+        return pd.DataFrame()
+    base = results.loc[is_base, [*keys, *metrics]]
+    paired = results.loc[~is_base, ["policy", *keys, *metrics]].merge(
+        base, on=keys, suffixes=("", "__baseline")
+    )
+    for metric in metrics:
+        paired[metric] = paired[metric] - paired.pop(f"{metric}__baseline")
+    return summarize(paired, confidence)
+
+
+def horizon_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Return the summary rows at the final step of each preset and policy."""
+    last = summary.groupby(["preset", "policy"], sort=False)["step"].transform("max")
+    return summary[summary["step"] == last].reset_index(drop=True)
+
+
+def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> list[Path]:
+    """Write summary.csv, horizon.csv and the figures; return the written paths.
+
+    Tables and figures list the presets in the order given (mature first by default).
+    """
+    units = model.metric_units()
+    rank = {preset: i for i, preset in enumerate(presets)}
+    results = results.sort_values("preset", key=lambda s: s.map(rank), kind="stable")
+    summary = summarize(results)
+    summary.insert(3, "unit", summary["metric"].map(units).fillna(""))
+    horizon = horizon_table(summary)
+    figure_dir = out / "figures"
+    figure_dir.mkdir(parents=True, exist_ok=True)
+    written = [out / "summary.csv", out / "horizon.csv"]
+    summary.to_csv(written[0], index=False)
+    horizon.to_csv(written[1], index=False)
+    differences = paired_differences(results)
+    if not differences.empty:
+        differences.insert(3, "unit", differences["metric"].map(units).fillna(""))
+        written.append(out / "differences.csv")
+        differences.to_csv(written[-1], index=False)
+    present = set(summary["metric"])
+    indices = [m for m in INDEX_METRICS if m in present]
+    headline = [m for m in HEADLINE_METRICS if m in present]
+    missing = sorted(set(INDEX_METRICS + HEADLINE_METRICS) - present)
+    if missing:
+        print(
+            f"smartcity compare: not plotted (not reported): {', '.join(missing)}", file=sys.stderr
+        )
+    if indices:
+        written.append(
+            figures.plot_trajectories(
+                summary, indices, units, figure_dir / "indices.png", "Development indices"
+            )
+        )
+    if headline:
+        written.append(
+            figures.plot_trajectories(
+                summary, headline, units, figure_dir / "headline.png", "Headline metrics"
+            )
+        )
+    if indices or headline:
+        written.append(
+            figures.plot_horizon(
+                horizon, [*indices, *headline], units, figure_dir / "horizon.png", "Horizon"
+            )
+        )
+    return written
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    """Handler of `smartcity compare`."""
+
+    def body() -> int:
+        overrides = dict(parse_set_option(text) for text in args.overrides)
+        spec = compare_spec(
+            presets=args.presets,
+            policies=args.policies,
+            replications=args.replications,
+            years=args.years,
+            root_seed=args.seed,
+            overrides=overrides,
+        )
+        # Always resume: rerunning the same comparison (`make demo` twice, or after Ctrl-C)
+        # reuses the stored runs; other settings in the same OUT are refused.
+        report = execute(
+            spec, args.out, workers=args.workers, scheduler=args.scheduler, resume=True
+        )
+        status = finish("compare", report, args.out)
+        if status is not None:
+            return status
+        results = load_results(args.out)
+        if results.empty:
+            raise CommandError("every run failed; nothing to compare")
+        for path in write_outputs(results, args.out, spec.presets):
+            print(path)
+        return EXIT_RUNS_FAILED if report.failed else EXIT_OK
+
+    return guarded("compare", body)

@@ -1,0 +1,191 @@
+"""Matplotlib figures of experiment results.
+
+Figures are plain `matplotlib.figure.Figure` objects saved to files (Agg), never pyplot: no
+display is needed and the global backend of whoever imports this module stays untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+BASELINE_COLOUR = "black"
+PATH_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+DPI = 120
+
+
+def label(metric: str, units: Mapping[str, str]) -> str:
+    """Return 'metric name [unit]' for an axis."""
+    unit = units.get(metric, "")
+    text = metric.replace("_", " ")
+    return f"{text} [{unit}]" if unit and unit != "-" else text
+
+
+def policy_colours(policies: Sequence[str]) -> dict[str, str]:
+    """Return a colour per policy package: black for the baseline, distinct for the rest."""
+    paths = [p for p in policies if p != "baseline"]
+    colours = {p: PATH_COLOURS[i % len(PATH_COLOURS)] for i, p in enumerate(paths)}
+    return {"baseline": BASELINE_COLOUR, **colours}
+
+
+def _grid(count: int, row_height: float = 3.9) -> tuple[Figure, list[Axes]]:
+    cols = min(count, 3) if count != 4 else 2
+    rows = math.ceil(count / cols)
+    fig = Figure(figsize=(5.2 * cols, row_height * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    flat = list(axes.flat)
+    for extra in flat[count:]:
+        extra.set_visible(False)
+    return fig, flat[:count]
+
+
+def plot_trajectories(
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    units: Mapping[str, str],
+    path: Path,
+    title: str,
+) -> Path:
+    """Plot mean trajectories with 95% bands: a row per metric, a column per preset.
+
+    Rows share their y axis, so the presets (mature vs emerging) compare at a glance; each
+    panel has a line per policy package.
+
+    Args:
+        summary: rows of (preset, policy, metric, year, n, mean, ci_low, ci_high).
+        metrics: metrics to draw, one row each.
+        units: {metric: unit} for axis labels.
+        path: PNG file to write.
+        title: figure title.
+
+    Returns:
+        The written path.
+    """
+    presets = list(dict.fromkeys(summary["preset"]))
+    colours = policy_colours(list(dict.fromkeys(summary["policy"])))
+    fig = Figure(figsize=(6.0 * len(presets), 3.4 * len(metrics)))
+    grid = fig.subplots(len(metrics), len(presets), squeeze=False, sharey="row")
+    for row, metric in enumerate(metrics):
+        for col, preset in enumerate(presets):
+            ax = grid[row, col]
+            rows = summary[(summary["metric"] == metric) & (summary["preset"] == preset)]
+            for policy, group in rows.groupby("policy", sort=False):
+                group = group.sort_values("year")
+                colour = colours[policy]
+                ax.plot(group["year"], group["mean"], color=colour, label=policy)
+                ax.fill_between(
+                    group["year"], group["ci_low"], group["ci_high"], color=colour, alpha=0.15
+                )
+            ax.set_title(f"{preset}: {metric.replace('_', ' ')}", fontsize="medium")
+            ax.set_xlabel("year")
+            ax.set_ylabel(label(metric, units))
+            ax.grid(alpha=0.3)
+            if row == 0:
+                ax.legend(fontsize="small", title="policy package", title_fontsize="small")
+    fig.suptitle(f"{title} (mean and 95% interval over replications)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def plot_horizon(
+    horizon: pd.DataFrame,
+    metrics: Sequence[str],
+    units: Mapping[str, str],
+    path: Path,
+    title: str,
+) -> Path:
+    """Bars of each metric at the final year, one bar per preset/policy with its 95% CI.
+
+    Args:
+        horizon: rows of (preset, policy, metric, year, n, mean, ci_low, ci_high).
+        metrics: metrics to draw, one panel each.
+        units: {metric: unit} for axis labels.
+        path: PNG file to write.
+        title: figure title.
+
+    Returns:
+        The written path.
+    """
+    colours = policy_colours(list(dict.fromkeys(horizon["policy"])))
+    bars = len(horizon.drop_duplicates(["preset", "policy"]))
+    fig, axes = _grid(len(metrics), row_height=1.2 + 0.35 * bars)
+    for ax, metric in zip(axes, metrics, strict=True):
+        rows = horizon[horizon["metric"] == metric].iloc[::-1]  # first pair on top
+        names = [f"{p} / {q}" for p, q in zip(rows["preset"], rows["policy"], strict=True)]
+        error = [rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]
+        ax.barh(
+            names,
+            rows["mean"],
+            xerr=error,
+            color=[colours[q] for q in rows["policy"]],
+            capsize=3,
+        )
+        ax.set_title(metric.replace("_", " "))
+        ax.set_xlabel(label(metric, units))
+        ax.tick_params(axis="y", labelsize="small")
+        ax.grid(axis="x", alpha=0.3)
+    year = horizon["year"].max()
+    fig.suptitle(f"{title} at year {year:g} (mean; error bars: 95% interval)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def plot_indices_bars(
+    table: pd.DataFrame,
+    value: str,
+    error: str,
+    path: Path,
+    title: str,
+    second: tuple[str, str] | None = None,
+) -> Path:
+    """Horizontal bars of sensitivity indices per parameter, one panel per output/path.
+
+    Args:
+        table: rows of (preset, policy, metric, parameter, indices...).
+        value: index column to draw (e.g. "mu_star", "ST").
+        error: its confidence column.
+        path: PNG file to write.
+        title: figure title.
+        second: an optional second (index, confidence) pair drawn beside it (Sobol S1).
+
+    Returns:
+        The written path.
+    """
+    panels = list(table.groupby(["metric", "preset", "policy"], sort=False))
+    fig, axes = _grid(len(panels))
+    for ax, ((metric, preset, policy), rows) in zip(axes, panels, strict=True):
+        positions = range(len(rows))
+        height = 0.4 if second else 0.8
+        ax.barh(
+            [p + (height / 2 if second else 0) for p in positions],
+            rows[value],
+            xerr=rows[error],
+            height=height,
+            label=value,
+            capsize=3,
+        )
+        if second:
+            ax.barh(
+                [p - height / 2 for p in positions],
+                rows[second[0]],
+                xerr=rows[second[1]],
+                height=height,
+                label=second[0],
+                capsize=3,
+            )
+            ax.legend(fontsize="small")
+        ax.set_yticks(list(positions), rows["parameter"])
+        ax.set_title(f"{metric.replace('_', ' ')}: {preset} / {policy}", fontsize="medium")
+        ax.set_xlabel(f"{'index' if second else value} (error bars: 95% confidence)")
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path

@@ -1,0 +1,92 @@
+"""The narrow interface between the experiment layer and the model in `simulation/`.
+
+Everything the batch layer needs from the model goes through these few names, so the
+experiment code never reaches into model internals.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import simulation.runs
+from experiments.provenance import PACKAGE
+from simulation.errors import InputError, ParameterError
+from simulation.metrics import METRICS
+from simulation.parameters import resolve_parameters
+from simulation.presets import preset_names as _preset_names
+from simulation.runs import run_city
+
+BASELINE_POLICY = "baseline"
+
+__all__ = [
+    "InputError",
+    "ParameterError",
+    "is_policy",
+    "is_preset",
+    "metric_units",
+    "model_version",
+    "own_paths",
+    "policy_names",
+    "preset_names",
+    "resolve_point",
+    "run_city",
+]
+
+
+def preset_names() -> list[str]:
+    """Return the names of the built-in city presets."""
+    return list(_preset_names())
+
+
+def is_preset(name: str) -> bool:
+    """Tell whether `name` is a built-in preset or the path of a user's preset TOML file."""
+    return name in preset_names() or (name.endswith(".toml") and Path(name).is_file())
+
+
+def policy_names() -> list[str]:
+    """Return the policy package names the model accepts.
+
+    Falls back to the baseline alone for a model without `simulation.runs.policy_names`.
+    """
+    names = getattr(simulation.runs, "policy_names", None)
+    return list(names()) if names is not None else [BASELINE_POLICY]
+
+
+def is_policy(name: str) -> bool:
+    """Tell whether `name` is a shipped policy package or the path of a package TOML file."""
+    return name in policy_names() or (name.endswith(".toml") and Path(name).is_file())
+
+
+def own_paths(preset: str) -> list[str]:
+    """Return the development paths written for a preset: packages named "<preset>-..."."""
+    return [name for name in policy_names() if name.startswith(f"{preset}-")]
+
+
+def resolve_point(
+    preset: str, overrides: Mapping[str, Any], policy: str | None = None
+) -> dict[str, Any]:
+    """Resolve and validate one design point under a policy package.
+
+    Returns:
+        The flat, typed parameters: preset, then the package's parameters, then overrides.
+
+    Raises:
+        InputError: a bad parameter (ParameterError) or policy package (one-line message).
+    """
+    return dict(resolve_parameters(preset, dict(overrides), policy).as_flat_dict())
+
+
+def metric_units() -> dict[str, str]:
+    """Return {metric name: unit} for every metric the model reports."""
+    return {name: spec.unit for name, spec in METRICS.items()}
+
+
+def model_version() -> str:
+    """Return the installed package version, part of every run id."""
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,496 @@
+"""The batch runner: plans the runs of a spec, executes them on any Executor, stores each.
+
+Runs go to a `concurrent.futures.Executor`: in-process for one worker, a local process pool
+for several, or a Dask cluster's executor (`client.get_executor(pure=False)`; `pure=False`
+because Dask would otherwise merge calls with equal arguments). The executor only ever
+computes; the calling process writes every result, so workers need no shared filesystem.
+A run's seed depends only on its design point and replication, never on where or when it
+ran, so every executor stores the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from multiprocessing import forkserver
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from experiments import model, store
+from experiments.provenance import provenance
+from experiments.spec import ExperimentSpec, validate_points
+
+# A run is tried this many times before it is recorded as failed.
+ATTEMPTS = 2
+# Seconds to wait for a Dask scheduler before calling it unreachable.
+CONNECT_TIMEOUT_S = 5
+# Runs queued per worker: enough to keep workers busy, few enough that Ctrl-C stops quickly.
+QUEUE_PER_WORKER = 2
+SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+RunFunction = Callable[..., pd.DataFrame]
+
+
+class StoreError(RuntimeError):
+    """The output directory cannot be used for this sweep (one-line message)."""
+
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler cannot be reached (one-line message)."""
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs to compute one run, and its identity.
+
+    Attributes:
+        run_id: short hash of the run's canonical identity, the name of its file.
+        preset: city preset.
+        policy: policy package.
+        design_point: index of the parameter point; first element of the seed spawn key.
+        replication: replication number; second element of the seed spawn key.
+        root_seed: entropy of the run's SeedSequence.
+        years: simulated years.
+        overrides: full parameter overrides of the run.
+        metrics: metric columns to keep; None keeps all.
+        keep_every: keep one row every this many steps (the last step is always kept).
+    """
+
+    run_id: str
+    preset: str
+    policy: str
+    design_point: int
+    replication: int
+    root_seed: int
+    years: int
+    overrides: dict[str, Any] = field(default_factory=dict)
+    metrics: tuple[str, ...] | None = None
+    keep_every: int = 1
+
+    def seed(self) -> np.random.SeedSequence:
+        """Return the run's seed: SeedSequence(root, spawn_key=(design point, replication))."""
+        return np.random.SeedSequence(
+            self.root_seed, spawn_key=(self.design_point, self.replication)
+        )
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did.
+
+    Attributes:
+        total: runs in the plan.
+        skipped: runs already on disk (resume).
+        done: runs computed and stored by this call.
+        failed: runs that failed twice, recorded in failed.jsonl.
+        interrupted: True when Ctrl-C stopped the sweep early.
+    """
+
+    total: int
+    skipped: int = 0
+    done: int = 0
+    failed: int = 0
+    interrupted: bool = False
+
+
+def make_run_id(
+    *,
+    preset: str,
+    policy: str,
+    overrides: Mapping[str, Any],
+    design_point: int,
+    replication: int,
+    root_seed: int,
+    years: int,
+    version: str,
+) -> str:
+    """Return the run id: 16 hex digits of sha256 over the run's canonical JSON identity.
+
+    The design point index is part of the identity because it is part of the seed; the
+    years because they change the result.
+    """
+    identity = {
+        "preset": preset,
+        "policy": policy,
+        "overrides": dict(overrides),
+        "design_point": design_point,
+        "replication": replication,
+        "root_seed": root_seed,
+        "years": years,
+        "model_version": version,
+    }
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
+    """Return every run of the spec in a fixed order (point, replication, preset, policy)."""
+    version = model.model_version()
+    metrics = tuple(spec.metrics) if spec.metrics is not None else None
+    tasks = []
+    for point in range(len(spec.points)):
+        overrides = spec.point_overrides(point)
+        for replication in range(spec.replications):
+            for preset, policy in spec.pairs():
+                run_id = make_run_id(
+                    preset=preset,
+                    policy=policy,
+                    overrides=overrides,
+                    design_point=point,
+                    replication=replication,
+                    root_seed=spec.root_seed,
+                    years=spec.years,
+                    version=version,
+                )
+                tasks.append(
+                    RunTask(
+                        run_id=run_id,
+                        preset=preset,
+                        policy=policy,
+                        design_point=point,
+                        replication=replication,
+                        root_seed=spec.root_seed,
+                        years=spec.years,
+                        overrides=overrides,
+                        metrics=metrics,
+                        keep_every=spec.keep_every,
+                    )
+                )
+    return tasks
+
+
+def execute_run(task: RunTask, run_fn: RunFunction | None = None) -> pd.DataFrame:
+    """Compute one run and return its table with identity and override columns.
+
+    Runs inside a worker, so it is a module-level function (picklable by reference).
+
+    Args:
+        task: the run.
+        run_fn: the model's run function; default `simulation.runs.run_city`.
+
+    Returns:
+        The kept rows of the model's per-step table, identity columns first.
+    """
+    run_fn = run_fn or model.run_city
+    frame = run_fn(
+        task.preset,
+        seed=task.seed(),
+        years=task.years,
+        overrides=dict(task.overrides) or None,
+        policy=task.policy,
+    )
+    last = frame["step"].max()
+    keep = (frame["step"] % task.keep_every == 0) | (frame["step"] == last)
+    columns = list(frame.columns) if task.metrics is None else ["step", "year", *task.metrics]
+    frame = frame.loc[keep, columns].reset_index(drop=True)
+    identity: dict[str, Any] = {
+        "run_id": task.run_id,
+        "preset": task.preset,
+        "policy": task.policy,
+        "design_point": task.design_point,
+        "replication": task.replication,
+        "seed_entropy": task.root_seed,
+        **task.overrides,
+    }
+    head = pd.DataFrame({key: [value] * len(frame) for key, value in identity.items()})
+    for name in ("design_point", "replication", "seed_entropy"):
+        head[name] = head[name].astype("int64")
+    return pd.concat([head, frame], axis=1)
+
+
+def build_manifest(spec: ExperimentSpec, tasks: list[RunTask]) -> dict[str, Any]:
+    """Return the manifest: spec, resolved parameters per design point, seeds, versions.
+
+    The full parameter set is written once per preset and policy ("base_parameters": preset,
+    package and fixed overrides); each design point lists only the resolved values that
+    differ from it, so a 10,000-point Sobol design does not repeat every parameter each time.
+    """
+    resolved = validate_points(spec)
+    base: dict[str, dict[str, dict[str, Any]]] = {}
+    for preset, policy in spec.pairs():
+        base.setdefault(preset, {})[policy] = model.resolve_point(preset, spec.overrides, policy)
+    return {
+        "spec": spec.to_dict(),
+        "provenance": provenance(),
+        "seed_scheme": "SeedSequence(root_seed, spawn_key=(design_point, replication))",
+        "base_parameters": base,
+        "design_points": [
+            {
+                "index": index,
+                "overrides": spec.point_overrides(index),
+                "parameters": {
+                    preset: {
+                        policy: {
+                            key: value
+                            for key, value in resolved[preset, policy, index].items()
+                            if base[preset][policy].get(key) != value
+                        }
+                        for policy in policies
+                    }
+                    for preset, policies in spec.policies.items()
+                },
+            }
+            for index in range(len(spec.points))
+        ],
+        "runs": [
+            {
+                "run_id": t.run_id,
+                "preset": t.preset,
+                "policy": t.policy,
+                "design_point": t.design_point,
+                "replication": t.replication,
+                "seed_entropy": t.root_seed,
+                "spawn_key": [t.design_point, t.replication],
+            }
+            for t in tasks
+        ],
+    }
+
+
+def check_store(out: Path, spec: ExperimentSpec, resume: bool) -> None:
+    """Refuse an output directory this sweep must not write into; writes nothing.
+
+    Raises:
+        StoreError: OUT is a file, holds runs of another spec, or holds runs without resume.
+    """
+    if out.exists() and not out.is_dir():
+        raise StoreError(f"output {str(out)!r} exists and is not a directory")
+    manifest = out / store.MANIFEST
+    if not manifest.exists():
+        return
+    if not resume:
+        raise StoreError(
+            f"output {str(out)!r} already holds a sweep; pass --resume to complete it "
+            "or choose another --out"
+        )
+    # Compare through JSON so tuples and lists from the two sources compare equal.
+    recorded = store.read_manifest(out).get("spec")
+    current = json.loads(json.dumps(spec.to_dict(), default=str))
+    if recorded != current:
+        raise StoreError(
+            f"output {str(out)!r} was written by a different spec; "
+            "resume only with the same spec, or choose another --out"
+        )
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; only the parent decides what to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _default_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables the user has not set, for the duration of the block."""
+    added = [key for key in values if key not in os.environ]
+    os.environ.update({key: values[key] for key in added})
+    try:
+        yield
+    finally:
+        for key in added:
+            del os.environ[key]
+
+
+def local_executor(workers: int) -> Executor:
+    """Return the default executor: in-process for 1 worker, else a local process pool."""
+    if workers == 1:
+        return InlineExecutor()
+    # One BLAS thread per worker process: with a worker per core, OpenBLAS's own threads only
+    # contend (measured here: twice the CPU time per run). Dask's nanny does the same. The
+    # workers inherit the environment of the fork server, so it must start with it.
+    with _default_environ(SINGLE_THREAD_ENV):
+        forkserver.ensure_running()
+    # forkserver: no fork of a threaded parent (Dask, tqdm), cheaper than spawn per worker.
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_ignore_sigint,
+    )
+
+
+class InlineExecutor(Executor):
+    """Runs each task in the calling process at submit time (the `--workers 1` executor)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Run fn now; its exception (not Ctrl-C) is stored in the returned future."""
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def dask_executor(address: str) -> Iterator[tuple[Executor, int]]:
+    """Connect to a Dask scheduler; yield its executor and its number of worker threads.
+
+    Raises:
+        SchedulerError: the scheduler does not answer within CONNECT_TIMEOUT_S.
+    """
+    from distributed import Client
+
+    # The client logs its own retries; the user gets one line from us instead.
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except Exception as exc:
+        raise SchedulerError(
+            f"cannot reach Dask scheduler at {address!r}: {' '.join(str(exc).split())}"
+        ) from None
+    finally:
+        quiet.setLevel(level)
+    try:
+        threads = max(1, sum(client.nthreads().values()))
+        yield client.get_executor(pure=False), threads
+    finally:
+        client.close()
+
+
+def _one_line_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def run_sweep(
+    spec: ExperimentSpec,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    slots: int | None = None,
+    resume: bool = False,
+    run_fn: RunFunction | None = None,
+    progress: bool = True,
+) -> SweepReport:
+    """Run every run of a spec and store each as it finishes.
+
+    Args:
+        spec: a validated spec.
+        out: store directory (created).
+        workers: local workers when no executor is given (1 = in this process).
+        executor: any concurrent.futures.Executor, e.g. a Dask client's executor; the caller
+            keeps ownership and shuts it down.
+        slots: worker threads behind `executor` (default `workers`); about twice as many
+            runs are kept queued, so workers stay busy and Ctrl-C stops soon.
+        resume: skip runs whose file exists; needed when OUT already holds this sweep.
+        run_fn: the model run function (default `simulation.runs.run_city`); must be
+            picklable for process or Dask executors.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        The counts of the sweep; `interrupted` is set when Ctrl-C stopped it.
+
+    Raises:
+        StoreError: OUT cannot be used (see `check_store`). Nothing is written then.
+    """
+    out = Path(out)
+    check_store(out, spec, resume)
+    tasks = plan_runs(spec)
+    manifest = build_manifest(spec, tasks)
+    store.prepare(out)
+    store.write_manifest(out, manifest)
+    # A new attempt at the remaining runs makes old failure records stale.
+    (out / store.FAILED).unlink(missing_ok=True)
+    present = store.stored_run_ids(out)
+    todo = [t for t in tasks if t.run_id not in present]
+    report = SweepReport(total=len(tasks), skipped=len(tasks) - len(todo))
+
+    owned = executor is None
+    pool = local_executor(workers) if owned else executor
+    assert pool is not None
+    capacity = QUEUE_PER_WORKER * (workers if owned else (slots or workers))
+    bar = tqdm(
+        total=report.total,
+        initial=report.skipped,
+        unit="run",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+    queue = list(reversed(todo))
+    attempts: dict[str, int] = {}
+    running: dict[Future, RunTask] = {}
+
+    def settle(future: Future, task: RunTask) -> None:
+        error = future.exception()
+        if error is None:
+            store.write_run(out, task.run_id, future.result())
+            report.done += 1
+        elif attempts[task.run_id] < ATTEMPTS:
+            queue.append(task)
+            return
+        else:
+            report.failed += 1
+            store.record_failure(
+                out,
+                {
+                    "run_id": task.run_id,
+                    "preset": task.preset,
+                    "policy": task.policy,
+                    "design_point": task.design_point,
+                    "replication": task.replication,
+                    "attempts": attempts[task.run_id],
+                    "error": _one_line_error(error),
+                    "traceback": "".join(traceback.format_exception(error)),
+                },
+            )
+        bar.set_postfix(done=report.done, failed=report.failed, refresh=False)
+        bar.update()
+
+    try:
+        while queue or running:
+            while queue and len(running) < capacity:
+                task = queue.pop()
+                attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
+                try:
+                    running[pool.submit(execute_run, task, run_fn)] = task
+                except BrokenProcessPool:
+                    if not owned:
+                        raise
+                    # A worker died and took the pool down: count the attempt, start afresh.
+                    queue.append(task)
+                    pool = _replace_pool(pool, workers)
+                    break
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            broken = False
+            for future in finished:
+                task = running.pop(future)
+                broken = broken or isinstance(future.exception(), BrokenProcessPool)
+                settle(future, task)
+            if broken and owned:
+                pool = _replace_pool(pool, workers)
+    except KeyboardInterrupt:
+        report.interrupted = True
+        for future in running:
+            future.cancel()
+        if owned:
+            with suppress(KeyboardInterrupt):
+                pool.shutdown(wait=True, cancel_futures=True)
+        # Runs that finished while we stopped are complete: keep them.
+        for future, task in running.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                settle(future, task)
+    finally:
+        bar.close()
+        if owned and not report.interrupted:
+            pool.shutdown(wait=True)
+    return report
+
+
+def _replace_pool(pool: Executor, workers: int) -> Executor:
+    pool.shutdown(wait=False, cancel_futures=True)
+    return local_executor(workers)
