@@ -35,7 +35,14 @@ SCRIPTS = {
     ),
     "05_sweep_and_morris.py": (
         ["--quick"],
-        ["sweep.csv", "sweep.png", "morris.csv", "morris.png"],
+        [
+            "sweep.toml",
+            "sweep_summary.csv",
+            "sweep.png",
+            "morris.toml",
+            "morris/indices_morris.csv",
+            "morris/indices_morris.png",
+        ],
     ),
 }
 
