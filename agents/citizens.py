@@ -207,11 +207,13 @@ def attract_migrants(model: CityModel) -> None:
 
 
 def emigrate(model: CityModel) -> None:
-    """Out-migration ("radiation"): adults leave more often when jobless or dissatisfied."""
+    """Out-migration ("radiation"): adults leave at out_migration_rate x (0.5 + 1.5 if
+    unemployed) x (1.5 - overall satisfaction); retirees are not job seekers."""
     p = model.params.citizens
     c = model.citizens
     overall = c.satisfaction @ NEED_WEIGHTS
-    rate = p.out_migration_rate * (0.5 + 1.5 * ~c.employed()) * (1.5 - overall)
+    unemployed = c.labour_force(p.retirement_age) & ~c.employed()
+    rate = p.out_migration_rate * (0.5 + 1.5 * unemployed) * (1.5 - overall)
     leaving = c.adults() & (model.rng.random(len(c)) < per_step(model, rate))
     model.flows["emigrants"] += int(leaving.sum())
     c.keep(~leaving)
@@ -531,8 +533,9 @@ def evaluate_satisfaction(model: CityModel) -> None:
 
 
 def update_trust(model: CityModel) -> None:
-    """Trust in government follows the satisfaction with what it delivers: convenience,
-    privacy and participation (white paper 6.2.6, digital-space governance)."""
+    """Trust in government follows the satisfaction with what it delivers: 0.4 convenience
+    + 0.1 equality + 0.3 privacy + 0.2 participation (white paper 6.2.6, digital-space
+    governance)."""
     c = model.citizens
     target = c.satisfaction[:, 1:] @ np.array([0.4, 0.1, 0.3, 0.2])
     c.trust += (target - c.trust) * per_step(model, model.params.citizens.trust_adjustment_rate)

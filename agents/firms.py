@@ -52,6 +52,7 @@ RELATEDNESS = np.eye(N_SECTORS) + 0.3 * np.array([
     [0, 1, 1, 1, 1, 0, 0],
 ])  # fmt: skip
 
+LOSS_EXIT_RATE = 2.7  # 1/year: a persistently loss-making firm closes within a few months
 REFERENCE_SIZE = 10.0  # productivity parameters are quoted for a 10-worker firm
 DIGITAL_STEP = 0.1  # size of one digital-transformation project
 
@@ -78,7 +79,8 @@ class Firms(Population):
     Columns: uid; sector (index into SECTOR_NAMES); district; tfp (base value added per
     worker of a 10-worker firm, k/month); digital (0-1 digitalization); cost_factor (firm's
     own cost of digital projects, x); wage (k/month); vacancies and layoffs (workers, this
-    month); value_added and profit (k/month); loss_months; age (years).
+    month); value_added, profit and investment (digital projects) (k/month); loss_months
+    (steps in a row with a loss); age (years).
     """
 
     COLUMNS: ClassVar = {
@@ -322,7 +324,8 @@ def relative_productivity(model: CityModel) -> np.ndarray:
 def invest_in_digital(model: CityModel) -> None:
     """Firms invest in a digital-transformation project when it pays within the horizon.
 
-    Gain = value added x (relative productivity rise of +0.1 digitalization) x 12 x payback
+    Gain = value added x (relative productivity rise of +0.1 digitalization) x steps per
+    year x payback
     years; cost = digital_cost x wage index x workers x own cost factor x (1.5 - ICT x computing
     capacity of the district) (white paper 4.1 industrial transformation; paper 003, 4.1).
     Firms review once a year on average.
@@ -333,7 +336,7 @@ def invest_in_digital(model: CityModel) -> None:
     affinity = digital_affinity(model)[f.sector]
     room = np.minimum(DIGITAL_STEP, 1.0 - f.digital)
     uplift = p.digital_gain * affinity * room / (1 + p.digital_gain * affinity * f.digital)
-    gain = f.value_added * uplift * 12 * p.digital_payback_years
+    gain = f.value_added * uplift * model.steps_per_year * p.digital_payback_years
     local = 1.5 - d.ict[f.district] * np.sqrt(d.computing[f.district])
     workers = np.maximum(f.employees(), 1)
     cost = p.digital_cost * model.wage_index * (room / DIGITAL_STEP) * workers * f.cost_factor
@@ -345,11 +348,13 @@ def invest_in_digital(model: CityModel) -> None:
 
 
 def exit_firms(model: CityModel) -> None:
-    """Firms close at a baseline rate, and with 20% a month once losing money for
-    exit_loss_months; their workers become job seekers."""
+    """Firms close at a baseline rate, and at about 20% a month (a yearly hazard of
+    LOSS_EXIT_RATE) once losing money for exit_loss_months; their workers become job
+    seekers."""
     p = model.params.firms
     f = model.firms
-    prob = per_step(model, p.exit_rate) + 0.2 * (f.loss_months >= p.exit_loss_months)
+    losing = f.loss_months >= p.exit_loss_months * model.steps_per_year / 12
+    prob = per_step(model, p.exit_rate + LOSS_EXIT_RATE * losing)
     closing = model.rng.random(len(f)) < prob
     if not closing.any():
         return

@@ -265,7 +265,7 @@ class Initiative:
         self.readiness = self.measure_readiness(model)
         self.operability = self.readiness * continuity * min(1.0, self.built)
         self.adoption = adoption_signal(model, self.spec.adoption)
-        self.advance_stage()
+        self.advance_stage(model.steps_per_year / 12)
         self.strength = (
             STAGE_FACTOR[self.stage]
             * self.operability
@@ -283,7 +283,7 @@ class Initiative:
         if self.financing.public_capital_share == 1.0:
             return model.government.fiscal_room()
         if self.disrupted_months > 0:
-            self.disrupted_months -= 1
+            self.disrupted_months -= 12 / model.steps_per_year
             return DISRUPTED_CONTINUITY
         risk = self.financing.yearly_risk * (2.0 if self.adoption < 0.1 else 1.0)
         if model.rng.random() < per_step(model, risk):
@@ -315,10 +315,12 @@ class Initiative:
         self.private_capital = capital + operating - self.public_cost
         self.public_revenue = fin.public_revenue_share * self.fees
 
-    def advance_stage(self) -> None:
-        """Move between function, performance and effectiveness by the stage rule."""
-        self.months_in_stage += 1
-        self.low_months = self.low_months + 1 if self.operability < DEMOTION_OPERABILITY else 0
+    def advance_stage(self, steps_per_month: float = 1.0) -> None:
+        """Move between function, performance and effectiveness by the stage rule; stage
+        durations are in months, counted in steps (``steps_per_month`` steps a month)."""
+        self.months_in_stage += 1 / steps_per_month
+        low = self.operability < DEMOTION_OPERABILITY
+        self.low_months = self.low_months + 1 / steps_per_month if low else 0
         if self.low_months >= DEMOTION_MONTHS and self.stage > 1:
             self.stage, self.months_in_stage, self.low_months = self.stage - 1, 0, 0
         elif (

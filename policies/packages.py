@@ -116,7 +116,8 @@ def load_package(name: str | Path | PolicyPackage | None) -> PolicyPackage:
         if not isinstance(plan, dict):
             raise InputError(f"{where}: must be a table with {', '.join(PLAN_FIELDS)}")
         _check_keys(where, "initiative plan", plan, PLAN_FIELDS)
-        spec = load_initiative(init_name, source)
+        beside = path.parent / init_name
+        spec = load_initiative(str(beside) if beside.is_file() else init_name, source)
         start = _number(where, "start_year", plan.get("start_year", 0.0), 0.0, 200.0)
         scale = _number(where, "scale", plan.get("scale", 1.0), 0.0, 10.0)
         financing = financing_model(plan.get("financing", "government"), where)

@@ -37,6 +37,7 @@ from simulation.urban_systems import (
 FLOWS = ("births", "deaths", "immigrants", "emigrants", "firm_entries", "firm_exits",
          "safety_incidents")  # fmt: skip
 INITIAL_UNEMPLOYMENT = 0.06  # share of the labour force without a job at the start
+SETTLING_ROUNDS = 8  # rounds of initial commuting-mode choice against congestion
 
 
 class CityModel(mesa.Model):
@@ -164,12 +165,21 @@ class CityModel(mesa.Model):
     def _start_daily_life(self) -> None:
         """Initial commuting, traffic, service use, satisfaction and pollution."""
         self.government.offer_digital_services()
-        cz.choose_commute_mode(self)
-        self._assign_traffic()
+        self._settle_commuting()
         cz.use_public_services(self)
         cz.evaluate_satisfaction(self)
         self.districts.pollution = pollution_target(self)
         count_safety_incidents(self)
+
+    def _settle_commuting(self) -> None:
+        """Let commuters find their modes under the congestion they cause: in round k a
+        share 1/k re-chooses against the last round's travel times (successive averages),
+        so the first step does not start from everyone having chosen on empty roads."""
+        c = self.citizens
+        for k in range(1, SETTLING_ROUNDS + 1):
+            c.mode[self.rng.random(len(c)) < 1.0 / k] = cz.NO_ONE
+            cz.choose_commute_mode(self)
+            self._assign_traffic()
 
     def _assign_traffic(self) -> None:
         self.car_trips = cz.car_trips(self)
