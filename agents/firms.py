@@ -278,10 +278,15 @@ def produce(model: CityModel) -> None:
     supply = np.bincount(f.sector, output, N_SECTORS)
     model.prices = set_prices(model, supply)
     f.value_added = model.prices[f.sector] * output
-    fixed_cost = model.params.firms.fixed_cost * (1 - model.levers.share("energy_cost_cut"))
-    f.profit = f.value_added - f.wage * labour - fixed_cost - f.investment
+    f.profit = f.value_added - f.wage * labour - overhead(model) - f.investment
     f.loss_months = np.where(f.profit < 0, f.loss_months + 1, 0)
     model.multiplier = multiplier
+
+
+def overhead(model: CityModel) -> float:
+    """A firm's fixed cost this month, k: fixed_cost wage-months, less energy savings."""
+    energy = 1 - model.levers.share("energy_cost_cut")
+    return model.params.firms.fixed_cost * model.wage_index * energy
 
 
 def plan_employment(model: CityModel) -> None:
@@ -373,17 +378,21 @@ def profit_margin(model: CityModel) -> float:
 
 
 def enter_firms(model: CityModel) -> None:
-    """New firms enter in proportion to existing ones, scaled by the profit margin relative
-    to the initial one (entry_rate at the initial margin, 0.2-3x otherwise); their
+    """New firms enter at entry_rate per would-be firm (firm density x residents), scaled by
+    (profit margin / initial margin)^2 (0-4x) and by policies' sector priorities; their
     sector follows sector profitability and their district the location appeal (white paper
     5.1, new industries)."""
     p = model.params.firms
     f = model.firms
     rng = model.rng
     margin = profit_margin(model)
-    pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.2, 3.0)
+    # Entrants come from the city's population of would-be founders (firm density x
+    # residents), not from existing firms, so the firm count tracks the city's size
+    # instead of compounding; entry answers profitability steeply.
+    founders = p.per_1000_citizens * len(model.citizens) / 1000
+    pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.0, 2.0) ** 2
     sector_pull = 1 + np.maximum(model.levers.sector_entry, 0.0)
-    expected = len(f) * p.entry_rate * pull * sector_pull.mean() / model.steps_per_year
+    expected = founders * p.entry_rate * pull * sector_pull.mean() / model.steps_per_year
     n = int(rng.poisson(expected))
     model.flows["firm_entries"] += n
     if n == 0:

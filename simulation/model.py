@@ -152,7 +152,7 @@ class CityModel(mesa.Model):
         self.local_scale = local.sum() / max(spending, 1e-9)
         self.prices = np.ones(fm.N_SECTORS)
         f.value_added = output
-        f.profit = output - f.wage * labour - p.firms.fixed_cost
+        f.profit = output - f.wage * labour - fm.overhead(self)
         self.initial_margin = fm.profit_margin(self)
         gov = self.government
         gov.debt = p.government.initial_debt_ratio * output.sum() * self.steps_per_year

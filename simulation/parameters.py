@@ -266,7 +266,9 @@ class FirmsParams:
     wage_flexibility: float = param(
         0.5, "1/year", "wage response to labour-market tightness", 0, 10
     )
-    fixed_cost: float = param(3.0, "k/month", "fixed operating cost of a firm", 0, 1000)
+    fixed_cost: float = param(
+        1.5, "wage-months/month", "fixed overhead of a firm (management, premises)", 0, 50
+    )
     entry_rate: float = param(
         0.08, "1/year", "new firms per existing firm per year at the initial profit margin", 0, 1
     )
