@@ -232,6 +232,9 @@ def test_page_helpers():
     a, b = run_parameters(form)["cities"]
     assert a["preset"] == "my.toml" and b["preset"] == "emerging"
     assert "Baseline" in package_title("baseline")
+    form["a"] = {**form["a"], "initiatives": [], "unified_platform": False, "financing": None}
+    a = run_parameters(form)["cities"][0]
+    assert (a["initiatives"], a["unified_platform"]) == ([], False) and "financing" not in a
     assert "unknown policy package" in package_title("nope")
 
 
@@ -318,3 +321,45 @@ def test_unreachable_initiative_is_a_message():
     )
     run = ViewRun([config])
     assert run.cities == [] and "industrial_chain_platform" in run.error, run.error
+
+
+def test_package_choice_controls_set_and_reset_the_form():
+    """The sidebar's package choices, rendered without a browser: each switch changes the
+    run's parameters, a model builds from them, and another package resets them."""
+    import ipyvuetify as v
+    import solara
+
+    from visualization.app import Controls, initial_form, run_parameters
+
+    built = {}
+
+    @solara.component
+    def Sidebar():  # noqa: N802 (a Solara component)
+        form = solara.use_reactive(initial_form())
+
+        def on_form(new):
+            form.value = new
+            built["city"] = run_parameters(new)["cities"][0]
+
+        Controls(form, on_form)
+
+    _, rc = solara.render(Sidebar(), handle_error=False)
+    traffic = "Smart traffic management and green commuting"
+    rc.find(v.Checkbox, label=traffic).widget.v_model = True
+    rc.find(v.Switch, label="unified data platform").widget.v_model = True
+    rc.find(v.Select, label="financing model (all initiatives)").widget.v_model = "ppp"
+    city = built["city"]
+    assert city["initiatives"] == ["smart_traffic"] and city["unified_platform"] is True
+    assert city["financing"] == "ppp"
+    header = rc.find(v.ExpansionPanelHeader).widget.children[0]
+    assert header == "package choices: 1 initiative, platform on (changed)"
+    run = ViewRun([{**city, "overrides": SMALL}])
+    assert run.error is None and run.cities[0].package.initiatives[0].financing.name == "ppp"
+
+    rc.find(v.Select, label="policy package A").widget.v_model = "mature-multicentre"
+    assert set(built["city"]) == {"preset", "policy", "seed", "overrides"}  # choices reset
+    assert rc.find(v.Checkbox, label=traffic).widget.v_model  # pre-checked from the package
+    rc.find(v.Checkbox, label=traffic).widget.v_model = False
+    assert "smart_traffic" not in built["city"]["initiatives"]
+    rc.find(v.Checkbox, label=traffic).widget.v_model = True
+    assert "initiatives" not in built["city"]  # back to the package's own set
