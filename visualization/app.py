@@ -170,12 +170,14 @@ def PolicyChoices(side: str, city: dict[str, Any], set_choices):
                     key_issue.replace("_", " "),
                     style={"font-size": "0.85em", "color": "#777", "margin-top": "4px"},
                 )
-            with solara.Row(classes=[f"sc-init-{side}-{name}"]):
-                solara.Checkbox(
-                    label=title,
-                    value=name in enabled,
-                    on_value=lambda v, name=name: toggle(name, v),
-                )
+            solara.v.Checkbox(
+                label=title,
+                v_model=name in enabled,
+                on_v_model=lambda v, name=name: toggle(name, bool(v)),
+                dense=True,
+                hide_details=True,
+                class_=f"mt-0 sc-init-{side}-{name}",
+            )
         solara.Button(
             "reset to the package's choices",
             on_click=lambda: set_choices(dict.fromkeys(CHOICE_KEYS)),
