@@ -2,7 +2,8 @@
 Playwright through ``executable_path``; Playwright's own browser download is not used).
 
 Starts ``solara run visualization/app.py`` on a free port, changes a slider and the preset,
-steps and plays the model, switches on comparison mode and enters a bad preset path, and
+steps and plays the model, switches on comparison mode, switches on an initiative and the
+unified platform of package A, and enters a bad preset path, and
 checks that the map and charts change and that errors are shown as messages. Screenshots go
 to tests/artifacts/ (gitignored). Skipped, with the reason, only where no Chromium exists
 (``make test`` installs it with apt-get when run as root).
@@ -193,6 +194,7 @@ def test_view_in_browser(chromium, server):
         _settle(page)
         page.screenshot(path=str(ARTIFACTS / "ui_compare.png"), full_page=True)
         assert "Traceback" not in page.locator("body").inner_text()
+        charts_compare = page.locator(".sc-charts").screenshot()
 
         # the inspector follows the chosen city and district
         inspector = page.locator(".sc-inspector")
@@ -207,6 +209,27 @@ def test_view_in_browser(chromium, server):
         exported = Path(download_info.value.path()).read_text().splitlines()
         assert "demand_advancement_index" in exported[0]
         assert len(exported) == 1 + 2 * 4
+
+        # the package's own choices (A): one initiative on, the unified platform on
+        choices = page.locator(".sc-choices-a")
+        choices.locator(".v-expansion-panel-header").click()
+        page.locator(".sc-init-a-online_government input").check(force=True)
+        expect(choices).to_contain_text("package choices: 1 initiative, platform off (changed)")
+        page.locator(".sc-unified-a input").check(force=True)
+        expect(choices).to_contain_text("1 initiative, platform on (changed)")
+        inspector.get_by_role("button", name="A", exact=True).click()
+        expect(inspector).to_contain_text("A: emerging / baseline (modified)")
+        step_button = page.get_by_role("button", name="Step", exact=True)
+        for n in (1, 2, 3):
+            step_button.click()
+            _wait_step(page, n)
+        _settle(page)
+        page.screenshot(path=str(ARTIFACTS / "ui_policy_choices.png"), full_page=True)
+        assert page.locator(".sc-error").count() == 0
+        assert "Traceback" not in page.locator("body").inner_text()
+        assert page.locator(".sc-charts").screenshot() != charts_compare, (
+            "the charts did not change with the package choices"
+        )
 
         # a bad user preset: a readable message, no traceback, no blank page
         _choose(page, "sc-preset-a", "user TOML file")

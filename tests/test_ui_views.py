@@ -12,13 +12,18 @@ import pytest
 
 pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
 
-from simulation.errors import ParameterError
+from policies.financing import FINANCING_MODELS
+from policies.initiatives import initiative_names
+from policies.packages import load_package
+from simulation.errors import InputError, ParameterError
 from simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES, iter_specs
 from visualization.views import (
+    AS_IN_PACKAGE,
     DISTRICT_METRICS,
     VIEW_CITIZENS,
     CityConfig,
     ViewRun,
+    apply_policy_choices,
     control_specs,
     district_congestion,
     district_sectors,
@@ -227,4 +232,134 @@ def test_page_helpers():
     a, b = run_parameters(form)["cities"]
     assert a["preset"] == "my.toml" and b["preset"] == "emerging"
     assert "Baseline" in package_title("baseline")
+    form["a"] = {**form["a"], "initiatives": [], "unified_platform": False, "financing": None}
+    a = run_parameters(form)["cities"][0]
+    assert (a["initiatives"], a["unified_platform"]) == ([], False) and "financing" not in a
     assert "unknown policy package" in package_title("nope")
+
+
+# --- the planner's changes to a policy package ----------------------------------------------
+
+
+def _plans(package):
+    return {plan.spec.name: plan for plan in package.initiatives}
+
+
+def test_policy_choices_switch_initiatives_off_and_on():
+    package = load_package("emerging-industrial-chain")
+    names = list(_plans(package))
+    assert apply_policy_choices(package) is package  # nothing chosen, nothing changes
+    assert apply_policy_choices(package, names, AS_IN_PACKAGE, package.unified_platform) is package
+
+    off = apply_policy_choices(package, names[1:])
+    assert list(_plans(off)) == names[1:] and load_package("emerging-industrial-chain") == package
+    assert all(_plans(off)[n] == _plans(package)[n] for n in names[1:])  # plans kept as they were
+
+    extra = next(n for n in initiative_names() if n not in names)
+    on = apply_policy_choices(package, [*names, extra], {extra: "franchise"})
+    added = _plans(on)[extra]
+    assert list(_plans(on)) == [*names, extra]
+    assert added.financing == FINANCING_MODELS["franchise"]
+    assert (added.start_year, added.scale) == (0.0, 1.0)
+    assert _plans(on)[names[0]].financing == _plans(package)[names[0]].financing
+    plain = _plans(apply_policy_choices(package, [extra]))[extra]
+    assert plain.financing == FINANCING_MODELS["government"]  # the default for an added one
+
+
+def test_policy_choices_financing_and_unified_platform():
+    package = load_package("emerging-breakthrough")
+    assert package.unified_platform and len({p.financing.name for p in package.initiatives}) > 1
+    for name in FINANCING_MODELS:
+        changed = apply_policy_choices(package, financing=name, unified_platform=False)
+        assert not changed.unified_platform
+        assert {p.financing.name for p in changed.initiatives} == {name}
+        assert changed.parameters == package.parameters and changed.sectors == package.sectors
+    first = package.initiatives[0].spec.name
+    one = apply_policy_choices(package, financing={first: "interest_aggregation"})
+    assert one.initiatives[0].financing.name == "interest_aggregation"
+    assert one.initiatives[1:] == package.initiatives[1:]
+    assert apply_policy_choices(load_package("baseline"), unified_platform=True).unified_platform
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"initiatives": ["no_such_initiative"]}, "no_such_initiative"),
+        ({"financing": "crowdfunding"}, "unknown financing model 'crowdfunding'"),
+        ({"financing": {"smart_traffic": "ppp"}}, "'smart_traffic', which is switched off"),
+    ],
+)
+def test_policy_choices_bad_input_is_input_error(kwargs, expected):
+    with pytest.raises(InputError, match=expected):
+        apply_policy_choices(load_package("emerging-breakthrough"), **kwargs)
+
+
+def test_model_runs_with_the_chosen_package():
+    package = load_package("emerging-industrial-chain")
+    bare = ViewRun([CityConfig("emerging", package.name, 2, SMALL, initiatives=[])])
+    full = ViewRun([CityConfig("emerging", package.name, 2, SMALL)])
+    assert bare.error is None and full.error is None
+    assert bare.cities[0].package.initiatives == () and bare.cities[0].package.unified_platform
+    assert bare.labels == ["emerging / emerging-industrial-chain (modified)"]
+    for _ in range(13):
+        bare.step()
+        full.step()
+    b, f = bare.cities[0].metrics_frame(), full.cities[0].metrics_frame()
+    assert (b["coordination_index"] == 0).all()  # nothing to coordinate
+    assert f["coordination_index"].iloc[-1] > 0
+    assert not np.allclose(b["governance_index"], f["governance_index"])
+    table = pd.read_csv(io.BytesIO(metrics_csv(bare)))
+    assert set(table.policy_choices) == {"initiatives=none"}
+
+
+def test_unreachable_initiative_is_a_message():
+    """An initiative the city can never run (a prerequisite nothing builds) is refused by
+    check_prerequisites_reachable in CityModel; the view shows the message."""
+    no_platform = {**SMALL, "government.share_platform": 0.0}
+    config = CityConfig(
+        "emerging", "baseline", 1, no_platform, initiatives=["industrial_chain_platform"]
+    )
+    run = ViewRun([config])
+    assert run.cities == [] and "industrial_chain_platform" in run.error, run.error
+
+
+def test_package_choice_controls_set_and_reset_the_form():
+    """The sidebar's package choices, rendered without a browser: each switch changes the
+    run's parameters, a model builds from them, and another package resets them."""
+    import ipyvuetify as v
+    import solara
+
+    from visualization.app import Controls, initial_form, run_parameters
+
+    built = {}
+
+    @solara.component
+    def Sidebar():  # noqa: N802 (a Solara component)
+        form = solara.use_reactive(initial_form())
+
+        def on_form(new):
+            form.value = new
+            built["city"] = run_parameters(new)["cities"][0]
+
+        Controls(form, on_form)
+
+    _, rc = solara.render(Sidebar(), handle_error=False)
+    traffic = "Smart traffic management and green commuting"
+    rc.find(v.Checkbox, label=traffic).widget.v_model = True
+    rc.find(v.Switch, label="unified data platform").widget.v_model = True
+    rc.find(v.Select, label="financing model (all initiatives)").widget.v_model = "ppp"
+    city = built["city"]
+    assert city["initiatives"] == ["smart_traffic"] and city["unified_platform"] is True
+    assert city["financing"] == "ppp"
+    header = rc.find(v.ExpansionPanelHeader).widget.children[0]
+    assert header == "package choices: 1 initiative, platform on (changed)"
+    run = ViewRun([{**city, "overrides": SMALL}])
+    assert run.error is None and run.cities[0].package.initiatives[0].financing.name == "ppp"
+
+    rc.find(v.Select, label="policy package A").widget.v_model = "mature-multicentre"
+    assert set(built["city"]) == {"preset", "policy", "seed", "overrides"}  # choices reset
+    assert rc.find(v.Checkbox, label=traffic).widget.v_model  # pre-checked from the package
+    rc.find(v.Checkbox, label=traffic).widget.v_model = False
+    assert "smart_traffic" not in built["city"]["initiatives"]
+    rc.find(v.Checkbox, label=traffic).widget.v_model = True
+    assert "initiatives" not in built["city"]  # back to the package's own set

@@ -7,7 +7,10 @@ with its unit and clamped to its declared range), then press Step or play. The m
 districts at their coordinates coloured by a chosen metric, links by congestion; the charts
 follow the three indices and headline metrics; comparison mode steps a second configuration
 (preset and policy package B) together with the first; the inspector summarises one
-district; the current run's metrics download as CSV or Parquet.
+district; the current run's metrics download as CSV or Parquet. Under each policy package,
+"package choices" switch its initiatives on or off (all shipped initiatives, labelled by key
+issue), pick one financing model for all of them and turn the unified data platform on or
+off; choosing another package resets them to its own.
 
 Stepping uses Mesa's ``ModelController`` (play / pause / step / reset) on
 :class:`visualization.views.ViewRun`, which holds one city or two; bad input is shown with
@@ -23,6 +26,7 @@ import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
+from policies.financing import FINANCING_MODELS
 from policies.packages import load_package
 from simulation.errors import InputError
 from simulation.presets import preset_names
@@ -35,6 +39,7 @@ from visualization.figures import (
     value_range,
 )
 from visualization.views import (
+    AS_IN_PACKAGE,
     DISTRICT_METRICS,
     HEADLINE_METRICS,
     INDEX_METRICS,
@@ -46,6 +51,7 @@ from visualization.views import (
     default_values,
     district_sectors,
     district_summary,
+    initiative_choices,
     metrics_csv,
     metrics_parquet,
     resolved_values,
@@ -53,6 +59,11 @@ from visualization.views import (
 
 USER_PRESET = "user TOML file…"
 PLAY_INTERVAL_MS = 150
+CHOICE_KEYS = ("initiatives", "financing", "unified_platform")
+"""Keys of a city's form entry that hold the planner's changes to its package (absent =
+as in the package)."""
+INITIATIVES = initiative_choices()
+"""(name, title, key issue) of the shipped initiatives, in the order of their switches."""
 
 
 def package_title(name: str) -> str:
@@ -86,15 +97,93 @@ def run_parameters(form: dict[str, Any]) -> dict[str, Any]:
     for side in ("a", "b") if form["compare"] else ("a",):
         city = form[side]
         preset = form["user_paths"][side] if city["preset"] == USER_PRESET else city["preset"]
-        cities.append(
-            {
-                "preset": preset.strip() if preset.strip() else "(no preset file given)",
-                "policy": city["policy"],
-                "seed": form["seed"],
-                "overrides": dict(form["overrides"]),
-            }
-        )
+        config = {
+            "preset": preset.strip() if preset.strip() else "(no preset file given)",
+            "policy": city["policy"],
+            "seed": form["seed"],
+            "overrides": dict(form["overrides"]),
+        }
+        config.update({key: city[key] for key in CHOICE_KEYS if city.get(key) is not None})
+        cities.append(config)
     return {"cities": cities}
+
+
+def package_choices(policy: str) -> tuple[list[str], bool] | None:
+    """Initiatives switched on and the unified-platform switch of a package as shipped, or
+    None when it cannot be loaded (its error shows under the selector)."""
+    try:
+        package = load_package(policy)
+    except InputError:
+        return None
+    return [plan.spec.name for plan in package.initiatives], package.unified_platform
+
+
+@solara.component
+def PolicyChoices(side: str, city: dict[str, Any], set_choices):
+    """The package's own choices for one configuration, in a collapsed panel: the unified
+    data platform switch, one financing model for all initiatives, and a switch per shipped
+    initiative (pre-set from the package; unset choices follow the package)."""
+    shipped = package_choices(city["policy"])
+    if shipped is None:
+        return
+    shipped_on, shipped_unified = shipped
+    enabled = city.get("initiatives")
+    enabled = shipped_on if enabled is None else enabled
+    unified = city.get("unified_platform")
+    unified = shipped_unified if unified is None else unified
+    financing = city.get("financing") or AS_IN_PACKAGE
+    changed = any(city.get(key) is not None for key in CHOICE_KEYS)
+
+    def toggle(name: str, on: bool) -> None:
+        now = [n for n in enabled if n != name] + ([name] if on else [])
+        set_choices({"initiatives": None if sorted(now) == sorted(shipped_on) else now})
+
+    summary = (
+        f"package choices: {len(enabled)} initiative{'' if len(enabled) == 1 else 's'}, "
+        f"platform {'on' if unified else 'off'}" + (" (changed)" if changed else "")
+    )
+    with (
+        solara.Column(gap="0px", classes=[f"sc-choices-{side}"]),
+        solara.Details(summary),
+        solara.Column(gap="0px", style={"font-size": "0.8em"}),
+    ):
+        with solara.Row(classes=[f"sc-unified-{side}"]):
+            solara.Switch(
+                label="unified data platform",
+                value=unified,
+                on_value=lambda v: set_choices(
+                    {"unified_platform": None if v == shipped_unified else v}
+                ),
+            )
+        solara.Select(
+            "financing model (all initiatives)",
+            values=[AS_IN_PACKAGE, *FINANCING_MODELS],
+            value=financing,
+            on_value=lambda v: set_choices({"financing": None if v == AS_IN_PACKAGE else v}),
+            classes=[f"sc-financing-{side}"],
+        )
+        issue = None
+        for name, title, key_issue in INITIATIVES:
+            if key_issue != issue:
+                issue = key_issue
+                solara.Text(
+                    key_issue.replace("_", " "),
+                    style={"font-size": "0.85em", "color": "#777", "margin-top": "4px"},
+                )
+            solara.v.Checkbox(
+                label=title,
+                v_model=name in enabled,
+                on_v_model=lambda v, name=name: toggle(name, bool(v)),
+                dense=True,
+                hide_details=True,
+                class_=f"mt-0 sc-init-{side}-{name}",
+            )
+        solara.Button(
+            "reset to the package's choices",
+            on_click=lambda: set_choices(dict.fromkeys(CHOICE_KEYS)),
+            text=True,
+            disabled=not changed,
+        )
 
 
 @solara.component
@@ -132,7 +221,14 @@ def CityChoice(side: str, form: solara.Reactive[dict], on_form):
     tag = side.upper()
 
     def set_city(key, value):
-        on_form({**form.value, side: {**city, key: value}})
+        new = {**city, key: value}
+        if key == "policy":  # another package: its own choices again
+            new = {k: v for k, v in new.items() if k not in CHOICE_KEYS}
+        on_form({**form.value, side: new})
+
+    def set_choices(choices: dict[str, Any]) -> None:
+        new = {**form.value[side], **choices}
+        on_form({**form.value, side: {k: v for k, v in new.items() if v is not None}})
 
     def set_path(path):
         on_form({**form.value, "user_paths": {**form.value["user_paths"], side: path}})
@@ -161,6 +257,7 @@ def CityChoice(side: str, form: solara.Reactive[dict], on_form):
             classes=[f"sc-policy-{side}"],
         )
         solara.Text(package_title(city["policy"]), style={"font-size": "0.75em", "color": "#555"})
+        PolicyChoices(side, city, set_choices)
 
 
 @solara.component

@@ -4,22 +4,27 @@ Everything here is plain Python over the model's arrays so that it can be unit-t
 reused in reports: per-district values for the map (:data:`DISTRICT_METRICS`), link
 congestion, the inspector's summary of one district, the slider specifications generated from
 the parameter metadata (:func:`control_specs`), and :class:`ViewRun`, the Mesa model the view
-steps: one city, or two cities stepped together in comparison mode. Bad input never raises
-out of :class:`ViewRun`; its message is kept in ``ViewRun.error`` for the page to show.
+steps: one city, or two cities stepped together in comparison mode, and
+:func:`apply_policy_choices`, the planner's changes to a policy package (initiatives on or
+off, financing model, unified platform). Bad input never raises out of :class:`ViewRun`; its
+message is kept in ``ViewRun.error`` for the page to show.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
+from policies.financing import financing_model
+from policies.initiatives import initiative_names, load_initiative
+from policies.packages import InitiativePlan, PolicyPackage, load_package
 from simulation.errors import InputError, InvariantError
 from simulation.model import CityModel
 from simulation.parameters import (
@@ -261,27 +266,144 @@ def resolved_values(preset: str, policy: str | None) -> dict[str, Any]:
     return resolve_parameters(preset, {}, policy).as_flat_dict()
 
 
+# --- the planner's changes to a policy package -------------------------------------------
+
+AS_IN_PACKAGE = "as in package"
+"""Financing choice that keeps each initiative's financing model from the package."""
+NEW_INITIATIVE_FINANCING = "government"
+"""Financing model of an initiative switched on that the package does not include."""
+
+
+def apply_policy_choices(
+    package: PolicyPackage,
+    initiatives: Iterable[str] | None = None,
+    financing: str | Mapping[str, str] | None = None,
+    unified_platform: bool | None = None,
+) -> PolicyPackage:
+    """``package`` with the planner's choices applied (None leaves a choice as in it).
+
+    Args:
+        package: the policy package chosen.
+        initiatives: names of the initiatives switched on. One the package has keeps its plan
+            (start year, scale, class); one it lacks is added at start year 0 and scale 1,
+            financed by ``financing`` or NEW_INITIATIVE_FINANCING; one it has that is not
+            named is removed.
+        financing: a financing model name for every initiative, or a dict initiative name ->
+            financing model name for some; AS_IN_PACKAGE (or None) keeps the package's.
+        unified_platform: the unified data platform on (True) or off (data islands).
+
+    Returns:
+        A new PolicyPackage (the same object when nothing changes); CityModel accepts it as
+        ``policy``. Raises InputError for an unknown initiative or financing model, or an
+        initiative whose required initiative is switched off.
+    """
+    if financing is None or financing == AS_IN_PACKAGE:
+        per_initiative: Mapping[str, str] = {}
+        for_all = None
+    elif isinstance(financing, str):
+        per_initiative, for_all = {}, financing
+    else:
+        per_initiative, for_all = financing, None
+    where = f"package '{package.name}'"
+    plans = {plan.spec.name: plan for plan in package.initiatives}
+    names = list(plans) if initiatives is None else list(dict.fromkeys(initiatives))
+    chosen = []
+    for name in names:
+        plan = plans.get(name)
+        if plan is None:
+            plan = InitiativePlan(
+                load_initiative(name, where),
+                financing_model(NEW_INITIATIVE_FINANCING, where),
+            )
+        model_name = per_initiative.get(name, for_all)
+        if model_name is not None and model_name != AS_IN_PACKAGE:
+            plan = replace(plan, financing=financing_model(model_name, f"{where}, {name}"))
+        chosen.append(plan)
+    for name in per_initiative:
+        if name not in names:
+            raise InputError(f"{where}: financing given for '{name}', which is switched off")
+    for plan in chosen:
+        for needed in plan.spec.requires:
+            if needed not in names:
+                raise InputError(
+                    f"{where}: initiative '{plan.spec.name}' requires initiative '{needed}'; "
+                    "switch it on too"
+                )
+    unified = package.unified_platform if unified_platform is None else bool(unified_platform)
+    if tuple(chosen) == package.initiatives and unified == package.unified_platform:
+        return package
+    return replace(package, unified_platform=unified, initiatives=tuple(chosen))
+
+
+def initiative_choices() -> list[tuple[str, str, str]]:
+    """(name, title, key issue) of every shipped initiative, ordered by key issue then title:
+    the initiative switches of the view."""
+    specs = [load_initiative(name) for name in initiative_names()]
+    return sorted(((s.name, s.title, s.key_issue) for s in specs), key=lambda row: (row[2], row[1]))
+
+
 # --- the view's model ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CityConfig:
-    """One configuration of the view: preset, policy package, seed and overrides."""
+    """One configuration of the view: preset, policy package, seed, overrides, and the
+    planner's changes to the package (see :func:`apply_policy_choices`; None = as in it)."""
 
     preset: str = "mature"
     policy: str = "baseline"
     seed: int = 1
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    initiatives: tuple[str, ...] | None = None
+    financing: str | Mapping[str, str] | None = None
+    unified_platform: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.initiatives is not None and not isinstance(self.initiatives, tuple):
+            object.__setattr__(self, "initiatives", tuple(self.initiatives))
+
+    def changed(self) -> bool:
+        """Whether the planner changed any of the package's own choices."""
+        return (
+            self.initiatives is not None
+            or self.financing not in (None, AS_IN_PACKAGE)
+            or self.unified_platform is not None
+        )
 
     def label(self) -> str:
-        """Short name for legends."""
-        return f"{self.preset} / {self.policy}"
+        """Short name for legends ("(modified)" when the package's choices were changed)."""
+        return f"{self.preset} / {self.policy}" + (" (modified)" if self.changed() else "")
+
+    def choices_text(self) -> str:
+        """The changes to the package in one line ("" when none), for the export."""
+        parts = []
+        if self.unified_platform is not None:
+            parts.append(f"unified_platform={'on' if self.unified_platform else 'off'}")
+        if self.financing not in (None, AS_IN_PACKAGE):
+            text = (
+                self.financing
+                if isinstance(self.financing, str)
+                else ",".join(f"{k}:{v}" for k, v in self.financing.items())
+            )
+            parts.append(f"financing={text}")
+        if self.initiatives is not None:
+            parts.append(f"initiatives={','.join(self.initiatives) or 'none'}")
+        return "; ".join(parts)
+
+    def package(self) -> PolicyPackage:
+        """The policy package with the planner's choices (raises InputError for bad input)."""
+        package = load_package(self.policy)
+        if not self.changed():
+            return package
+        return apply_policy_choices(
+            package, self.initiatives, self.financing, self.unified_platform
+        )
 
     def build(self) -> CityModel:
         """The CityModel of this configuration (raises InputError for bad input)."""
         overrides = {"citizens.count": VIEW_CITIZENS, **self.overrides}
         kwargs = {k.replace(".", "__"): v for k, v in overrides.items()}
-        return CityModel(self.preset, seed=int(self.seed), policy=self.policy, **kwargs)
+        return CityModel(self.preset, seed=int(self.seed), policy=self.package(), **kwargs)
 
 
 class ViewRun(mesa.Model):
@@ -353,6 +475,7 @@ def metrics_table(run: ViewRun) -> pd.DataFrame:
     for config, city in zip(run.configs, run.cities, strict=False):
         frame = city.metrics_frame()
         frame.insert(0, "seed", config.seed)
+        frame.insert(0, "policy_choices", config.choices_text())
         frame.insert(0, "policy", config.policy)
         frame.insert(0, "preset", config.preset)
         frames.append(frame)
