@@ -39,8 +39,11 @@ class Population:
 
     def keep(self, mask: np.ndarray) -> np.ndarray:
         """Drop the rows where ``mask`` is False; return old-index -> new-index (-1 if gone)."""
+        rows = np.flatnonzero(mask)
         for name in self.COLUMNS:
-            setattr(self, name, getattr(self, name)[mask])
+            column = getattr(self, name)
+            # A boolean mask on a 2-D column is ~6-9x slower than taking the kept rows.
+            setattr(self, name, column[mask] if column.ndim == 1 else column.take(rows, axis=0))
         remap = np.cumsum(mask) - 1
         remap[~mask] = -1
         return remap
