@@ -144,9 +144,10 @@ def residents_per_district(model: CityModel) -> np.ndarray:
     return np.bincount(model.citizens.home, minlength=model.districts.n).astype(float)
 
 
-def work_district(model: CityModel) -> np.ndarray:
-    """District of each citizen's employer, -1 for citizens without a job."""
-    employer = model.citizens.employer
+def work_district(model: CityModel, rows: np.ndarray | None = None) -> np.ndarray:
+    """District of each citizen's employer (or of the citizens ``rows``), -1 for citizens
+    without a job."""
+    employer = model.citizens.employer if rows is None else model.citizens.employer[rows]
     return np.where(employer >= 0, model.firms.district[np.maximum(employer, 0)], NO_ONE)
 
 
@@ -274,7 +275,7 @@ def match_jobs(model: CityModel, seekers: np.ndarray) -> None:
     firms_sorted = open_firms[order]
     cum = np.cumsum(f.vacancies[firms_sorted])
     district_end = np.searchsorted(f.district[firms_sorted], np.arange(d.n), side="right")
-    district_start = np.r_[0, district_end[:-1]]
+    district_start = np.concatenate(([0], district_end[:-1]))
     low = np.where(district_start > 0, cum[np.maximum(district_start - 1, 0)], 0.0)
     high = cum[np.maximum(district_end - 1, 0)]
     u = low[target_district] + rng.random(len(seekers)) * (high - low)[target_district]
@@ -282,7 +283,7 @@ def match_jobs(model: CityModel, seekers: np.ndarray) -> None:
     rank = rank_within_groups(firm, c.skill[seekers])
     hired = rank < f.vacancies[firm]
     c.employer[seekers[hired]] = firm[hired]
-    np.subtract.at(f.vacancies, firm[hired], 1)
+    f.vacancies -= np.bincount(firm[hired], minlength=len(f))
 
 
 def receive_income(model: CityModel) -> None:
@@ -340,7 +341,7 @@ def choose_residence(model: CityModel) -> None:
     movers = np.flatnonzero(c.adults() & (rng.random(len(c)) < per_step(model, p.moving_rate)))
     if len(movers) == 0:
         return
-    appeal = district_appeal(model, work_district(model)[movers])
+    appeal = district_appeal(model, work_district(model, movers))
     appeal[np.arange(len(movers)), c.home[movers]] += 1.0  # moving costs
     choice = choose_gumbel(appeal, rng)
     moving = choice != c.home[movers]
