@@ -397,7 +397,7 @@ def car_trips(model: CityModel) -> np.ndarray:
     c = model.citizens
     n = model.districts.n
     cars = c.mode == MODES.index("car")
-    work = work_district(model)[cars]
+    work = work_district(model, np.flatnonzero(cars))
     return np.bincount(c.home[cars] * n + work, minlength=n * n).reshape(n, n).astype(float)
 
 
@@ -459,7 +459,7 @@ def adopt_digital_services(model: CityModel) -> None:
     protection = model.government.privacy_protection()
     hesitancy = 1.0 - c.privacy * (1.0 - protection)
     hazard = (
-        (p.adoption_innovation + p.adoption_imitation * peer[c.home])
+        (p.adoption_innovation + p.adoption_imitation * peer)[c.home]  # per district, then rows
         * (c.literacy * hesitancy)[:, None]
         * model.service_availability[c.home]
     )
