@@ -8,6 +8,8 @@ cluster spillovers from related firms nearby.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -101,10 +103,32 @@ class Firms(Population):
     }
 
     def employees(self) -> np.ndarray:
-        """Workers of each firm, counted from the citizens' employers."""
+        """Workers of each firm, counted from the citizens' employers.
+
+        Inside :meth:`employers_fixed` the count is made once and the same read-only array
+        is returned to every caller.
+        """
+        cached = getattr(self, "_employees", None)
+        if cached is not None and len(cached) == len(self):
+            return cached
         # Shift by one so the jobless (-1) land in bin 0: cheaper than masking them out.
         counts = np.bincount(self._model.citizens.employer + 1, minlength=len(self) + 1)
-        return counts[1:].astype(float)
+        counts = counts[1:].astype(float)
+        if getattr(self, "_employers_fixed", False):
+            counts.flags.writeable = False
+            self._employees = counts
+        return counts
+
+    @contextmanager
+    def employers_fixed(self) -> Iterator[None]:
+        """A phase of the step in which no rule changes a citizen's employer (nor the set
+        of firms): employees() is counted once for the whole phase (it was counted ~17
+        times a step, one pass over all citizens each)."""
+        self._employers_fixed, self._employees = True, None
+        try:
+            yield
+        finally:
+            self._employers_fixed, self._employees = False, None
 
     def bind(self, model: CityModel) -> Firms:
         """Attach the model so that derived quantities (employees) can be counted."""

@@ -1,18 +1,28 @@
-"""Model speed and memory: build time, citizen-steps per second and peak memory.
+"""Model speed and memory: build time, time per step, citizen-steps per second and peak
+memory per (preset, size), and the speed of the vectorized rules against the per-agent
+Mesa reference (benchmarks/reference_agents.py).
 
-Each measurement runs in a fresh subprocess so that its peak resident memory is its own.
-Run: ``python -m benchmarks.bench_model [--sizes 10000 100000] [--years 20] [--repeat 3]``.
-Figures are for comparison within one run (the machine is shared and noisy): the table
-reports min / median / max over the repeats.
+Each model measurement runs in a fresh subprocess so that its peak resident memory is its
+own. Run: ``python -m benchmarks`` (10k, 20k and 100k citizens), ``--full`` to add 1M
+citizens (minutes), ``--against PATH`` to time another checkout (e.g. ``git worktree add
+/tmp/base main``) in the same run, interleaved, for before/after ratios.
+Figures are for comparison within one run (the machine is shared and noisy): the tables
+report min / median / max over the repeats.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+DEFAULT_SIZE = 20_000  # the planners' view runs a city of this size
+VECTORIZED_TRIES = 10
 
 PROBE = """
 import json, resource, sys, time
@@ -20,22 +30,34 @@ from simulation import CityModel
 preset, count, years, seed = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 t0 = time.perf_counter()
 model = CityModel(preset, seed=seed, citizens__count=count)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 model.run(years)
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), time.process_time()
 citizen_steps = float(model.datacollector.get_model_vars_dataframe()["population"].iloc[1:].sum())
-print(json.dumps({"build_s": t1 - t0, "run_s": t2 - t1, "citizen_steps": citizen_steps,
+print(json.dumps({"build_s": t1 - t0, "run_s": t2 - t1, "cpu_s": c2 - c1,
+                  "citizen_steps": citizen_steps,
+                  "steps": model.steps,
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def measure(preset: str, count: int, years: float, seed: int) -> dict[str, float]:
-    """Build and run one city in a subprocess; return its timings and peak memory."""
+def measure(
+    preset: str, count: int, years: float, seed: int, root: Path | None = None
+) -> dict[str, float]:
+    """Build and run one city in a subprocess; return its timings and peak memory.
+
+    ``root``: run the code of another checkout (default: this one).
+    """
+    env = dict(os.environ)
+    if root is not None:
+        env["PYTHONPATH"] = str(root)
     out = subprocess.run(
         [sys.executable, "-c", PROBE, preset, str(count), str(years), str(seed)],
         capture_output=True,
         text=True,
         check=True,
+        cwd=root,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -44,30 +66,110 @@ def _spread(values: list[float], fmt: str) -> str:
     return "/".join(format(v, fmt) for v in (min(values), statistics.median(values), max(values)))
 
 
+def model_table(args: argparse.Namespace) -> None:
+    """Print build, per-step and run figures per (preset, size)."""
+    print(
+        f"\nModel: {args.years:g} years of monthly steps, repeats={args.repeat}; min/median/max"
+        " (run CPU s: the process's CPU time, less sensitive to other users of the machine)"
+    )
+    print(
+        f"{'preset':9s} {'citizens':>9s} {'code':>8s} {'build s':>16s} {'ms/step':>17s} "
+        f"{'run s':>17s} {'run CPU s':>17s} {'M cit-steps/s':>16s} {'peak MiB':>16s}"
+    )
+    codes = [("this", None)] + ([("against", Path(args.against))] if args.against else [])
+    for preset in args.presets:
+        for count in args.sizes:
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in codes}
+            for seed in range(1, args.repeat + 1):
+                for name, root in codes:  # interleaved, so both see the same machine load
+                    runs[name].append(measure(preset, count, args.years, seed, root))
+            for name, _ in codes:
+                r = runs[name]
+                rate = [x["citizen_steps"] / x["run_s"] / 1e6 for x in r]
+                per_step = [1000 * x["run_s"] / x["steps"] for x in r]
+                print(
+                    f"{preset:9s} {count:9d} {name:>8s} "
+                    f"{_spread([x['build_s'] for x in r], '.2f'):>16s} "
+                    f"{_spread(per_step, '.1f'):>17s} "
+                    f"{_spread([x['run_s'] for x in r], '.1f'):>17s} "
+                    f"{_spread([x['cpu_s'] for x in r], '.1f'):>17s} {_spread(rate, '.2f'):>16s} "
+                    f"{_spread([x['peak_mib'] for x in r], '.0f'):>16s}",
+                    flush=True,
+                )
+            if args.against:
+                pairs = zip(runs["this"], runs["against"], strict=True)
+                ratio = [b["run_s"] / a["run_s"] for a, b in pairs]
+                print(f"{'':19s} speed-up of this over against (paired): {_spread(ratio, '.2f')}")
+
+
+def reference_table(args: argparse.Namespace) -> None:
+    """Print the time of each citizens' rule, vectorized and per-agent, and their ratio."""
+    from benchmarks import reference_agents as ra
+
+    count = args.reference_size
+    city = ra.prepare_city("mature", count)
+    state = ra.snapshot(city)
+    print(
+        f"\nVectorized rules vs per-agent Mesa reference, mature city of {count} citizens, "
+        f"repeats={args.repeat}; one application of the rule (vectorized: best of "
+        f"{VECTORIZED_TRIES}), min/median/max over repeats"
+    )
+    print(f"{'rule':24s} {'vectorized ms':>20s} {'per-agent ms':>22s} {'ratio':>20s}")
+    total_vec, total_ref = [0.0] * args.repeat, [0.0] * args.repeat
+    for rule in ra.RULES:
+        vec, ref = [], []
+        for seed in range(args.repeat):
+            # A vectorized rule takes ~1 ms, within the machine's timing noise: take the
+            # best of VECTORIZED_TRIES applications, as the ~100 ms per-agent one is barely
+            # touched by that noise (this favours neither side).
+            tries = []
+            for k in range(VECTORIZED_TRIES):
+                ra.restore(city, state)
+                t0 = time.perf_counter()
+                ra.apply_vectorized(city, rule, 1000 * seed + k)
+                tries.append(time.perf_counter() - t0)
+            vec.append(min(tries))
+            ra.restore(city, state)
+            reference = ra.ReferenceCity(city, seed=seed)  # agents exist before the step
+            t0 = time.perf_counter()
+            getattr(reference, rule)()
+            ref.append(time.perf_counter() - t0)
+            total_vec[seed] += vec[-1]
+            total_ref[seed] += ref[-1]
+        ratio = [r / v for v, r in zip(vec, ref, strict=True)]
+        print(
+            f"{rule:24s} {_spread([1000 * v for v in vec], '.2f'):>20s} "
+            f"{_spread([1000 * r for r in ref], '.0f'):>22s} {_spread(ratio, '.0f'):>20s}",
+            flush=True,
+        )
+    ratio = [r / v for v, r in zip(total_vec, total_ref, strict=True)]
+    print(
+        f"{'all three':24s} {_spread([1000 * v for v in total_vec], '.2f'):>20s} "
+        f"{_spread([1000 * r for r in total_ref], '.0f'):>22s} {_spread(ratio, '.0f'):>20s}"
+    )
+    ra.restore(city, state)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Print the benchmark table."""
+    """Print the benchmark tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, DEFAULT_SIZE, 100_000])
+    parser.add_argument("--full", action="store_true", help="add 1,000,000 citizens (minutes)")
     parser.add_argument("--presets", nargs="+", default=["mature", "emerging"])
     parser.add_argument("--years", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", help="another checkout to time in the same run")
+    parser.add_argument("--reference-size", type=int, default=10_000)
+    parser.add_argument("--skip-model", action="store_true", help="only the reference table")
+    parser.add_argument("--skip-reference", action="store_true", help="only the model table")
     args = parser.parse_args(argv)
-    print(f"years={args.years:g}, repeats={args.repeat}; columns give min/median/max")
-    header = (
-        f"{'preset':9s} {'citizens':>9s} {'build s':>17s} {'run s':>20s} "
-        f"{'M citizen-steps/s':>20s} {'peak MiB':>17s}"
-    )
-    print(header)
-    for preset in args.presets:
-        for count in args.sizes:
-            runs = [measure(preset, count, args.years, seed) for seed in range(1, args.repeat + 1)]
-            rate = [r["citizen_steps"] / r["run_s"] / 1e6 for r in runs]
-            print(
-                f"{preset:9s} {count:9d} {_spread([r['build_s'] for r in runs], '.2f'):>17s} "
-                f"{_spread([r['run_s'] for r in runs], '.1f'):>20s} {_spread(rate, '.2f'):>20s} "
-                f"{_spread([r['peak_mib'] for r in runs], '.0f'):>17s}",
-                flush=True,
-            )
+    if args.full and 1_000_000 not in args.sizes:
+        args.sizes.append(1_000_000)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    if not args.skip_reference:
+        reference_table(args)
+    if not args.skip_model:
+        model_table(args)
 
 
 if __name__ == "__main__":

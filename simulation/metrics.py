@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.citizens import NEED_LEVELS, NEED_WEIGHTS
+from agents.citizens import NEED_LEVELS, NEED_WEIGHTS, weighted_rows
 from agents.firms import DIGITAL_AFFINITY, DIGITAL_CORE_SECTORS, HIGH_VALUE_SECTORS, sector_mask
 from policies.initiatives import initiative_names
 from simulation.parameters import CAPABILITY_NAMES
@@ -50,7 +50,10 @@ def gini(values: np.ndarray) -> float:
     if len(v) == 0 or v.sum() <= 0:
         return 0.0
     n = len(v)
-    return float((2 * np.arange(1, n + 1) - n - 1) @ v / (n * v.sum()))
+    # Float weights (an int64 @ float64 product takes a slow generic loop), summed by einsum
+    # rather than BLAS (whose threads slow a shared machine down, see weighted_rows).
+    weights = 2 * np.arange(1, n + 1, dtype=float) - n - 1
+    return float(np.einsum("i,i->", weights, v) / (n * v.sum()))
 
 
 # --- population and demand advancement --------------------------------------------------
@@ -109,11 +112,17 @@ def elderly_care_coverage(model: CityModel) -> float:
     return float(c.access[elderly].mean() * supply)
 
 
+def _mean_adoption(adopted: np.ndarray, mask: np.ndarray) -> float:
+    """adopted[mask].mean() without copying the selected rows (2-D boolean indexing)."""
+    total = np.count_nonzero(mask) * adopted.shape[1]
+    return np.count_nonzero(adopted & mask[:, None]) / total if total else float("nan")
+
+
 def digital_adoption(model: CityModel) -> float:
     """Mean share of the digital services (e-government, telehealth, convenience, mobility)
     each adult uses."""
     c = model.citizens
-    return float(c.adopted[c.adults()].mean())
+    return float(_mean_adoption(c.adopted, c.adults()))
 
 
 def digital_divide(model: CityModel) -> float:
@@ -123,7 +132,7 @@ def digital_divide(model: CityModel) -> float:
     old = c.age >= model.params.citizens.retirement_age
     if not young.any() or not old.any():
         return 0.0
-    return float(c.adopted[young].mean() - c.adopted[old].mean())
+    return float(_mean_adoption(c.adopted, young) - _mean_adoption(c.adopted, old))
 
 
 def privacy_trust(model: CityModel) -> float:
@@ -140,7 +149,7 @@ def satisfaction(model: CityModel, level: str) -> float:
 def demand_advancement_index(model: CityModel) -> float:
     """Mean over citizens of weighted satisfaction across the five need levels (weights
     basic 0.3, convenience 0.25, equality, privacy, participation 0.15 each)."""
-    return float((model.citizens.satisfaction @ NEED_WEIGHTS).mean())
+    return float(weighted_rows(model.citizens.satisfaction, NEED_WEIGHTS).mean())
 
 
 # --- industrial transition --------------------------------------------------------------

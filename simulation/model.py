@@ -211,32 +211,41 @@ class CityModel(mesa.Model):
         self.population_before = len(self.citizens)
         self.debt_before = self.government.debt
         gov = self.government
-        for rule in (fm.exit_firms, fm.enter_firms, fm.relocate_firms,
-                     fm.grow_productivity, fm.produce, fm.plan_employment, fm.set_wages,
-                     fm.invest_in_digital,
-                     cz.leave_jobs, cz.search_jobs, cz.receive_income):  # fmt: skip
+        # Inside `employers_fixed` blocks no rule may change an employer or the set of firms:
+        # firms' employee counts are made once per block (Firms.employers_fixed).
+        employers_fixed = self.firms.employers_fixed
+        for rule in (fm.exit_firms, fm.enter_firms):
+            rule(self)
+        with employers_fixed():
+            for rule in (fm.relocate_firms, fm.grow_productivity, fm.produce,
+                         fm.plan_employment, fm.set_wages, fm.invest_in_digital):  # fmt: skip
+                rule(self)
+        for rule in (cz.leave_jobs, cz.search_jobs, cz.receive_income):
             rule(self)
         if (self.steps - 1) % self.steps_per_year == 0:
             gov.plan_year()
-        for action in (gov.collect_taxes, gov.fund_other_programmes, gov.pay_benefits,
-                       gov.provide_public_services,
-                       gov.invest_in_capabilities, gov.roll_out_infrastructure,
-                       self.run_policies, gov.offer_digital_services):  # fmt: skip
-            action()
-        cz.choose_residence(self)
-        cz.choose_commute_mode(self)
-        self._assign_traffic()
-        for rule in (cz.use_public_services, cz.update_health, cz.adopt_digital_services,
-                     cz.learn, cz.participate_online, cz.evaluate_satisfaction, cz.update_trust,
-                     build_housing, update_pollution, count_safety_incidents,
-                     cz.age_citizens, cz.die, cz.give_birth, cz.attract_migrants,
-                     cz.emigrate):  # fmt: skip
+        with employers_fixed():
+            for action in (gov.collect_taxes, gov.fund_other_programmes, gov.pay_benefits,
+                           gov.provide_public_services,
+                           gov.invest_in_capabilities, gov.roll_out_infrastructure,
+                           self.run_policies, gov.offer_digital_services):  # fmt: skip
+                action()
+            cz.choose_residence(self)
+            cz.choose_commute_mode(self)
+            self._assign_traffic()
+            for rule in (cz.use_public_services, cz.update_health, cz.adopt_digital_services,
+                         cz.learn, cz.participate_online, cz.evaluate_satisfaction,
+                         cz.update_trust, build_housing, update_pollution,
+                         count_safety_incidents):  # fmt: skip
+                rule(self)
+        for rule in (cz.age_citizens, cz.die, cz.give_birth, cz.attract_migrants, cz.emigrate):
             rule(self)
         gov.settle_budget()
         self.gdp_history.append(self.firms.value_added.sum())
         self.gdp_gain_total += self.firms.value_added.sum() - self.initial_value_added
         check_invariants(self)
-        self.datacollector.collect(self)
+        with employers_fixed():
+            self.datacollector.collect(self)
         check_invariants(self, metrics=self.datacollector.model_vars)
 
     def run(self, years: float, progress: bool = False) -> None:
