@@ -241,10 +241,13 @@ def productivity_multiplier(model: CityModel) -> np.ndarray:
 
 
 def potential_output(model: CityModel, multiplier: np.ndarray, labour: np.ndarray) -> np.ndarray:
-    """Value added at price 1: tfp x multiplier x 10^(1-alpha) x labour^alpha (k/month)."""
-    alpha = model.params.firms.labour_elasticity
-    f = model.firms
-    return f.tfp * multiplier * REFERENCE_SIZE ** (1 - alpha) * labour**alpha
+    """Value added at price 1: tfp x multiplier x 10^(1-alpha) x (labour - overhead staff)^alpha
+    (k/month). Overhead staff (management) produce nothing, so splitting the same workforce
+    over more firms costs output: the span-of-control limit on firm numbers."""
+    p = model.params.firms
+    alpha = p.labour_elasticity
+    productive = np.maximum(labour - p.overhead_staff, 0.0)
+    return model.firms.tfp * multiplier * REFERENCE_SIZE ** (1 - alpha) * productive**alpha
 
 
 def grow_productivity(model: CityModel) -> None:
@@ -308,20 +311,21 @@ def produce(model: CityModel) -> None:
 
 
 def overhead(model: CityModel) -> float:
-    """A firm's fixed cost this month, k: fixed_cost wage-months, less energy savings."""
+    """A firm's fixed cost this month, k: fixed_cost wage-months, less energy savings (UHV
+    power, paper 003)."""
     energy = 1 - model.levers.share("energy_cost_cut")
     return model.params.firms.fixed_cost * model.wage_index * energy
 
 
 def plan_employment(model: CityModel) -> None:
     """Firms aim at the labour that equates marginal product and wage,
-    L* = (alpha p A / w)^(1/(1-alpha)), and close hiring_speed of the gap each month:
-    posting vacancies when short, laying off when over."""
+    L* = overhead staff + (alpha p A / w)^(1/(1-alpha)), and close hiring_speed of the gap
+    each month: posting vacancies when short, laying off when over."""
     p = model.params.firms
     f = model.firms
     alpha = p.labour_elasticity
     unit = model.prices[f.sector] * f.tfp * model.multiplier * REFERENCE_SIZE ** (1 - alpha)
-    desired = (alpha * unit / np.maximum(f.wage, 1e-6)) ** (1 / (1 - alpha))
+    desired = p.overhead_staff + (alpha * unit / np.maximum(f.wage, 1e-6)) ** (1 / (1 - alpha))
     labour = f.employees()
     desired = np.minimum(desired, 2 * labour + 10)  # growth is limited by management capacity
     gap = desired - labour
@@ -403,7 +407,7 @@ def profit_margin(model: CityModel) -> float:
 
 def enter_firms(model: CityModel) -> None:
     """New firms enter at entry_rate per would-be firm (firm density x residents), scaled by
-    (profit margin / initial margin)^2 (0-4x) and by policies' sector priorities; their
+    profit margin / initial margin (0-2x) and by policies' sector priorities; their
     sector follows sector profitability and their district the location appeal (white paper
     5.1, new industries)."""
     p = model.params.firms
@@ -412,9 +416,9 @@ def enter_firms(model: CityModel) -> None:
     margin = profit_margin(model)
     # Entrants come from the city's population of would-be founders (firm density x
     # residents), not from existing firms, so the firm count tracks the city's size
-    # instead of compounding; entry answers profitability steeply.
+    # instead of compounding.
     founders = p.per_1000_citizens * len(model.citizens) / 1000
-    pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.0, 2.0) ** 2
+    pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.0, 2.0)
     sector_pull = 1 + np.maximum(model.levers.sector_entry, 0.0)
     expected = founders * p.entry_rate * pull * sector_pull.mean() / model.steps_per_year
     n = int(rng.poisson(expected))

@@ -132,8 +132,9 @@ class CityModel(mesa.Model):
         unit = f.tfp * self.multiplier * fm.REFERENCE_SIZE ** (1 - alpha)
         rel = fm.relative_productivity(self) ** 0.5
         labour = f.employees()
+        productive = np.maximum(labour - p.firms.overhead_staff, 0.0).sum()
         self.wage_index = (
-            ((alpha * unit / rel) ** (1 / (1 - alpha))).sum() / max(labour.sum(), 1.0)
+            ((alpha * unit / rel) ** (1 / (1 - alpha))).sum() / max(productive, 1.0)
         ) ** (1 - alpha)
         f.wage = self.wage_index * rel
         cz.receive_income(self)

@@ -267,7 +267,14 @@ class FirmsParams:
         0.5, "1/year", "wage response to labour-market tightness", 0, 10
     )
     fixed_cost: float = param(
-        1.5, "wage-months/month", "fixed overhead of a firm (management, premises)", 0, 50
+        0.5, "wage-months/month", "fixed cost of a firm's premises and energy", 0, 50
+    )
+    overhead_staff: float = param(
+        1.5,
+        "workers",
+        "workers a firm needs for management and overhead, who produce nothing",
+        0,
+        20,
     )
     entry_rate: float = param(
         0.08, "1/year", "new firms per existing firm per year at the initial profit margin", 0, 1
