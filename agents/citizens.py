@@ -156,7 +156,15 @@ def work_district(model: CityModel, rows: np.ndarray | None = None) -> np.ndarra
     """District of each citizen's employer (or of the citizens ``rows``), -1 for citizens
     without a job."""
     employer = model.citizens.employer if rows is None else model.citizens.employer[rows]
-    return np.where(employer >= 0, model.firms.district[np.maximum(employer, 0)], NO_ONE)
+    return of_employer(model.firms.district, employer, NO_ONE)
+
+
+def of_employer(column: np.ndarray, employer: np.ndarray, missing: float = 0) -> np.ndarray:
+    """A firm column looked up for each citizen's employer, ``missing`` for the jobless
+    (also safe when the city has no firm left)."""
+    if len(column) == 0:
+        return np.full(len(employer), missing, dtype=column.dtype)
+    return np.where(employer >= 0, column[np.maximum(employer, 0)], missing)
 
 
 # --- demography -------------------------------------------------------------------------
@@ -236,14 +244,16 @@ def emigrate(model: CityModel) -> None:
 def leave_jobs(model: CityModel) -> None:
     """Workers lose their job by random separation, or when their firm lays off staff.
 
-    A firm shedding k workers lets go the k with the lowest skill.
+    A firm shedding k workers lets go the k with the lowest skill, less those who just left
+    by separation.
     """
     c = model.citizens
     employed = np.flatnonzero(c.employed())
     sep = per_step(model, model.params.citizens.job_separation_rate)
     quits = employed[model.rng.random(len(employed)) < sep]
+    f = model.firms
+    layoffs = np.maximum(f.layoffs - np.bincount(c.employer[quits], minlength=len(f)), 0)
     c.employer[quits] = NO_ONE
-    layoffs = model.firms.layoffs
     if layoffs.sum() == 0:
         return
     employed = np.flatnonzero(c.employed())
@@ -260,7 +270,8 @@ def search_jobs(model: CityModel) -> None:
     p = model.params.citizens
     c = model.citizens
     seeking = c.labour_force(p.retirement_age) & ~c.employed()
-    match_jobs(model, np.flatnonzero(seeking & (model.rng.random(len(c)) < p.job_search_rate)))
+    rate = 1.0 - (1.0 - p.job_search_rate) ** model.months_per_step
+    match_jobs(model, np.flatnonzero(seeking & (model.rng.random(len(c)) < rate)))
 
 
 def match_jobs(model: CityModel, seekers: np.ndarray) -> None:
@@ -301,10 +312,11 @@ def match_jobs(model: CityModel, seekers: np.ndarray) -> None:
 
 
 def receive_income(model: CityModel) -> None:
-    """Workers earn their firm's wage, jobless adults a benefit, retirees a pension."""
+    """Workers earn their firm's wage, jobless adults a benefit from the city, retirees a
+    pension (a national transfer from outside the city budget)."""
     p = model.params.citizens
     c = model.citizens
-    wage = model.firms.wage[np.maximum(c.employer, 0)]
+    wage = of_employer(model.firms.wage, c.employer)
     benefit = model.government.unemployment_benefit()
     c.income = np.where(
         c.employed(),

@@ -276,13 +276,15 @@ def set_prices(model: CityModel, supply: np.ndarray) -> np.ndarray:
     c = model.citizens
     tax = model.params.government.income_tax
     spending = model.params.citizens.consumption_share * (1 - tax) * c.income.sum()
-    spending = max(spending - model.user_fees, 0.0)  # fees for digital services replace spending
+    # Fees for digital services (booked per step) replace monthly spending.
+    spending = max(spending - model.user_fees / model.months_per_step, 0.0)
     spending += model.government.service_purchases
     mix = model.local_mix.copy()
     elderly = (c.age >= model.params.citizens.retirement_age).mean()
-    mix[sector_index("health")] *= (
-        (1 + model.levers.care_capacity) * elderly / max(model.initial_elderly_share, 1e-3)
-    )
+    # Care demand scales with the elderly share; the floor keeps a city that starts with
+    # almost no elderly from multiplying its tiny initial care demand.
+    care = max(elderly, 0.05) / max(model.initial_elderly_share, 0.05)
+    mix[sector_index("health")] *= (1 + model.levers.care_capacity) * care
     convenience = c.adopted[:, DIGITAL_SERVICES.index("convenience")].mean()
     mix[sector_index("platform")] *= max(0.2, convenience / model.initial_convenience_use)
     mix /= mix.sum()
@@ -304,8 +306,9 @@ def produce(model: CityModel) -> None:
     output = potential_output(model, multiplier, labour)
     supply = np.bincount(f.sector, output, N_SECTORS)
     model.prices = set_prices(model, supply)
-    f.value_added = model.prices[f.sector] * output
-    f.profit = f.value_added - f.wage * labour - overhead(model) - f.investment
+    months = model.months_per_step  # output, wages and overhead are monthly rates
+    f.value_added = model.prices[f.sector] * output * months
+    f.profit = f.value_added - (f.wage * labour + overhead(model)) * months - f.investment
     f.loss_months = np.where(f.profit < 0, f.loss_months + 1, 0)
     model.multiplier = multiplier
 
@@ -329,8 +332,9 @@ def plan_employment(model: CityModel) -> None:
     labour = f.employees()
     desired = np.minimum(desired, 2 * labour + 10)  # growth is limited by management capacity
     gap = desired - labour
-    f.vacancies = np.ceil(np.maximum(gap, 0) * p.hiring_speed).astype(np.int64)
-    f.layoffs = np.floor(np.maximum(-gap, 0) * p.hiring_speed).astype(np.int64)
+    speed = 1.0 - (1.0 - p.hiring_speed) ** model.months_per_step
+    f.vacancies = np.ceil(np.maximum(gap, 0) * speed).astype(np.int64)
+    f.layoffs = np.floor(np.maximum(-gap, 0) * speed).astype(np.int64)
 
 
 def set_wages(model: CityModel) -> None:
@@ -350,6 +354,8 @@ def relative_productivity(model: CityModel) -> np.ndarray:
     """Each firm's productivity over the employment-weighted city mean."""
     f = model.firms
     productivity = f.tfp * model.multiplier
+    if len(f) == 0:
+        return productivity
     weights = f.employees() + 1.0
     return productivity / (productivity @ weights / weights.sum())
 

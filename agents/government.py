@@ -48,7 +48,7 @@ class Government(mesa.Agent):
         debt: public debt, k (thousand currency units).
         accounts: this step's revenue and spending by ACCOUNTS entry, k.
         yearly_capability_budget: budget for capability building this year, k.
-        service_purchases: this step's spending on public services, bought from local firms.
+        service_purchases: monthly spending on public services, bought from local firms.
     """
 
     def __init__(self, model: CityModel):
@@ -143,7 +143,7 @@ class Government(mesa.Agent):
         p = model.params.government
         c = model.citizens
         wages = c.income[c.employer >= 0].sum()
-        self.accounts["income_tax"] = p.income_tax * wages
+        self.accounts["income_tax"] = p.income_tax * wages * model.months_per_step
         self.accounts["business_tax"] = p.business_tax * np.maximum(model.firms.profit, 0).sum()
         revenue = self.accounts["income_tax"] + self.accounts["business_tax"]
         self.revenue_last_year = [*self.revenue_last_year, revenue][-model.steps_per_year :]
@@ -170,7 +170,8 @@ class Government(mesa.Agent):
         """Pay the unemployment benefit to every jobless adult of working age."""
         c = self.model.citizens
         jobless = c.labour_force(self.model.params.citizens.retirement_age) & (c.employer < 0)
-        self.accounts["benefits"] = self.unemployment_benefit() * jobless.sum()
+        months = self.model.months_per_step
+        self.accounts["benefits"] = self.unemployment_benefit() * jobless.sum() * months
 
     def provide_public_services(self) -> None:
         """Run every public-service place and build new ones where residents outgrow them.
@@ -193,8 +194,8 @@ class Government(mesa.Agent):
         operation = (
             p.service_cost * wage * d.service_capacity.sum() / (0.5 + 0.5 * self.efficiency())
         )
-        self.accounts["service_operation"] = operation
         self.service_purchases = operation
+        self.accounts["service_operation"] = operation * model.months_per_step
 
     def invest_in_capabilities(self) -> None:
         """Spend this month's part of the capability budget and update the six stocks.

@@ -67,7 +67,7 @@ def _industrial_demand(model: CityModel) -> float:
 
 def _power_demand(model: CityModel) -> float:
     """Electricity demand: GDP relative to the start, half of it at the start."""
-    start = model.gdp_history[0] if model.gdp_history else 1.0
+    start = model.initial_value_added
     return float(min(1.0, 0.5 * model.firms.value_added.sum() / max(start, 1e-9)))
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.citizens import NEED_LEVELS, NEED_WEIGHTS, weighted_rows
-from agents.firms import DIGITAL_AFFINITY, DIGITAL_CORE_SECTORS, HIGH_VALUE_SECTORS, sector_mask
+from agents.firms import DIGITAL_CORE_SECTORS, HIGH_VALUE_SECTORS, digital_affinity, sector_mask
 from policies.initiatives import initiative_names
 from simulation.parameters import CAPABILITY_NAMES
 
@@ -182,7 +182,7 @@ def digital_economy_share(model: CityModel) -> float:
     if total <= 0:
         return 0.0
     core = sector_mask(DIGITAL_CORE_SECTORS)[f.sector]
-    lift = model.params.firms.digital_gain * DIGITAL_AFFINITY[f.sector] * f.digital
+    lift = model.params.firms.digital_gain * digital_affinity(model)[f.sector] * f.digital
     digitalized = f.value_added * lift / (1 + lift)
     return float((f.value_added[core].sum() + digitalized[~core].sum()) / total)
 
@@ -195,7 +195,7 @@ def value_density(model: CityModel) -> float:
 def productivity(model: CityModel) -> float:
     """Value added per employed citizen (k/worker-month)."""
     workers = (model.citizens.employer >= 0).sum()
-    return float(model.firms.value_added.sum() / max(workers, 1))
+    return float(model.firms.value_added.sum() / model.months_per_step / max(workers, 1))
 
 
 def high_value_share(model: CityModel) -> float:

@@ -81,6 +81,8 @@ class CityModel(mesa.Model):
         self.cluster_reference: float | None = None
         self.user_fees = 0.0
         self.steps_per_year = self.params.simulation.steps_per_year
+        # Wages, output, prices and costs are monthly rates; a step spans this many months.
+        self.months_per_step = 12 / self.steps_per_year
         self._next_uid = 0
         self.flows = dict.fromkeys(FLOWS, 0)
         self.districts = Districts(build_city_graph(self.params.city, self.params.citizens.count))
@@ -152,11 +154,11 @@ class CityModel(mesa.Model):
         )
         self.local_scale = local.sum() / max(spending, 1e-9)
         self.prices = np.ones(fm.N_SECTORS)
-        f.value_added = output
-        f.profit = output - f.wage * labour - fm.overhead(self)
+        f.value_added = output * self.months_per_step
+        f.profit = (output - f.wage * labour - fm.overhead(self)) * self.months_per_step
         self.initial_margin = fm.profit_margin(self)
         gov = self.government
-        gov.debt = p.government.initial_debt_ratio * output.sum() * self.steps_per_year
+        gov.debt = p.government.initial_debt_ratio * output.sum() * 12  # monthly output x 12
         gov.collect_taxes()
         gov.pay_benefits()
         gov.plan_year()

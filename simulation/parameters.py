@@ -277,7 +277,11 @@ class FirmsParams:
         20,
     )
     entry_rate: float = param(
-        0.08, "1/year", "new firms per existing firm per year at the initial profit margin", 0, 1
+        0.08,
+        "1/year",
+        "new firms per would-be firm (firm density x residents) per year at the initial margin",
+        0,
+        1,
     )
     exit_loss_months: int = param(
         6, "months", "consecutive loss-making months after which a firm may exit", 1, 60
@@ -467,6 +471,12 @@ def apply_overrides(params: Parameters, overrides: Mapping[str, Any]) -> Paramet
         for section, values in changes.items()
     }
     result = dataclasses.replace(params, **updated)
+    c = result.citizens
+    if c.child_share + c.elderly_share > 1:
+        raise ParameterError(
+            f"citizens.child_share ({c.child_share:g}) + citizens.elderly_share "
+            f"({c.elderly_share:g}) must not exceed 1"
+        )
     result.sector_shares()
     result.capability_shares()
     return result
