@@ -31,7 +31,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from experiments import model, store
-from experiments.provenance import provenance
+from experiments.provenance import git_commit, provenance
 from experiments.spec import ExperimentSpec, validate_points
 
 # A run is tried this many times before it is recorded as failed.
@@ -285,6 +285,14 @@ def check_store(out: Path, spec: ExperimentSpec, resume: bool) -> None:
             f"output {str(out)!r} was written by a different spec; "
             "resume only with the same spec, or choose another --out"
         )
+    # Runs from other code would be mixed in silently: the run id holds the version only.
+    was = store.read_manifest(out).get("provenance", {}).get("git_commit")
+    now = git_commit()
+    if was and now and was != now:
+        raise StoreError(
+            f"output {str(out)!r} was written by the code at commit {was[:10]}, this is "
+            f"{now[:10]}; resuming would mix results of both: choose another --out"
+        )
 
 
 def _ignore_sigint() -> None:
@@ -424,9 +432,18 @@ def run_sweep(
     queue = list(reversed(todo))
     attempts: dict[str, int] = {}
     running: dict[Future, RunTask] = {}
+    # Runs caught in a crashed pool: retried one at a time, so that only the run that
+    # kills its worker is blamed (every other run is kept).
+    isolate: set[str] = set()
 
     def settle(future: Future, task: RunTask) -> None:
         error = future.exception()
+        if isinstance(error, BrokenProcessPool) and task.run_id not in isolate:
+            attempts[task.run_id] -= 1
+            isolate.add(task.run_id)
+            queue.append(task)
+            return
+        isolate.discard(task.run_id)
         if error is None:
             store.write_run(out, task.run_id, future.result())
             report.done += 1
@@ -453,7 +470,7 @@ def run_sweep(
 
     try:
         while queue or running:
-            while queue and len(running) < capacity:
+            while queue and len(running) < capacity and not (isolate and running):
                 task = queue.pop()
                 attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
                 try:
@@ -464,6 +481,8 @@ def run_sweep(
                     # A worker died and took the pool down: count the attempt, start afresh.
                     queue.append(task)
                     pool = _replace_pool(pool, workers)
+                    break
+                if task.run_id in isolate:
                     break
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             broken = False

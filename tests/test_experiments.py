@@ -139,6 +139,30 @@ def test_failing_runs_in_worker_processes_are_recorded(tmp_path: Path) -> None:
     assert len(store.read_failures(tmp_path / "out")) == 4
 
 
+def test_a_run_that_kills_its_worker_is_blamed_alone(tmp_path: Path) -> None:
+    """Runs caught in the crashed pool are retried one at a time, so only the runs that kill
+    their worker are recorded as failed; every other run is stored."""
+    spec = load_spec(write_spec(tmp_path / "s.toml", SMALL_SPEC))
+    report = runner.run_sweep(
+        spec, tmp_path / "out", workers=2, run_fn=helpers.crashing_run_city, progress=False
+    )
+    failures = store.read_failures(tmp_path / "out")
+    assert (report.done, report.failed) == (SMALL_RUNS - 2, 2)
+    assert {(f["preset"], f["replication"]) for f in failures} == {("emerging", 0)}
+
+
+def test_resume_refuses_a_store_written_by_other_code(tmp_path: Path) -> None:
+    spec_path = write_spec(tmp_path / "s.toml", SMALL_SPEC)
+    sweep_into(spec_path, tmp_path / "out", workers=1)
+    manifest = json.loads((tmp_path / "out" / store.MANIFEST).read_text())
+    manifest["provenance"]["git_commit"] = "0" * 40
+    (tmp_path / "out" / store.MANIFEST).write_text(json.dumps(manifest))
+    if runner.git_commit() is None:
+        pytest.skip("not a git checkout: no commit to compare")
+    with pytest.raises(runner.StoreError, match="commit 0000000000"):
+        sweep_into(spec_path, tmp_path / "out", workers=1, resume=True)
+
+
 def test_resume_skips_stored_runs(tmp_path: Path) -> None:
     spec_path = write_spec(tmp_path / "s.toml", SMALL_SPEC)
     sweep_into(spec_path, tmp_path / "out", workers=1)

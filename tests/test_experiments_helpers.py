@@ -5,6 +5,7 @@ A module of its own so that worker processes can import these functions by name.
 
 from __future__ import annotations
 
+import os
 import time
 
 import pandas as pd
@@ -22,4 +23,11 @@ def failing_run_city(preset: str, **kwargs: object) -> pd.DataFrame:
 def slow_run_city(preset: str, **kwargs: object) -> pd.DataFrame:
     """The real run, slowed down so that a test can interrupt a sweep half-way."""
     time.sleep(0.2)
+    return run_city(preset, **kwargs)
+
+
+def crashing_run_city(preset: str, **kwargs: object) -> pd.DataFrame:
+    """The real run, except that the emerging replication-0 runs kill their worker process."""
+    if preset == "emerging" and int(kwargs["seed"].spawn_key[-1]) == 0:
+        os._exit(1)
     return run_city(preset, **kwargs)
