@@ -24,13 +24,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset", default="mature", help="mature, emerging or a path to a preset TOML file"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.NAME=VALUE",
-        help="override a parameter (repeatable), e.g. --set citizens.count=5000",
+    sweep.add_set_option(
+        parser, "override a parameter (repeatable), e.g. --set citizens.count=5000"
     )
 
 

@@ -27,6 +27,7 @@ from experiments.sweep import (
     EXIT_RUNS_FAILED,
     CommandError,
     add_executor_options,
+    add_set_option,
     execute,
     finish,
     guarded,
@@ -85,14 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_ROOT_SEED, help="root seed of all replications"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.NAME=VALUE",
-        help="parameter override for every run (repeatable)",
-    )
+    add_set_option(parser, "parameter override for every run (repeatable)")
     add_executor_options(parser)
     parser.set_defaults(handler=command_compare)
 

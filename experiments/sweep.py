@@ -49,6 +49,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=command_sweep)
 
 
+def add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """The repeatable ``--set SECTION.NAME=VALUE`` parameter override (into args.overrides)."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.NAME=VALUE",
+        help=help_text,
+    )
+
+
 def add_executor_options(parser: argparse.ArgumentParser) -> None:
     """Add --workers and --scheduler, shared by the batch commands."""
     parser.add_argument(
