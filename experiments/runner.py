@@ -58,7 +58,6 @@ class RunTask:
     """Everything a worker needs to compute one run, and its identity.
 
     Attributes:
-        run_id: short hash of the run's canonical identity, the name of its file.
         preset: city preset.
         policy: policy package.
         design_point: index of the parameter point; first element of the seed spawn key.
@@ -68,9 +67,9 @@ class RunTask:
         overrides: full parameter overrides of the run.
         metrics: metric columns to keep; None keeps all.
         keep_every: keep one row every this many steps (the last step is always kept).
+        model_version: package version, part of the run's identity.
     """
 
-    run_id: str
     preset: str
     policy: str
     design_point: int
@@ -80,6 +79,28 @@ class RunTask:
     overrides: dict[str, Any] = field(default_factory=dict)
     metrics: tuple[str, ...] | None = None
     keep_every: int = 1
+    model_version: str = "unknown"
+
+    @property
+    def run_id(self) -> str:
+        """16 hex digits of sha256 over the run's canonical JSON identity: the name of its file.
+
+        The design point index is part of the identity because it is part of the seed; the
+        years because they change the result; metrics and keep_every are not (they only
+        choose what is kept of the same run).
+        """
+        identity = {
+            "preset": self.preset,
+            "policy": self.policy,
+            "overrides": dict(self.overrides),
+            "design_point": self.design_point,
+            "replication": self.replication,
+            "root_seed": self.root_seed,
+            "years": self.years,
+            "model_version": self.model_version,
+        }
+        canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
     def seed(self) -> np.random.SeedSequence:
         """Return the run's seed: SeedSequence(root, spawn_key=(design point, replication))."""
@@ -107,36 +128,6 @@ class SweepReport:
     interrupted: bool = False
 
 
-def make_run_id(
-    *,
-    preset: str,
-    policy: str,
-    overrides: Mapping[str, Any],
-    design_point: int,
-    replication: int,
-    root_seed: int,
-    years: int,
-    version: str,
-) -> str:
-    """Return the run id: 16 hex digits of sha256 over the run's canonical JSON identity.
-
-    The design point index is part of the identity because it is part of the seed; the
-    years because they change the result.
-    """
-    identity = {
-        "preset": preset,
-        "policy": policy,
-        "overrides": dict(overrides),
-        "design_point": design_point,
-        "replication": replication,
-        "root_seed": root_seed,
-        "years": years,
-        "model_version": version,
-    }
-    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-
 def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
     """Return every run of the spec in a fixed order (point, replication, preset, policy)."""
     version = model.model_version()
@@ -146,19 +137,8 @@ def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
         overrides = spec.point_overrides(point)
         for replication in range(spec.replications):
             for preset, policy in spec.pairs():
-                run_id = make_run_id(
-                    preset=preset,
-                    policy=policy,
-                    overrides=overrides,
-                    design_point=point,
-                    replication=replication,
-                    root_seed=spec.root_seed,
-                    years=spec.years,
-                    version=version,
-                )
                 tasks.append(
                     RunTask(
-                        run_id=run_id,
                         preset=preset,
                         policy=policy,
                         design_point=point,
@@ -168,6 +148,7 @@ def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
                         overrides=overrides,
                         metrics=metrics,
                         keep_every=spec.keep_every,
+                        model_version=version,
                     )
                 )
     return tasks
