@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from agents.population import Population, choose_gumbel, rank_within_groups
+from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
 
 if TYPE_CHECKING:
-    from simulation.model import CityModel
+    from smartcity.simulation.model import CityModel
 
 DIGITAL_SERVICES = ("e_government", "telehealth", "convenience", "mobility")
 NEED_LEVELS = ("basic", "convenience", "equality", "privacy", "participation")

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from agents.citizens import DIGITAL_SERVICES, NO_ONE, per_step
-from agents.population import Population, choose_gumbel
-from simulation.parameters import SECTOR_NAMES
+from smartcity.agents.citizens import DIGITAL_SERVICES, NO_ONE, per_step
+from smartcity.agents.population import Population, choose_gumbel
+from smartcity.simulation.parameters import SECTOR_NAMES
 
 if TYPE_CHECKING:
-    from simulation.model import CityModel
+    from smartcity.simulation.model import CityModel
 
 N_SECTORS = len(SECTOR_NAMES)
 HIGH_VALUE_SECTORS = ("creative", "digital", "health", "platform")

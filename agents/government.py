@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from agents.citizens import per_step, residents_per_district
-from agents.firms import sector_mask
-from simulation.parameters import CAPABILITY_NAMES
+from smartcity.agents.citizens import per_step, residents_per_district
+from smartcity.agents.firms import sector_mask
+from smartcity.simulation.parameters import CAPABILITY_NAMES
 
 if TYPE_CHECKING:
-    from simulation.model import CityModel
+    from smartcity.simulation.model import CityModel
 
 ACCOUNTS = (
     "income_tax",

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.runner import run_sweep
-from experiments.spec import ExperimentSpec, parse_spec
-from experiments.store import load_results
+from smartcity.experiments.runner import run_sweep
+from smartcity.experiments.spec import ExperimentSpec, parse_spec
+from smartcity.experiments.store import load_results
 
 
 def small_spec(replications: int, years: int, citizens: int) -> ExperimentSpec:

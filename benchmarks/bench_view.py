@@ -16,8 +16,12 @@ import time
 
 def measure(count: int, steps: int, compare: bool, draw: bool) -> dict[str, float]:
     """Build a ViewRun of ``count`` citizens (two cities if ``compare``) and step it."""
-    from visualization.figures import draw_district_map, draw_index_chart, draw_metric_charts
-    from visualization.views import HEADLINE_METRICS, INDEX_METRICS, CityConfig, ViewRun
+    from smartcity.visualization.figures import (
+        draw_district_map,
+        draw_index_chart,
+        draw_metric_charts,
+    )
+    from smartcity.visualization.views import HEADLINE_METRICS, INDEX_METRICS, CityConfig, ViewRun
 
     overrides = {"citizens.count": count}
     configs = [CityConfig("mature", "baseline", 1, overrides)]

@@ -25,8 +25,8 @@ import math
 import mesa
 import numpy as np
 
-from agents import citizens as cz
-from simulation.model import CityModel
+from smartcity.agents import citizens as cz
+from smartcity.simulation.model import CityModel
 
 
 class CitizenAgent(mesa.Agent):
@@ -283,7 +283,7 @@ RULES = ("search_jobs", "choose_residence", "adopt_digital_services")
 def prepare_city(preset: str, count: int, seed: int = 1, steps: int = 3) -> CityModel:
     """A city after ``steps`` steps, then brought to the point of the step where job search
     runs: firms have produced and posted vacancies and workers have left their jobs."""
-    from agents import firms as fm
+    from smartcity.agents import firms as fm
 
     city = CityModel(preset, seed=seed, citizens__count=count)
     for _ in range(steps):

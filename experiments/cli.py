@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from experiments import compare, sensitivity, sweep
-from simulation.errors import InputError
-from simulation.parameters import iter_specs, parameters_markdown, parse_set_option
-from visualization import cli as ui_cli
+from smartcity.experiments import compare, sensitivity, sweep
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.parameters import iter_specs, parameters_markdown, parse_set_option
+from smartcity.visualization import cli as ui_cli
 
 EXIT_BAD_INPUT = 2
 
@@ -36,9 +36,9 @@ def overrides_from(pairs: Sequence[str]) -> dict[str, str]:
 
 def command_run(args: argparse.Namespace) -> int:
     """Run one city and write DIR/metrics.parquet and DIR/manifest.json."""
-    from experiments.provenance import write_run_outputs
-    from simulation.parameters import resolve_parameters
-    from simulation.runs import run_city
+    from smartcity.experiments.provenance import write_run_outputs
+    from smartcity.simulation.parameters import resolve_parameters
+    from smartcity.simulation.runs import run_city
 
     overrides = overrides_from(args.overrides)
     # Validate everything before the run so that bad input writes nothing.
@@ -100,9 +100,9 @@ def command_params(args: argparse.Namespace) -> int:
 
 def command_policies(args: argparse.Namespace) -> int:
     """List the policy packages and initiatives, or print docs/policies.md."""
-    from policies.catalog import policies_markdown
-    from policies.initiatives import initiative_names, load_initiative
-    from policies.packages import load_package, package_names
+    from smartcity.policies.catalog import policies_markdown
+    from smartcity.policies.initiatives import initiative_names, load_initiative
+    from smartcity.policies.packages import load_package, package_names
 
     if args.markdown:
         sys.stdout.write(policies_markdown())

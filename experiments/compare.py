@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments import figures, model
-from experiments.spec import ExperimentSpec, parse_spec
-from experiments.store import load_results
-from experiments.sweep import (
+from smartcity.experiments import figures, model
+from smartcity.experiments.spec import ExperimentSpec, parse_spec
+from smartcity.experiments.store import load_results
+from smartcity.experiments.sweep import (
     EXIT_OK,
     EXIT_RUNS_FAILED,
     CommandError,
@@ -33,7 +33,7 @@ from experiments.sweep import (
     guarded,
     positive_int,
 )
-from simulation.parameters import parse_set_option
+from smartcity.simulation.parameters import parse_set_option
 
 # Tuned so `make demo` finishes in a few minutes on 2 cores with the default city.
 DEFAULT_PRESETS = ("mature", "emerging")

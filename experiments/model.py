@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import simulation.runs
-from experiments.provenance import package_version
-from simulation.errors import InputError, ParameterError
-from simulation.metrics import INDEX_METRICS, METRICS
-from simulation.parameters import resolve_parameters
-from simulation.presets import preset_names as _preset_names
-from simulation.runs import run_city
+from smartcity.experiments.provenance import package_version
+from smartcity.simulation.errors import InputError, ParameterError
+from smartcity.simulation.metrics import INDEX_METRICS, METRICS
+from smartcity.simulation.parameters import resolve_parameters
+from smartcity.simulation.presets import preset_names as _preset_names
+from smartcity.simulation.runs import policy_names as _policy_names
+from smartcity.simulation.runs import run_city
 
 BASELINE_POLICY = "baseline"
 
@@ -48,7 +48,7 @@ def is_preset(name: str) -> bool:
 
 def policy_names() -> list[str]:
     """Return the shipped policy package names."""
-    return simulation.runs.policy_names()
+    return _policy_names()
 
 
 def is_policy(name: str) -> bool:

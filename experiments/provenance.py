@@ -8,21 +8,19 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from smartcity import __version__
+
 PACKAGE = "smartcity-abm"
 
 
 def package_version() -> str:
-    """Installed version of this package ("unknown" when run from an uninstalled tree)."""
-    try:
-        return metadata.version(PACKAGE)
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    """The package's version (``smartcity.__version__``, its one source)."""
+    return __version__
 
 
 def provenance() -> dict[str, Any]:

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from experiments import model, store
-from experiments.provenance import git_commit, provenance
-from experiments.spec import ExperimentSpec, validate_points
+from smartcity.experiments import model, store
+from smartcity.experiments.provenance import git_commit, provenance
+from smartcity.experiments.spec import ExperimentSpec, validate_points
 
 # A run is tried this many times before it is recorded as failed.
 ATTEMPTS = 2

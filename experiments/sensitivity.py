@@ -19,10 +19,10 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from experiments import figures, model
-from experiments.spec import ExperimentSpec, SensitivitySpec, load_spec
-from experiments.store import load_results
-from experiments.sweep import (
+from smartcity.experiments import figures, model
+from smartcity.experiments.spec import ExperimentSpec, SensitivitySpec, load_spec
+from smartcity.experiments.store import load_results
+from smartcity.experiments.sweep import (
     EXIT_OK,
     CommandError,
     add_executor_options,

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments import model
+from smartcity.experiments import model
 
 TOP_LEVEL_KEYS = (
     "name",

@@ -12,15 +12,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from experiments.runner import (
+from smartcity.experiments.runner import (
     SchedulerError,
     StoreError,
     SweepReport,
     dask_executor,
     run_sweep,
 )
-from experiments.spec import ExperimentSpec, SpecError, load_spec
-from simulation.errors import InputError
+from smartcity.experiments.spec import ExperimentSpec, SpecError, load_spec
+from smartcity.simulation.errors import InputError
 
 EXIT_OK = 0
 EXIT_RUNS_FAILED = 1

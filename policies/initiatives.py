@@ -31,14 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agents.citizens import DIGITAL_SERVICES, MODES, per_step
-from policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
-from policies.levers import check_lever_key
-from simulation.errors import InputError
-from simulation.parameters import CAPABILITY_NAMES, find_toml, load_toml, shipped_names
+from smartcity.agents.citizens import DIGITAL_SERVICES, MODES, per_step
+from smartcity.policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
+from smartcity.policies.levers import check_lever_key
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.parameters import CAPABILITY_NAMES, find_toml, load_toml, shipped_names
 
 if TYPE_CHECKING:
-    from simulation.model import CityModel
+    from smartcity.simulation.model import CityModel
 
 INITIATIVE_DIR = Path(__file__).parent / "initiatives"
 

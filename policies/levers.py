@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from agents.citizens import DIGITAL_SERVICES
-from simulation.errors import InputError
-from simulation.parameters import SECTOR_NAMES
+from smartcity.agents.citizens import DIGITAL_SERVICES
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.parameters import SECTOR_NAMES
 
 VECTOR_ITEMS = {
     "service_availability": DIGITAL_SERVICES,

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.citizens import MODES, per_step
-from agents.firms import sector_mask
-from policies.initiatives import adoption_signal
+from smartcity.agents.citizens import MODES, per_step
+from smartcity.agents.firms import sector_mask
+from smartcity.policies.initiatives import adoption_signal
 
 if TYPE_CHECKING:
-    from simulation.model import CityModel
+    from smartcity.simulation.model import CityModel
 
 CAPACITY_COST = 0.6  # k per resident to build capacity serving all potential demand
 DEPRECIATION = 0.05  # 1/year

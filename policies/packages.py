@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policies.financing import FinancingModel, financing_model
-from policies.initiatives import Initiative, InitiativeSpec, load_initiative
-from policies.new_infrastructure import KINDS
-from simulation.errors import InputError
-from simulation.parameters import (
+from smartcity.policies.financing import FinancingModel, financing_model
+from smartcity.policies.initiatives import Initiative, InitiativeSpec, load_initiative
+from smartcity.policies.new_infrastructure import KINDS
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.parameters import (
     CAPABILITY_NAMES,
     SECTOR_NAMES,
     Parameters,
@@ -121,7 +121,9 @@ def load_package(name: str | Path | PolicyPackage | None) -> PolicyPackage:
         start = _number(where, "start_year", plan.get("start_year", 0.0), 0.0, 200.0)
         scale = _number(where, "scale", plan.get("scale", 1.0), 0.0, 10.0)
         financing = financing_model(plan.get("financing", "government"), where)
-        runner = _initiative_class(where, plan.get("class", "policies.initiatives:Initiative"))
+        runner = _initiative_class(
+            where, plan.get("class", "smartcity.policies.initiatives:Initiative")
+        )
         plans.append(InitiativePlan(spec, financing, start, scale, runner))
     infra = {}
     for kind, amount in data.get("new_infrastructure", {}).items():

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from policies.levers import Levers
-from policies.new_infrastructure import NewInfrastructure
-from policies.packages import PolicyPackage
-from simulation.parameters import SECTOR_NAMES
+from smartcity.policies.levers import Levers
+from smartcity.policies.new_infrastructure import NewInfrastructure
+from smartcity.policies.packages import PolicyPackage
+from smartcity.simulation.parameters import SECTOR_NAMES
 
 if TYPE_CHECKING:
-    from simulation.model import CityModel
+    from smartcity.simulation.model import CityModel
 
 COORDINATION_GAIN = 0.4
 PLATFORM_EFFICIENCY = 0.1

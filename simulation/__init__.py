@@ -4,14 +4,14 @@
 agents) can import ``simulation.errors`` or ``simulation.parameters`` without a cycle.
 """
 
-from simulation.errors import InputError, InvariantError, ParameterError
+from smartcity.simulation.errors import InputError, InvariantError, ParameterError
 
 __all__ = ["CityModel", "InputError", "InvariantError", "ParameterError"]
 
 
 def __getattr__(name: str) -> object:
     if name == "CityModel":
-        from simulation.model import CityModel
+        from smartcity.simulation.model import CityModel
 
         return CityModel
     raise AttributeError(f"module 'simulation' has no attribute {name!r}")

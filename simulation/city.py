@@ -15,8 +15,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from simulation.errors import InputError
-from simulation.parameters import CityParams
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.parameters import CityParams
 
 DISTRICT_KINDS = ("core", "old", "new_town", "industrial", "suburb")
 

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from simulation.city import DISTRICT_KINDS, NODE_ATTRIBUTES
+from smartcity.simulation.city import DISTRICT_KINDS, NODE_ATTRIBUTES
 
 INTRA_DISTRICT_MINUTES = 6.0  # a trip inside a district: walk/drive to a local destination
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.errors import InvariantError
+from smartcity.simulation.errors import InvariantError
 
 if TYPE_CHECKING:
-    from simulation.model import CityModel
+    from smartcity.simulation.model import CityModel
 
 BUDGET_TOLERANCE = 1e-6  # relative; the identity holds to float rounding
 
@@ -58,7 +58,7 @@ def check_invariants(model: CityModel, metrics: dict[str, list[float]] | None = 
 
 
 def _check_metrics(step: int, metrics: dict[str, list[float]]) -> None:
-    from simulation.metrics import METRICS
+    from smartcity.simulation.metrics import METRICS
 
     for name, spec in METRICS.items():
         value = metrics[name][-1]

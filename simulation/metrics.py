@@ -15,13 +15,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.citizens import NEED_LEVELS, NEED_WEIGHTS, weighted_rows
-from agents.firms import DIGITAL_CORE_SECTORS, HIGH_VALUE_SECTORS, digital_affinity, sector_mask
-from policies.initiatives import initiative_names
-from simulation.parameters import CAPABILITY_NAMES
+from smartcity.agents.citizens import NEED_LEVELS, NEED_WEIGHTS, weighted_rows
+from smartcity.agents.firms import (
+    DIGITAL_CORE_SECTORS,
+    HIGH_VALUE_SECTORS,
+    digital_affinity,
+    sector_mask,
+)
+from smartcity.policies.initiatives import initiative_names
+from smartcity.simulation.parameters import CAPABILITY_NAMES
 
 if TYPE_CHECKING:
-    from simulation.model import CityModel
+    from smartcity.simulation.model import CityModel
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,19 @@ from typing import Any
 import mesa
 import numpy as np
 
-from agents import citizens as cz
-from agents import firms as fm
-from agents.government import Government
-from policies.initiatives import DISTRICT_STOCKS
-from policies.levers import Levers
-from policies.packages import check_prerequisites_reachable, load_package
-from policies.runtime import PolicyRuntime
-from simulation.city import build_city_graph
-from simulation.districts import Districts
-from simulation.invariants import check_invariants
-from simulation.metrics import METRICS
-from simulation.parameters import Parameters, resolve_parameters
-from simulation.urban_systems import (
+from smartcity.agents import citizens as cz
+from smartcity.agents import firms as fm
+from smartcity.agents.government import Government
+from smartcity.policies.initiatives import DISTRICT_STOCKS
+from smartcity.policies.levers import Levers
+from smartcity.policies.packages import check_prerequisites_reachable, load_package
+from smartcity.policies.runtime import PolicyRuntime
+from smartcity.simulation.city import build_city_graph
+from smartcity.simulation.districts import Districts
+from smartcity.simulation.invariants import check_invariants
+from smartcity.simulation.metrics import METRICS
+from smartcity.simulation.parameters import Parameters, resolve_parameters
+from smartcity.simulation.urban_systems import (
     build_housing,
     count_safety_incidents,
     pollution_target,

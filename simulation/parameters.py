@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from simulation.errors import InputError, ParameterError
+from smartcity.simulation.errors import InputError, ParameterError
 
 SECTOR_NAMES = (
     "manufacturing",
@@ -548,8 +548,8 @@ def resolve_parameters(
 ) -> Parameters:
     """Parameters of a preset (name or TOML path), then the policy package's parameters
     (a package name, path or PolicyPackage), then ``overrides``; all validated."""
-    from policies.packages import load_package
-    from simulation.presets import load_preset
+    from smartcity.policies.packages import load_package
+    from smartcity.simulation.presets import load_preset
 
     package = load_package(policy)
     params = apply_overrides(Parameters(), load_preset(preset))

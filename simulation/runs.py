@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from policies.packages import load_package, package_names
-from simulation.errors import ParameterError
-from simulation.model import CityModel
-from simulation.parameters import resolve_parameters
+from smartcity.policies.packages import load_package, package_names
+from smartcity.simulation.errors import ParameterError
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.parameters import resolve_parameters
 
 
 def policy_names() -> list[str]:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.citizens import per_step, residents_per_district
-from agents.firms import POLLUTING_SECTORS, sector_mask
+from smartcity.agents.citizens import per_step, residents_per_district
+from smartcity.agents.firms import POLLUTING_SECTORS, sector_mask
 
 if TYPE_CHECKING:
-    from simulation.model import CityModel
+    from smartcity.simulation.model import CityModel
 
 # Background pollution by district kind (DISTRICT_KINDS order): dense and industrial
 # districts start dirtier ("urban diseases", white paper 5.1.1).

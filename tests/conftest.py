@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.model import CityModel
+from smartcity.simulation.model import CityModel
 
 SMALL = 2000  # citizens in a "small city": one year runs in well under a second
 

@@ -6,7 +6,7 @@ import mesa
 import numpy as np
 import pytest
 
-from agents.government import Government
+from smartcity.agents.government import Government
 
 
 def test_citizen_view_matches_the_arrays(mature_one_year):

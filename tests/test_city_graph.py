@@ -8,16 +8,16 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from simulation.city import (
+from smartcity.simulation.city import (
     DISTRICT_KINDS,
     EDGE_ATTRIBUTES,
     NODE_ATTRIBUTES,
     generate_city_graph,
     load_city_graph,
 )
-from simulation.errors import InputError
-from simulation.model import CityModel
-from simulation.parameters import resolve_parameters
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.parameters import resolve_parameters
 
 POPULATION = 2000
 

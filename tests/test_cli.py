@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from simulation.metrics import METRICS
-from simulation.parameters import iter_specs, parameters_markdown, resolve_parameters
+import smartcity
+from smartcity.experiments.cli import main
+from smartcity.simulation.metrics import METRICS
+from smartcity.simulation.parameters import iter_specs, parameters_markdown, resolve_parameters
 
 YEARS = 1
 
@@ -44,7 +45,7 @@ def test_manifest_records_parameters_seed_and_version(run_dir):
     assert manifest["seed"] == 9
     assert manifest["preset"] == "emerging"
     assert manifest["years"] == YEARS
-    assert manifest["version"] == "0.1.0"
+    assert manifest["version"] == smartcity.__version__
     assert manifest["package"] == "smartcity-abm"
     assert "git_commit" in manifest
 

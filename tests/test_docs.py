@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from simulation.parameters import parameters_markdown
+from smartcity.simulation.parameters import parameters_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +17,7 @@ def test_parameter_reference_is_current():
 
 def test_policy_catalogue_is_current():
     """docs/policies.md is what `smartcity policies --markdown` prints today."""
-    from policies.catalog import policies_markdown
+    from smartcity.policies.catalog import policies_markdown
 
     written = (ROOT / "docs" / "policies.md").read_text()
     assert written == policies_markdown(), (

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 import test_experiments_helpers as helpers
 
-from experiments import runner, store
-from experiments.cli import main as cli
-from experiments.spec import load_spec
+from smartcity.experiments import runner, store
+from smartcity.experiments.cli import main as cli
+from smartcity.experiments.spec import load_spec
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -174,8 +174,8 @@ INTERRUPTIBLE = """
 import sys
 sys.path.insert(0, {tests!r})
 import test_experiments_helpers as helpers
-from experiments import runner
-from experiments.spec import load_spec
+from smartcity.experiments import runner
+from smartcity.experiments.spec import load_spec
 
 if __name__ == "__main__":
     report = runner.run_sweep(load_spec(sys.argv[1]), sys.argv[2], workers=2,

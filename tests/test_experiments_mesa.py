@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from mesa import batch_run
 
-from simulation.model import CityModel
+from smartcity.simulation.model import CityModel
 
 
 def test_mesa_batch_run_runs_the_city_model() -> None:

@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pytest
 
-from agents.government import REVENUE_ACCOUNTS
-from simulation.errors import InvariantError
-from simulation.invariants import check_invariants
-from simulation.metrics import INDEX_METRICS, METRICS
-from simulation.parameters import CAPABILITY_NAMES
+from smartcity.agents.government import REVENUE_ACCOUNTS
+from smartcity.simulation.errors import InvariantError
+from smartcity.simulation.invariants import check_invariants
+from smartcity.simulation.metrics import INDEX_METRICS, METRICS
+from smartcity.simulation.parameters import CAPABILITY_NAMES
 
 YEARS = 2
 

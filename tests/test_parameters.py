@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from simulation.errors import InputError, ParameterError
-from simulation.model import CityModel
-from simulation.parameters import (
+from smartcity.simulation.errors import InputError, ParameterError
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.parameters import (
     SECTOR_NAMES,
     Parameters,
     apply_overrides,

@@ -11,8 +11,8 @@ import functools
 import numpy as np
 import pytest
 
-from policies.initiatives import STAGES, initiative_names, load_initiative
-from simulation.model import CityModel
+from smartcity.policies.initiatives import STAGES, initiative_names, load_initiative
+from smartcity.simulation.model import CityModel
 
 SEEDS = (1, 2, 3)
 YEARS = 6  # 1 year to performance + 2 to effectiveness, then time to act
@@ -160,7 +160,7 @@ def test_baseline_has_no_stages_and_no_initiative_cost():
 
 def _initiative_copy(directory, name, prerequisites):
     """A user initiative TOML: shipped initiative ``name`` with other prerequisites."""
-    from policies.initiatives import INITIATIVE_DIR
+    from smartcity.policies.initiatives import INITIATIVE_DIR
 
     text = (INITIATIVE_DIR / f"{name}.toml").read_text()
     head, _, rest = text.partition("[prerequisites]")

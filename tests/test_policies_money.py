@@ -5,9 +5,9 @@ policies/financing.py, policies/runtime.py)."""
 import numpy as np
 import pytest
 
-from policies.financing import FINANCING_MODELS
-from policies.initiatives import initiative_names, load_initiative
-from simulation.model import CityModel
+from smartcity.policies.financing import FINANCING_MODELS
+from smartcity.policies.initiatives import initiative_names, load_initiative
+from smartcity.simulation.model import CityModel
 
 CITY = {"citizens__count": 2000}
 SEEDS = (1, 2, 3)

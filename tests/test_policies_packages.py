@@ -7,11 +7,11 @@ import sys
 import numpy as np
 import pytest
 
-from experiments.cli import main
-from policies.initiatives import initiative_names, load_initiative
-from policies.packages import load_package, package_names
-from simulation.errors import InputError
-from simulation.model import CityModel
+from smartcity.experiments.cli import main
+from smartcity.policies.initiatives import initiative_names, load_initiative
+from smartcity.policies.packages import load_package, package_names
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.model import CityModel
 
 TINY = {"citizens__count": 1500}
 
@@ -113,7 +113,11 @@ def test_shipped_initiatives_declare_a_target():
 def test_policies_modules_import_on_their_own():
     """Importing a policies module in a fresh interpreter works (no import-order trap)."""
     failed = []
-    for module in ("policies.levers", "policies.initiatives", "policies.packages"):
+    for module in (
+        "smartcity.policies.levers",
+        "smartcity.policies.initiatives",
+        "smartcity.policies.packages",
+    ):
         done = subprocess.run(
             [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
         )

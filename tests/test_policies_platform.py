@@ -5,8 +5,8 @@ policies/new_infrastructure.py."""
 import numpy as np
 import pytest
 
-from policies.packages import PACKAGE_DIR
-from simulation.model import CityModel
+from smartcity.policies.packages import PACKAGE_DIR
+from smartcity.simulation.model import CityModel
 
 CITY = {"citizens__count": 2000}
 PLATFORM_SEEDS = (1, 2, 3, 4, 5)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.model import CityModel
+from smartcity.simulation.model import CityModel
 
 SEEDS = (1, 2, 3)
 YEARS = 10  # 20 years at 5000 citizens takes ~33 s for the 6 runs; 10 years halves that

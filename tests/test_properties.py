@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.errors import ParameterError
-from simulation.metrics import METRICS
-from simulation.model import CityModel
-from simulation.parameters import iter_specs, resolve_parameters
+from smartcity.simulation.errors import ParameterError
+from smartcity.simulation.metrics import METRICS
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.parameters import iter_specs, resolve_parameters
 
 SPECS = {key: spec for key, _, spec in iter_specs()}
 KEYS = (

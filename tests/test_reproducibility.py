@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from simulation.model import CityModel
-from simulation.runs import run_city
+from smartcity.experiments.cli import main
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.runs import run_city
 
 YEARS = 1
 

@@ -3,7 +3,7 @@
 
 import pytest
 
-from simulation.model import CityModel
+from smartcity.simulation.model import CityModel
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from simulation.metrics import METRICS
-from simulation.model import CityModel
-from simulation.parameters import iter_specs
+from smartcity.simulation.metrics import METRICS
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.parameters import iter_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT / "docs" / "tutorials"

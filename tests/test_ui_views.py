@@ -12,12 +12,12 @@ import pytest
 
 pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
 
-from policies.financing import FINANCING_MODELS
-from policies.initiatives import initiative_names
-from policies.packages import load_package
-from simulation.errors import InputError, ParameterError
-from simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES, iter_specs
-from visualization.views import (
+from smartcity.policies.financing import FINANCING_MODELS
+from smartcity.policies.initiatives import initiative_names
+from smartcity.policies.packages import load_package
+from smartcity.simulation.errors import InputError, ParameterError
+from smartcity.simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES, iter_specs
+from smartcity.visualization.views import (
     AS_IN_PACKAGE,
     DISTRICT_METRICS,
     VIEW_CITIZENS,
@@ -112,7 +112,7 @@ def test_comparison_steps_both_cities_together():
 
 
 def test_every_policy_package_builds_in_the_view():
-    from simulation.runs import policy_names
+    from smartcity.simulation.runs import policy_names
 
     for name in policy_names():
         run = ViewRun([CityConfig("emerging", name, 1, SMALL)])
@@ -195,7 +195,11 @@ def test_export_csv_and_parquet():
 
 
 def test_figures_render(city):
-    from visualization.figures import draw_district_map, draw_index_chart, draw_metric_charts
+    from smartcity.visualization.figures import (
+        draw_district_map,
+        draw_index_chart,
+        draw_metric_charts,
+    )
 
     for metric in DISTRICT_METRICS:
         fig = draw_district_map(city, metric, selected=0)
@@ -209,7 +213,7 @@ def test_figures_render(city):
 def test_ui_subcommand_binds_localhost():
     import argparse
 
-    from visualization.cli import APP, register, solara_command
+    from smartcity.visualization.cli import APP, register, solara_command
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
@@ -221,7 +225,7 @@ def test_ui_subcommand_binds_localhost():
 
 
 def test_page_helpers():
-    from visualization.app import USER_PRESET, initial_form, package_title, run_parameters
+    from smartcity.visualization.app import USER_PRESET, initial_form, package_title, run_parameters
 
     form = initial_form()
     assert run_parameters(form) == {
@@ -329,7 +333,7 @@ def test_package_choice_controls_set_and_reset_the_form():
     import ipyvuetify as v
     import solara
 
-    from visualization.app import Controls, initial_form, run_parameters
+    from smartcity.visualization.app import Controls, initial_form, run_parameters
 
     built = {}
 

@@ -26,19 +26,19 @@ import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from policies.financing import FINANCING_MODELS
-from policies.packages import load_package
-from simulation.errors import InputError
-from simulation.presets import preset_names
-from simulation.runs import policy_names
-from visualization.figures import (
+from smartcity.policies.financing import FINANCING_MODELS
+from smartcity.policies.packages import load_package
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.presets import preset_names
+from smartcity.simulation.runs import policy_names
+from smartcity.visualization.figures import (
     congestion_range,
     draw_district_map,
     draw_index_chart,
     draw_metric_charts,
     value_range,
 )
-from visualization.views import (
+from smartcity.visualization.views import (
     AS_IN_PACKAGE,
     DISTRICT_METRICS,
     HEADLINE_METRICS,

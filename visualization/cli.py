@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from simulation.errors import InputError
+from smartcity.simulation.errors import InputError
 
 APP = Path(__file__).with_name("app.py")
 

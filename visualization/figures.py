@@ -17,9 +17,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from simulation.metrics import METRICS
-from simulation.model import CityModel
-from visualization.views import DISTRICT_METRICS, district_values, edge_congestion
+from smartcity.simulation.metrics import METRICS
+from smartcity.simulation.model import CityModel
+from smartcity.visualization.views import DISTRICT_METRICS, district_values, edge_congestion
 
 EDGE_CMAP = "plasma_r"
 LINE_STYLES = ("-", "--")

@@ -22,12 +22,12 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from policies.financing import financing_model
-from policies.initiatives import initiative_names, load_initiative
-from policies.packages import InitiativePlan, PolicyPackage, load_package
-from simulation.errors import InputError, InvariantError
-from simulation.model import CityModel
-from simulation.parameters import (
+from smartcity.policies.financing import financing_model
+from smartcity.policies.initiatives import initiative_names, load_initiative
+from smartcity.policies.packages import InitiativePlan, PolicyPackage, load_package
+from smartcity.simulation.errors import InputError, InvariantError
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.parameters import (
     CAPABILITY_NAMES,
     SECTIONS,
     SECTOR_NAMES,

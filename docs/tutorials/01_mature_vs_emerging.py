@@ -36,8 +36,8 @@ import matplotlib
 matplotlib.use("Agg")  # draw to files, no window needed
 import matplotlib.pyplot as plt
 
-from simulation.metrics import INDEX_METRICS
-from simulation.runs import run_city
+from smartcity.simulation.metrics import INDEX_METRICS
+from smartcity.simulation.runs import run_city
 
 
 def main() -> None:

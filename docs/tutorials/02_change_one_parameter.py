@@ -44,8 +44,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from simulation.parameters import resolve_parameters
-from simulation.runs import run_city
+from smartcity.simulation.parameters import resolve_parameters
+from smartcity.simulation.runs import run_city
 
 SHOWN = (
     "capability_index",

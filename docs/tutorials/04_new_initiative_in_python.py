@@ -46,9 +46,9 @@ import numpy as np
 import pandas as pd
 from tutorial_initiatives import GreenCorridors  # the module beside this script
 
-from policies.financing import FINANCING_MODELS
-from policies.initiatives import load_initiative
-from simulation.model import CityModel
+from smartcity.policies.financing import FINANCING_MODELS
+from smartcity.policies.initiatives import load_initiative
+from smartcity.simulation.model import CityModel
 
 SPEC = """name = "green_corridors"
 title = "Green corridors in the most polluted districts"

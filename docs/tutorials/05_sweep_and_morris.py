@@ -57,8 +57,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from experiments.cli import main as smartcity
-from experiments.store import load_results
+from smartcity.experiments.cli import main as smartcity
+from smartcity.experiments.store import load_results
 
 SWEPT = "government.capability_budget_share"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.citizens import per_step
-from policies.initiatives import Initiative
+from smartcity.agents.citizens import per_step
+from smartcity.policies.initiatives import Initiative
 
 
 class GreenCorridors(Initiative):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from simulation.errors import ParameterError
-from simulation.parameters import find_toml, flatten_toml, load_toml, shipped_names
+from smartcity.simulation.errors import ParameterError
+from smartcity.simulation.parameters import find_toml, flatten_toml, load_toml, shipped_names
 
 PRESET_DIR = Path(__file__).parent
 
