@@ -7,14 +7,12 @@ sentence of docs/ODD.md that describes it and the seed section it comes from.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
-
-if TYPE_CHECKING:
-    from smartcity.simulation.model import CityModel
+from smartcity.simulation.protocols import CityState
 
 DIGITAL_SERVICES = ("e_government", "telehealth", "convenience", "mobility")
 NEED_LEVELS = ("basic", "convenience", "equality", "privacy", "participation")
@@ -82,13 +80,13 @@ def _clip01(values: np.ndarray) -> np.ndarray:
     return np.clip(values, 0.0, 1.0)
 
 
-def per_step(model: CityModel, yearly_rate: float | np.ndarray) -> np.ndarray | float:
+def per_step(model: CityState, yearly_rate: float | np.ndarray) -> np.ndarray | float:
     """Probability in one step of an event with the given yearly hazard rate."""
     return 1.0 - np.exp(-np.asarray(yearly_rate) / model.steps_per_year)
 
 
 def new_citizen_columns(
-    model: CityModel, ages: np.ndarray, homes: np.ndarray
+    model: CityState, ages: np.ndarray, homes: np.ndarray
 ) -> dict[str, np.ndarray]:
     """State of newly created citizens (initial population, births, in-migrants)."""
     p = model.params.citizens
@@ -116,7 +114,7 @@ def new_citizen_columns(
     }
 
 
-def draw_ages(model: CityModel, n: int) -> np.ndarray:
+def draw_ages(model: CityState, n: int) -> np.ndarray:
     """Initial ages: children, working-age adults and elderly in the preset's shares."""
     p = model.params.citizens
     rng = model.rng
@@ -137,7 +135,7 @@ def draw_ages(model: CityModel, n: int) -> np.ndarray:
     return np.select([group == 0, group == 1], [child_age, adult_age], elderly_age)
 
 
-def create_citizens(model: CityModel) -> Citizens:
+def create_citizens(model: CityState) -> Citizens:
     """The initial population, housed in proportion to each district's housing."""
     n = model.params.citizens.count
     d = model.districts
@@ -147,12 +145,12 @@ def create_citizens(model: CityModel) -> Citizens:
     return citizens
 
 
-def residents_per_district(model: CityModel) -> np.ndarray:
+def residents_per_district(model: CityState) -> np.ndarray:
     """Number of residents in each district."""
     return np.bincount(model.citizens.home, minlength=model.districts.n).astype(float)
 
 
-def work_district(model: CityModel, rows: np.ndarray | None = None) -> np.ndarray:
+def work_district(model: CityState, rows: np.ndarray | None = None) -> np.ndarray:
     """District of each citizen's employer (or of the citizens ``rows``), -1 for citizens
     without a job."""
     employer = model.citizens.employer if rows is None else model.citizens.employer[rows]
@@ -170,7 +168,7 @@ def of_employer(column: np.ndarray, employer: np.ndarray, missing: float = 0) ->
 # --- demography -------------------------------------------------------------------------
 
 
-def age_citizens(model: CityModel) -> None:
+def age_citizens(model: CityState) -> None:
     """Every citizen grows one step older; retirees leave their jobs (white paper 4.1, aging)."""
     c = model.citizens
     c.age += 1.0 / model.steps_per_year
@@ -178,7 +176,7 @@ def age_citizens(model: CityModel) -> None:
     c.employer[retired] = NO_ONE
 
 
-def die(model: CityModel) -> None:
+def die(model: CityState) -> None:
     """Citizens die with a Gompertz hazard rising with age, up to 1.5x for poor health."""
     p = model.params.citizens
     c = model.citizens
@@ -188,7 +186,7 @@ def die(model: CityModel) -> None:
     c.keep(~dead)
 
 
-def give_birth(model: CityModel) -> None:
+def give_birth(model: CityState) -> None:
     """Citizens aged 20-39 have a child at the birth rate; the child lives with the parent."""
     c = model.citizens
     fertile = (c.age >= 20) & (c.age < 40)
@@ -201,7 +199,7 @@ def give_birth(model: CityModel) -> None:
         c.append(**new_citizen_columns(model, np.zeros(len(homes)), homes))
 
 
-def attract_migrants(model: CityModel) -> None:
+def attract_migrants(model: CityState) -> None:
     """In-migration ("adsorption", white paper 1.2): young adults arrive when jobs await them.
 
     The yearly arrival rate per resident is scaled by vacancies per job seeker; candidates
@@ -225,7 +223,7 @@ def attract_migrants(model: CityModel) -> None:
     c.append(**newcomers)
 
 
-def emigrate(model: CityModel) -> None:
+def emigrate(model: CityState) -> None:
     """Out-migration ("radiation"): adults leave at out_migration_rate x (0.5 + 1.5 if
     unemployed) x (1.5 - overall satisfaction); retirees are not job seekers."""
     p = model.params.citizens
@@ -241,7 +239,7 @@ def emigrate(model: CityModel) -> None:
 # --- labour market ----------------------------------------------------------------------
 
 
-def leave_jobs(model: CityModel) -> None:
+def leave_jobs(model: CityState) -> None:
     """Workers lose their job by random separation, or when their firm lays off staff.
 
     A firm shedding k workers lets go the k with the lowest skill, less those who just left
@@ -264,7 +262,7 @@ def leave_jobs(model: CityModel) -> None:
     c.employer[fired] = NO_ONE
 
 
-def search_jobs(model: CityModel) -> None:
+def search_jobs(model: CityState) -> None:
     """Each month a share job_search_rate of the jobless in the labour force apply for jobs
     (see match_jobs)."""
     p = model.params.citizens
@@ -274,7 +272,7 @@ def search_jobs(model: CityModel) -> None:
     match_jobs(model, np.flatnonzero(seeking & (model.rng.random(len(c)) < rate)))
 
 
-def match_jobs(model: CityModel, seekers: np.ndarray) -> None:
+def match_jobs(model: CityState, seekers: np.ndarray) -> None:
     """Job seekers apply to a district with vacancies nearby, then to a firm there.
 
     A seeker picks a district with probability proportional to its vacancies times
@@ -311,7 +309,7 @@ def match_jobs(model: CityModel, seekers: np.ndarray) -> None:
     f.vacancies -= np.bincount(firm[hired], minlength=len(f))
 
 
-def receive_income(model: CityModel) -> None:
+def receive_income(model: CityState) -> None:
     """Workers earn their firm's wage, jobless adults a benefit from the city, retirees a
     pension (a national transfer from outside the city budget)."""
     p = model.params.citizens
@@ -328,7 +326,7 @@ def receive_income(model: CityModel) -> None:
 # --- where to live and how to commute ---------------------------------------------------
 
 
-def district_appeal(model: CityModel, workplace: np.ndarray) -> np.ndarray:
+def district_appeal(model: CityState, workplace: np.ndarray) -> np.ndarray:
     """Residence utility of every district for each mover: (movers, D).
 
     Utility = w_housing x free housing + w_services x service access + w_jobs x job
@@ -355,7 +353,7 @@ def district_appeal(model: CityModel, workplace: np.ndarray) -> np.ndarray:
     )
 
 
-def choose_residence(model: CityModel) -> None:
+def choose_residence(model: CityState) -> None:
     """Adults reconsider where to live and move to the most appealing district with room.
 
     A share moving_rate per year compares all districts by district_appeal (logit choice,
@@ -377,14 +375,14 @@ def choose_residence(model: CityModel) -> None:
     c.home[movers[accepted]] = choice[accepted]
 
 
-def find_room(model: CityModel, wanted: np.ndarray) -> np.ndarray:
+def find_room(model: CityState, wanted: np.ndarray) -> np.ndarray:
     """Which of the people wanting to move into district ``wanted[i]`` find a free dwelling
     (in random order until the district is full)."""
     room = np.maximum(model.districts.housing_capacity - residents_per_district(model), 0)
     return rank_within_groups(wanted, model.rng.random(len(wanted))) < room[wanted]
 
 
-def choose_commute_mode(model: CityModel) -> None:
+def choose_commute_mode(model: CityState) -> None:
     """Workers reconsider how to commute: car, transit or shared micro-mobility.
 
     Trip cost (minutes): car = congested time + fixed cost; transit = free-flow time x
@@ -422,7 +420,7 @@ def choose_commute_mode(model: CityModel) -> None:
     c.mode[choosers] = choose_gumbel(-p.mode_sensitivity * cost, model.rng)
 
 
-def car_trips(model: CityModel) -> np.ndarray:
+def car_trips(model: CityState) -> np.ndarray:
     """(D, D) car commuters by home and work district, for traffic assignment."""
     c = model.citizens
     n = model.districts.n
@@ -434,7 +432,7 @@ def car_trips(model: CityModel) -> np.ndarray:
 # --- services, health, digital life -----------------------------------------------------
 
 
-def use_public_services(model: CityModel) -> None:
+def use_public_services(model: CityState) -> None:
     """Citizens get public-service access from their district's places; online services
     stretch those places (white paper 4.2, networked service at lower cost).
 
@@ -454,7 +452,7 @@ def use_public_services(model: CityModel) -> None:
     c.access = model.district_access[c.home] * np.where(online, 1.0, 1.0 - penalty)
 
 
-def update_health(model: CityModel) -> None:
+def update_health(model: CityState) -> None:
     """Health drifts toward an age-given level, raised by service access and telehealth."""
     c = model.citizens
     target = _clip01(1.0 - ((np.maximum(c.age, 40.0) - 40.0) / 60.0) ** 2)
@@ -465,7 +463,7 @@ def update_health(model: CityModel) -> None:
     c.health += (target - c.health) * per_step(model, 1.0)
 
 
-def adopt_digital_services(model: CityModel) -> None:
+def adopt_digital_services(model: CityState) -> None:
     """Citizens adopt digital services by a Bass process with peer effects.
 
     Per year, a non-user adopts service s with hazard (innovation + imitation x peer share)
@@ -503,7 +501,7 @@ def adopt_digital_services(model: CityModel) -> None:
     c.adopted = (c.adopted | adopt) & ~drop
 
 
-def learn(model: CityModel) -> None:
+def learn(model: CityState) -> None:
     """Workers gain skill on the job; digital users gain literacy; the young grow into it."""
     p = model.params.citizens
     c = model.citizens
@@ -517,7 +515,7 @@ def learn(model: CityModel) -> None:
     c.literacy[behind] += model.levers.literacy_support * step * (1.0 - c.literacy[behind])
 
 
-def participate_online(model: CityModel) -> None:
+def participate_online(model: CityState) -> None:
     """E-government users take part online with probability participation_base x literacy
     x trust x channel quality (services capability) (white paper Table 1, participation)."""
     c = model.citizens
@@ -528,7 +526,7 @@ def participate_online(model: CityModel) -> None:
     c.participates = c.adults() & egov & (model.rng.random(len(c)) < prob)
 
 
-def evaluate_satisfaction(model: CityModel) -> None:
+def evaluate_satisfaction(model: CityState) -> None:
     """Citizens rate five need levels (white paper 4.1): basic, convenience, equality,
     privacy, participation, each 0-1.
 
@@ -555,7 +553,7 @@ def evaluate_satisfaction(model: CityModel) -> None:
     c.satisfaction[:, 4] = 0.3 + 0.7 * c.participates * model.government.capability("services")
 
 
-def update_trust(model: CityModel) -> None:
+def update_trust(model: CityState) -> None:
     """Trust in government follows the satisfaction with what it delivers: 0.4 convenience
     + 0.1 equality + 0.3 privacy + 0.2 participation (white paper 6.2.6, digital-space
     governance)."""

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from smartcity.agents.citizens import DIGITAL_SERVICES, NO_ONE, per_step
 from smartcity.agents.population import Population, choose_gumbel
 from smartcity.simulation.parameters import SECTOR_NAMES
-
-if TYPE_CHECKING:
-    from smartcity.simulation.model import CityModel
+from smartcity.simulation.protocols import CityState
 
 N_SECTORS = len(SECTOR_NAMES)
 HIGH_VALUE_SECTORS = ("creative", "digital", "health", "platform")
@@ -59,7 +57,7 @@ REFERENCE_SIZE = 10.0  # productivity parameters are quoted for a 10-worker firm
 DIGITAL_STEP = 0.1  # size of one digital-transformation project
 
 
-def digital_affinity(model: CityModel) -> np.ndarray:
+def digital_affinity(model: CityState) -> np.ndarray:
     """Per sector: productivity gain of digitalization, DIGITAL_AFFINITY plus what policies
     add (industry platforms, industrial internet, AI)."""
     return DIGITAL_AFFINITY + model.levers.digital_affinity
@@ -130,14 +128,14 @@ class Firms(Population):
         finally:
             self._employers_fixed, self._employees = False, None
 
-    def bind(self, model: CityModel) -> Firms:
+    def bind(self, model: CityState) -> Firms:
         """Attach the model so that derived quantities (employees) can be counted."""
         self._model = model
         return self
 
 
 def new_firm_columns(
-    model: CityModel, sectors: np.ndarray, districts: np.ndarray, tfp: np.ndarray
+    model: CityState, sectors: np.ndarray, districts: np.ndarray, tfp: np.ndarray
 ) -> dict[str, np.ndarray]:
     """State of newly created firms (initial firms and entrants)."""
     p = model.params.firms
@@ -161,7 +159,7 @@ def new_firm_columns(
     }
 
 
-def location_appeal(model: CityModel, sectors: np.ndarray) -> np.ndarray:
+def location_appeal(model: CityState, sectors: np.ndarray) -> np.ndarray:
     """Appeal of each district to firms of the given sectors: (firms, D).
 
     Appeal = sector affinity to the district kind + ICT coverage + transport + cluster
@@ -183,7 +181,7 @@ def location_appeal(model: CityModel, sectors: np.ndarray) -> np.ndarray:
     )
 
 
-def create_firms(model: CityModel) -> Firms:
+def create_firms(model: CityState) -> Firms:
     """Initial firms: sector by the preset's mix, district by location appeal."""
     p = model.params.firms
     n = max(1, round(model.params.citizens.count * p.per_1000_citizens / 1000))
@@ -199,7 +197,7 @@ def create_firms(model: CityModel) -> Firms:
     return firms
 
 
-def cluster_spillover(model: CityModel) -> np.ndarray:
+def cluster_spillover(model: CityState) -> np.ndarray:
     """(D, sectors) spillover: related employment within reach, saturating in 0-1.
 
     Related employment R[d, s] = sum over districts d' and sectors s' of
@@ -218,7 +216,7 @@ def cluster_spillover(model: CityModel) -> np.ndarray:
     return related / (related + model.cluster_reference)
 
 
-def productivity_multiplier(model: CityModel) -> np.ndarray:
+def productivity_multiplier(model: CityState) -> np.ndarray:
     """Each firm's productivity multiplier from digitalization, skills, infrastructure and
     clusters: (1 + g_d x affinity x digital) (1 + g_s x (skill - 0.5)) (1 + g_i x (ICT +
     transport)/2) (1 + g_c x spillover) (white paper 4.1; paper 003, 3)."""
@@ -240,7 +238,7 @@ def productivity_multiplier(model: CityModel) -> np.ndarray:
     )
 
 
-def potential_output(model: CityModel, multiplier: np.ndarray, labour: np.ndarray) -> np.ndarray:
+def potential_output(model: CityState, multiplier: np.ndarray, labour: np.ndarray) -> np.ndarray:
     """Value added at price 1: tfp x multiplier x 10^(1-alpha) x (labour - overhead staff)^alpha
     (k/month). Overhead staff (management) produce nothing, so splitting the same workforce
     over more firms costs output: the span-of-control limit on firm numbers."""
@@ -250,7 +248,7 @@ def potential_output(model: CityModel, multiplier: np.ndarray, labour: np.ndarra
     return model.firms.tfp * multiplier * REFERENCE_SIZE ** (1 - alpha) * productive**alpha
 
 
-def grow_productivity(model: CityModel) -> None:
+def grow_productivity(model: CityState) -> None:
     """Firms follow the world frontier and close part of their gap to it, faster when more
     digital ("acceleration and reformation", white paper 1.2; paper 003, 3)."""
     p = model.params.firms
@@ -264,7 +262,7 @@ def grow_productivity(model: CityModel) -> None:
     f.age += step
 
 
-def set_prices(model: CityModel, supply: np.ndarray) -> np.ndarray:
+def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
     """Sector prices clear the local market: p = (demand / supply)^elasticity.
 
     Demand for a sector = its export share of supply, grown at export_growth, plus local
@@ -295,7 +293,7 @@ def set_prices(model: CityModel, supply: np.ndarray) -> np.ndarray:
     return np.clip((demand / np.maximum(supply, 1e-9)) ** p.price_elasticity, 0.3, 3.0)
 
 
-def produce(model: CityModel) -> None:
+def produce(model: CityState) -> None:
     """Firms produce with their workers; value added = sector price x potential output.
 
     Profit = value added - wage bill - fixed cost - digital investment.
@@ -313,14 +311,14 @@ def produce(model: CityModel) -> None:
     model.multiplier = multiplier
 
 
-def overhead(model: CityModel) -> float:
+def overhead(model: CityState) -> float:
     """A firm's fixed cost this month, k: fixed_cost wage-months, less energy savings (UHV
     power, paper 003)."""
     energy = 1 - model.levers.share("energy_cost_cut")
     return model.params.firms.fixed_cost * model.wage_index * energy
 
 
-def plan_employment(model: CityModel) -> None:
+def plan_employment(model: CityState) -> None:
     """Firms aim at the labour that equates marginal product and wage,
     L* = overhead staff + (alpha p A / w)^(1/(1-alpha)), and close hiring_speed of the gap
     each month: posting vacancies when short, laying off when over."""
@@ -337,7 +335,7 @@ def plan_employment(model: CityModel) -> None:
     f.layoffs = np.floor(np.maximum(-gap, 0) * speed).astype(np.int64)
 
 
-def set_wages(model: CityModel) -> None:
+def set_wages(model: CityState) -> None:
     """The city wage index rises when vacancies exceed job seekers and falls otherwise;
     each firm pays the index times the square root of its relative productivity."""
     p = model.params.firms
@@ -350,7 +348,7 @@ def set_wages(model: CityModel) -> None:
     f.wage = model.wage_index * relative_productivity(model) ** 0.5
 
 
-def relative_productivity(model: CityModel) -> np.ndarray:
+def relative_productivity(model: CityState) -> np.ndarray:
     """Each firm's productivity over the employment-weighted city mean."""
     f = model.firms
     productivity = f.tfp * model.multiplier
@@ -360,7 +358,7 @@ def relative_productivity(model: CityModel) -> np.ndarray:
     return productivity / (productivity @ weights / weights.sum())
 
 
-def invest_in_digital(model: CityModel) -> None:
+def invest_in_digital(model: CityState) -> None:
     """Firms invest in a digital-transformation project when it pays within the horizon.
 
     Gain = value added x (relative productivity rise of +0.1 digitalization) x steps per
@@ -386,7 +384,7 @@ def invest_in_digital(model: CityModel) -> None:
     f.investment = np.where(invest, cost, 0.0)
 
 
-def exit_firms(model: CityModel) -> None:
+def exit_firms(model: CityState) -> None:
     """Firms close at a baseline rate, and at about 20% a month (a yearly hazard of
     LOSS_EXIT_RATE) once losing money for exit_loss_months; their workers become job
     seekers."""
@@ -405,13 +403,13 @@ def exit_firms(model: CityModel) -> None:
     )
 
 
-def profit_margin(model: CityModel) -> float:
+def profit_margin(model: CityState) -> float:
     """Aggregate profit over aggregate value added of all firms."""
     f = model.firms
     return float(f.profit.sum() / max(f.value_added.sum(), 1e-9))
 
 
-def enter_firms(model: CityModel) -> None:
+def enter_firms(model: CityState) -> None:
     """New firms enter at entry_rate per would-be firm (firm density x residents), scaled by
     profit margin / initial margin (0-2x) and by policies' sector priorities; their
     sector follows sector profitability and their district the location appeal (white paper
@@ -443,7 +441,7 @@ def enter_firms(model: CityModel) -> None:
     f.append(**new_firm_columns(model, sectors, districts, tfp))
 
 
-def relocate_firms(model: CityModel) -> None:
+def relocate_firms(model: CityState) -> None:
     """Some firms compare districts each year and move when another is clearly better
     (by more than one unit of appeal); their workers keep their jobs."""
     f = model.firms

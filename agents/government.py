@@ -10,17 +10,13 @@ debt; above the debt limit, discretionary spending is cut (the debt rule).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
 from smartcity.agents.citizens import per_step, residents_per_district
 from smartcity.agents.firms import sector_mask
 from smartcity.simulation.parameters import CAPABILITY_NAMES
-
-if TYPE_CHECKING:
-    from smartcity.simulation.model import CityModel
+from smartcity.simulation.protocols import CityState
 
 ACCOUNTS = (
     "income_tax",
@@ -51,7 +47,7 @@ class Government(mesa.Agent):
         service_purchases: monthly spending on public services, bought from local firms.
     """
 
-    def __init__(self, model: CityModel):
+    def __init__(self, model: CityState):
         super().__init__(model)
         params = model.params
         self.capabilities = np.array(params.initial_capabilities(), dtype=float)

@@ -13,8 +13,8 @@ from typing import Any
 from smartcity.experiments.provenance import package_version
 from smartcity.simulation.errors import InputError, ParameterError
 from smartcity.simulation.metrics import INDEX_METRICS, METRICS
-from smartcity.simulation.parameters import resolve_parameters
 from smartcity.simulation.presets import preset_names as _preset_names
+from smartcity.simulation.resolve import resolve_parameters
 from smartcity.simulation.runs import policy_names as _policy_names
 from smartcity.simulation.runs import run_city
 

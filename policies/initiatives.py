@@ -27,7 +27,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +36,7 @@ from smartcity.policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, Finan
 from smartcity.policies.levers import check_lever_key
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.parameters import CAPABILITY_NAMES, find_toml, load_toml, shipped_names
-
-if TYPE_CHECKING:
-    from smartcity.simulation.model import CityModel
+from smartcity.simulation.protocols import CityState
 
 INITIATIVE_DIR = Path(__file__).parent / "initiatives"
 
@@ -183,7 +181,7 @@ def load_initiative(name_or_path: str, source: str = "package") -> InitiativeSpe
     return InitiativeSpec.from_toml(load_toml(path), str(path))
 
 
-def adoption_signal(model: CityModel, signal: str) -> float:
+def adoption_signal(model: CityState, signal: str) -> float:
     """Current level (0-1) of an adoption signal: how far citizens or firms use what the
     initiative offers ("new consumption" matching the investment, paper 003, 4.1)."""
     c = model.citizens
@@ -241,7 +239,7 @@ class Initiative:
         """Started and not abandoned."""
         return self.stage > 0
 
-    def measure_readiness(self, model: CityModel) -> float:
+    def measure_readiness(self, model: CityState) -> float:
         """min over prerequisites of min(1, capability / required) and over infrastructure
         of min(1, city mean stock / required)."""
         gov = model.government
@@ -252,7 +250,7 @@ class Initiative:
         ratios += [min(1.0, getattr(d, s).mean() / level) for s, level in stocks if level > 0]
         return min(ratios, default=1.0)
 
-    def step(self, model: CityModel, coordination: float) -> None:
+    def step(self, model: CityState, coordination: float) -> None:
         """Advance one step: start, finance, build, measure, change stage, take effect."""
         year = (model.steps - 1) / model.steps_per_year
         self.public_cost = self.private_capital = self.public_revenue = self.fees = 0.0
@@ -276,7 +274,7 @@ class Initiative:
         )
         self.apply(model, self.strength)
 
-    def keep_financed(self, model: CityModel) -> float:
+    def keep_financed(self, model: CityState) -> float:
         """Continuity of financing this step, 0-1: the fiscal room for government-financed
         initiatives; for the others, DISRUPTED_CONTINUITY for some months after the private
         side withdraws (a yearly risk, higher for a franchise with thin demand)."""
@@ -291,7 +289,7 @@ class Initiative:
             return DISRUPTED_CONTINUITY
         return 1.0
 
-    def pay(self, model: CityModel, continuity: float) -> None:
+    def pay(self, model: CityState, continuity: float) -> None:
         """Split this step's capital and operating cost between the government and private
         capital, and charge users fees that recover fee_recovery of the running cost at
         half uptake (scaling with uptake, at most twice that), of which the government
@@ -335,7 +333,7 @@ class Initiative:
         ):
             self.stage, self.months_in_stage = self.stage + 1, 0
 
-    def apply(self, model: CityModel, strength: float) -> None:
+    def apply(self, model: CityState, strength: float) -> None:
         """Add the effects at this strength to the levers and grow district stocks."""
         for lever, amount in self.spec.effects.items():
             model.levers.add(lever, amount * strength)

@@ -13,42 +13,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from smartcity.agents.citizens import MODES, per_step
 from smartcity.agents.firms import sector_mask
 from smartcity.policies.initiatives import adoption_signal
-
-if TYPE_CHECKING:
-    from smartcity.simulation.model import CityModel
+from smartcity.simulation.protocols import CityState
 
 CAPACITY_COST = 0.6  # k per resident to build capacity serving all potential demand
 DEPRECIATION = 0.05  # 1/year
 
 
-def _mobile_demand(model: CityModel) -> float:
+def _mobile_demand(model: CityState) -> float:
     """Citizens' use of digital services (mean adoption of adults)."""
     return adoption_signal(model, "citizens_digital")
 
 
-def _computing_demand(model: CityModel) -> float:
+def _computing_demand(model: CityState) -> float:
     """Firms' digitalization, employment-weighted."""
     return adoption_signal(model, "firms_digital")
 
 
-def _ai_demand(model: CityModel) -> float:
+def _ai_demand(model: CityState) -> float:
     """Firms' digitalization x the platform capability that puts AI to use."""
     return adoption_signal(model, "firms_digital") * model.government.capability("platform")
 
 
-def _rail_demand(model: CityModel) -> float:
+def _rail_demand(model: CityState) -> float:
     """0.3 + 0.7 x share of commuters not driving."""
     return 0.3 + 0.7 * adoption_signal(model, "green_commuting")
 
 
-def _ev_demand(model: CityModel) -> float:
+def _ev_demand(model: CityState) -> float:
     """Car commuters who drive electric: car share x an EV share rising 3 points a year."""
     c = model.citizens
     commuting = c.mode >= 0
@@ -57,7 +54,7 @@ def _ev_demand(model: CityModel) -> float:
     return cars * min(1.0, 0.1 + 0.03 * years)
 
 
-def _industrial_demand(model: CityModel) -> float:
+def _industrial_demand(model: CityState) -> float:
     """Digitalization of manufacturing and logistics firms, employment-weighted."""
     f = model.firms
     chain = sector_mask(("manufacturing", "logistics"))[f.sector]
@@ -65,7 +62,7 @@ def _industrial_demand(model: CityModel) -> float:
     return float(np.average(f.digital[chain], weights=weights)) if chain.any() else 0.0
 
 
-def _power_demand(model: CityModel) -> float:
+def _power_demand(model: CityState) -> float:
     """Electricity demand: GDP relative to the start, half of it at the start."""
     start = model.initial_value_added
     return float(min(1.0, 0.5 * model.firms.value_added.sum() / max(start, 1e-9)))
@@ -84,7 +81,7 @@ class InfrastructureKind:
 
     name: str
     source: str
-    demand: Callable[[CityModel], float]
+    demand: Callable[[CityState], float]
     effects: dict[str, float]
     district_growth: dict[str, float]
 
@@ -136,7 +133,7 @@ class NewInfrastructure:
         self.spent_this_step = 0.0
         self.invested_total = 0.0
 
-    def step(self, model: CityModel) -> None:
+    def step(self, model: CityState) -> None:
         """Invest (scaled by the fiscal room), depreciate, serve demand and take effect."""
         room = model.government.fiscal_room()
         residents = len(model.citizens)

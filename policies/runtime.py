@@ -15,17 +15,13 @@ happens.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from smartcity.policies.levers import Levers
 from smartcity.policies.new_infrastructure import NewInfrastructure
 from smartcity.policies.packages import PolicyPackage
 from smartcity.simulation.parameters import SECTOR_NAMES
-
-if TYPE_CHECKING:
-    from smartcity.simulation.model import CityModel
+from smartcity.simulation.protocols import CityState
 
 COORDINATION_GAIN = 0.4
 PLATFORM_EFFICIENCY = 0.1
@@ -55,7 +51,7 @@ class PolicyRuntime:
         active = [i for i in self.initiatives if i.active()]
         return sum(i.stage >= 2 for i in active) / len(active) if active else 0.0
 
-    def coordination_index(self, model: CityModel) -> float:
+    def coordination_index(self, model: CityState) -> float:
         """Integral intelligence, 0-1: (0.3 organization + 0.7 platform) x linked share with
         a unified platform; 0.3 organization x linked share with data islands (initiatives
         coordinate only through the organization)."""
@@ -65,7 +61,7 @@ class PolicyRuntime:
             reach += 0.7 * gov.capability("platform")
         return reach * self.linked_share()
 
-    def step(self, model: CityModel) -> None:
+    def step(self, model: CityState) -> None:
         """Reset the levers, run initiatives and infrastructure, book the money."""
         model.levers = Levers()
         model.levers.sector_entry += self.sector_priority

@@ -3,19 +3,16 @@ documented metric ranges (DESIGN.md, Bad input and failures)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from smartcity.simulation.errors import InvariantError
-
-if TYPE_CHECKING:
-    from smartcity.simulation.model import CityModel
+from smartcity.simulation.metrics import METRICS
+from smartcity.simulation.protocols import CityState
 
 BUDGET_TOLERANCE = 1e-6  # relative; the identity holds to float rounding
 
 
-def check_invariants(model: CityModel, metrics: dict[str, list[float]] | None = None) -> None:
+def check_invariants(model: CityState, metrics: dict[str, list[float]] | None = None) -> None:
     """Raise InvariantError naming the step and quantity when an invariant is broken.
 
     Without ``metrics``: population accounting (N = N_before + births - deaths + in - out),
@@ -58,8 +55,6 @@ def check_invariants(model: CityModel, metrics: dict[str, list[float]] | None = 
 
 
 def _check_metrics(step: int, metrics: dict[str, list[float]]) -> None:
-    from smartcity.simulation.metrics import METRICS
-
     for name, spec in METRICS.items():
         value = metrics[name][-1]
         if not np.isfinite(value):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,9 +23,7 @@ from smartcity.agents.firms import (
 )
 from smartcity.policies.initiatives import initiative_names
 from smartcity.simulation.parameters import CAPABILITY_NAMES
-
-if TYPE_CHECKING:
-    from smartcity.simulation.model import CityModel
+from smartcity.simulation.protocols import CityState
 
 
 @dataclass(frozen=True)
@@ -37,7 +34,7 @@ class MetricSpec:
     unit: str
     lower: float
     upper: float
-    reporter: Callable[[CityModel], float]
+    reporter: Callable[[CityState], float]
     description: str
 
 
@@ -45,7 +42,7 @@ def _share(mask: np.ndarray) -> float:
     return float(mask.mean()) if len(mask) else 0.0
 
 
-def _annual_millions(model: CityModel, monthly_k: float) -> float:
+def _annual_millions(model: CityState, monthly_k: float) -> float:
     return float(monthly_k) * model.steps_per_year / 1000.0
 
 
@@ -64,47 +61,47 @@ def gini(values: np.ndarray) -> float:
 # --- population and demand advancement --------------------------------------------------
 
 
-def population(model: CityModel) -> float:
+def population(model: CityState) -> float:
     """Citizens living in the city."""
     return float(len(model.citizens))
 
 
-def births(model: CityModel) -> float:
+def births(model: CityState) -> float:
     """Births this step."""
     return float(model.flows["births"])
 
 
-def deaths(model: CityModel) -> float:
+def deaths(model: CityState) -> float:
     """Deaths this step."""
     return float(model.flows["deaths"])
 
 
-def immigrants(model: CityModel) -> float:
+def immigrants(model: CityState) -> float:
     """In-migrants this step (adsorption)."""
     return float(model.flows["immigrants"])
 
 
-def emigrants(model: CityModel) -> float:
+def emigrants(model: CityState) -> float:
     """Out-migrants this step."""
     return float(model.flows["emigrants"])
 
 
-def elderly_share(model: CityModel) -> float:
+def elderly_share(model: CityState) -> float:
     """Share of citizens aged at or above the retirement age."""
     return _share(model.citizens.age >= model.params.citizens.retirement_age)
 
 
-def service_access(model: CityModel) -> float:
+def service_access(model: CityState) -> float:
     """Mean public-service access of citizens (places x digital stretch / residents, <= 1)."""
     return float(model.citizens.access.mean())
 
 
-def service_access_gap(model: CityModel) -> float:
+def service_access_gap(model: CityState) -> float:
     """Gini coefficient of citizens' public-service access (0 = equal access)."""
     return gini(model.citizens.access)
 
 
-def elderly_care_coverage(model: CityModel) -> float:
+def elderly_care_coverage(model: CityState) -> float:
     """Mean over the elderly of access x min(1, care workers / (5% of the elderly)):
     public-service access and a care industry large enough (white paper Table 1, aging)."""
     c = model.citizens
@@ -123,14 +120,14 @@ def _mean_adoption(adopted: np.ndarray, mask: np.ndarray) -> float:
     return np.count_nonzero(adopted & mask[:, None]) / total if total else float("nan")
 
 
-def digital_adoption(model: CityModel) -> float:
+def digital_adoption(model: CityState) -> float:
     """Mean share of the digital services (e-government, telehealth, convenience, mobility)
     each adult uses."""
     c = model.citizens
     return float(_mean_adoption(c.adopted, c.adults()))
 
 
-def digital_divide(model: CityModel) -> float:
+def digital_divide(model: CityState) -> float:
     """Adoption of adults under 40 minus adoption of the elderly (>= retirement age)."""
     c = model.citizens
     young = (c.age >= 18) & (c.age < 40)
@@ -140,18 +137,18 @@ def digital_divide(model: CityModel) -> float:
     return float(_mean_adoption(c.adopted, young) - _mean_adoption(c.adopted, old))
 
 
-def privacy_trust(model: CityModel) -> float:
+def privacy_trust(model: CityState) -> float:
     """Mean trust of adults in government's handling of their data and services."""
     c = model.citizens
     return float(c.trust[c.adults()].mean())
 
 
-def satisfaction(model: CityModel, level: str) -> float:
+def satisfaction(model: CityState, level: str) -> float:
     """Mean satisfaction of citizens with the {level} need level."""
     return float(model.citizens.satisfaction[:, NEED_LEVELS.index(level)].mean())
 
 
-def demand_advancement_index(model: CityModel) -> float:
+def demand_advancement_index(model: CityState) -> float:
     """Mean over citizens of weighted satisfaction across the five need levels (weights
     basic 0.3, convenience 0.25, equality, privacy, participation 0.15 each)."""
     return float(weighted_rows(model.citizens.satisfaction, NEED_WEIGHTS).mean())
@@ -160,12 +157,12 @@ def demand_advancement_index(model: CityModel) -> float:
 # --- industrial transition --------------------------------------------------------------
 
 
-def gdp(model: CityModel) -> float:
+def gdp(model: CityState) -> float:
     """Gross domestic product: sum of firms' value added, annualised (M/year)."""
     return _annual_millions(model, model.firms.value_added.sum())
 
 
-def gdp_growth(model: CityModel) -> float:
+def gdp_growth(model: CityState) -> float:
     """Growth of GDP over the last 12 months (or annualised since the start in year 1)."""
     history = model.gdp_history
     if len(history) < 2 or history[0] <= 0:
@@ -174,12 +171,12 @@ def gdp_growth(model: CityModel) -> float:
     return float((history[-1] / history[0]) ** (model.steps_per_year / months) - 1)
 
 
-def gdp_per_capita(model: CityModel) -> float:
+def gdp_per_capita(model: CityState) -> float:
     """GDP per citizen (k/person-year)."""
     return gdp(model) * 1000.0 / max(len(model.citizens), 1)
 
 
-def digital_economy_share(model: CityModel) -> float:
+def digital_economy_share(model: CityState) -> float:
     """Share of value added from digital/ICT and platform firms, plus the part of other
     firms' value added due to digitalization: g a d / (1 + g a d) of it."""
     f = model.firms
@@ -192,52 +189,52 @@ def digital_economy_share(model: CityModel) -> float:
     return float((f.value_added[core].sum() + digitalized[~core].sum()) / total)
 
 
-def value_density(model: CityModel) -> float:
+def value_density(model: CityState) -> float:
     """GDP per km2 of city land (M/km2-year)."""
     return gdp(model) / model.districts.area_km2.sum()
 
 
-def productivity(model: CityModel) -> float:
+def productivity(model: CityState) -> float:
     """Value added per employed citizen (k/worker-month)."""
     workers = (model.citizens.employer >= 0).sum()
     return float(model.firms.value_added.sum() / model.months_per_step / max(workers, 1))
 
 
-def high_value_share(model: CityModel) -> float:
+def high_value_share(model: CityState) -> float:
     """Share of jobs in high-value sectors: creative, digital/ICT, health care, platforms."""
     f = model.firms
     labour = f.employees()
     return float(labour[sector_mask(HIGH_VALUE_SECTORS)[f.sector]].sum() / max(labour.sum(), 1))
 
 
-def employment(model: CityModel) -> float:
+def employment(model: CityState) -> float:
     """Citizens with a job."""
     return float((model.citizens.employer >= 0).sum())
 
 
-def unemployment_rate(model: CityModel) -> float:
+def unemployment_rate(model: CityState) -> float:
     """Jobless share of the labour force (working age, not retired)."""
     c = model.citizens
     force = c.labour_force(model.params.citizens.retirement_age)
     return float((force & (c.employer < 0)).sum() / max(force.sum(), 1))
 
 
-def firms(model: CityModel) -> float:
+def firms(model: CityState) -> float:
     """Firms in the city."""
     return float(len(model.firms))
 
 
-def firm_entries(model: CityModel) -> float:
+def firm_entries(model: CityState) -> float:
     """Firms entering this step."""
     return float(model.flows["firm_entries"])
 
 
-def firm_exits(model: CityModel) -> float:
+def firm_exits(model: CityState) -> float:
     """Firms closing this step."""
     return float(model.flows["firm_exits"])
 
 
-def new_town_job_share(model: CityModel) -> float:
+def new_town_job_share(model: CityState) -> float:
     """Share of jobs located in new towns (multi-centre development, white paper 5.1.1)."""
     f = model.firms
     labour = f.employees()
@@ -245,7 +242,7 @@ def new_town_job_share(model: CityModel) -> float:
     return float(labour[in_new_town].sum() / max(labour.sum(), 1))
 
 
-def industrial_transition_index(model: CityModel) -> float:
+def industrial_transition_index(model: CityState) -> float:
     """Mean of digital economy share, high-value job share, productivity score x/(x +
     frontier) and employment rate (1 - unemployment)."""
     frontier = model.frontier
@@ -265,7 +262,7 @@ def industrial_transition_index(model: CityModel) -> float:
 # --- governance upgrade -----------------------------------------------------------------
 
 
-def congestion_index(model: CityModel) -> float:
+def congestion_index(model: CityState) -> float:
     """Travel time index: car-trip-weighted congested over free-flow travel time (>= 1)."""
     d = model.districts
     trips = model.car_trips
@@ -274,45 +271,45 @@ def congestion_index(model: CityModel) -> float:
     return float((trips * d.travel_time).sum() / (trips * d.free_time).sum())
 
 
-def pollution(model: CityModel) -> float:
+def pollution(model: CityState) -> float:
     """Resident-weighted mean district pollution (0 clean - 1 severe)."""
     residents = np.bincount(model.citizens.home, minlength=model.districts.n)
     return float(np.average(model.districts.pollution, weights=residents + 1e-9))
 
 
-def safety_incidents(model: CityModel) -> float:
+def safety_incidents(model: CityState) -> float:
     """Safety incidents per 1000 residents per year (this step, annualised)."""
     per_year = model.flows["safety_incidents"] * model.steps_per_year
     return float(per_year * 1000 / max(len(model.citizens), 1))
 
 
-def response_time(model: CityModel) -> float:
+def response_time(model: CityState) -> float:
     """Incident-weighted mean emergency response time (minutes)."""
     return float(model.response_minutes)
 
 
-def online_participation(model: CityModel) -> float:
+def online_participation(model: CityState) -> float:
     """Share of adults taking part in governance online this step."""
     c = model.citizens
     return float(c.participates[c.adults()].mean())
 
 
-def government_efficiency(model: CityModel) -> float:
+def government_efficiency(model: CityState) -> float:
     """(0.5 + 0.5 organization) x (0.7 + 0.3 platform) capability (0-1)."""
     return model.government.efficiency()
 
 
-def fiscal_balance(model: CityModel) -> float:
+def fiscal_balance(model: CityState) -> float:
     """Government revenue minus spending including interest, annualised (M/year)."""
     return _annual_millions(model, model.government.balance())
 
 
-def debt_ratio(model: CityModel) -> float:
+def debt_ratio(model: CityState) -> float:
     """Public debt over annual GDP."""
     return model.government.debt_ratio()
 
 
-def governance_index(model: CityModel) -> float:
+def governance_index(model: CityState) -> float:
     """Mean of 1/congestion index, 1 - pollution, exp(-incidents/30), online
     participation, government efficiency, fiscal health clip(1 - debt ratio/(2 x limit),
     0, 1) and the coordination index ("coordination and intelligence of urban management
@@ -333,7 +330,7 @@ def governance_index(model: CityModel) -> float:
     )
 
 
-def capability(model: CityModel, name: str) -> float:
+def capability(model: CityState, name: str) -> float:
     """Stock of the {name} capability (white paper 6.2), 0-1."""
     return model.government.capability(name)
 
@@ -341,19 +338,19 @@ def capability(model: CityModel, name: str) -> float:
 # --- economy and systematicness ---------------------------------------------------------
 
 
-def capability_index(model: CityModel) -> float:
+def capability_index(model: CityState) -> float:
     """Mean of the six capability stocks (white paper 6.2), 0-1."""
     return float(model.government.capabilities.mean())
 
 
-def coordination_index(model: CityModel) -> float:
+def coordination_index(model: CityState) -> float:
     """Integral intelligence: (0.3 organization + 0.7 platform capability) x share of
     active initiatives at performance stage or better with a unified data platform; 0.3
     organization x that share with data islands (policies.runtime)."""
     return model.policy_runtime.coordination_index(model)
 
 
-def initiative_public_cost(model: CityModel) -> float:
+def initiative_public_cost(model: CityState) -> float:
     """Public spending on initiatives, the unified platform and new infrastructure, net of
     the government's share of user fees, annualised (M/year)."""
     acc = model.government.accounts
@@ -361,12 +358,12 @@ def initiative_public_cost(model: CityModel) -> float:
     return _annual_millions(model, net)
 
 
-def private_capital_mobilized(model: CityModel) -> float:
+def private_capital_mobilized(model: CityState) -> float:
     """Private capital put into initiatives since the start (M), by financing model."""
     return model.policy_runtime.private_capital_total / 1000.0
 
 
-def return_on_public_investment(model: CityModel) -> float:
+def return_on_public_investment(model: CityState) -> float:
     """Cumulative GDP gain over the initial monthly GDP, divided by cumulative public
     investment (capability budget, initiatives, platform, new infrastructure) (M per M)."""
     invested = model.government.public_investment_total
@@ -374,13 +371,13 @@ def return_on_public_investment(model: CityModel) -> float:
     return float(model.gdp_gain_total / invested) if invested >= 1.0 else 0.0
 
 
-def new_infrastructure_utilization(model: CityModel) -> float:
+def new_infrastructure_utilization(model: CityState) -> float:
     """Demand served over capacity built, capacity-weighted over new-infrastructure kinds
     (1 when none is built; low values are investment ahead of demand, paper 003, 4.1)."""
     return model.policy_runtime.infrastructure.utilization()
 
 
-def stage(model: CityModel, initiative: str) -> float:
+def stage(model: CityState, initiative: str) -> float:
     """Stage of initiative {initiative}: 0 not in the package or not started, 1 function, 2
     performance, 3 effectiveness (white paper 1.3)."""
     for running in model.policy_runtime.initiatives:

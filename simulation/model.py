@@ -26,7 +26,8 @@ from smartcity.simulation.city import build_city_graph
 from smartcity.simulation.districts import Districts
 from smartcity.simulation.invariants import check_invariants
 from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.parameters import Parameters, resolve_parameters
+from smartcity.simulation.parameters import Parameters
+from smartcity.simulation.resolve import resolve_parameters
 from smartcity.simulation.urban_systems import (
     build_housing,
     count_safety_incidents,

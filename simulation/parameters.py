@@ -541,22 +541,6 @@ def parse_set_option(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def resolve_parameters(
-    preset: str | Path = "mature",
-    overrides: Mapping[str, Any] | None = None,
-    policy: Any = None,
-) -> Parameters:
-    """Parameters of a preset (name or TOML path), then the policy package's parameters
-    (a package name, path or PolicyPackage), then ``overrides``; all validated."""
-    from smartcity.policies.packages import load_package
-    from smartcity.simulation.presets import load_preset
-
-    package = load_package(policy)
-    params = apply_overrides(Parameters(), load_preset(preset))
-    params = apply_overrides(params, package.parameters)
-    return apply_overrides(params, overrides or {})
-
-
 def parameters_markdown() -> str:
     """The parameter reference (docs/parameters.md), generated from the metadata."""
     lines = [

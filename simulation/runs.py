@@ -11,7 +11,7 @@ import pandas as pd
 from smartcity.policies.packages import load_package, package_names
 from smartcity.simulation.errors import ParameterError
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.parameters import resolve_parameters
+from smartcity.simulation.resolve import resolve_parameters
 
 
 def policy_names() -> list[str]:

@@ -4,15 +4,11 @@ safety)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from smartcity.agents.citizens import per_step, residents_per_district
 from smartcity.agents.firms import POLLUTING_SECTORS, sector_mask
-
-if TYPE_CHECKING:
-    from smartcity.simulation.model import CityModel
+from smartcity.simulation.protocols import CityState
 
 # Background pollution by district kind (DISTRICT_KINDS order): dense and industrial
 # districts start dirtier ("urban diseases", white paper 5.1.1).
@@ -21,7 +17,7 @@ INCIDENTS_PER_1000_YEAR = 30.0  # safety incidents per 1000 residents per year, 
 BASE_RESPONSE_MINUTES = 12.0
 
 
-def build_housing(model: CityModel) -> None:
+def build_housing(model: CityState) -> None:
     """Developers add dwellings where a district is over 95% full, up to what its land
     allows (housing_max); new towns have the most room (white paper 5.1.1 Path 2)."""
     d = model.districts
@@ -32,14 +28,14 @@ def build_housing(model: CityModel) -> None:
     )
 
 
-def update_pollution(model: CityModel) -> None:
+def update_pollution(model: CityState) -> None:
     """Pollution relaxes toward its target (pollution_target) with a half-life of about
     3 months."""
     d = model.districts
     d.pollution += (pollution_target(model) - d.pollution) * per_step(model, 2.8)
 
 
-def pollution_target(model: CityModel) -> np.ndarray:
+def pollution_target(model: CityState) -> np.ndarray:
     """Pollution level a district tends to: set by its kind, car traffic on the links
     around it and polluting industry in it, lowered by environmental quality and by sensing
     (IoT x perception capability) that targets treatment (white paper Table 1).
@@ -62,7 +58,7 @@ def pollution_target(model: CityModel) -> np.ndarray:
     return np.clip(target, 0.0, 1.0)
 
 
-def count_safety_incidents(model: CityModel) -> None:
+def count_safety_incidents(model: CityState) -> None:
     """Safety incidents occur in proportion to residents, fewer where sensing gives early
     warning; response time falls with sensing and the platform (white paper Table 1,
     public safety; 6.2.3)."""

@@ -17,7 +17,7 @@ from smartcity.simulation.city import (
 )
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.parameters import resolve_parameters
+from smartcity.simulation.resolve import resolve_parameters
 
 POPULATION = 2000
 

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 import smartcity
-from smartcity.experiments.cli import main
+from smartcity.cli import main
 from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.parameters import iter_specs, parameters_markdown, resolve_parameters
+from smartcity.simulation.parameters import iter_specs, parameters_markdown
+from smartcity.simulation.resolve import resolve_parameters
 
 YEARS = 1
 

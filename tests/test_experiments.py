@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 import test_experiments_helpers as helpers
 
+from smartcity.cli import main as cli
 from smartcity.experiments import runner, store
-from smartcity.experiments.cli import main as cli
 from smartcity.experiments.spec import load_spec
 
 TESTS = Path(__file__).resolve().parent

@@ -16,8 +16,8 @@ from smartcity.simulation.parameters import (
     apply_overrides,
     iter_specs,
     parameters_markdown,
-    resolve_parameters,
 )
+from smartcity.simulation.resolve import resolve_parameters
 
 SPECS = {key: spec for key, _, spec in iter_specs()}
 

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from smartcity.experiments.cli import main
+from smartcity.cli import main
 from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.packages import load_package, package_names
 from smartcity.simulation.errors import InputError

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from smartcity.simulation.errors import ParameterError
 from smartcity.simulation.metrics import METRICS
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.parameters import iter_specs, resolve_parameters
+from smartcity.simulation.parameters import iter_specs
+from smartcity.simulation.resolve import resolve_parameters
 
 SPECS = {key: spec for key, _, spec in iter_specs()}
 KEYS = (

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smartcity.experiments.cli import main
+from smartcity.cli import main
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.runs import run_city
 

@@ -1,6 +1,6 @@
 """``smartcity ui``: start the planners' view (a Solara server) on 127.0.0.1.
 
-experiments/cli.py adds this subcommand through :func:`register`.
+cli.py adds this subcommand through :func:`register`.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ from smartcity.simulation.parameters import (
     SECTOR_NAMES,
     ParamSpec,
     iter_specs,
-    resolve_parameters,
 )
+from smartcity.simulation.resolve import resolve_parameters
 
 VIEW_CITIZENS = 5000
 """Initial population of the view's city: small enough to step smoothly (see

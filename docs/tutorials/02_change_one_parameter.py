@@ -44,7 +44,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from smartcity.simulation.parameters import resolve_parameters
+from smartcity.simulation.resolve import resolve_parameters
 from smartcity.simulation.runs import run_city
 
 SHOWN = (

@@ -57,7 +57,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from smartcity.experiments.cli import main as smartcity
+from smartcity.cli import main as smartcity
 from smartcity.experiments.store import load_results
 
 SWEPT = "government.capability_budget_share"

@@ -37,7 +37,7 @@ def overrides_from(pairs: Sequence[str]) -> dict[str, str]:
 def command_run(args: argparse.Namespace) -> int:
     """Run one city and write DIR/metrics.parquet and DIR/manifest.json."""
     from smartcity.experiments.provenance import write_run_outputs
-    from smartcity.simulation.parameters import resolve_parameters
+    from smartcity.simulation.resolve import resolve_parameters
     from smartcity.simulation.runs import run_city
 
     overrides = overrides_from(args.overrides)
