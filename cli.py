@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from smartcity.experiments import compare, sensitivity, sweep
+from smartcity.experiments import calibrate, compare, sensitivity, sweep
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.parameters import iter_specs, parameters_markdown, parse_set_option
 from smartcity.visualization import cli as ui_cli
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     policies.add_argument("--markdown", action="store_true", help="as docs/policies.md")
     policies.set_defaults(handler=command_policies)
 
-    for module in (compare, sweep, sensitivity, ui_cli):
+    for module in (compare, sweep, sensitivity, calibrate, ui_cli):
         module.register(sub)
     return parser
 
