@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from smartcity.experiments import calibrate, compare, sensitivity, sweep
+from smartcity.experiments import calibrate, compare, sensitivity, sweep, validation
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.parameters import iter_specs, parameters_markdown, parse_set_option
 from smartcity.visualization import cli as ui_cli
@@ -80,11 +80,13 @@ def command_params(args: argparse.Namespace) -> int:
     if args.markdown:
         sys.stdout.write(parameters_markdown())
         return 0
+    values = _resolved_values(args)
     if args.json:
         rows = [
             {
                 "name": key,
                 "default": f.default,
+                **({"value": values[key]} if values else {}),
                 "unit": spec.unit,
                 "allowed": spec.allowed(),
                 "meaning": spec.doc,
@@ -94,8 +96,18 @@ def command_params(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for key, f, spec in iter_specs():
-        print(f"{key:45s} {f.default!r:>10}  [{spec.allowed()}] {spec.unit}  {spec.doc}")
+        shown = values[key] if values else f.default
+        print(f"{key:45s} {shown!r:>10}  [{spec.allowed()}] {spec.unit}  {spec.doc}")
     return 0
+
+
+def _resolved_values(args: argparse.Namespace) -> dict[str, object]:
+    """The values a preset (and package) resolve to, or {} when neither is given."""
+    if args.preset is None and args.policy is None:
+        return {}
+    from smartcity.simulation.resolve import resolve_parameters
+
+    return resolve_parameters(args.preset or "mature", {}, args.policy).as_flat_dict()
 
 
 def command_policies(args: argparse.Namespace) -> int:
@@ -140,13 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = params.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="as docs/parameters.md")
     fmt.add_argument("--json", action="store_true", help="as JSON")
+    params.add_argument(
+        "--preset", help="show the values this preset resolves to (e.g. tokyo) instead of defaults"
+    )
+    params.add_argument("--policy", help="with --preset: the values under this policy package")
     params.set_defaults(handler=command_params)
 
     policies = sub.add_parser("policies", help="list policy packages and initiatives")
     policies.add_argument("--markdown", action="store_true", help="as docs/policies.md")
     policies.set_defaults(handler=command_policies)
 
-    for module in (compare, sweep, sensitivity, calibrate, ui_cli):
+    for module in (compare, sweep, sensitivity, calibrate, validation, ui_cli):
         module.register(sub)
     return parser
 

@@ -22,7 +22,7 @@ from smartcity.agents.firms import (
     sector_mask,
 )
 from smartcity.policies.initiatives import initiative_names
-from smartcity.simulation.parameters import CAPABILITY_NAMES
+from smartcity.simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES
 from smartcity.simulation.protocols import CityState
 
 
@@ -242,6 +242,50 @@ def new_town_job_share(model: CityState) -> float:
     return float(labour[in_new_town].sum() / max(labour.sum(), 1))
 
 
+def _sector_of_firms(model: CityState, sector: str) -> np.ndarray:
+    return sector_mask((sector,))[model.firms.sector]
+
+
+def value_added(model: CityState, sector: str) -> float:
+    """Value added of the {sector} sector's firms, per year."""
+    f = model.firms
+    in_sector = _sector_of_firms(model, sector)
+    return _annual_millions(model, f.value_added[in_sector].sum())
+
+
+def jobs(model: CityState, sector: str) -> float:
+    """Jobs in the {sector} sector's firms."""
+    return float(model.firms.employees()[_sector_of_firms(model, sector)].sum())
+
+
+def digitalization(model: CityState, sector: str) -> float:
+    """Digitalization of the {sector} sector: its firms' digital level (0-1), weighted by
+    their workers (white paper 5.1.1 Path 4 reports the share of logistics processes
+    digitalized)."""
+    f = model.firms
+    in_sector = _sector_of_firms(model, sector)
+    labour = f.employees()[in_sector]
+    if labour.sum() <= 0:
+        return 0.0
+    return float(np.average(f.digital[in_sector], weights=labour))
+
+
+def young_firms(model: CityState, sector: str) -> float:
+    """Firms of the {sector} sector founded in the last 12 months (firm formation)."""
+    f = model.firms
+    return float((_sector_of_firms(model, sector) & (f.age < 1.0)).sum())
+
+
+def core_population(model: CityState) -> float:
+    """Residents of the core districts (the historic centre, white paper 5.1.1 Path 2)."""
+    return float(model.districts.is_kind("core")[model.citizens.home].sum())
+
+
+def new_town_population(model: CityState) -> float:
+    """Residents of the new towns (white paper 5.1.1 Path 2)."""
+    return float(model.districts.is_kind("new_town")[model.citizens.home].sum())
+
+
 def industrial_transition_index(model: CityState) -> float:
     """Mean of digital economy share, high-value job share, productivity score x/(x +
     frontier) and employment rate (1 - unemployment)."""
@@ -416,6 +460,12 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     (firm_entries, "firms/step", _COUNT),
     (firm_exits, "firms/step", _COUNT),
     (new_town_job_share, "share", _UNIT),
+    (core_population, "citizens", _COUNT),
+    (new_town_population, "citizens", _COUNT),
+    *[(partial(value_added, sector=s), "M/year", (-np.inf, np.inf)) for s in SECTOR_NAMES],
+    *[(partial(jobs, sector=s), "citizens", _COUNT) for s in SECTOR_NAMES],
+    *[(partial(digitalization, sector=s), "0-1", _UNIT) for s in SECTOR_NAMES],
+    *[(partial(young_firms, sector=s), "firms", _COUNT) for s in SECTOR_NAMES],
     (industrial_transition_index, "0-1", _UNIT),
     (congestion_index, "ratio", (1.0, np.inf)),
     (pollution, "0-1", _UNIT),
