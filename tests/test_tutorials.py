@@ -162,7 +162,9 @@ def test_tutorial_package_text_shows_the_package():
     text = (TUTORIALS / "03_write_a_policy_package.py").read_text()
     for line in (TUTORIALS / "03_my_package.toml").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            assert f"# {line}" in text, f"03_my_package.toml line not shown in the tutorial: {line!r}"
+            assert f"# {line}" in text, (
+                f"03_my_package.toml line not shown in the tutorial: {line!r}"
+            )
 
 
 def write_executed_notebooks(names: list[str]) -> None:

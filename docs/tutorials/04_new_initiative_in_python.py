@@ -127,6 +127,7 @@ green.run(YEARS)
 # %% [markdown]
 # ## Step 4: compare what the new mechanism should move
 
+
 # %%
 def summary(model: CityModel) -> dict[str, float]:
     """What the new mechanism should move."""
