@@ -9,6 +9,7 @@ wheel's dependencies into the new environment.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -20,6 +21,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
+
+# What a working copy holds besides the sources: environments, caches, build and run outputs.
+LOCAL_STATE = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "results", "artifacts", "*.egg-info", "__pycache__",
+    ".*_cache", ".hypothesis",
+)  # fmt: skip
 
 
 def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
@@ -36,10 +43,14 @@ def _ok(done: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel of this repository, built as `pip wheel --no-deps . -w DIR` builds it."""
+    """The wheel of this repository, built as `pip wheel --no-deps . -w DIR` builds it, from
+    a copy of the source tree (a build/ folder left by an earlier build could hold files
+    that no longer exist, and would be packaged)."""
+    source = tmp_path_factory.mktemp("source") / "smartcity-abm"
+    shutil.copytree(ROOT, source, ignore=LOCAL_STATE)
     out = tmp_path_factory.mktemp("wheel")
-    _ok(_run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(ROOT), "-w", str(out)],
-             cwd=out))  # fmt: skip
+    _ok(_run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", ".", "-w", str(out)],
+             cwd=source))  # fmt: skip
     (built,) = out.glob("smartcity_abm-*.whl")
     return built
 

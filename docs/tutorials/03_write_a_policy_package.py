@@ -27,8 +27,8 @@
 # `.venv/bin/python` as the kernel to run it yourself (the project installed with
 # `.venv/bin/pip install -e '.[dev]'`). The file you edit is `03_write_a_policy_package.py`
 # (the same notebook as plain Python, jupytext percent format). The `smartcity` commands
-# below run inside the notebook through `smartcity.cli.main`; typed in a terminal (with
-# `.venv/bin/smartcity`, from this folder) they do the same. Files go to
+# below run inside the notebook through `smartcity.cli.main`; typed in a terminal in this
+# folder (with the project's `.venv` activated) they do the same. Files go to
 # `results/tutorial03/`, next to the notebook.
 
 # %%
