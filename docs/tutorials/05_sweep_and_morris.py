@@ -33,8 +33,9 @@
 # 1. **Sweep spec.** `SWEEP_SPEC` below: the mature preset, a small city (`[overrides]`),
 #    `government.capability_budget_share` on a `[grid]` of values, a few `replications`;
 #    only two metrics are kept, one row per year (`keep_every`). The notebook writes it to
-#    `sweep.toml` and runs `smartcity sweep` on it (here by calling the command-line entry
-#    point from Python; typing the command in a terminal does the same).
+#    `sweep.toml` and runs `smartcity sweep` on it (from Python, as `python -m smartcity`
+#    in a new process; typing the command in a terminal does the same and also shows a
+#    progress bar).
 # 2. **Read and plot the sweep.** `smartcity.experiments.store.load_results` returns all runs
 #    as one table (one row per run and kept step). The notebook takes the final year,
 #    averages over replications, writes `sweep_summary.csv` and plots every run and the mean
@@ -64,13 +65,14 @@
 
 # %%
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Image
 
-from smartcity.cli import main as smartcity_main
 from smartcity.experiments.store import load_results
 
 YEARS = 3  # years per run (whole years)
@@ -86,12 +88,15 @@ SWEPT = "government.capability_budget_share"
 
 
 def smartcity(*words: str) -> None:
-    """Run a `smartcity` command as typed in a terminal; stop if it fails (its error is
-    printed already)."""
+    """Run a `smartcity` command as typed in a terminal (a new process of this Python) and
+    show what it prints; stop with its error if it fails."""
     print("$ smartcity " + " ".join(words))
-    status = smartcity_main(list(words))
-    if status != 0:
-        raise SystemExit(status)
+    done = subprocess.run(
+        [sys.executable, "-m", "smartcity", *words], capture_output=True, text=True, check=False
+    )
+    print(done.stdout, end="")
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
 
 
 # %% [markdown]
