@@ -1,0 +1,168 @@
+"""The input layer: reading a user's TOML file and validating it against a typed schema.
+
+Every file a user gives -- a city preset, an initiative, a policy package, an experiment
+spec -- is read here as UTF-8 and checked by a pydantic model of its format. Any problem
+becomes one :class:`InputError` line naming the file, the key, the bad value and what is
+allowed, with a did-you-mean for a misspelt key. The same models write the JSON Schemas in
+docs/schemas/, so an editor validates and completes a TOML file while it is typed.
+
+A format is a :class:`Schema` subclass; adding a field to a format is one annotated line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from smartcity.simulation.errors import InputError
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the closest choice, or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def one_line(text: object) -> str:
+    """Collapse a message (a parser's, an OS error's) onto one line."""
+    return " ".join(str(text).split())
+
+
+def read_toml(path: str | Path, what: str, error: type[InputError] = InputError) -> dict[str, Any]:
+    """Read a TOML file as UTF-8; a missing file, a folder, bad bytes or bad syntax is one line.
+
+    Args:
+        path: the file.
+        what: what the file is ("preset", "policy package", ...), for the message.
+        error: the InputError subclass to raise.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{what} {path} is a directory, not a .toml file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} file not found: {path}") from None
+    except OSError as exc:
+        raise error(f"{what} {path} cannot be read: {one_line(exc.strerror or exc)}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: invalid TOML: {one_line(exc)}") from None
+
+
+def _no_bool(value: Any) -> Any:
+    # TOML `count = true` is a mistake, not 1: pydantic would take a bool as a number.
+    if isinstance(value, bool):
+        raise ValueError("a number is required, not true/false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
+"""A finite number (int or float in TOML); ``inf``, ``nan`` and booleans are refused."""
+Integer = Annotated[int, BeforeValidator(_no_bool)]
+"""An integer; booleans are refused."""
+
+
+def number(lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
+    """A finite number field from ``lo`` to ``hi`` (inclusive), with its meaning."""
+    return Annotated[Number, Field(ge=lo, le=hi, description=doc or None)]
+
+
+class Schema(BaseModel):
+    """Base of every file format: unknown keys refused, values typed strictly, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+def validate[S: BaseModel](
+    schema: type[S], data: Any, source: str, error: type[InputError] = InputError
+) -> S:
+    """Validate parsed TOML against a schema; the first problem is one ``error`` line."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise error(f"{source}: {describe(exc, schema)}") from None
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part != "[key]")
+
+
+def _allowed_keys(schema: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys a table at ``loc`` (inside ``schema``) allows, for the did-you-mean."""
+    model: Any = schema
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(model, type) else None
+        if field is None:
+            continue
+        inner = field.annotation
+        args = [a for a in getattr(inner, "__args__", ()) if isinstance(a, type)]
+        model = next((a for a in [inner, *args] if _is_schema(a)), None)
+        if model is None:
+            return []
+    if not _is_schema(model):
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _is_schema(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def describe(exc: ValidationError, schema: type[BaseModel]) -> str:
+    """One line for the first error of a pydantic ValidationError."""
+    err = exc.errors(include_url=False)[0]
+    loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
+    where = _location(loc)
+    if kind == "extra_forbidden":
+        table, key = loc[:-1], loc[-1]
+        allowed = _allowed_keys(schema, table)
+        inside = f" in [{_location(table)}]" if table else ""
+        hint = did_you_mean(key, allowed)
+        return f"unknown key '{key}'{inside}{hint}; allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"missing required key '{where}'"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        what = "value"
+        if loc and loc[-1] == "[key]":
+            what, where = "key", _location(loc[:-2])
+        hint = did_you_mean(
+            value, [e.strip(" '") for e in expected.replace(" or ", ",").split(",")]
+        )
+        return f"{where}: unknown {what} {value!r}{hint}; use one of {expected}"
+    message = err["msg"].removeprefix("Value error, ")
+    if isinstance(value, float) and not math.isfinite(value):
+        message = "a finite number is required"
+    return f"{where} = {value!r}: {message[:1].lower()}{message[1:]}"
+
+
+def json_schema(schema: type[BaseModel], title: str, description: str) -> dict[str, Any]:
+    """The editor-facing JSON Schema of a file format (draft 2020-12)."""
+    document = schema.model_json_schema(by_alias=True)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **document,
+        "title": title,
+        "description": description,
+    }
+
+
+def schema_text(document: Mapping[str, Any]) -> str:
+    """A JSON Schema as the text written to docs/schemas/ (stable key order)."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
