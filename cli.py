@@ -11,10 +11,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from smartcity.experiments import compare, sensitivity, sweep
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.parameters import iter_specs, parameters_markdown, parse_set_option
+from smartcity.simulation.schema import check_output_dir
 from smartcity.visualization import cli as ui_cli
 
 EXIT_BAD_INPUT = 2
@@ -37,15 +39,16 @@ def overrides_from(pairs: Sequence[str]) -> dict[str, str]:
 def command_run(args: argparse.Namespace) -> int:
     """Run one city and write DIR/metrics.parquet and DIR/manifest.json."""
     from smartcity.experiments.provenance import write_run_outputs
+    from smartcity.policies.packages import load_package
     from smartcity.simulation.resolve import resolve_parameters
     from smartcity.simulation.runs import run_city
 
     overrides = overrides_from(args.overrides)
     # Validate everything before the run so that bad input writes nothing.
-    params = resolve_parameters(args.preset, overrides, args.policy)
+    package = load_package(args.policy, allow_code=args.allow_code)
+    params = resolve_parameters(args.preset, overrides, package)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} exists and is not a directory")
+    check_output_dir(out)
     frame = run_city(
         args.preset,
         seed=args.seed,
@@ -53,6 +56,7 @@ def command_run(args: argparse.Namespace) -> int:
         overrides=overrides,
         policy=args.policy,
         progress=not args.quiet,
+        allow_code=args.allow_code,
     )
     write_run_outputs(
         out,
@@ -117,9 +121,28 @@ def command_policies(args: argparse.Namespace) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see PROG --help)`` and exit 2."""
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="smartcity",
         description="Agent-based simulation of urban development under digitalization.",
     )
@@ -131,7 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy", default="baseline", help="policy package name or .toml path (see: policies)"
     )
     run.add_argument("--years", type=float, default=20.0, help="years to simulate (default 20)")
-    run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    run.add_argument("--seed", type=seed_int, default=1, help="random seed, >= 0 (default 1)")
+    run.add_argument(
+        "--allow-code",
+        action="store_true",
+        help='let the policy package run Python classes (class = "module:Class"); '
+        "only for packages you trust",
+    )
     run.add_argument("--out", required=True, help="output directory")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(handler=command_run)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import Field, ValidationError, create_model
 
 from smartcity.simulation.errors import InputError, ParameterError
@@ -566,6 +567,14 @@ def find_toml(
     raise error(
         f"unknown {what} '{text}'{hint} (available: {', '.join(names)}, or a path to a .toml file)"
     )
+
+
+def check_seed(seed: object) -> None:
+    """Refuse a seed numpy cannot use: it must be an integer >= 0, a SeedSequence or None."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError(f"seed must be an integer >= 0, got {seed!r}")
 
 
 def parse_set_option(text: str) -> tuple[str, str]:

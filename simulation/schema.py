@@ -14,6 +14,8 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
+import shutil
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -63,6 +65,36 @@ def read_toml(path: str | Path, what: str, error: type[InputError] = InputError)
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: invalid TOML: {one_line(exc)}") from None
+
+
+MIN_FREE_BYTES = 16 * 2**20  # room for a run's metrics and manifest, with margin
+
+
+def check_output_dir(path: str | Path, what: str = "--out") -> None:
+    """Refuse an output folder that cannot be written, before anything runs or is written.
+
+    The folder may not exist yet: then its nearest existing ancestor must be a writable
+    folder. A path that is a file, lies under a file, sits on a read-only or full file
+    system, or in a folder without write permission is one InputError line.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{what} {path} exists and is not a folder")
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"{what} {path} lies under {existing}, which is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {path}: {existing} is not writable (read-only or no permission)")
+    free = shutil.disk_usage(existing).free
+    if free < MIN_FREE_BYTES:
+        raise InputError(
+            f"{what} {path}: only {free / 2**20:.1f} MiB free on its file system; "
+            f"{MIN_FREE_BYTES // 2**20} MiB needed"
+        )
 
 
 def _no_bool(value: Any) -> Any:
