@@ -6,11 +6,13 @@ experiment code never reaches into model internals.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from smartcity.experiments.provenance import package_version
+from smartcity.simulation.city import load_city_graph
 from smartcity.simulation.errors import InputError, ParameterError
 from smartcity.simulation.metrics import INDEX_METRICS, METRICS
 from smartcity.simulation.presets import preset_names as _preset_names
@@ -72,7 +74,16 @@ def resolve_point(
     Raises:
         InputError: a bad parameter (ParameterError) or policy package (one-line message).
     """
-    return dict(resolve_parameters(preset, dict(overrides), policy).as_flat_dict())
+    params = resolve_parameters(preset, dict(overrides), policy)
+    if params.city.graph_file:
+        _check_graph_file(params.city.graph_file)
+    return dict(params.as_flat_dict())
+
+
+@functools.cache
+def _check_graph_file(path: str) -> None:
+    """Load a city graph file once, so a bad one fails validation, not the runs."""
+    load_city_graph(path)
 
 
 def metric_units() -> dict[str, str]:

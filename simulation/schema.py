@@ -156,10 +156,48 @@ def _is_schema(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
 
 
+KIND_NAMES = {
+    "bool_type": "true/false",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "text",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
+
+
+def _is_tag(part: object) -> bool:
+    """A union member's tag that pydantic puts in an error location (not a TOML key)."""
+    return isinstance(part, str) and (
+        "[" in part or part in ("str", "int", "float", "bool", "list", "dict")
+    )
+
+
 def describe(exc: ValidationError, schema: type[BaseModel]) -> str:
-    """One line for the first error of a pydantic ValidationError."""
-    err = exc.errors(include_url=False)[0]
-    loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
+    """One line for the first problem of a pydantic ValidationError.
+
+    For a value that may take several forms (a name or a list of names, a value or a
+    table), the line reports the deepest problem, or the forms allowed when none fits.
+    """
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    raw = tuple(err["loc"])
+    if any(_is_tag(p) for p in raw):
+        prefix = tuple(raw[: next(i for i, p in enumerate(raw) if _is_tag(p))])
+        group = [e for e in errors if tuple(e["loc"][: len(prefix)]) == prefix]
+        depth = [len([p for p in e["loc"] if not _is_tag(p)]) for e in group]
+        deep = [e for e, d in zip(group, depth, strict=True) if d == max(depth)]
+        other = [e for e in deep if e["type"] not in KIND_NAMES]
+        if not other and len(deep) > 1:
+            kinds = dict.fromkeys(KIND_NAMES[e["type"]] for e in deep)
+            where = _location(tuple(p for p in deep[0]["loc"] if not _is_tag(p)))
+            value = deep[0].get("input")
+            return f"{where} = {value!r} has the wrong type; use {' or '.join(kinds)}"
+        err = (other or deep)[0]
+    loc = tuple(p for p in err["loc"] if not _is_tag(p))
+    kind, value = err["type"], err.get("input")
     where = _location(loc)
     if kind == "extra_forbidden":
         table, key = loc[:-1], loc[-1]
@@ -178,6 +216,8 @@ def describe(exc: ValidationError, schema: type[BaseModel]) -> str:
             value, [e.strip(" '") for e in expected.replace(" or ", ",").split(",")]
         )
         return f"{where}: unknown {what} {value!r}{hint}; use one of {expected}"
+    if kind in KIND_NAMES:
+        return f"{where} = {value!r} has the wrong type; use {KIND_NAMES[kind]}"
     message = err["msg"].removeprefix("Value error, ")
     if isinstance(value, float) and not math.isfinite(value):
         message = "a finite number is required"
