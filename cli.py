@@ -16,7 +16,7 @@ from typing import NoReturn
 from smartcity.experiments import compare, sensitivity, sweep
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.parameters import iter_specs, parameters_markdown, parse_set_option
-from smartcity.simulation.schema import check_output_dir
+from smartcity.simulation.schema import check_output_dir, json_schema, schema_text
 from smartcity.visualization import cli as ui_cli
 
 EXIT_BAD_INPUT = 2
@@ -140,6 +140,39 @@ def seed_int(text: str) -> int:
     return value
 
 
+SCHEMA_DIR = Path("docs") / "schemas"
+
+
+def file_schemas() -> dict[str, dict]:
+    """The editor-facing JSON Schema of each TOML format, by its file name in docs/schemas/."""
+    from smartcity.experiments.spec import SpecSchema
+    from smartcity.policies.initiatives import InitiativeSpec
+    from smartcity.policies.packages import PackageSchema
+    from smartcity.simulation.parameters import PresetSchema
+
+    formats = {
+        "preset": (PresetSchema, "A city preset: [section] tables of parameter values."),
+        "initiative": (InitiativeSpec, "A digital initiative (policies/initiatives/*.toml)."),
+        "package": (PackageSchema, "A policy package: initiatives, budgets, priorities."),
+        "spec": (SpecSchema, "An experiment spec for smartcity sweep / sensitivity."),
+    }
+    return {
+        f"{name}.schema.json": json_schema(schema, f"smartcity {name}", description)
+        for name, (schema, description) in formats.items()
+    }
+
+
+def command_schemas(args: argparse.Namespace) -> int:
+    """Write the JSON Schemas of the four TOML formats into a folder (docs/schemas/)."""
+    out = Path(args.out)
+    check_output_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, document in file_schemas().items():
+        (out / name).write_text(schema_text(document), encoding="utf-8")
+    print(f"wrote {len(file_schemas())} JSON Schemas to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = OneLineParser(
@@ -174,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     policies = sub.add_parser("policies", help="list policy packages and initiatives")
     policies.add_argument("--markdown", action="store_true", help="as docs/policies.md")
     policies.set_defaults(handler=command_policies)
+
+    schemas = sub.add_parser(
+        "schemas", help="write the JSON Schemas of the TOML formats (for editors)"
+    )
+    schemas.add_argument(
+        "--out", default=str(SCHEMA_DIR), help=f"folder to write (default {SCHEMA_DIR})"
+    )
+    schemas.set_defaults(handler=command_schemas)
 
     for module in (compare, sweep, sensitivity, ui_cli):
         module.register(sub)

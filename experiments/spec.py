@@ -18,7 +18,6 @@ from pydantic import Field
 from smartcity.experiments import model
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.schema import (
-    Integer,
     Number,
     Schema,
     did_you_mean,
@@ -46,10 +45,10 @@ class SensitivityTable(Schema):
     bounds: dict[str, Bound | dict[str, Bound]] = Field(
         description='"section.name" = [low, high] for each varied parameter (two or more)'
     )
-    samples: Annotated[Integer, Field(ge=2, description="SALib base sample size N")]
+    samples: Annotated[int, Field(ge=2, description="SALib base sample size N")]
     metrics: list[MetricName]
     statistic: Literal[STATISTICS] = "final"
-    seed: Annotated[Integer, Field(ge=0, description="seed of the SALib sampler")] = 0
+    seed: Annotated[int, Field(ge=0, description="seed of the SALib sampler")] = 0
 
 
 class SpecSchema(Schema):
@@ -64,11 +63,11 @@ class SpecSchema(Schema):
     grid: dict[str, Values | dict[str, Values]] | None = None
     samples: list[Overrides] | None = None
     overrides: Overrides = Field(default_factory=dict)
-    replications: Annotated[Integer, Field(ge=1)] = 1
-    root_seed: Annotated[Integer, Field(ge=0, le=MAX_ROOT_SEED)]
-    years: Annotated[Integer, Field(ge=1)]
+    replications: Annotated[int, Field(ge=1)] = 1
+    root_seed: Annotated[int, Field(ge=0, le=MAX_ROOT_SEED)]
+    years: Annotated[int, Field(ge=1)]
     metrics: list[MetricName] | None = None
-    keep_every: Annotated[Integer, Field(ge=1)] = 1
+    keep_every: Annotated[int, Field(ge=1)] = 1
     sensitivity: SensitivityTable | None = None
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import Field, ValidationError, create_model
 
 from smartcity.simulation.errors import InputError, ParameterError
-from smartcity.simulation.schema import Integer, Number, Schema, did_you_mean, validate
+from smartcity.simulation.schema import Schema, did_you_mean, number, validate
 
 SECTOR_NAMES = (
     "manufacturing",
@@ -433,9 +433,9 @@ def _annotation(kind: Any, spec: ParamSpec) -> Any:
     if spec.choices is not None:
         return Literal[spec.choices]
     if kind is int:
-        return Annotated[Integer, Field(ge=spec.lo, le=spec.hi)]
+        return Annotated[int, Field(ge=spec.lo, le=spec.hi)]
     if kind is float:
-        return Annotated[Number, Field(ge=spec.lo, le=spec.hi)]
+        return number(spec.lo, spec.hi)
     return kind
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from smartcity.simulation.errors import InputError
 
@@ -97,22 +97,15 @@ def check_output_dir(path: str | Path, what: str = "--out") -> None:
         )
 
 
-def _no_bool(value: Any) -> Any:
-    # TOML `count = true` is a mistake, not 1: pydantic would take a bool as a number.
-    if isinstance(value, bool):
-        raise ValueError("a number is required, not true/false")
-    return value
-
-
-Number = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
-"""A finite number (int or float in TOML); ``inf``, ``nan`` and booleans are refused."""
-Integer = Annotated[int, BeforeValidator(_no_bool)]
-"""An integer; booleans are refused."""
+# Schemas validate strictly (a TOML `count = true` or `share = "0.5"` is a wrong type, not a
+# value to convert); command-line text is parsed in lax mode where the parameters allow it.
+Number = Annotated[float, Field(allow_inf_nan=False)]
+"""A finite number (int or float in TOML); ``inf`` and ``nan`` are refused."""
 
 
 def number(lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
     """A finite number field from ``lo`` to ``hi`` (inclusive), with its meaning."""
-    return Annotated[Number, Field(ge=lo, le=hi, description=doc or None)]
+    return Annotated[float, Field(ge=lo, le=hi, allow_inf_nan=False, description=doc or None)]
 
 
 class Schema(BaseModel):
@@ -170,8 +163,10 @@ KIND_NAMES = {
 
 def _is_tag(part: object) -> bool:
     """A union member's tag that pydantic puts in an error location (not a TOML key)."""
-    return isinstance(part, str) and (
-        "[" in part or part in ("str", "int", "float", "bool", "list", "dict")
+    return (
+        isinstance(part, str)
+        and part != "[key]"
+        and ("[" in part or part in ("str", "int", "float", "bool", "list", "dict"))
     )
 
 
