@@ -19,16 +19,20 @@ What this script does, step by step:
    ``green_corridors.toml`` into the output folder.
 3. A policy package runs it: the initiative's key is the spec's path, and ``class =
    "tutorial_initiatives:GreenCorridors"`` names the Python class (``module:Class``; the
-   module must be importable, here because this script's folder is on ``sys.path``).
-   The script writes ``green_package.toml`` and runs it and the baseline with the same
-   seed.
+   module must be importable by name, here because this script's folder is on
+   ``sys.path``; the folder you run a command in is never searched). **This package runs
+   code**: the model refuses it unless you opt in with ``allow_code=True`` (command line:
+   ``--allow-code``), and imports the module only after that. Load such a package only
+   from someone you trust, as you would run their script. The script writes
+   ``green_package.toml`` and runs it and the baseline with the same seed.
 4. It compares environmental quality, pollution and the health of the elderly, and checks
    that a second way of plugging the class in -- appending an instance to
    ``model.policy_runtime.initiatives`` after building the model, handy in a notebook --
    gives the same run.
 
 From the command line the same package runs with (the module folder on PYTHONPATH):
-    PYTHONPATH=docs/tutorials smartcity run --policy OUT/green_package.toml --out OUT/run
+    PYTHONPATH=docs/tutorials smartcity run --allow-code --policy OUT/green_package.toml \
+        --out OUT/run
 
 Note: the per-initiative ``stage_*`` metrics exist only for the shipped initiatives; read
 a custom initiative's stage from ``model.policy_runtime.initiatives``.
@@ -106,7 +110,8 @@ def main() -> None:
     size = {"citizens__count": args.citizens}
     baseline = CityModel("mature", seed=args.seed, **size)
     baseline.run(args.years)
-    green = CityModel("mature", seed=args.seed, policy=str(package_path), **size)
+    # The package names a Python class: it runs code, so it loads only with allow_code.
+    green = CityModel("mature", seed=args.seed, policy=str(package_path), allow_code=True, **size)
     running = green.policy_runtime.initiatives[0]
     assert isinstance(running, GreenCorridors)
     green.run(args.years)
