@@ -119,6 +119,12 @@ def guarded(name: str, body: Callable[[], int]) -> int:
 
 def finish(name: str, report: SweepReport, out: Path) -> int | None:
     """Report an interrupted or partly failed sweep; None when all went well."""
+    if report.damaged:
+        print(
+            f"smartcity {name}: {len(report.damaged)} damaged run file(s) found and run "
+            f"again: {', '.join(report.damaged)}",
+            file=sys.stderr,
+        )
     if report.interrupted:
         stored = report.skipped + report.done
         print(
