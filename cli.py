@@ -58,18 +58,23 @@ def command_run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         allow_code=args.allow_code,
     )
-    write_run_outputs(
-        out,
-        frame,
-        {
-            "preset": args.preset,
-            "policy": args.policy,
-            "seed": args.seed,
-            "years": args.years,
-            "overrides": overrides,
-            "parameters": params.as_flat_dict(),
-        },
-    )
+    try:
+        write_run_outputs(
+            out,
+            frame,
+            {
+                "preset": args.preset,
+                "policy": args.policy,
+                "seed": args.seed,
+                "years": args.years,
+                "overrides": overrides,
+                "parameters": params.as_flat_dict(),
+            },
+        )
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {out}: {exc.strerror or exc}; nothing was written"
+        ) from None
     if not args.quiet:
         last = frame.iloc[-1]
         print(

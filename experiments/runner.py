@@ -10,12 +10,14 @@ ran, so every executor stores the same bytes.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -47,6 +49,7 @@ QUEUE_PER_WORKER = 2
 # Seconds between a worker's checks that its sweep is alive; its exit status when it is not.
 WATCHDOG_S = 1.0
 EXIT_ORPHANED = 3
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 RunFunction = Callable[..., pd.DataFrame]
@@ -286,7 +289,12 @@ def _start_worker(sweep_pid: int) -> None:
     """Initializer of a pool worker: leave Ctrl-C to the sweep, and die with the sweep."""
     # Ctrl-C reaches the whole process group; only the parent decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(sweep_pid, os.getppid()), daemon=True).start()
+    parent = os.getppid()
+    if sys.platform == "linux":
+        # The kernel kills this worker when its parent, the fork server, exits: the fork
+        # server exits as soon as the sweep is gone, however it died.
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    threading.Thread(target=_exit_with, args=(sweep_pid, parent), daemon=True).start()
 
 
 def _exit_with(sweep_pid: int, parent: int) -> None:
