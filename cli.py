@@ -193,12 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--years", type=float, default=20.0, help="years to simulate (default 20)")
     run.add_argument("--seed", type=seed_int, default=1, help="random seed, >= 0 (default 1)")
-    run.add_argument(
-        "--allow-code",
-        action="store_true",
-        help='let the policy package run Python classes (class = "module:Class"); '
-        "only for packages you trust",
-    )
+    sweep.add_allow_code_option(run)
     run.add_argument("--out", required=True, help="output directory")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(handler=command_run)

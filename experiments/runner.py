@@ -74,6 +74,8 @@ class RunTask:
         metrics: metric columns to keep; None keeps all.
         keep_every: keep one row every this many steps (the last step is always kept).
         model_version: package version, part of the run's identity.
+        allow_code: the policy package may run Python classes (not part of the identity:
+            it permits the same run, it does not change it).
     """
 
     preset: str
@@ -86,6 +88,7 @@ class RunTask:
     metrics: tuple[str, ...] | None = None
     keep_every: int = 1
     model_version: str = "unknown"
+    allow_code: bool = False
 
     @property
     def run_id(self) -> str:
@@ -157,6 +160,7 @@ def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
                         metrics=metrics,
                         keep_every=spec.keep_every,
                         model_version=version,
+                        allow_code=spec.allow_code,
                     )
                 )
     return tasks
@@ -175,12 +179,15 @@ def execute_run(task: RunTask, run_fn: RunFunction | None = None) -> pd.DataFram
         The kept rows of the model's per-step table, identity columns first.
     """
     run_fn = run_fn or model.run_city
+    # Only an opted-in run passes the flag, so any run function without it still works.
+    code = {"allow_code": True} if task.allow_code else {}
     frame = run_fn(
         task.preset,
         seed=task.seed(),
         years=task.years,
         overrides=dict(task.overrides) or None,
         policy=task.policy,
+        **code,
     )
     last = frame["step"].max()
     keep = (frame["step"] % task.keep_every == 0) | (frame["step"] == last)
@@ -211,7 +218,9 @@ def build_manifest(spec: ExperimentSpec, tasks: list[RunTask]) -> dict[str, Any]
     resolved = validate_points(spec)
     base: dict[str, dict[str, dict[str, Any]]] = {}
     for preset, policy in spec.pairs():
-        base.setdefault(preset, {})[policy] = model.resolve_point(preset, spec.overrides, policy)
+        base.setdefault(preset, {})[policy] = model.resolve_point(
+            preset, spec.overrides, policy, spec.allow_code
+        )
     return {
         "spec": spec.to_dict(),
         "provenance": provenance(),

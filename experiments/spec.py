@@ -112,6 +112,8 @@ class ExperimentSpec:
         overrides: fixed overrides applied under every point.
         name: free-text label.
         sensitivity: the `[sensitivity]` table, if any.
+        allow_code: let policy packages run Python classes (`--allow-code`; never set
+            by the spec file itself).
     """
 
     presets: list[str]
@@ -125,6 +127,7 @@ class ExperimentSpec:
     overrides: dict[str, Any] = field(default_factory=dict)
     name: str = ""
     sensitivity: SensitivitySpec | None = None
+    allow_code: bool = False
 
     def pairs(self) -> list[tuple[str, str]]:
         """Return every (preset, policy) of the experiment, presets in spec order."""
@@ -139,16 +142,18 @@ class ExperimentSpec:
         return asdict(self)
 
 
-def load_spec(path: str | Path) -> ExperimentSpec:
+def load_spec(path: str | Path, *, allow_code: bool = False) -> ExperimentSpec:
     """Read and validate a TOML spec file.
 
     Raises:
         SpecError: the file is missing, not UTF-8 TOML, or describes an invalid experiment.
     """
-    return parse_spec(read_toml(path, "spec", SpecError), str(path))
+    return parse_spec(read_toml(path, "spec", SpecError), str(path), allow_code=allow_code)
 
 
-def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
+def parse_spec(
+    raw: Mapping[str, Any], source: str = "spec", *, allow_code: bool = False
+) -> ExperimentSpec:
     """Validate a spec given as a mapping (the parsed TOML).
 
     Raises:
@@ -173,6 +178,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "spec") -> ExperimentSpec:
         overrides=_flat_table(table.overrides),
         name=table.name,
         sensitivity=sensitivity,
+        allow_code=allow_code,
     )
     validate_points(spec)
     return spec
@@ -189,10 +195,14 @@ def validate_points(spec: ExperimentSpec) -> dict[tuple[str, str, int], dict[str
     """
     resolved = {}
     for preset, policy in spec.pairs():
+        try:
+            model.check_policy(policy, spec.years, spec.allow_code)
+        except model.InputError as exc:
+            raise SpecError(f"policy {policy!r}: {exc}") from None
         for index in range(len(spec.points)):
             try:
                 resolved[preset, policy, index] = model.resolve_point(
-                    preset, spec.point_overrides(index), policy
+                    preset, spec.point_overrides(index), policy, spec.allow_code
                 )
             except model.InputError as exc:
                 raise SpecError(

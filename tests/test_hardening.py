@@ -458,3 +458,25 @@ def _running(process: psutil.Process) -> bool:
         return process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_spec_with_a_package_starting_after_its_years_fails_before_writing(tmp_path, capsys):
+    package = tmp_path / "late.toml"
+    package.write_text("[initiatives.online_government]\nstart_year = 3\n")
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.replace('name = "tiny"', f'policies = ["{package}"]'))
+    refused(sweep(spec, tmp_path / "out"), capsys, tmp_path / "out", "starts in year 3")
+
+
+def test_sweep_runs_package_code_only_with_allow_code(tmp_path, capsys):
+    package = tmp_path / "code.toml"
+    package.write_text(
+        '[initiatives.online_government]\nclass = "smartcity.policies.initiatives:Initiative"\n'
+    )
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.replace('name = "tiny"', f'policies = ["{package}"]'))
+    out = tmp_path / "out"
+    refused(sweep(spec, out), capsys, out, "--allow-code")
+    status, err = run_cli(sweep(spec, out, "--allow-code"), capsys)
+    assert status == 0, err
+    assert len(load_results(out)["run_id"].unique()) == 4
