@@ -439,7 +439,10 @@ def _annotation(kind: Any, spec: ParamSpec) -> Any:
     return kind
 
 
-def _section_schema(section: str, cls: type) -> type[Schema]:
+def section_schema(section: str, cls: type) -> type[Schema]:
+    """The schema of one preset section, from its dataclass: one field per parameter with its
+    type, range or choices, default and meaning. A new ``param(...)`` field needs nothing
+    else: its schema, its checks and its JSON Schema entry follow from it."""
     hints = typing.get_type_hints(cls)
     columns: dict[str, Any] = {}
     for f in fields(cls):
@@ -452,7 +455,7 @@ def _section_schema(section: str, cls: type) -> type[Schema]:
 
 
 SECTION_SCHEMAS: dict[str, type[Schema]] = {
-    section: _section_schema(section, cls) for section, cls in SECTIONS.items()
+    section: section_schema(section, cls) for section, cls in SECTIONS.items()
 }
 """One schema per preset section, built from the parameters' dataclass metadata."""
 
