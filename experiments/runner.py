@@ -340,6 +340,9 @@ def local_executor(workers: int) -> Executor:
     # One BLAS thread per worker process: with a worker per core, OpenBLAS's own threads only
     # contend (measured here: twice the CPU time per run). Dask's nanny does the same. The
     # workers inherit the environment of the fork server, so it must start with it.
+    # The fork server imports this module once, so a new worker starts with it loaded: its
+    # initializer (the watchdog) runs at once instead of after seconds of imports.
+    forkserver.set_forkserver_preload([__name__])
     with _default_environ(SINGLE_THREAD_ENV):
         forkserver.ensure_running()
     # forkserver: no fork of a threaded parent (Dask, tqdm), cheaper than spawn per worker.
