@@ -47,8 +47,8 @@ def command_run(args: argparse.Namespace) -> int:
     # Validate everything before the run so that bad input writes nothing.
     package = load_package(args.policy, allow_code=args.allow_code)
     params = resolve_parameters(args.preset, overrides, package)
+    check_output_dir(args.out)
     out = Path(args.out)
-    check_output_dir(out)
     frame = run_city(
         args.preset,
         seed=args.seed,
@@ -169,8 +169,8 @@ def file_schemas() -> dict[str, dict]:
 
 def command_schemas(args: argparse.Namespace) -> int:
     """Write the JSON Schemas of the four TOML formats into a folder (docs/schemas/)."""
+    check_output_dir(args.out)
     out = Path(args.out)
-    check_output_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     for name, document in file_schemas().items():
         (out / name).write_text(schema_text(document), encoding="utf-8")

@@ -55,7 +55,8 @@ def read_toml(path: str | Path, what: str, error: type[InputError] = InputError)
     except OSError as exc:
         raise error(f"{what} {path} cannot be read: {one_line(exc.strerror or exc)}") from None
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: a byte-order mark some editors write is not part of the text.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise error(
             f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
@@ -77,6 +78,8 @@ def check_output_dir(path: str | Path, what: str = "--out") -> None:
     folder. A path that is a file, lies under a file, sits on a read-only or full file
     system, or in a folder without write permission is one InputError line.
     """
+    if not str(path).strip():
+        raise InputError(f"{what} needs a folder name, got an empty one")
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise InputError(f"{what} {path} exists and is not a folder")

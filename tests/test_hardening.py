@@ -480,3 +480,23 @@ def test_sweep_runs_package_code_only_with_allow_code(tmp_path, capsys):
     status, err = run_cli(sweep(spec, out, "--allow-code"), capsys)
     assert status == 0, err
     assert len(load_results(out)["run_id"].unique()) == 4
+
+
+def test_preset_that_is_a_symlink_loop(tmp_path, capsys):
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    refused(run_argv(tmp_path, "--preset", str(loop)), capsys, tmp_path / "out", "cannot be read")
+
+
+def test_empty_out_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, err = run_cli(["run", "--years", "1", *SMALL, "--out", ""], capsys)
+    assert status == 2 and "--out needs a folder name" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_package_parameter_names_the_package(tmp_path, capsys):
+    path = tmp_path / "p.toml"
+    path.write_text('[parameters]\n"citizens.count" = "x"\n')
+    argv = run_argv(tmp_path, "--policy", str(path))
+    refused(argv, capsys, tmp_path / "out", "policy package 'p'", "citizens.count")

@@ -7,6 +7,7 @@ shipped preset or another file with ``extends = "mature"``; a cycle of ``extends
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,12 @@ def load_preset(preset: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, A
         ParameterError: a missing, unreadable or invalid file, or an ``extends`` cycle.
     """
     path = preset_path(preset)
-    here = path.resolve()
+    data = read_toml(path, "preset", ParameterError)
+    here = Path(os.path.realpath(path))
     if here in _seen:
         chain = " -> ".join(p.name for p in (*_seen, here))
         raise ParameterError(f"{path}: 'extends' forms a cycle ({chain})")
-    base, values = preset_values(read_toml(path, "preset", ParameterError), str(path))
+    base, values = preset_values(data, str(path))
     if base is None:
         return values
     if base not in preset_names():
