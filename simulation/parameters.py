@@ -11,7 +11,6 @@ docs/parameters.md is generated from the same metadata (:func:`parameters_markdo
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -416,10 +415,7 @@ def _all_keys() -> list[str]:
 
 
 def _unknown_key_message(key: str) -> str:
-    close = difflib.get_close_matches(key, _all_keys(), n=1, cutoff=0.6)
-    if not close and "." not in key:
-        close = [k for k in _all_keys() if k.endswith("." + key)][:1]
-    hint = f"; did you mean '{close[0]}'?" if close else "; run 'smartcity params' for the list"
+    hint = did_you_mean(key, _all_keys()) or "; run 'smartcity params' for the list"
     return f"unknown parameter '{key}'{hint}"
 
 
