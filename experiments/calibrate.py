@@ -18,32 +18,31 @@ trial (``trace.csv``) and a manifest. The interface follows Starsim's ``Calibrat
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
-import math
 import sys
-import tomllib
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from smartcity.experiments import model
 from smartcity.experiments.provenance import provenance
 from smartcity.experiments.runner import local_executor
-from smartcity.experiments.spec import SpecError
+from smartcity.experiments.spec import (
+    MAX_ROOT_SEED,
+    MetricName,
+    Overrides,
+    SpecError,
+    flat_table,
+)
 from smartcity.experiments.sweep import guarded, positive_int
+from smartcity.simulation.schema import Number, Schema, did_you_mean, read_toml, validate
 
-SPEC_KEYS = (
-    "name", "preset", "policy", "years", "replications", "root_seed", "trials", "sampler",
-    "overrides", "parameters", "targets",
-)  # fmt: skip
-PARAMETER_KEYS = ("low", "high", "log", "guess")
-TARGET_KEYS = ("metric", "year", "value", "weight", "scale")
 SAMPLERS = ("tpe", "random", "qmc")
 
 
@@ -113,180 +112,109 @@ class CalibrationSpec:
         ]
 
 
+class FreeParameterTable(Schema):
+    """A ``[parameters."section.name"]`` table of a calibration spec."""
+
+    low: Number = Field(description="lower search bound, in the parameter's unit")
+    high: Number = Field(description="upper search bound, in the parameter's unit")
+    log: bool = Field(default=False, description="search on a log scale (low > 0)")
+    guess: Number | None = Field(default=None, description="the first trial's value")
+
+
+class TargetTable(Schema):
+    """A ``[[targets]]`` table of a calibration spec."""
+
+    metric: MetricName
+    year: Annotated[float, Field(ge=0, allow_inf_nan=False, strict=False)] = Field(
+        description="simulated year at which the metric is read (0 = the initial state)"
+    )
+    value: Number = Field(description="the target value, in the metric's unit")
+    weight: Annotated[float, Field(ge=0, allow_inf_nan=False, strict=False)] = 1.0
+    scale: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False)] | None = Field(
+        default=None, description="error scale (default: |value|, a relative error)"
+    )
+
+
+class CalibrationSchema(Schema):
+    """A calibration spec file (``smartcity calibrate``)."""
+
+    name: str = ""
+    preset: str = Field(description="the preset to calibrate: a shipped name or a .toml path")
+    policy: str = Field(default=model.BASELINE_POLICY, description="policy package of the runs")
+    years: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False)]
+    replications: Annotated[int, Field(ge=1)] = 2
+    root_seed: Annotated[int, Field(ge=0, le=MAX_ROOT_SEED)] = 0
+    trials: Annotated[int, Field(ge=1)] = 40
+    sampler: Literal[SAMPLERS] = "tpe"
+    overrides: Overrides = Field(default_factory=dict)
+    parameters: Annotated[dict[str, FreeParameterTable], Field(min_length=1)]
+    targets: Annotated[list[TargetTable], Field(min_length=1)]
+
+
 def load_calibration_spec(path: str | Path) -> CalibrationSpec:
     """Read and validate a calibration spec TOML file.
 
     Raises:
         SpecError: the file is missing, not UTF-8 TOML, or names an invalid calibration.
     """
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"calibration spec {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read calibration spec {str(path)!r}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"calibration spec {str(path)!r} is not valid TOML: {exc}") from None
-    return parse_calibration_spec(raw)
+    return parse_calibration_spec(read_toml(path, "calibration spec", SpecError), str(path))
 
 
-def parse_calibration_spec(raw: Mapping[str, Any]) -> CalibrationSpec:
+def parse_calibration_spec(
+    raw: Mapping[str, Any], source: str = "calibration spec"
+) -> CalibrationSpec:
     """Validate a calibration spec given as a mapping (the parsed TOML).
 
     Raises:
         SpecError: one line naming the key, the value and what is allowed.
     """
-    _check_keys(raw, SPEC_KEYS, "calibration spec")
-    preset = _text(raw, "preset", required=True)
-    if not model.is_preset(preset):
-        raise SpecError(f"unknown preset {preset!r} (available: {model.preset_names()})")
-    policy = _text(raw, "policy", default=model.BASELINE_POLICY)
-    if not model.is_policy(policy):
-        raise SpecError(f"unknown policy package {policy!r} (available: {model.policy_names()})")
-    years = _number(raw, "years", required=True, low=1 / 12)
-    sampler = _text(raw, "sampler", default="tpe")
-    if sampler not in SAMPLERS:
-        raise SpecError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
-    overrides = raw.get("overrides", {})
-    if not isinstance(overrides, Mapping):
-        raise SpecError("overrides must be a table of section.name = value")
-    parameters = _free_parameters(raw.get("parameters"), preset, dict(overrides), policy)
-    targets = _targets(raw.get("targets"), years)
-    spec = CalibrationSpec(
-        preset=preset,
-        policy=policy,
-        parameters=parameters,
-        targets=targets,
-        years=years,
-        replications=int(_number(raw, "replications", default=2, low=1, integer=True)),
-        root_seed=int(_number(raw, "root_seed", default=0, low=0, integer=True)),
-        trials=int(_number(raw, "trials", default=40, low=1, integer=True)),
-        sampler=sampler,
-        overrides=dict(overrides),
-        name=_text(raw, "name", default=""),
-    )
-    # The fixed overrides must resolve on their own (a typo fails here, not in trial 1).
-    model.resolve_point(preset, spec.overrides, policy)
-    return spec
-
-
-def _free_parameters(
-    table: Any, preset: str, overrides: dict[str, Any], policy: str
-) -> list[FreeParameter]:
-    if not isinstance(table, Mapping) or not table:
-        raise SpecError('parameters must be a table of [parameters."section.name"] entries')
-    out = []
-    for key, entry in table.items():
-        if not isinstance(entry, Mapping):
-            raise SpecError(f"parameters.{key} must be a table with low and high")
-        _check_keys(entry, PARAMETER_KEYS, f"parameters.{key}")
-        low = _number(entry, "low", required=True, where=f"parameters.{key}")
-        high = _number(entry, "high", required=True, where=f"parameters.{key}")
-        log = entry.get("log", False)
-        if not isinstance(log, bool):
-            raise SpecError(f"parameters.{key}.log must be true or false")
-        if not low < high:
-            raise SpecError(f"parameters.{key}: low must be below high, got {low} and {high}")
-        if log and low <= 0:
-            raise SpecError(f"parameters.{key}: a log-scale search needs low > 0, got {low}")
-        guess = entry.get("guess")
-        if guess is not None:
-            guess = _number(entry, "guess", where=f"parameters.{key}")
-            if not low <= guess <= high:
-                raise SpecError(f"parameters.{key}.guess {guess} is outside {low}..{high}")
-        # Both bounds must be valid values of the parameter (name, type and range).
-        for bound in (low, high):
-            model.resolve_point(preset, {**overrides, key: bound}, policy)
-        out.append(FreeParameter(str(key), low, high, log, guess))
-    return out
-
-
-def _targets(entries: Any, years: float) -> list[Target]:
-    if not isinstance(entries, list) or not entries:
-        raise SpecError("targets must be a non-empty array of [[targets]] tables")
-    units = model.metric_units()
-    out = []
-    for i, entry in enumerate(entries):
-        where = f"targets[{i}]"
-        if not isinstance(entry, Mapping):
-            raise SpecError(f"{where} must be a table with metric, year and value")
-        _check_keys(entry, TARGET_KEYS, where)
-        metric = _text(entry, "metric", required=True, where=where)
-        if metric not in units:
-            raise SpecError(f"{where}: unknown metric {metric!r}{_did_you_mean(metric, units)}")
-        year = _number(entry, "year", required=True, low=0, high=years, where=where)
-        scale = entry.get("scale")
-        out.append(
-            Target(
-                metric=metric,
-                year=year,
-                value=_number(entry, "value", required=True, where=where),
-                weight=_number(entry, "weight", default=1.0, low=0, where=where),
-                scale=None if scale is None else _number(entry, "scale", low=0, where=where),
-            )
+    table = validate(CalibrationSchema, raw, source, SpecError)
+    if not model.is_preset(table.preset):
+        raise SpecError(
+            f"{source}: unknown preset {table.preset!r}"
+            f"{did_you_mean(table.preset, model.preset_names())} "
+            f"(available: {', '.join(model.preset_names())})"
         )
-    if sum(t.weight for t in out) <= 0:
-        raise SpecError("targets: at least one target needs a weight above 0")
-    return out
-
-
-def _check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    for key in table:
-        if key not in allowed:
+    if not model.is_policy(table.policy):
+        raise SpecError(f"{source}: unknown policy package {table.policy!r}"
+                        f"{did_you_mean(table.policy, model.policy_names())}")  # fmt: skip
+    overrides = flat_table(table.overrides)
+    # The fixed overrides must resolve on their own (a typo fails here, not in trial 1).
+    model.resolve_point(table.preset, overrides, table.policy)
+    parameters = []
+    for key, entry in table.parameters.items():
+        where = f"{source}: parameters.{key}"
+        if not entry.low < entry.high:
+            raise SpecError(f"{where}: low must be below high, got {entry.low} and {entry.high}")
+        if entry.log and entry.low <= 0:
+            raise SpecError(f"{where}: a log-scale search needs low > 0, got {entry.low}")
+        if entry.guess is not None and not entry.low <= entry.guess <= entry.high:
+            raise SpecError(f"{where}: guess {entry.guess} is outside {entry.low}..{entry.high}")
+        # Both bounds must be valid values of the parameter (name, type and range).
+        for bound in (entry.low, entry.high):
+            model.resolve_point(table.preset, {**overrides, key: bound}, table.policy)
+        parameters.append(FreeParameter(key, entry.low, entry.high, entry.log, entry.guess))
+    for i, target in enumerate(table.targets):
+        if target.year > table.years:
             raise SpecError(
-                f"{where}: unknown key {key!r}{_did_you_mean(key, allowed)} "
-                f"(allowed: {', '.join(allowed)})"
+                f"{source}: targets[{i}].year {target.year:g} is after the horizon "
+                f"(years = {table.years:g})"
             )
-
-
-def _did_you_mean(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _text(
-    table: Mapping[str, Any],
-    key: str,
-    *,
-    required: bool = False,
-    default: str = "",
-    where: str = "calibration spec",
-) -> str:
-    if key not in table:
-        if required:
-            raise SpecError(f"{where}: {key} is required")
-        return default
-    value = table[key]
-    if not isinstance(value, str):
-        raise SpecError(f"{where}: {key} must be a string, got {value!r}")
-    return value
-
-
-def _number(
-    table: Mapping[str, Any],
-    key: str,
-    *,
-    required: bool = False,
-    default: float = 0.0,
-    low: float = -math.inf,
-    high: float = math.inf,
-    integer: bool = False,
-    where: str = "calibration spec",
-) -> float:
-    if key not in table:
-        if required:
-            raise SpecError(f"{where}: {key} is required")
-        return default
-    value = table[key]
-    kind = "an integer" if integer else "a finite number"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SpecError(f"{where}: {key} must be {kind}, got {value!r}")
-    if integer and not isinstance(value, int):
-        raise SpecError(f"{where}: {key} must be {kind}, got {value!r}")
-    if not math.isfinite(value) or not low <= value <= high:
-        raise SpecError(f"{where}: {key} must be {kind} in {low:g}..{high:g}, got {value!r}")
-    return float(value)
+    if sum(t.weight for t in table.targets) <= 0:
+        raise SpecError(f"{source}: targets: at least one target needs a weight above 0")
+    return CalibrationSpec(
+        preset=table.preset,
+        policy=table.policy,
+        parameters=parameters,
+        targets=[Target(t.metric, t.year, t.value, t.weight, t.scale) for t in table.targets],
+        years=table.years,
+        replications=table.replications,
+        root_seed=table.root_seed,
+        trials=table.trials,
+        sampler=table.sampler,
+        overrides=overrides,
+        name=table.name,
+    )
 
 
 @dataclass

@@ -26,6 +26,7 @@ from smartcity.experiments.sweep import (
     EXIT_OK,
     EXIT_RUNS_FAILED,
     CommandError,
+    add_allow_code_option,
     add_executor_options,
     add_set_option,
     execute,
@@ -88,6 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_set_option(parser, "parameter override for every run (repeatable)")
     add_executor_options(parser)
+    add_allow_code_option(parser)
     parser.set_defaults(handler=command_compare)
 
 
@@ -99,6 +101,7 @@ def compare_spec(
     years: int,
     root_seed: int,
     overrides: dict[str, Any],
+    allow_code: bool = False,
 ) -> ExperimentSpec:
     """Return the validated spec of a comparison (yearly rows kept, all metrics).
 
@@ -119,7 +122,8 @@ def compare_spec(
             "years": years,
             "root_seed": root_seed,
             "overrides": overrides,
-        }
+        },
+        allow_code=allow_code,
     )
     resolved = model.resolve_point(spec.presets[0], spec.point_overrides(0))
     return dataclasses.replace(
@@ -264,6 +268,7 @@ def command_compare(args: argparse.Namespace) -> int:
             years=args.years,
             root_seed=args.seed,
             overrides=overrides,
+            allow_code=args.allow_code,
         )
         # Always resume: rerunning the same comparison (`make demo` twice, or after Ctrl-C)
         # reuses the stored runs; other settings in the same OUT are refused.

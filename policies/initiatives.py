@@ -24,19 +24,19 @@ with ``class = "my_module:MyInitiative"`` in the initiative's plan.
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from smartcity.agents.citizens import DIGITAL_SERVICES, MODES, per_step
 from smartcity.policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
-from smartcity.policies.levers import check_lever_key
+from smartcity.policies.levers import lever_keys
 from smartcity.simulation.errors import InputError
-from smartcity.simulation.parameters import CAPABILITY_NAMES, find_toml, load_toml, shipped_names
+from smartcity.simulation.parameters import CAPABILITY_NAMES, find_toml, shipped_names
 from smartcity.simulation.protocols import CityState
+from smartcity.simulation.schema import Schema, number, read_toml, validate
 
 INITIATIVE_DIR = Path(__file__).parent / "initiatives"
 
@@ -81,9 +81,12 @@ DEMOTION_MONTHS = 6
 DISRUPTED_CONTINUITY = 0.3  # share of service kept running while a partner is replaced
 
 
-@dataclass(frozen=True)
-class InitiativeSpec:
-    """What an initiative is: read from its TOML file.
+Level = number(0.0, 1.0)
+Cost = number(0.0, 100.0)
+
+
+class InitiativeSpec(Schema):
+    """What an initiative is: its TOML file, validated (the initiative file format).
 
     Attributes:
         name: identifier. title, description, source: for people (source = seed section).
@@ -102,69 +105,26 @@ class InitiativeSpec:
 
     name: str
     title: str
-    key_issue: str
+    key_issue: Literal[KEY_ISSUES]
     source: str
     description: str
     target_metric: str
-    direction: str
-    capital_cost: float
-    operating_cost: float
-    build_years: float
-    adoption: str
-    prerequisites: dict[str, float] = field(default_factory=dict)
-    infrastructure: dict[str, float] = field(default_factory=dict)
-    requires: tuple[str, ...] = ()
-    effects: dict[str, float] = field(default_factory=dict)
-    district_growth: dict[str, float] = field(default_factory=dict)
-    scope: str = "all"
+    direction: Literal["up", "down"]
+    capital_cost: Cost
+    operating_cost: Cost
+    build_years: Cost
+    adoption: Literal[ADOPTION_SIGNALS]
+    prerequisites: dict[Literal[CAPABILITY_NAMES], Level] = Field(default_factory=dict)
+    infrastructure: dict[Literal[DISTRICT_STOCKS], Level] = Field(default_factory=dict)
+    requires: Annotated[tuple[str, ...], Field(strict=False)] = ()
+    effects: dict[Literal[tuple(lever_keys())], number(-5.0, 5.0)] = Field(default_factory=dict)
+    district_growth: dict[Literal[DISTRICT_STOCKS], number(0.0, 2.0)] = Field(default_factory=dict)
+    scope: Literal[DISTRICT_SCOPES] = "all"
 
     @classmethod
     def from_toml(cls, data: dict[str, Any], source: str) -> InitiativeSpec:
         """Validate a TOML table into a spec; one-line InputError on the first problem."""
-        known = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                raise InputError(f"{source}: unknown initiative field '{key}'{hint}")
-        required = [f.name for f in fields(cls) if f.default is MISSING and
-                    f.default_factory is MISSING]  # fmt: skip
-        missing = [k for k in required if k not in data]
-        if missing:
-            raise InputError(f"{source}: initiative lacks field(s) {', '.join(missing)}")
-        _check_choice(source, "key_issue", data["key_issue"], KEY_ISSUES)
-        _check_choice(source, "direction", data["direction"], ("up", "down"))
-        _check_choice(source, "adoption", data["adoption"], ADOPTION_SIGNALS)
-        _check_choice(source, "scope", data.get("scope", "all"), DISTRICT_SCOPES)
-        for key in ("capital_cost", "operating_cost", "build_years"):
-            _check_number(source, key, data[key], 0.0, 100.0)
-        for cap, level in data.get("prerequisites", {}).items():
-            _check_choice(source, "prerequisites", cap, CAPABILITY_NAMES)
-            _check_number(source, f"prerequisites.{cap}", level, 0.0, 1.0)
-        for stock, level in data.get("infrastructure", {}).items():
-            _check_choice(source, "infrastructure", stock, DISTRICT_STOCKS)
-            _check_number(source, f"infrastructure.{stock}", level, 0.0, 1.0)
-        for lever, amount in data.get("effects", {}).items():
-            check_lever_key(lever, source)
-            _check_number(source, f"effects.{lever}", amount, -5.0, 5.0)
-        for stock, rate in data.get("district_growth", {}).items():
-            _check_choice(source, "district_growth", stock, DISTRICT_STOCKS)
-            _check_number(source, f"district_growth.{stock}", rate, 0.0, 2.0)
-        values = dict(data)
-        values["requires"] = tuple(values.get("requires", ()))
-        return cls(**values)
-
-
-def _check_choice(source: str, key: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InputError(
-            f"{source}: {key} '{value}' is not allowed; use one of {', '.join(allowed)}"
-        )
-
-
-def _check_number(source: str, key: str, value: object, lo: float, hi: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise InputError(f"{source}: {key} = {value!r}; allowed: a number from {lo:g} to {hi:g}")
+        return validate(cls, data, source)
 
 
 def initiative_names() -> list[str]:
@@ -178,7 +138,7 @@ def load_initiative(name_or_path: str, source: str = "package") -> InitiativeSpe
         path = find_toml(name_or_path, INITIATIVE_DIR, "initiative")
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
-    return InitiativeSpec.from_toml(load_toml(path), str(path))
+    return InitiativeSpec.from_toml(read_toml(path, "initiative"), str(path))
 
 
 def adoption_signal(model: CityState, signal: str) -> float:

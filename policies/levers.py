@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from smartcity.agents.citizens import DIGITAL_SERVICES
-from smartcity.simulation.errors import InputError
 from smartcity.simulation.parameters import SECTOR_NAMES
 
 VECTOR_ITEMS = {
@@ -102,13 +101,3 @@ def lever_keys() -> list[str]:
         else:
             keys.append(f.name)
     return keys
-
-
-def check_lever_key(key: str, source: str) -> None:
-    """Refuse an unknown lever key with a did-you-mean."""
-    import difflib
-
-    if key not in lever_keys():
-        close = difflib.get_close_matches(key, lever_keys(), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(lever_keys())}"
-        raise InputError(f"{source}: unknown lever '{key}'{hint}")

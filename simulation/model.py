@@ -26,7 +26,7 @@ from smartcity.simulation.city import build_city_graph
 from smartcity.simulation.districts import Districts
 from smartcity.simulation.invariants import check_invariants
 from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.parameters import Parameters
+from smartcity.simulation.parameters import Parameters, check_seed
 from smartcity.simulation.resolve import resolve_parameters
 from smartcity.simulation.urban_systems import (
     build_housing,
@@ -51,6 +51,8 @@ class CityModel(mesa.Model):
             None = baseline.
         rng: alias of ``seed`` (what ``mesa.batch_run`` passes).
         params: fully resolved Parameters; when given, ``preset`` and overrides are ignored.
+        allow_code: let the policy package name Python classes (``class = "module:Class"``);
+            such a package runs code, so it is refused without this.
         **overrides: parameter overrides as ``section__name=value``.
 
     Attributes:
@@ -67,10 +69,12 @@ class CityModel(mesa.Model):
         *,
         rng: int | np.random.SeedSequence | None = None,
         params: Parameters | None = None,
+        allow_code: bool = False,
         **overrides: Any,
     ):
+        check_seed(seed if seed is not None else rng)
         super().__init__(rng=seed if seed is not None else rng)
-        self.package = load_package(policy)
+        self.package = load_package(policy, allow_code=allow_code)
         self.preset = str(preset)
         self.policy = self.package.name
         self.params = (

@@ -138,7 +138,7 @@ def test_same_spec_same_trace(tmp_path: Path) -> None:
         ({"targets": [{"metric": "gdp", "year": 9, "value": 1}]}, "year"),
         ({"targets": [{"metric": "gdp", "year": 1, "value": float("inf")}]}, "finite"),
         ({"trails": 3}, "did you mean 'trials'"),
-        ({"sampler": "grid"}, "sampler must be one of"),
+        ({"sampler": "grid"}, "use one of 'tpe', 'random' or 'qmc'"),
     ],
 )
 def test_bad_calibration_specs_are_one_line_exit_2(tmp_path, capsys, change, message) -> None:

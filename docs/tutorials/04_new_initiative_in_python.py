@@ -33,14 +33,19 @@
 #    `green_corridors.toml`.
 # 3. A policy package runs it: the initiative's key is the spec's path, and
 #    `class = "tutorial_initiatives:GreenCorridors"` names the Python class (`module:Class`;
-#    the module must be importable, here because it is in the notebook's folder). The
-#    notebook writes `green_package.toml` and runs it and the baseline with the same seed.
+#    the module must be importable by name, here because it is in the notebook's folder;
+#    the folder you run a command in is never searched). **This package runs code**: the
+#    model refuses it unless you opt in with `allow_code=True` (command line:
+#    `--allow-code`), and imports the module only after that. Load such a package only from
+#    someone you trust, as you would run their script. The notebook writes
+#    `green_package.toml` and runs it and the baseline with the same seed.
 # 4. It compares environmental quality, pollution and the health of the elderly, and checks
 #    that a second way of plugging the class in -- appending an instance to
 #    `model.policy_runtime.initiatives` after building the model -- gives the same run.
 #
 # From the command line the same package runs with (the module's folder on PYTHONPATH):
-# `PYTHONPATH=docs/tutorials smartcity run --policy OUT/green_package.toml --out OUT/run`.
+# `PYTHONPATH=docs/tutorials smartcity run --allow-code --policy OUT/green_package.toml \
+# --out OUT/run`.
 #
 # Note: the per-initiative `stage_*` metrics exist only for the shipped initiatives; read a
 # custom initiative's stage from `model.policy_runtime.initiatives`.
@@ -118,7 +123,8 @@ print(package_path.read_text())
 size = {"citizens__count": CITIZENS}
 baseline = CityModel("mature", seed=SEED, **size)
 baseline.run(YEARS)
-green = CityModel("mature", seed=SEED, policy=str(package_path), **size)
+# The package names a Python class: it runs code, so it loads only with allow_code.
+green = CityModel("mature", seed=SEED, policy=str(package_path), allow_code=True, **size)
 running = green.policy_runtime.initiatives[0]
 assert isinstance(running, GreenCorridors)
 green.run(YEARS)
