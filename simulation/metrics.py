@@ -295,8 +295,27 @@ def online_participation(model: CityState) -> float:
 
 
 def government_efficiency(model: CityState) -> float:
-    """(0.5 + 0.5 organization) x (0.7 + 0.3 platform) capability (0-1)."""
+    """(0.5 + 0.5 organization) x (0.7 + 0.3 platform) capability plus policies' efficiency
+    lever (0-1): a cost factor of running services, not an index term."""
     return model.government.efficiency()
+
+
+def processing_time(model: CityState) -> float:
+    """Mean days to process a citizen's request: in-department work (faster online and in
+    an efficient administration) plus the wait on other departments' data, which shared data
+    removes (Government.processing_days)."""
+    return model.government.processing_days()
+
+
+def income_tax_rate(model: CityState) -> float:
+    """Income-tax rate citizens pay: statutory rate plus the fiscal rule's adjustment."""
+    return model.government.income_tax_rate()
+
+
+def public_spending(model: CityState) -> float:
+    """Cumulative public investment since the start: capability budget, initiatives,
+    platform, new infrastructure and conventional programmes (M)."""
+    return model.government.public_investment_total / 1000.0
 
 
 def fiscal_balance(model: CityState) -> float:
@@ -309,25 +328,41 @@ def debt_ratio(model: CityState) -> float:
     return model.government.debt_ratio()
 
 
-def governance_index(model: CityState) -> float:
-    """Mean of 1/congestion index, 1 - pollution, exp(-incidents/30), online
-    participation, government efficiency, fiscal health clip(1 - debt ratio/(2 x limit),
-    0, 1) and the coordination index ("coordination and intelligence of urban management
-    decisions", white paper 5.1)."""
+def travel_term(model: CityState) -> float:
+    """Governance term for getting around: 1 / travel time index (1 = free flow)."""
+    return 1 / congestion_index(model)
+
+
+RESPONSE_SCALE_MINUTES = 24.0  # response time at which the response term reaches 0
+PROCESSING_SCALE_DAYS = 40.0  # processing time at which the processing term reaches 0
+
+
+def governance_terms(model: CityState) -> dict[str, float]:
+    """The governance index's terms, each 0-1 and each an outcome a citizen, firm or auditor
+    observes (docs/ODD.md, Development indices): travel = 1 / travel time index;
+    environment = 1 - pollution; safety = exp(-incidents per 1000 residents-year / 30);
+    emergency response = 1 - response minutes / 24; participation = share of adults taking
+    part online; processing = 1 - processing days / 40; fiscal health = 1 - debt ratio /
+    (2 x debt limit), each clipped to 0-1."""
     limit = model.params.government.debt_limit
-    return float(
-        np.mean(
-            [
-                1 / congestion_index(model),
-                1 - pollution(model),
-                np.exp(-safety_incidents(model) / 30.0),
-                online_participation(model),
-                government_efficiency(model),
-                np.clip(1 - debt_ratio(model) / (2 * limit), 0, 1),
-                coordination_index(model),
-            ]
-        )
-    )
+    terms = {
+        "travel": travel_term(model),
+        "environment": 1 - pollution(model),
+        "safety": np.exp(-safety_incidents(model) / 30.0),
+        "response": 1 - response_time(model) / RESPONSE_SCALE_MINUTES,
+        "participation": online_participation(model),
+        "processing": 1 - processing_time(model) / PROCESSING_SCALE_DAYS,
+        "fiscal_health": 1 - debt_ratio(model) / (2 * limit),
+    }
+    return {name: float(np.clip(value, 0.0, 1.0)) for name, value in terms.items()}
+
+
+def governance_index(model: CityState) -> float:
+    """Mean of the seven governance terms (governance_terms): travel, environment, safety,
+    emergency response, online participation, processing time and fiscal health; no term
+    reads a lever, a capability stock or a count of initiatives (white paper 5.1,
+    "coordination and intelligence of urban management" shows in these outcomes)."""
+    return float(np.mean(list(governance_terms(model).values())))
 
 
 def capability(model: CityState, name: str) -> float:
@@ -344,10 +379,10 @@ def capability_index(model: CityState) -> float:
 
 
 def coordination_index(model: CityState) -> float:
-    """Integral intelligence: (0.3 organization + 0.7 platform capability) x share of
-    active initiatives at performance stage or better with a unified data platform; 0.3
-    organization x that share with data islands (policies.runtime)."""
-    return model.policy_runtime.coordination_index(model)
+    """Data integration: platform capability x the linked share of initiatives' work
+    (stage >= performance x operability x min(1, scale)) with a unified data platform, 0
+    with data islands (policies.runtime); a diagnostic of the mechanism, not an index term."""
+    return model.policy_runtime.integration(model)
 
 
 def initiative_public_cost(model: CityState) -> float:
@@ -423,6 +458,8 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     (response_time, "min", _COUNT),
     (online_participation, "share", _UNIT),
     (government_efficiency, "0-1", _UNIT),
+    (processing_time, "days", _COUNT),
+    (income_tax_rate, "share", _UNIT),
     (fiscal_balance, "M/year", (-np.inf, np.inf)),
     (debt_ratio, "debt/GDP", (-np.inf, np.inf)),
     *[(partial(capability, name=name), "0-1", _UNIT) for name in CAPABILITY_NAMES],
@@ -430,6 +467,7 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     (capability_index, "0-1", _UNIT),
     (coordination_index, "0-1", _UNIT),
     (initiative_public_cost, "M/year", (-np.inf, np.inf)),
+    (public_spending, "M", _COUNT),
     (private_capital_mobilized, "M", _COUNT),
     (return_on_public_investment, "M/M", (-np.inf, np.inf)),
     (new_infrastructure_utilization, "share", _UNIT),
