@@ -58,7 +58,6 @@ MAX_TAX_ADJUSTMENT = 0.05  # income-tax points the fiscal rule may add or remove
 BASE_PROCESSING_DAYS = 20.0
 CROSS_DEPARTMENT_SHARE = 0.5
 ONLINE_SPEED_UP = 0.4  # share of in-department time saved on a request filed online
-ENVELOPE_CATCH_UP_STEPS = 3  # steps over which an envelope overrun is worked off
 # k per resident that closes the whole gap of district transport quality to 1.
 ROAD_RENEWAL_COST = 5.0
 
@@ -324,8 +323,8 @@ class Government(mesa.Agent):
         if self.envelope_factor > 0.01:  # the unscaled plan, seen through this step's factor
             self.planned_spending = package / self.envelope_factor
         upcoming = self.envelope() * (1 + p.envelope_growth) ** (1 / model.steps_per_year)
-        # An overrun is worked off over a few steps, so spending does not stop and restart.
-        headroom = upcoming + self.envelope_carry / ENVELOPE_CATCH_UP_STEPS
+        # Next step's plan is scaled to the next envelope less any overrun carried.
+        headroom = upcoming + self.envelope_carry
         self.envelope_factor = float(np.clip(headroom / max(self.planned_spending, 1e-9), 0, 1))
         if conventional <= 0:
             return

@@ -14,7 +14,7 @@ from functools import partial
 
 import numpy as np
 
-from smartcity.agents.citizens import NEED_LEVELS, NEED_WEIGHTS, weighted_rows
+from smartcity.agents.citizens import NEED_LEVELS, NEED_WEIGHTS, care_supply, weighted_rows
 from smartcity.agents.firms import (
     DIGITAL_CORE_SECTORS,
     HIGH_VALUE_SECTORS,
@@ -102,16 +102,14 @@ def service_access_gap(model: CityState) -> float:
 
 
 def elderly_care_coverage(model: CityState) -> float:
-    """Mean over the elderly of access x min(1, care workers / (5% of the elderly)):
-    public-service access and a care industry large enough (white paper Table 1, aging)."""
+    """Mean over the elderly of public-service access x care supply, where care supply =
+    min(1, health-sector workers / (0.25 x elderly)): it falls once the elderly outgrow
+    the carers (white paper Table 1, aging; agents.citizens.care_supply)."""
     c = model.citizens
     elderly = c.age >= model.params.citizens.retirement_age
     if not elderly.any():
         return 1.0
-    f = model.firms
-    care_workers = f.employees()[sector_mask(("health",))[f.sector]].sum()
-    supply = min(1.0, care_workers / (0.05 * elderly.sum()))
-    return float(c.access[elderly].mean() * supply)
+    return float(c.access[elderly].mean() * care_supply(model))
 
 
 def _mean_adoption(adopted: np.ndarray, mask: np.ndarray) -> float:
