@@ -384,8 +384,8 @@ def coordination_index(model: CityState) -> float:
 
 
 def initiative_public_cost(model: CityState) -> float:
-    """Public spending on initiatives, the unified platform and new infrastructure, net of
-    the government's share of user fees, annualised (M/year)."""
+    """Public spending on initiatives, the unified platform, sector grants and new
+    infrastructure, net of the government's share of user fees, annualised (M/year)."""
     acc = model.government.accounts
     net = acc["initiatives"] + acc["new_infrastructure"] - acc["initiative_revenue"]
     return _annual_millions(model, net)
@@ -398,7 +398,8 @@ def private_capital_mobilized(model: CityState) -> float:
 
 def return_on_public_investment(model: CityState) -> float:
     """Cumulative GDP gain over the initial monthly GDP, divided by cumulative public
-    investment (capability budget, initiatives, platform, new infrastructure) (M per M)."""
+    investment (capability budget, initiatives, platform, sector grants, new infrastructure,
+    conventional programmes: public_spending) (M per M)."""
     invested = model.government.public_investment_total
     # Below 1 k invested the ratio is meaningless (and can overflow).
     return float(model.gdp_gain_total / invested) if invested >= 1.0 else 0.0
