@@ -50,6 +50,7 @@ PLACEBO_POLICY = "placebo"
 BUDGETS = ("package", "equal")
 SPENDING_METRIC = "public_spending"
 PER_SPENDING = 100.0  # M of extra public spending per which differences are also reported
+MIN_EXTRA_SPENDING = 10.0  # M; smaller extra spending gets no per-100 M figure
 # Fallback when the model does not report its time resolution.
 STEPS_PER_YEAR = 12
 HEADLINE_METRICS = ("gdp_per_capita", "population", "digital_economy_share", "congestion_index")
@@ -226,8 +227,9 @@ def paired_differences(results: pd.DataFrame, confidence: float = 0.95) -> pd.Da
     table = table.merge(
         spending.rename(columns={"mean": "extra_spending"}), on=[*GROUP[:2], *GROUP[3:]]
     )
-    # Per 100 M only where the path spent at least 1 M more (or less) than the baseline.
-    extra = table["extra_spending"].where(table["extra_spending"].abs() >= 1.0)
+    # Per 100 M only where the path spent at least MIN_EXTRA_SPENDING more (or less) than
+    # the baseline: below it the ratio divides noise by almost nothing.
+    extra = table["extra_spending"].where(table["extra_spending"].abs() >= MIN_EXTRA_SPENDING)
     table[f"per_{PER_SPENDING:g}M"] = table["mean"] / extra * PER_SPENDING
     return table
 
