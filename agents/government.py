@@ -25,7 +25,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from smartcity.agents.citizens import per_step, residents_per_district
+from smartcity.agents.citizens import DIGITAL_SERVICES, per_step, residents_per_district
 from smartcity.agents.firms import sector_mask
 from smartcity.simulation.parameters import CAPABILITY_NAMES
 from smartcity.simulation.protocols import CityState
@@ -133,7 +133,8 @@ class Government(mesa.Agent):
         """
         c = self.model.citizens
         adults = c.adults()
-        online = float(c.adopted[adults, 0].mean()) if adults.any() else 0.0
+        egov = DIGITAL_SERVICES.index("e_government")
+        online = float(c.adopted[adults, egov].mean()) if adults.any() else 0.0
         own = (1 - ONLINE_SPEED_UP * online) * 1.2 / (0.7 + 0.5 * self.efficiency())
         shared = 1.0 - self.model.levers.share("processing_cut")
         return BASE_PROCESSING_DAYS * (
