@@ -133,8 +133,8 @@ class Government(mesa.Agent):
         """
         c = self.model.citizens
         adults = c.adults()
-        egov = DIGITAL_SERVICES.index("e_government")
-        online = float(c.adopted[adults, egov].mean()) if adults.any() else 0.0
+        users = np.count_nonzero(c.adopted[:, DIGITAL_SERVICES.index("e_government")] & adults)
+        online = users / max(np.count_nonzero(adults), 1)
         own = (1 - ONLINE_SPEED_UP * online) * 1.2 / (0.7 + 0.5 * self.efficiency())
         shared = 1.0 - self.model.levers.share("processing_cut")
         return BASE_PROCESSING_DAYS * (
