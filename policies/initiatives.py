@@ -5,10 +5,17 @@ Table 1, needs capabilities and infrastructure (its prerequisites), costs capita
 operating money under a financing model (white paper 5.3), and moves through three
 stages, function -> performance -> effectiveness (white paper 1.3, 2.2, 4.3):
 
-- function: built and working technically; a third of its full effect;
-- performance: after a year of operability >= 0.5, 70% of its effect;
-- effectiveness: after two more years of operability >= 0.7 with adoption >= 0.25, all of
-  it; six months of operability < 0.3 demote it one stage.
+- function: built and working technically; 30% of its full effect;
+- performance: 70% of its effect, once it has accumulated a year of "effective months" in
+  the function stage with operability >= 0.5 at the end;
+- effectiveness: all of it, after two more effective years with operability >= 0.7 and
+  adoption >= 0.25; six months of operability < 0.3 demote it one stage.
+
+An effective month counts pace = operability x (0.7 + 0.3 adoption) x (0.7 + 0.3
+organization capability) of a calendar month: an initiative advances on its own readiness,
+uptake and the government's capability, so initiatives roll out in staggered stages rather
+than all at month 12 (a fully ready, fully used initiative in a fully organized city takes
+exactly a year).
 
 Each step its strength = stage factor x operability x (0.4 + 0.6 adoption) x financing
 uptake x coordination x scale, where operability = readiness (how far capabilities and
@@ -70,7 +77,7 @@ ADOPTION_SIGNALS = (
 )
 
 # Stage rule thresholds (white paper 2.2: function verified, then performance, then
-# effectiveness once use is broad and the system sustained).
+# effectiveness once use is broad and the system sustained), in effective months.
 PERFORMANCE_AFTER_MONTHS = 12
 PERFORMANCE_OPERABILITY = 0.5
 EFFECTIVENESS_AFTER_MONTHS = 24
@@ -177,7 +184,7 @@ class Initiative:
         self.start_year = start_year
         self.scale = scale
         self.stage = 0
-        self.months_in_stage = 0
+        self.progress = 0.0
         self.low_months = 0
         self.disrupted_months = 0
         self.built = 0.0
@@ -210,20 +217,29 @@ class Initiative:
         ratios += [min(1.0, getattr(d, s).mean() / level) for s, level in stocks if level > 0]
         return min(ratios, default=1.0)
 
-    def step(self, model: CityState, coordination: float) -> None:
-        """Advance one step: start, finance, build, measure, change stage, take effect."""
+    def step(self, model: CityState, coordination: float, funding: float = 1.0) -> None:
+        """Advance one step: start, finance, build, measure, change stage, take effect.
+
+        Args:
+            coordination: multiplier on the effect from shared data (policies.runtime).
+            funding: share (0-1) of its public spending the budget allows this step
+                (Government.investment_room: the debt rule's fiscal room, or the envelope
+                factor under equal budgets).
+        """
         year = (model.steps - 1) / model.steps_per_year
         self.public_cost = self.private_capital = self.public_revenue = self.fees = 0.0
         if year < self.start_year:
             return
         if self.stage == 0:
-            self.stage, self.months_in_stage = 1, 0
-        continuity = self.keep_financed(model)
+            self.stage, self.progress = 1, 0.0
+        continuity = self.keep_financed(model) * funding
         self.pay(model, continuity)
         self.readiness = self.measure_readiness(model)
         self.operability = self.readiness * continuity * min(1.0, self.built)
         self.adoption = adoption_signal(model, self.spec.adoption)
-        self.advance_stage(model.steps_per_year / 12)
+        organization = model.government.capability("organization")
+        pace = (0.7 + 0.3 * self.adoption) * (0.7 + 0.3 * organization)
+        self.advance_stage(model.steps_per_year / 12, pace)
         self.strength = (
             STAGE_FACTOR[self.stage]
             * self.operability
@@ -235,11 +251,12 @@ class Initiative:
         self.apply(model, self.strength)
 
     def keep_financed(self, model: CityState) -> float:
-        """Continuity of financing this step, 0-1: the fiscal room for government-financed
-        initiatives; for the others, DISRUPTED_CONTINUITY for some months after the private
-        side withdraws (a yearly risk, higher for a franchise with thin demand)."""
+        """Continuity of private financing this step, 0-1: 1 for government-financed
+        initiatives (the budget's share is the ``funding`` of :meth:`step`); for the
+        others, DISRUPTED_CONTINUITY for some months after the private side withdraws (a
+        yearly risk, higher for a franchise with thin demand)."""
         if self.financing.public_capital_share == 1.0:
-            return model.government.fiscal_room()
+            return 1.0
         if self.disrupted_months > 0:
             self.disrupted_months -= 12 / model.steps_per_year
             return DISRUPTED_CONTINUITY
@@ -273,25 +290,26 @@ class Initiative:
         self.private_capital = capital + operating - self.public_cost
         self.public_revenue = fin.public_revenue_share * self.fees
 
-    def advance_stage(self, steps_per_month: float = 1.0) -> None:
-        """Move between function, performance and effectiveness by the stage rule; stage
-        durations are in months, counted in steps (``steps_per_month`` steps a month)."""
-        self.months_in_stage += 1 / steps_per_month
+    def advance_stage(self, steps_per_month: float = 1.0, pace: float = 1.0) -> None:
+        """Move between function, performance and effectiveness by the stage rule: progress
+        grows by operability x pace effective months a month (``steps_per_month`` steps a
+        month); ``pace`` carries the uptake and capability terms."""
+        self.progress += self.operability * pace / steps_per_month
         low = self.operability < DEMOTION_OPERABILITY
         self.low_months = self.low_months + 1 / steps_per_month if low else 0
         if self.low_months >= DEMOTION_MONTHS and self.stage > 1:
-            self.stage, self.months_in_stage, self.low_months = self.stage - 1, 0, 0
+            self.stage, self.progress, self.low_months = self.stage - 1, 0.0, 0
         elif (
             self.stage == 1
-            and self.months_in_stage >= PERFORMANCE_AFTER_MONTHS
+            and self.progress >= PERFORMANCE_AFTER_MONTHS
             and self.operability >= PERFORMANCE_OPERABILITY
         ) or (
             self.stage == 2
-            and self.months_in_stage >= EFFECTIVENESS_AFTER_MONTHS
+            and self.progress >= EFFECTIVENESS_AFTER_MONTHS
             and self.operability >= EFFECTIVENESS_OPERABILITY
             and self.adoption >= EFFECTIVENESS_ADOPTION
         ):
-            self.stage, self.months_in_stage = self.stage + 1, 0
+            self.stage, self.progress = self.stage + 1, 0.0
 
     def apply(self, model: CityState, strength: float) -> None:
         """Add the effects at this strength to the levers and grow district stocks."""

@@ -52,7 +52,13 @@ class Levers:
         emission_cut: share (0-1) cut from traffic and industrial pollution.
         incident_cut: share (0-1) cut from safety incidents; response_cut: from response time.
         energy_cost_cut: share (0-1) cut from firms' fixed operating cost.
-        efficiency: added government efficiency, 0-1.
+        processing_cut: share (0-1) cut from the cross-department part of administrative
+            processing time (Government.processing_days).
+        efficiency: added government efficiency, 0-1: it lowers the operating cost of
+            public-service places and the in-department part of processing time, and is
+            read by no index (provide_public_services, Government.processing_days).
+        sector_entry costs a start-up grant per extra entrant (enter_firms), paid from the
+        budget like every other lever's initiative.
     """
 
     service_availability: np.ndarray = field(
@@ -77,6 +83,7 @@ class Levers:
     incident_cut: float = 0.0
     response_cut: float = 0.0
     energy_cost_cut: float = 0.0
+    processing_cut: float = 0.0
     efficiency: float = 0.0
 
     def add(self, key: str, amount: float) -> None:

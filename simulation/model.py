@@ -175,6 +175,8 @@ class CityModel(mesa.Model):
         self.government.offer_digital_services()
         self._settle_commuting()
         cz.use_public_services(self)
+        # Start at the health the rule holds (not the age-given level above it).
+        self.citizens.health = cz.health_target(self)
         cz.evaluate_satisfaction(self)
         self.districts.pollution = pollution_target(self)
         count_safety_incidents(self)
@@ -207,8 +209,9 @@ class CityModel(mesa.Model):
         2. economy: productivity growth, production, employment plans, wages, digital
            investment;
         3. labour market: separations and layoffs, job search, incomes;
-        4. government: yearly plan, taxes, benefits, public services, capability
-           investment, infrastructure roll-out, digital-service supply;
+        4. government: yearly plan and fiscal rule, taxes, benefits, public services,
+           capability investment, infrastructure roll-out, policies, conventional
+           programmes (equal budgets), digital-service supply;
         5. daily life: residence, commuting mode, traffic, service use, health, digital
            adoption, learning, online participation, satisfaction, trust;
         6. districts: housing construction, pollution, safety;
@@ -236,7 +239,8 @@ class CityModel(mesa.Model):
             for action in (gov.collect_taxes, gov.fund_other_programmes, gov.pay_benefits,
                            gov.provide_public_services,
                            gov.invest_in_capabilities, gov.roll_out_infrastructure,
-                           self.run_policies, gov.offer_digital_services):  # fmt: skip
+                           self.run_policies, gov.fund_conventional_programmes,
+                           gov.offer_digital_services):  # fmt: skip
                 action()
             cz.choose_residence(self)
             cz.choose_commute_mode(self)

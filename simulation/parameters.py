@@ -352,6 +352,40 @@ class GovernmentParams:
     debt_limit: float = param(0.5, "debt/GDP", "debt ratio above which spending is cut", 0.01, 5)
     initial_debt_ratio: float = param(0.2, "debt/GDP", "debt at the start", 0, 5)
     interest_rate: float = param(0.03, "1/year", "interest rate on public debt", 0, 0.3)
+    tax_response: float = param(
+        0.5,
+        "tax points/year per debt-ratio point",
+        "yearly change of the income-tax rate per point of debt ratio above (below) its "
+        "starting level: the fiscal rule that makes overspending cost taxes",
+        0,
+        5,
+    )
+    budget: str = param(
+        "package",
+        "-",
+        "public spending: 'package' = each package's own budget; 'equal' = every package "
+        "spends the same envelope, the rest on conventional programmes",
+        choices=("package", "equal"),
+    )
+    spending_envelope: float = param(
+        0.1,
+        "share of initial tax revenue/year",
+        "equal budgets: yearly capability, initiative, platform and new-infrastructure "
+        "spending every package gets",
+        0,
+        1,
+    )
+    envelope_growth: float = param(
+        0.02, "1/year", "equal budgets: yearly growth of the spending envelope", -0.2, 0.5
+    )
+    conventional_service_share: float = param(
+        0.5,
+        "share",
+        "equal budgets: share of unspent envelope building service places (the rest renews "
+        "roads and transit)",
+        0,
+        1,
+    )
 
 
 SECTIONS: dict[str, type] = {

@@ -26,6 +26,8 @@ SCALE = {
     "digital_transformation_support": 2.0,
     "industry_platform_upgrade": 2.0,
     "platform_economy": 2.0,
+    # Staged roll-out: it reaches the performance stage later than after a flat year.
+    "smart_highland": 2.0,
 }
 
 

@@ -177,7 +177,9 @@ smartcity("policies")
 # Each line names a sector -- `manufacturing`, `services`, `logistics`, `creative`,
 # `digital`, `health`, `platform` -- and its priority for new firms (0-10). A priority of 1.0
 # doubles the sector's weight when an entering firm picks its sector; the number of entrants
-# also rises a little (by the mean priority over the seven sectors).
+# also rises a little (by the mean priority over the seven sectors). Priorities are not free:
+# the government pays a start-up grant of 24 wage-months for each firm that enters because
+# of them (booked with the initiatives' public cost).
 #
 # ## Step 7 (optional): other parameters, `[parameters]`
 #
@@ -189,6 +191,12 @@ smartcity("policies")
 # [parameters]
 # "government.service_build_rate" = 0.15
 # ```
+#
+# A parameter set here changes the city by fiat, at no cost unless the parameter is itself a
+# spending (building service places faster costs their building cost). The shipped
+# development paths therefore set only their capability budget, so that their comparison with
+# the baseline is fair; `smartcity compare --budget equal` answers what a package does with
+# the same public money as the baseline.
 #
 # The whole file, as this folder ships it:
 
