@@ -199,80 +199,86 @@ def metric_charts(
     *,
     at_year: float | None = None,
     columns: int = 2,
-) -> alt.ConcatChart:
-    """One small chart per registry metric (title and unit from the registry), one line per
-    configuration, a rule at ``at_year`` (the step shown on the map)."""
+) -> alt.FacetChart:
+    """One small chart per registry metric (plain title and unit from the registry), one line
+    per configuration, a dashed rule at ``at_year`` (the step shown on the map). One faceted
+    chart, so a redraw builds a single small specification."""
     rows = []
     for frame, label in zip(frames, labels, strict=True):
         part = frame[["year", *metrics]].melt("year", var_name="metric")
         part["configuration"] = label
         rows.append(part)
     data = pd.concat(rows, ignore_index=True)
-    charts = []
-    for metric in metrics:
-        spec = METRICS[metric]
-        base = alt.Chart(data[data["metric"] == metric]).properties(
-            width=CHART_SIZE[0], height=CHART_SIZE[1], title=metric_title(metric)
-        )
-        line = base.mark_line().encode(
+    titles = {m: f"{metric_title(m)} [{METRICS[m].unit}]" for m in metrics}
+    data["chart"] = data["metric"].map(titles)
+    line = (
+        alt.Chart()
+        .mark_line()
+        .encode(
             x=alt.X("year:Q", title="year"),
-            y=alt.Y("value:Q", title=spec.unit, scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
             color=alt.Color("configuration:N", legend=alt.Legend(orient="bottom", title=None)),
             tooltip=[
                 "configuration:N",
+                alt.Tooltip("chart:N", title="metric"),
                 alt.Tooltip("year:Q", format=".2f"),
-                alt.Tooltip(
-                    "value:Q", title=f"{metric_title(metric)} [{spec.unit}]", format=".4~g"
-                ),
+                alt.Tooltip("value:Q", format=".4~g"),
             ],
         )
-        layers = [line]
-        if at_year is not None:
-            layers.append(
-                alt.Chart(pd.DataFrame({"year": [at_year]}))
-                .mark_rule(color="gray", strokeDash=[4, 3])
-                .encode(x="year:Q")
-            )
-        charts.append(alt.layer(*layers))
-    return alt.concat(*charts, columns=columns)
+    )
+    layers = [line]
+    if at_year is not None:
+        layers.append(
+            alt.Chart().mark_rule(color="gray", strokeDash=[4, 3]).encode(x=alt.datum(at_year))
+        )
+    return (
+        alt.layer(*layers, data=data)
+        .properties(width=CHART_SIZE[0], height=CHART_SIZE[1])
+        .facet(
+            facet=alt.Facet("chart:N", title=None, sort=list(titles.values())),
+            columns=columns,
+        )
+        .resolve_scale(y="independent")
+    )
 
 
 def difference_charts(
     diffs: pd.DataFrame, metrics: Sequence[str], seeds: int, *, columns: int = 2
-) -> alt.ConcatChart:
+) -> alt.FacetChart:
     """B - A of each metric over time: the mean over paired seeds and, with several seeds,
-    its paired 95% band; a rule at zero."""
-    charts = []
-    for metric in metrics:
-        spec = METRICS[metric]
-        part = diffs[diffs["metric"] == metric]
-        base = alt.Chart(part).properties(
-            width=CHART_SIZE[0],
-            height=CHART_SIZE[1],
-            title=f"B - A: {metric_title(metric)}",
-        )
-        y_title = f"B - A [{spec.unit}]"
-        layers = []
-        if seeds > 1:
-            layers.append(
-                base.mark_area(opacity=0.25, color="#4c78a8").encode(
-                    x="year:Q", y=alt.Y("lo:Q", title=y_title), y2="hi:Q"
-                )
-            )
+    its paired 95% band (t interval over the seed pairs); a rule at zero."""
+    titles = {m: f"B - A: {metric_title(m)} [{METRICS[m].unit}]" for m in metrics}
+    data = diffs[diffs["metric"].isin(metrics)].copy()
+    data["chart"] = data["metric"].map(titles)
+    layers = []
+    if seeds > 1:
         layers.append(
-            base.mark_line(color="#4c78a8").encode(
-                x=alt.X("year:Q", title="year"),
-                y=alt.Y("mean:Q", title=y_title),
-                tooltip=[
-                    alt.Tooltip("year:Q", format=".2f"),
-                    alt.Tooltip("mean:Q", title="B - A (mean)", format=".4~g"),
-                    alt.Tooltip("lo:Q", title="95% low", format=".4~g"),
-                    alt.Tooltip("hi:Q", title="95% high", format=".4~g"),
-                ],
-            )
+            alt.Chart()
+            .mark_area(opacity=0.25, color="#4c78a8")
+            .encode(x="year:Q", y="lo:Q", y2="hi:Q")
         )
-        layers.append(
-            alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="black").encode(y="zero:Q")
+    layers.append(
+        alt.Chart()
+        .mark_line(color="#4c78a8")
+        .encode(
+            x=alt.X("year:Q", title="year"),
+            y=alt.Y("mean:Q", title="B - A"),
+            tooltip=[
+                alt.Tooltip("chart:N", title="metric"),
+                alt.Tooltip("year:Q", format=".2f"),
+                alt.Tooltip("mean:Q", title="B - A (mean over seeds)", format=".4~g"),
+                alt.Tooltip("lo:Q", title="95% low", format=".4~g"),
+                alt.Tooltip("hi:Q", title="95% high", format=".4~g"),
+            ],
         )
-        charts.append(alt.layer(*layers))
-    return alt.concat(*charts, columns=columns)
+    )
+    layers.append(alt.Chart().mark_rule(color="black").encode(y=alt.datum(0)))
+    return (
+        alt.layer(*layers, data=data)
+        .properties(width=CHART_SIZE[0], height=CHART_SIZE[1])
+        .facet(
+            facet=alt.Facet("chart:N", title=None, sort=list(titles.values())),
+            columns=columns,
+        )
+        .resolve_scale(y="independent")
+    )
