@@ -36,6 +36,8 @@ CHROMIUM = os.environ.get("SMARTCITY_CHROMIUM", "/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 90_000
 PLANTED_MODULE = "smartcity_planted_module"
+MAX_SESSIONS = 3
+CULL_SECONDS = 2
 AUDITED_SERVER = """
 import os, sys
 watched, module, log = os.environ["AUDIT_DIR"], os.environ["AUDIT_MODULE"], os.environ["AUDIT_LOG"]
@@ -110,6 +112,8 @@ def server(planted):
     env = {
         **os.environ,
         "SOLARA_TELEMETRY_ENABLED": "False",
+        "SOLARA_KERNEL_CULL_TIMEOUT": f"{CULL_SECONDS}s",
+        "SMARTCITY_MAX_SESSIONS": str(MAX_SESSIONS),
         "SMARTCITY_PRESETS_DIR": str(planted["presets"]),
         "AUDIT_DIR": str(planted["base"]),
         "AUDIT_MODULE": PLANTED_MODULE,
@@ -163,6 +167,12 @@ def _open(browser, url: str, size=(1600, 1000)):
     return page
 
 
+def _close(page) -> None:
+    """Close a page and wait until the server has freed its session."""
+    page.close()
+    time.sleep(CULL_SECONDS + 2)
+
+
 def _step_number(page) -> int:
     return int(re.search(r"step (\d+)", page.locator(".sc-step").first.inner_text()).group(1))
 
@@ -212,8 +222,10 @@ def _run_to(page, year: float) -> None:
     _settle(page)
 
 
-def _map_svg(page, index: int = 0) -> str:
-    return page.locator(".sc-map svg").nth(index).inner_html()
+def _map_districts(page, index: int = 0) -> list[str]:
+    """What the map shows of each district (name, kind, value) from its marks' labels."""
+    marks = page.locator(".sc-map").nth(index).locator(".mark-symbol.layer_1_marks path")
+    return [marks.nth(i).get_attribute("aria-label") for i in range(marks.count())]
 
 
 def _inspector(page) -> str:
@@ -261,7 +273,7 @@ def test_inspector_follows_the_run_click_and_hover(browser, server):
     assert "district" in text and "kind" in text and "[residents]" in text
     page.screenshot(path=str(ARTIFACTS / "ui_single_1600x1000.png"))
     _no_page_error(page)
-    page.close()
+    _close(page)
 
 
 def test_difference_mode_matches_the_export(browser, server):
@@ -276,7 +288,7 @@ def test_difference_mode_matches_the_export(browser, server):
     _step(page, 4)
     page.locator(".sc-map-mode").get_by_role("button", name="B - A").click()
     _settle(page)
-    assert page.locator(".sc-diff-map svg").count() == 1
+    assert page.locator(".sc-diff-map .mark-symbol.layer_1_marks path").count() > 3
     table = page.locator(".sc-end-table").inner_text()
     exported = pd.read_csv(io.BytesIO(_download(page, "city CSV")))
     last = exported[exported["step"] == 4]
@@ -295,16 +307,16 @@ def test_difference_mode_matches_the_export(browser, server):
     _settle(page)
     page.screenshot(path=str(ARTIFACTS / "ui_difference_1366x768.png"))
     _no_page_error(page)
-    page.close()
+    _close(page)
 
 
 def test_history_scrubs_back_to_a_stored_step(browser, server):
     """3: the history slider restores an earlier step's map and inspector."""
     page = _open(browser, server)
     _step(page, 2)
-    map_at_2, inspector_at_2 = _map_svg(page), _inspector(page)
+    map_at_2, inspector_at_2 = _map_districts(page), _inspector(page)
     _step(page, 3)
-    assert _map_svg(page) != map_at_2
+    assert _map_districts(page) != map_at_2
     thumb = page.locator(".sc-history [role=slider]")
     thumb.focus()
     for _ in range(3):
@@ -312,8 +324,8 @@ def test_history_scrubs_back_to_a_stored_step(browser, server):
         _settle(page)
     assert "step 2 (year 0.17) (history)" in page.locator(".sc-step").inner_text()
     assert _inspector(page) == inspector_at_2
-    assert _map_svg(page) == map_at_2
-    page.close()
+    assert _map_districts(page) == map_at_2
+    _close(page)
 
 
 def test_scenario_file_url_and_cli_give_the_same_metrics(browser, server, tmp_path):
@@ -358,8 +370,8 @@ def test_scenario_file_url_and_cli_give_the_same_metrics(browser, server, tmp_pa
     assert len(cli) == len(viewed) == 7
     assert viewed[column].to_numpy() == pytest.approx(cli["governance_index"].to_numpy(), rel=1e-9)
     assert viewed[column].iloc[-1] != viewed[column].iloc[0]
-    fresh.close()
-    page.close()
+    _close(fresh)
+    _close(page)
 
 
 def test_play_shows_its_rate_and_step_is_one_month(browser, server):
@@ -378,7 +390,7 @@ def test_play_shows_its_rate_and_step_is_one_month(browser, server):
     assert rate > 0
     page.locator(".sc-pause").click()
     _settle(page)
-    page.close()
+    _close(page)
 
 
 def test_plain_language_and_home_paths(browser, server):
@@ -394,7 +406,7 @@ def test_plain_language_and_home_paths(browser, server):
     assert "Mature 1: digitalization reactivates the economy (London) ★ home path" in menu
     assert "★ home path" not in next(line for line in menu.splitlines() if "Emerging 1" in line)
     page.keyboard.press("Escape")
-    page.close()
+    _close(page)
 
 
 def test_input_presets_shares_seeds_and_errors(browser, server):
@@ -423,7 +435,7 @@ def test_input_presets_shares_seeds_and_errors(browser, server):
     _settle(page)
     page.screenshot(path=str(ARTIFACTS / "ui_input_1600x1000.png"), full_page=True)
     _no_page_error(page)
-    page.close()
+    _close(page)
 
 
 def test_export_per_district_with_units(browser, server):
@@ -437,7 +449,7 @@ def test_export_per_district_with_units(browser, server):
     page.set_viewport_size({"width": 1366, "height": 768})
     _settle(page)
     page.screenshot(path=str(ARTIFACTS / "ui_single_1366x768.png"))
-    page.close()
+    _close(page)
 
 
 def _send_through_widget(page, css: str, value: str) -> None:
@@ -477,9 +489,25 @@ def test_unlisted_values_are_refused_without_reading_or_importing(browser, serve
     assert "not found" not in message_missing and "[citizens]" not in message_existing
     # the page still runs the listed configuration
     assert "mature / baseline" in _inspector(page)
-    page.close()
+    _close(page)
     log = planted["log"].read_text()
     assert "small.toml" in log  # ...and the audit hook sees it
     assert "evil.toml" not in log and "secret.toml" not in log and "missing.toml" not in log
     assert f"import {PLANTED_MODULE}" not in log
     assert not planted["marker"].exists()
+
+
+def test_a_full_server_says_so(browser, server):
+    """Issue 15: beyond the session cap a page says the view is full; a closed page frees
+    its session."""
+    pages = [_open(browser, server) for _ in range(MAX_SESSIONS)]
+    extra = browser.new_page()
+    extra.goto(server, timeout=TIMEOUT_MS)
+    extra.wait_for_selector(".sc-full")
+    assert "is full" in extra.locator(".sc-full").inner_text()
+    extra.close()
+    _close(pages.pop())
+    again = _open(browser, server)
+    assert _step_number(again) == 0
+    for page in [*pages, again]:
+        page.close()

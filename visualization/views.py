@@ -407,10 +407,18 @@ def view_catalog(presets_dir: str | Path | None = None) -> Catalog:
     return Catalog((*preset_names(), *user), user, tuple(policy_names()))
 
 
+def effective_overrides(config: CityConfig, catalog: Catalog) -> dict[str, Any]:
+    """The overrides a configuration runs with: a shipped preset starts at VIEW_CITIZENS
+    citizens unless the planner set the count; a user preset keeps its own count."""
+    if config.preset in catalog.user_presets:
+        return dict(config.overrides)
+    return {"citizens.count": VIEW_CITIZENS, **config.overrides}
+
+
 def build_city(config: CityConfig, catalog: Catalog) -> CityModel:
     """The CityModel of a listed configuration (InputError for anything not listed or bad)."""
     catalog.check(config)
-    overrides = {"citizens.count": VIEW_CITIZENS, **config.overrides}
+    overrides = effective_overrides(config, catalog)
     kwargs = {k.replace(".", "__"): v for k, v in overrides.items()}
     preset = catalog.preset_source(config.preset)
     return CityModel(preset, seed=int(config.seed), policy=config.package(), **kwargs)
@@ -512,9 +520,15 @@ class ViewRun:
         return int(live[0].model.steps_per_year) if live else 12
 
     def scenario(self) -> Scenario:
-        """This run as a scenario (to save, share and re-run with ``smartcity run``)."""
-        b = self.configs[1] if len(self.configs) > 1 else None
-        return Scenario(self.configs[0], b, self.years, self.seeds)
+        """This run as a scenario (to save, share and re-run with ``smartcity run``), with
+        the population the view runs written out."""
+        configs = [
+            CityConfig(**{**c.__dict__, "overrides": effective_overrides(c, self.catalog)})
+            for c in self.configs
+        ]
+        return Scenario(
+            configs[0], configs[1] if len(configs) > 1 else None, self.years, self.seeds
+        )
 
     def step(self) -> bool:
         """Step every live configuration once (all seeds together) and keep a snapshot;
