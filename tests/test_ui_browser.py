@@ -168,6 +168,13 @@ def _open(browser, url: str, size=(1600, 1000)):
     return page
 
 
+def _shot(page, name: str, full_page: bool = False) -> None:
+    """A screenshot from the top of the page into tests/artifacts/."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+
+
 def _close(page) -> None:
     """Close a page and wait until the server has freed its session."""
     page.close()
@@ -272,7 +279,7 @@ def test_inspector_follows_the_run_click_and_hover(browser, server):
     )
     text = tooltip.inner_text()
     assert "district" in text and "kind" in text and "[residents]" in text
-    page.screenshot(path=str(ARTIFACTS / "ui_single_1600x1000.png"))
+    _shot(page, "ui_single_1600x1000.png")
     _no_page_error(page)
     _close(page)
 
@@ -303,10 +310,10 @@ def test_difference_mode_matches_the_export(browser, server):
         row = next(line for line in table.splitlines() if line.startswith(title))
         shown = float(row.split("\t")[4].replace(",", ""))
         assert shown == pytest.approx(b - a, rel=1e-3, abs=1e-6), (metric, row)
-    page.screenshot(path=str(ARTIFACTS / "ui_difference_1600x1000.png"), full_page=True)
+    _shot(page, "ui_difference_1600x1000.png", full_page=True)
     page.set_viewport_size({"width": 1366, "height": 768})
     _settle(page)
-    page.screenshot(path=str(ARTIFACTS / "ui_difference_1366x768.png"))
+    _shot(page, "ui_difference_1366x768.png")
     _no_page_error(page)
     _close(page)
 
@@ -431,10 +438,10 @@ def test_input_presets_shares_seeds_and_errors(browser, server):
     assert page.locator(".sc-map").count() == 1  # A is still drawn
     assert len(_map_districts(page)) > 3
     _step(page, 1)
-    page.screenshot(path=str(ARTIFACTS / "ui_input_1366x768.png"))
+    _shot(page, "ui_input_1366x768.png")
     page.set_viewport_size({"width": 1600, "height": 1000})
     _settle(page)
-    page.screenshot(path=str(ARTIFACTS / "ui_input_1600x1000.png"), full_page=True)
+    _shot(page, "ui_input_1600x1000.png", full_page=True)
     _no_page_error(page)
     _close(page)
 
@@ -449,7 +456,7 @@ def test_export_per_district_with_units(browser, server):
     assert len(table) == 3 * n and sorted(table["step"].unique()) == [0, 1, 2]
     page.set_viewport_size({"width": 1366, "height": 768})
     _settle(page)
-    page.screenshot(path=str(ARTIFACTS / "ui_single_1366x768.png"))
+    _shot(page, "ui_single_1366x768.png")
     _close(page)
 
 

@@ -926,7 +926,12 @@ def Page():
     # The Solara banner would cover a chart at 1366x768; charts may shrink in their columns.
     solara.Style(
         'div:has(> b > a[href="https://solara.dev"]) {display: none !important;} '
-        ".sc-map, .sc-index-chart, .sc-headline-chart {min-width: 0;}"
+        ".sc-map, .sc-index-chart, .sc-headline-chart {min-width: 0;} "
+        # Long package titles wrap instead of widening the sidebar over the maps.
+        ".v-navigation-drawer__content {overflow-x: hidden;} "
+        ".v-navigation-drawer .v-card {max-width: 100%; overflow-wrap: anywhere;} "
+        ".v-navigation-drawer .v-select__selection {white-space: normal; overflow: visible;} "
+        ".v-navigation-drawer .v-select__selections {flex-wrap: wrap; min-width: 0;}"
     )
     with solara.AppBar():
         solara.AppBarTitle("smartcity: planners' view")
