@@ -351,3 +351,26 @@ def test_ui_passes_sigterm_to_the_server(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert "no login" in log.read_text()
+
+
+def test_play_stops_at_its_end_on_stop_and_when_the_page_is_gone():
+    """The play loop: runs to its end step asking for redraws, stops when asked, and stops
+    at once when no page of the session is connected (a closed browser stops playing)."""
+    from smartcity.visualization.app import PlayRequest, play
+
+    run = ViewRun([CityConfig(overrides=SMALL)])
+    redraws = []
+    request = PlayRequest(run, end=3, speed=0.0)
+    play(request, lambda: redraws.append(run.steps), lambda: True)
+    assert run.steps == 3 and request.stop.is_set() and request.rate > 0
+    gone = PlayRequest(run, end=12, speed=0.0)
+    play(gone, lambda: None, lambda: False)
+    assert run.steps == 3
+    stopped = PlayRequest(run, end=12, speed=0.0)
+    stopped.stop.set()
+    play(stopped, lambda: None, lambda: True)
+    assert run.steps == 3
+    paced = PlayRequest(run, end=5, speed=20.0)
+    t0 = time.perf_counter()
+    play(paced, lambda: None, lambda: True)
+    assert run.steps == 5 and time.perf_counter() - t0 >= 2 / 20 - 1e-3
