@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server, url = start_server(
         "--max-sessions",
-        str(args.sessions + 2),
+        str(args.sessions),
         "--session-timeout",
         str(SESSION_TIMEOUT_S),
     )
@@ -78,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(SESSION_TIMEOUT_S + 5)
             start = tree_rss_mb(tree)
             print(f"server memory at start (one session opened and closed): {start:.0f} MB")
-            contexts = [browser.new_context() for _ in range(args.sessions)]
-            pages = [c.new_page(viewport={"width": 1366, "height": 768}) for c in contexts]
+            size = {"width": 1366, "height": 768}
+            contexts = [browser.new_context(viewport=size) for _ in range(args.sessions)]
+            pages = [c.new_page() for c in contexts]
             for page in pages:
                 page.goto(url, timeout=120_000)
             for page in pages:
@@ -100,13 +101,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"server memory, peak while playing: {peak:.0f} MB")
             for context in contexts:
                 context.close()
+            time.sleep(SESSION_TIMEOUT_S + 10)
+            # The cap equals the sessions played: a new page is served only if they were freed.
+            again = browser.new_page()
+            again.goto(url, timeout=120_000)
+            again.wait_for_selector(".sc-step, .sc-full", timeout=120_000)
+            if again.locator(".sc-full").count():
+                failures.append("the closed sessions were not freed: the view is full")
+            else:
+                print("a new page after closing every session: served (sessions were freed)")
+            again.close()
             browser.close()
-        time.sleep(SESSION_TIMEOUT_S + 10)
+        time.sleep(SESSION_TIMEOUT_S + 5)
         end = tree_rss_mb(tree)
         cpu = tree_cpu_percent(tree)
         change = 100 * (end - start) / start
         print(
-            f"server memory after every page closed and {SESSION_TIMEOUT_S + 10} s: {end:.0f} MB "
+            f"server memory after every page closed and freed: {end:.0f} MB "
             f"({change:+.1f}% of start); server CPU then: {cpu:.0f}%"
         )
         if change > 20:

@@ -170,7 +170,7 @@ def _open(browser, url: str, size=(1600, 1000)):
 
 def _shot(page, name: str, full_page: bool = False) -> None:
     """A screenshot from the top of the page into tests/artifacts/."""
-    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
 
@@ -310,7 +310,8 @@ def test_difference_mode_matches_the_export(browser, server):
         row = next(line for line in table.splitlines() if line.startswith(title))
         shown = float(row.split("\t")[4].replace(",", ""))
         assert shown == pytest.approx(b - a, rel=1e-3, abs=1e-6), (metric, row)
-    _shot(page, "ui_difference_1600x1000.png", full_page=True)
+    _shot(page, "ui_difference_1600x1000.png")
+    page.locator(".sc-difference").screenshot(path=str(ARTIFACTS / "ui_difference_table.png"))
     page.set_viewport_size({"width": 1366, "height": 768})
     _settle(page)
     _shot(page, "ui_difference_1366x768.png")

@@ -46,6 +46,7 @@ from smartcity.simulation.presets import load_preset
 from smartcity.simulation.scenario import (
     AS_IN_PACKAGE,
     MAX_SEEDS,
+    MAX_YEARS,
     CityConfig,
     Scenario,
     scenario_from_text,
@@ -197,6 +198,11 @@ def scenario_from_query(search: str | None, catalog: Catalog) -> Scenario | None
                 text, "scenario in the URL", presets=catalog.presets, policies=catalog.policies
             )
     return None
+
+
+def valid_year(value: float | None) -> bool:
+    """Whether a year typed in the page is a horizon the view runs to (0 < year <= 200)."""
+    return value is not None and math.isfinite(value) and 0 < value <= MAX_YEARS
 
 
 def package_text(name: str, preset: str) -> str:
@@ -510,11 +516,7 @@ def Controls(form: dict[str, Any], on_form):
     solara.InputFloat(
         "horizon [years]",
         value=form["years"],
-        on_value=lambda v: (
-            on_form({**form, "years": float(v)})
-            if v is not None and math.isfinite(v) and 0 < v <= 200
-            else None
-        ),
+        on_value=lambda v: on_form({**form, "years": float(v)}) if valid_year(v) else None,
         continuous_update=False,
     )
     solara.Markdown(
@@ -609,7 +611,8 @@ def Glossary():
 
 @solara.component
 def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
-    """Maps, charts, comparison, inspector and export of the run at the step shown."""
+    """Maps, charts, comparison, inspector and export of the run at ``shown`` (None = the
+    latest step); ``redraws`` changes whenever the run has moved on, so this redraws."""
     metric, set_metric = solara.use_state("population")
     mode, set_mode = solara.use_state("A and B")
     district, set_district = solara.use_state(0)
@@ -795,9 +798,7 @@ def RunCard(
             solara.InputFloat(
                 "run to year",
                 value=target,
-                on_value=lambda v: (
-                    set_target(v) if v is not None and math.isfinite(v) and 0 < v <= 200 else None
-                ),
+                on_value=lambda v: set_target(v) if valid_year(v) else None,
                 continuous_update=True,
                 classes=["sc-target-year"],
             )
