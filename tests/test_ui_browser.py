@@ -520,3 +520,35 @@ def test_a_full_server_says_so(browser, server):
     assert _step_number(again) == 0
     for page in [*pages, again]:
         page.close()
+
+
+def test_a_dropped_scenario_file_asks_then_starts_a_new_run(browser, server):
+    """4: a scenario file dropped on the page, while a run has stepped, asks first; starting
+    the new run loads its preset, package, choices and seed."""
+    from smartcity.simulation.scenario import CityConfig, Scenario, scenario_toml
+
+    scenario = Scenario(
+        CityConfig("emerging", "emerging-breakthrough", 11, {"citizens.count": 5000},
+                   unified_platform=False),
+        None, 2.0, 1,
+    )  # fmt: skip
+    page = _open(browser, server)
+    _step(page, 2)
+    page.evaluate(
+        """text => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([text], "scenario.toml", {type: "application/toml"}));
+            const zone = document.querySelector(".solara-file-drop");
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true}));
+        }""",
+        scenario_toml(scenario),
+    )
+    page.wait_for_selector(".sc-confirm")
+    assert _step_number(page) == 2  # nothing reset yet
+    page.locator(".sc-confirm-new").click()
+    _settle(page)
+    assert _step_number(page) == 0
+    assert "emerging / emerging-breakthrough (modified)" in _inspector(page)
+    assert page.locator(".sc-seed input").input_value() == "11"
+    assert "year 2" in page.locator(".sc-run").inner_text()
+    _close(page)
