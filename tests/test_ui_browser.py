@@ -522,9 +522,9 @@ def test_a_full_server_says_so(browser, server):
         page.close()
 
 
-def test_a_dropped_scenario_file_asks_then_starts_a_new_run(browser, server):
-    """4: a scenario file dropped on the page, while a run has stepped, asks first; starting
-    the new run loads its preset, package, choices and seed."""
+def test_a_loaded_scenario_asks_then_starts_a_new_run(browser, server):
+    """4: a scenario file's text loaded into the page while a run has stepped asks first;
+    starting the new run loads its preset, package, choices, seed and horizon."""
     from smartcity.simulation.scenario import CityConfig, Scenario, scenario_toml
 
     scenario = Scenario(
@@ -534,15 +534,8 @@ def test_a_dropped_scenario_file_asks_then_starts_a_new_run(browser, server):
     )  # fmt: skip
     page = _open(browser, server)
     _step(page, 2)
-    page.evaluate(
-        """text => {
-            const dt = new DataTransfer();
-            dt.items.add(new File([text], "scenario.toml", {type: "application/toml"}));
-            const zone = document.querySelector(".solara-file-drop");
-            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true}));
-        }""",
-        scenario_toml(scenario),
-    )
+    page.locator(".sc-scenario-text textarea").fill(scenario_toml(scenario))
+    page.locator(".sc-scenario-load").click()
     page.wait_for_selector(".sc-confirm")
     assert _step_number(page) == 2  # nothing reset yet
     page.locator(".sc-confirm-new").click()

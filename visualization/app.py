@@ -744,10 +744,22 @@ def ScenarioCard(run: ViewRun, load_text):
             filename="smartcity_scenario.toml",
             label="save scenario (TOML)",
         )
-        solara.FileDrop(
-            label="load a scenario: drop its .toml file here",
-            on_file=lambda info: load_text(info["data"], info["name"]),
-            lazy=False,
+        # A pasted file, not Solara's FileDrop: its upload thread is cancelled by the very
+        # redraw that loading a scenario causes, which left the page half drawn.
+        text, set_text = solara.use_state("")
+        with solara.Column(classes=["sc-scenario-text"]):
+            solara.InputTextArea(
+                "load a scenario: paste its TOML here",
+                value=text,
+                on_value=set_text,
+                rows=3,
+                continuous_update=True,
+            )
+        solara.Button(
+            "load scenario",
+            on_click=lambda: load_text(text.encode(), "pasted"),
+            disabled=not text.strip(),
+            classes=["sc-scenario-load"],
         )
         query = scenario_query(scenario)
         solara.HTML(
