@@ -44,17 +44,30 @@ def command_run(args: argparse.Namespace) -> int:
     from smartcity.simulation.runs import run_city
 
     overrides = overrides_from(args.overrides)
+    preset, policy, choices = args.preset, args.policy, ""
+    seed = 1 if args.seed is None else args.seed
+    years = 20.0 if args.years is None else args.years
+    if args.scenario is not None:
+        from smartcity.simulation.scenario import load_scenario
+
+        scenario = load_scenario(args.scenario)
+        a = scenario.a
+        preset, choices = a.preset, a.choices_text()
+        policy = a.package() if a.changed() else a.policy
+        overrides = {**a.overrides, **overrides}
+        seed = a.seed if args.seed is None else args.seed
+        years = scenario.years if args.years is None else args.years
     # Validate everything before the run so that bad input writes nothing.
-    package = load_package(args.policy, allow_code=args.allow_code)
-    params = resolve_parameters(args.preset, overrides, package)
+    package = load_package(policy, allow_code=args.allow_code)
+    params = resolve_parameters(preset, overrides, package)
     check_output_dir(args.out)
     out = Path(args.out)
     frame = run_city(
-        args.preset,
-        seed=args.seed,
-        years=args.years,
+        preset,
+        seed=seed,
+        years=years,
         overrides=overrides,
-        policy=args.policy,
+        policy=policy,
         progress=not args.quiet,
         allow_code=args.allow_code,
     )
@@ -63,10 +76,12 @@ def command_run(args: argparse.Namespace) -> int:
             out,
             frame,
             {
-                "preset": args.preset,
-                "policy": args.policy,
-                "seed": args.seed,
-                "years": args.years,
+                "preset": preset,
+                "policy": args.policy if args.scenario is None else scenario.a.policy,
+                "policy_choices": choices,
+                "scenario": args.scenario,
+                "seed": seed,
+                "years": years,
                 "overrides": overrides,
                 "parameters": params.as_flat_dict(),
             },
@@ -205,9 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--policy", default="baseline", help="policy package name or .toml path (see: policies)"
     )
-    run.add_argument("--years", type=float, default=20.0, help="years to simulate (default 20)")
-    run.add_argument("--seed", type=seed_int, default=1, help="random seed, >= 0 (default 1)")
+    run.add_argument("--years", type=float, help="years to simulate (default 20)")
+    run.add_argument("--seed", type=seed_int, help="random seed, >= 0 (default 1)")
     sweep.add_allow_code_option(run)
+    run.add_argument(
+        "--scenario",
+        help="a scenario TOML file saved by the view: its configuration A (preset, package "
+        "and choices, overrides, seed, years) is run; --set, --seed and --years given here win",
+    )
     run.add_argument("--out", required=True, help="output directory")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(handler=command_run)

@@ -1,66 +1,140 @@
-"""Speed of the planners' view: steps per second of the view's model, with and without
-drawing what the page redraws after every step (the map and the two chart figures as PNG).
+"""Speed of the planners' view: how many simulated months per second the page plays.
 
-Run: ``python -m benchmarks.bench_view [--sizes 5000 10000 20000] [--steps 12] [--compare]``.
-The view starts at visualization.views.VIEW_CITIZENS citizens. Figures are for comparison
-within one run (the machine is shared and noisy); the table shows the median of the repeats.
+Two measurements at the view's default population (visualization.views.VIEW_CITIZENS):
+
+- ``model``: steps per second of the view's run alone (the model plus the per-step district
+  snapshot kept for the history slider), and the time to build the page's charts once;
+- ``browser`` (the figure that counts): ``smartcity ui`` is started, headless Chromium opens
+  the page and presses play with the default settings, and the rate the page reports when
+  play reaches the horizon (5 simulated years) is read back.
+
+Run: ``python -m benchmarks.bench_view [--sizes 5000] [--steps 24] [--no-browser]``.
+Figures vary with the load of the machine (it is shared); the table shows the median of the
+repeats.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import re
+import socket
 import statistics
+import subprocess
+import sys
 import time
 
+CHROMIUM = "/usr/bin/chromium"
 
-def measure(count: int, steps: int, compare: bool, draw: bool) -> dict[str, float]:
-    """Build a ViewRun of ``count`` citizens (two cities if ``compare``) and step it."""
-    from smartcity.visualization.figures import (
-        draw_district_map,
-        draw_index_chart,
-        draw_metric_charts,
-    )
-    from smartcity.visualization.views import HEADLINE_METRICS, INDEX_METRICS, CityConfig, ViewRun
+
+def measure_model(count: int, steps: int, compare: bool) -> dict[str, float]:
+    """Steps per second of a ViewRun of ``count`` citizens, and the seconds one redraw's
+    charts take to build (maps, index and headline charts)."""
+    from smartcity.simulation.scenario import CityConfig
+    from smartcity.visualization.figures import colour_domain, district_map, metric_charts
+    from smartcity.visualization.views import HEADLINE_METRICS, INDEX_METRICS, ViewRun
 
     overrides = {"citizens.count": count}
     configs = [CityConfig("mature", "baseline", 1, overrides)]
     if compare:
         configs.append(CityConfig("emerging", "baseline", 1, overrides))
-    t0 = time.perf_counter()
     run = ViewRun(configs)
-    t1 = time.perf_counter()
+    t0 = time.perf_counter()
     for _ in range(steps):
         run.step()
-        if draw:
-            figures = [draw_district_map(city, "population") for city in run.cities]
-            figures.append(draw_index_chart(run.cities, run.labels, INDEX_METRICS))
-            figures.append(draw_metric_charts(run.cities, run.labels, HEADLINE_METRICS))
-            for fig in figures:
-                fig.savefig(io.BytesIO(), format="png")
+    t1 = time.perf_counter()
+    assert not run.errors, run.errors
+    frames, labels = run.frames(), [r.label for r in run.runs]
+    for city in run.runs:
+        domain = colour_domain(run.runs, "population")
+        district_map(city, city.history[-1], "population", domain).to_dict(validate=False)
+    for metrics in (INDEX_METRICS, HEADLINE_METRICS):
+        metric_charts(frames, labels, metrics, at_year=1.0).to_dict(validate=False)
     t2 = time.perf_counter()
-    assert run.error is None, run.error
-    return {"build_s": t1 - t0, "steps_per_s": steps / (t2 - t1)}
+    return {"steps_per_s": steps / (t1 - t0), "draw_s": t2 - t1}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(*extra: str) -> tuple[subprocess.Popen, str]:
+    """``smartcity ui`` on a free port; returns the process and the page's address once the
+    port is open."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smartcity", "ui", "--port", str(port), *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError("smartcity ui did not open its port in 120 s")
+
+
+def measure_browser(repeat: int) -> list[float]:
+    """Simulated months per second the page reports after playing to the horizon with the
+    default settings, once per repeat (a fresh page each time)."""
+    from playwright.sync_api import sync_playwright
+
+    proc, url = start_server()
+    rates = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
+            for _ in range(repeat):
+                page = browser.new_page(viewport={"width": 1600, "height": 1000})
+                page.goto(url, timeout=120_000)
+                page.wait_for_selector(".sc-play", timeout=120_000)
+                page.wait_for_timeout(2000)
+                page.locator(".sc-play").click()
+                page.wait_for_function(
+                    "() => /last play/.test(document.querySelector('.sc-rate').textContent)",
+                    timeout=300_000,
+                )
+                text = page.locator(".sc-rate").inner_text()
+                rates.append(float(re.search(r"([\d.]+) simulated months/s", text)[1]))
+                page.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    return rates
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print a table of build time and steps per second by population size."""
+    """Print the model table and the rate the page plays at."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 10000, 20000])
-    parser.add_argument("--steps", type=int, default=12, help="steps per measurement")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000])
+    parser.add_argument("--steps", type=int, default=24, help="steps per model measurement")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--compare", action="store_true", help="two cities (comparison mode)")
+    parser.add_argument("--no-browser", action="store_true", help="skip the browser measurement")
     args = parser.parse_args(argv)
     mode = "two cities (comparison)" if args.compare else "one city"
     print(f"planners' view, {mode}, {args.steps} steps, median of {args.repeat}")
-    print(f"{'citizens':>9} {'build s':>8} {'model steps/s':>14} {'steps/s with drawing':>21}")
+    print(f"{'citizens':>9} {'model+snapshot steps/s':>23} {'one redraw s':>13}")
     for count in args.sizes:
-        plain = [measure(count, args.steps, args.compare, False) for _ in range(args.repeat)]
-        drawn = [measure(count, args.steps, args.compare, True) for _ in range(args.repeat)]
-        build = statistics.median(r["build_s"] for r in plain)
-        sps = statistics.median(r["steps_per_s"] for r in plain)
-        sps_drawn = statistics.median(r["steps_per_s"] for r in drawn)
-        print(f"{count:>9} {build:>8.2f} {sps:>14.1f} {sps_drawn:>21.1f}")
+        runs = [measure_model(count, args.steps, args.compare) for _ in range(args.repeat)]
+        sps = statistics.median(r["steps_per_s"] for r in runs)
+        draw = statistics.median(r["draw_s"] for r in runs)
+        print(f"{count:>9} {sps:>23.1f} {draw:>13.2f}")
+    if not args.no_browser:
+        rates = measure_browser(args.repeat)
+        print(
+            "page, default settings, play to year 5: "
+            + ", ".join(f"{r:.1f}" for r in rates)
+            + f" simulated months/s (median {statistics.median(rates):.1f})"
+        )
 
 
 if __name__ == "__main__":

@@ -1,16 +1,18 @@
-"""End-to-end test of the planners' view in headless Chromium (Debian's package, driven by
+"""End-to-end tests of the planners' view in headless Chromium (Debian's package, driven by
 Playwright through ``executable_path``; Playwright's own browser download is not used).
 
-Starts ``solara run visualization/app.py`` on a free port, changes a slider and the preset,
-steps and plays the model, switches on comparison mode, switches on an initiative and the
-unified platform of package A, and enters a bad preset path, and
-checks that the map and charts change and that errors are shown as messages. Screenshots go
-to tests/artifacts/ (gitignored). Skipped, with the reason, only where no Chromium exists
-(``make test`` installs it with apt-get when run as root).
+One Solara server serves every test. It runs under a Python audit hook that logs each file
+opened under the test's folder and each import of a planted module, so the test of the widget
+protocol can show that an unlisted value reads no file and imports no module. Its working
+directory holds that planted module and a package TOML naming it as ``class``; its user
+preset folder holds a small preset and a broken one. Screenshots go to tests/artifacts/
+(gitignored). Skipped, with the reason, only where no Chromium exists (``make test`` installs
+it with apt-get when run as root).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -20,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
@@ -31,7 +34,28 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("SMARTCITY_CHROMIUM", "/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TIMEOUT_MS = 60_000
+TIMEOUT_MS = 90_000
+PLANTED_MODULE = "smartcity_planted_module"
+MAX_SESSIONS = 3
+CULL_SECONDS = 2
+AUDITED_SERVER = """
+import os, sys
+watched, module, log = os.environ["AUDIT_DIR"], os.environ["AUDIT_MODULE"], os.environ["AUDIT_LOG"]
+def hook(event, args):
+    if event == "open" and isinstance(args[0], str) and args[0].startswith(watched) \\
+            and args[0] != log:
+        with open(log, "a") as fh:
+            fh.write("open " + args[0] + "\\n")
+    elif event == "import" and args[0] == module:
+        with open(log, "a") as fh:
+            fh.write("import " + args[0] + "\\n")
+sys.addaudithook(hook)
+from solara.__main__ import main
+sys.argv = ["solara", *sys.argv[1:]]
+main()
+"""
+
+ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 
 def _free_port() -> int:
@@ -52,18 +76,58 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def server():
+def planted(tmp_path_factory) -> dict[str, Path]:
+    """The server's working directory with a planted module and a package that names it, a
+    user preset folder (a small preset, a broken one) and a preset outside that folder."""
+    base = tmp_path_factory.mktemp("ui")
+    work = base / "work"
+    work.mkdir()
+    marker = base / "imported.txt"
+    (work / f"{PLANTED_MODULE}.py").write_text(
+        f"open({str(marker)!r}, 'w').write('imported')\nclass Evil: pass\n"
+    )
+    (work / "evil.toml").write_text(
+        f'title = "evil"\n[initiatives.online_government]\nclass = "{PLANTED_MODULE}:Evil"\n'
+    )
+    presets = base / "presets"
+    presets.mkdir()
+    (presets / "small.toml").write_text('extends = "emerging"\n[citizens]\ncount = 3000\n')
+    (presets / "broken.toml").write_text('extends = "emerging"\n[citizens]\ncount = "many"\n')
+    outside = base / "outside"
+    outside.mkdir()
+    (outside / "secret.toml").write_text("[citizens]\ncount = 2000\n")
+    return {
+        "base": base,
+        "work": work,
+        "marker": marker,
+        "presets": presets,
+        "outside": outside,
+        "log": base / "audit.log",
+    }
+
+
+@pytest.fixture(scope="module")
+def server(planted):
     port = _free_port()
-    solara_cli = Path(sys.executable).parent / "solara"
-    command = [str(solara_cli)] if solara_cli.exists() else [sys.executable, "-m", "solara"]
-    log = open(ARTIFACTS.parent / "artifacts" / "solara_server.log", "w")  # noqa: SIM115
+    log = open(ARTIFACTS / "solara_server.log", "w")  # noqa: SIM115
+    env = {
+        **os.environ,
+        "SOLARA_TELEMETRY_ENABLED": "False",
+        "SOLARA_KERNEL_CULL_TIMEOUT": f"{CULL_SECONDS}s",
+        "SMARTCITY_MAX_SESSIONS": str(MAX_SESSIONS),
+        "SMARTCITY_PRESETS_DIR": str(planted["presets"]),
+        "AUDIT_DIR": str(planted["base"]),
+        "AUDIT_MODULE": PLANTED_MODULE,
+        "AUDIT_LOG": str(planted["log"]),
+        "PYTHONPATH": str(planted["work"]),
+    }
+    app = ROOT / "visualization" / "app.py"
     proc = subprocess.Popen(
-        [*command, "run", "visualization/app.py", "--host", "127.0.0.1", "--port", str(port),
-         "--production"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "SOLARA_TELEMETRY_ENABLED": "False"},
+        [sys.executable, "-c", AUDITED_SERVER, "run", str(app), "--host", "127.0.0.1",
+         "--port", str(port), "--production"],
+        cwd=planted["work"], stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"solara server exited with {proc.returncode}; see {log.name}")
@@ -74,7 +138,7 @@ def server():
             time.sleep(0.3)
     else:
         proc.terminate()
-        pytest.fail(f"solara server did not open port {port} in 90 s; see {log.name}")
+        pytest.fail(f"solara server did not open port {port} in 120 s; see {log.name}")
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     try:
@@ -84,12 +148,41 @@ def server():
     log.close()
 
 
-ARTIFACTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+def _open(browser, url: str, size=(1600, 1000)):
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url, timeout=TIMEOUT_MS)
+    page.wait_for_selector(".sc-step")
+    _settle(page)
+    return page
+
+
+def _shot(page, name: str, full_page: bool = False) -> None:
+    """A screenshot from the top of the page into tests/artifacts/."""
+    page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+
+
+def _close(page) -> None:
+    """Close a page and wait until the server has freed its session."""
+    page.close()
+    time.sleep(CULL_SECONDS + 2)
 
 
 def _step_number(page) -> int:
-    text = page.locator(".sc-step").first.inner_text()
-    return int(re.search(r"step (\d+)", text).group(1))
+    return int(re.search(r"step (\d+)", page.locator(".sc-step").first.inner_text()).group(1))
 
 
 def _wait_step(page, n: int) -> None:
@@ -101,145 +194,355 @@ def _wait_step(page, n: int) -> None:
     )
 
 
-def _stable_step(page, quiet_ms: int = 2000) -> int:
-    """The step number once it has not changed for ``quiet_ms``."""
-    last, since = _step_number(page), time.monotonic()
-    while time.monotonic() - since < quiet_ms / 1000:
-        page.wait_for_timeout(250)
-        now = _step_number(page)
-        if now != last:
-            last, since = now, time.monotonic()
-    _settle(page)
-    return last
+def _settle(page) -> None:
+    """Wait until the page stops changing (the server has rendered the last event)."""
+    page.wait_for_timeout(400)
+    previous = None
+    for _ in range(60):
+        html = page.locator("#app").inner_html()
+        if html == previous:
+            return
+        previous = html
+        page.wait_for_timeout(300)
 
 
 def _choose(page, select_class: str, option: str) -> None:
     page.locator(f".{select_class}").click()
     menu = page.locator(".v-menu__content.menuable__content__active")
     menu.locator(".v-list-item", has_text=option).first.click()
+    _settle(page)
 
 
-def _settle(page) -> None:
-    """Wait until the page stops changing (the server has rendered the last event)."""
-    page.wait_for_timeout(300)
-    previous = None
-    for _ in range(40):
-        html = page.locator("#app").inner_html()
-        if html == previous:
-            return
-        previous = html
-        page.wait_for_timeout(250)
+def _step(page, times: int = 1) -> None:
+    for _ in range(times):
+        start = _step_number(page)
+        page.locator(".sc-step-button").click()
+        _wait_step(page, start + 1)
+    _settle(page)
 
 
-def test_view_in_browser(chromium, server):
-    from playwright.sync_api import expect
+def _run_to(page, year: float) -> None:
+    field = page.locator(".sc-target-year input")
+    field.fill(str(year))
+    field.press("Tab")
+    page.locator(".sc-run-to").click()
+    _wait_step(page, round(year * 12))
+    _settle(page)
 
-    expect.set_options(timeout=TIMEOUT_MS)
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1300})
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(server, timeout=TIMEOUT_MS)
-        expect(page.locator(".sc-step")).to_have_text(re.compile(r"step 0"))
+
+def _map_districts(page, index: int = 0) -> list[str]:
+    """What the map shows of each district (name, kind, value) from its marks' labels."""
+    marks = page.locator(".sc-map").nth(index).locator(".mark-symbol.layer_1_marks path")
+    return [marks.nth(i).get_attribute("aria-label") for i in range(marks.count())]
+
+
+def _inspector(page) -> str:
+    return page.locator(".sc-inspector-summary").inner_text()
+
+
+def _download(page, label: str) -> bytes:
+    with page.expect_download() as info:
+        page.get_by_role("button", name=label).click()
+    return Path(info.value.path()).read_bytes()
+
+
+def _no_page_error(page) -> None:
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body and "Error in" not in body
+
+
+def test_inspector_follows_the_run_click_and_hover(browser, server):
+    """1: the inspector's values change as the run steps; a click on a district selects it;
+    hovering shows its name, kind and value with unit."""
+    page = _open(browser, server)
+    before = _inspector(page)
+    assert "year 0.00" in before
+    _run_to(page, 1.0)
+    after = _inspector(page)
+    assert "year 1.00" in after
+    residents = [re.search(r"residents\s+([\d,]+)", t).group(1) for t in (before, after)]
+    assert residents[0] != residents[1], "the inspector kept the values of step 0"
+    # click the third district on the map: the inspector selects it
+    symbols = page.locator(".sc-map svg .mark-symbol.layer_1_marks path")
+    assert symbols.count() >= 3
+    symbols.nth(2).click(force=True)
+    expect_text = re.compile(r"2: ")
+    page.wait_for_function(
+        "() => document.querySelector('.sc-inspector-summary').textContent.includes(', 2: ')"
+    )
+    assert expect_text.search(page.locator(".sc-district").inner_text())
+    symbols.nth(4).hover(force=True)
+    tooltip = page.locator("#vg-tooltip-element")
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#vg-tooltip-element');"
+        " return t && t.textContent.includes('residents'); }"
+    )
+    text = tooltip.inner_text()
+    assert "district" in text and "kind" in text and "[residents]" in text
+    _shot(page, "ui_single_1600x1000.png")
+    _no_page_error(page)
+    _close(page)
+
+
+def test_difference_mode_matches_the_export(browser, server):
+    """2: B - A map, delta charts and an end-year table whose B - A equals the difference of
+    the exported runs."""
+    page = _open(browser, server)
+    _choose(page, "sc-preset-a", "emerging")
+    page.locator(".sc-compare input").check(force=True)
+    _settle(page)
+    _choose(page, "sc-preset-b", "emerging")
+    _choose(page, "sc-policy-b", "Emerging 1")
+    _step(page, 4)
+    page.locator(".sc-map-mode").get_by_role("button", name="B - A").click()
+    _settle(page)
+    assert page.locator(".sc-diff-map .mark-symbol.layer_1_marks path").count() > 3
+    table = page.locator(".sc-end-table").inner_text()
+    exported = pd.read_csv(io.BytesIO(_download(page, "city CSV")))
+    last = exported[exported["step"] == 4]
+    for metric, title in (
+        ("governance_index", "Governance index"),
+        ("population", "Population"),
+    ):
+        column = next(c for c in exported.columns if c.startswith(f"{metric} ["))
+        a = float(last.loc[last["configuration"] == "A", column].iloc[0])
+        b = float(last.loc[last["configuration"] == "B", column].iloc[0])
+        row = next(line for line in table.splitlines() if line.startswith(title))
+        shown = float(row.split("\t")[4].replace(",", ""))
+        assert shown == pytest.approx(b - a, rel=1e-3, abs=1e-6), (metric, row)
+    _shot(page, "ui_difference_1600x1000.png")
+    page.locator(".sc-difference").screenshot(path=str(ARTIFACTS / "ui_difference_table.png"))
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _settle(page)
+    _shot(page, "ui_difference_1366x768.png")
+    _no_page_error(page)
+    _close(page)
+
+
+def test_history_scrubs_back_to_a_stored_step(browser, server):
+    """3: the history slider restores an earlier step's map and inspector."""
+    page = _open(browser, server)
+    _step(page, 2)
+    map_at_2, inspector_at_2 = _map_districts(page), _inspector(page)
+    _step(page, 3)
+    assert _map_districts(page) != map_at_2
+    thumb = page.locator(".sc-history [role=slider]")
+    thumb.focus()
+    for _ in range(3):
+        thumb.press("ArrowLeft")
         _settle(page)
-        map_start = page.locator(".sc-map").first.screenshot()
-        # nothing is overridden before the user touches a slider
-        assert "(set here)" not in page.locator(".sc-slider").first.inner_text()
+    assert "step 2 (year 0.17) (history)" in page.locator(".sc-step").inner_text()
+    assert _inspector(page) == inspector_at_2
+    assert _map_districts(page) == map_at_2
+    _close(page)
 
-        # a slider: click at 60% of the capability budget share slider's track
-        slider = page.locator(".sc-slider-government-capability_budget_share")
-        expect(slider).to_contain_text("[share of revenue]: 0.05")
-        box = slider.locator(".v-slider").bounding_box()
-        page.mouse.click(box["x"] + 0.6 * box["width"], box["y"] + box["height"] / 2)
-        expect(slider).to_contain_text("(set here)")
-        assert "0.05 " not in slider.inner_text()
 
-        # the preset: the map now shows the emerging city
-        _choose(page, "sc-preset-a", "emerging")
-        expect(page.locator(".sc-inspector")).to_contain_text("emerging / baseline")
-        _settle(page)
-        map_emerging = page.locator(".sc-map").first.screenshot()
-        charts_start = page.locator(".sc-charts").screenshot()
-        assert map_emerging != map_start, "the map did not change with the preset"
+def test_scenario_file_url_and_cli_give_the_same_metrics(browser, server, tmp_path):
+    """4: a saved scenario, opened from its URL in a fresh page and run by
+    ``smartcity run --scenario``, gives the same metrics; a change asks before resetting."""
+    page = _open(browser, server)
+    _choose(page, "sc-preset-a", "emerging")
+    _choose(page, "sc-policy-a", "Emerging 2")
+    choices = page.locator(".sc-choices-a")
+    choices.locator(".v-expansion-panel-header").click()
+    page.locator(".sc-unified-a input").uncheck(force=True)
+    _settle(page)
+    seed = page.locator(".sc-seed input")
+    seed.fill("7")
+    seed.press("Enter")
+    _settle(page)
+    _run_to(page, 0.5)
+    # a change now asks first, and keeping the run keeps it
+    page.locator(".sc-unified-a input").check(force=True)
+    page.wait_for_selector(".sc-confirm")
+    page.locator(".sc-confirm-keep").click()
+    _settle(page)
+    assert _step_number(page) == 6
+    toml = _download(page, "save scenario (TOML)").decode()
+    assert 'policy = "emerging-industrial-chain"' in toml and "unified_platform = false" in toml
+    assert "seed = 7" in toml
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(toml)
+    href = page.locator(".sc-share-link").get_attribute("href")
+    fresh = _open(browser, server + "/" + href)
+    assert "emerging" in fresh.locator(".sc-preset-a").inner_text()
+    _run_to(fresh, 0.5)
+    viewed = pd.read_csv(io.BytesIO(_download(fresh, "city CSV")))
+    out = tmp_path / "cli"
+    subprocess.run(
+        [sys.executable, "-m", "smartcity", "run", "--scenario", str(scenario), "--years", "0.5",
+         "--out", str(out), "--quiet"],
+        check=True, cwd=ROOT,
+    )  # fmt: skip
+    cli = pd.read_parquet(out / "metrics.parquet")
+    column = next(c for c in viewed.columns if c.startswith("governance_index ["))
+    assert len(cli) == len(viewed) == 7
+    assert viewed[column].to_numpy() == pytest.approx(cli["governance_index"].to_numpy(), rel=1e-9)
+    assert viewed[column].iloc[-1] != viewed[column].iloc[0]
+    _close(fresh)
+    _close(page)
 
-        # step twice, then play and pause
-        step_button = page.get_by_role("button", name="Step", exact=True)
-        step_button.click()
-        _wait_step(page, 1)
-        step_button.click()
-        _wait_step(page, 2)
-        page.get_by_role("button", name="▶").click()
-        _wait_step(page, 6)
-        page.get_by_role("button", name="❚❚").click()
-        paused_at = _step_number(page)
-        reached = _stable_step(page)
-        # Mesa's controller may finish the step it was in when pause was pressed
-        assert paused_at <= reached <= paused_at + 1, "the model kept stepping after pause"
-        page.wait_for_timeout(1500)
-        assert _step_number(page) == reached, "the model kept stepping after pause"
-        map_stepped = page.locator(".sc-map").first.screenshot()
-        charts_stepped = page.locator(".sc-charts").screenshot()
-        assert map_stepped != map_emerging, "the map did not change when the model stepped"
-        assert charts_stepped != charts_start, "the charts did not change when the model stepped"
 
-        # comparison: two maps, stepped together
-        page.locator(".sc-compare input").check(force=True)
-        expect(page.locator(".sc-map")).to_have_count(2)
-        _choose(page, "sc-policy-b", "emerging-industrial-chain")
-        expect(page.locator(".sc-inspector")).to_contain_text("A: emerging / baseline")
-        step_button = page.get_by_role("button", name="Step", exact=True)
-        for n in (1, 2, 3):
-            step_button.click()
-            _wait_step(page, n)
-        _settle(page)
-        page.screenshot(path=str(ARTIFACTS / "ui_compare.png"), full_page=True)
-        assert "Traceback" not in page.locator("body").inner_text()
-        charts_compare = page.locator(".sc-charts").screenshot()
+def test_play_shows_its_rate_and_step_is_one_month(browser, server):
+    """6: STEP advances one month; play shows the simulated months per second."""
+    page = _open(browser, server)
+    _step(page, 1)
+    assert _step_number(page) == 1
+    page.locator(".sc-play").click()
+    _wait_step(page, 60)  # play runs to the horizon, 5 years
+    page.wait_for_function(
+        "() => /last play: [\\d.]+ simulated months\\/s/"
+        ".test(document.querySelector('.sc-rate').textContent)"
+    )
+    text = page.locator(".sc-rate").inner_text()
+    assert float(re.search(r"([\d.]+) simulated months/s", text)[1]) > 0
+    _settle(page)
+    assert _step_number(page) == 60
+    _close(page)
 
-        # the inspector follows the chosen city and district
-        inspector = page.locator(".sc-inspector")
-        inspector.get_by_role("button", name="B", exact=True).click()
-        expect(inspector).to_contain_text("B: emerging / emerging-industrial-chain, 0:")
-        expect(inspector).to_contain_text("residents")
-        expect(inspector).to_contain_text("manufacturing")
 
-        # the export: a CSV of both cities, one row per city and step
-        with page.expect_download() as download_info:
-            page.locator(".sc-export").get_by_role("button", name="CSV").click()
-        exported = Path(download_info.value.path()).read_text().splitlines()
-        assert "demand_advancement_index" in exported[0]
-        assert len(exported) == 1 + 2 * 4
+def test_plain_language_and_home_paths(browser, server):
+    """5: titles from the metric registry, a glossary, package titles with home paths."""
+    page = _open(browser, server)
+    body = page.locator("body").inner_text()
+    assert "DIGITAL_ADOPTION" not in body and "digital adoption" in body.lower()
+    page.get_by_text("Glossary: what the indices and metrics mean").click()
+    glossary = page.locator(".sc-glossary").inner_text()
+    assert "Governance index" in glossary and "Demand advancement index" in glossary
+    page.locator(".sc-policy-a").click()
+    menu = page.locator(".v-menu__content.menuable__content__active").inner_text()
+    assert "Mature 1: digitalization reactivates the economy (London) ★ home path" in menu
+    assert "★ home path" not in next(line for line in menu.splitlines() if "Emerging 1" in line)
+    page.keyboard.press("Escape")
+    _close(page)
 
-        # the package's own choices (A): one initiative on, the unified platform on
-        choices = page.locator(".sc-choices-a")
-        choices.locator(".v-expansion-panel-header").click()
-        page.locator(".sc-init-a-online_government input").check(force=True)
-        expect(choices).to_contain_text("package choices: 1 initiative, platform off (changed)")
-        page.locator(".sc-unified-a input").check(force=True)
-        expect(choices).to_contain_text("1 initiative, platform on (changed)")
-        inspector.get_by_role("button", name="A", exact=True).click()
-        expect(inspector).to_contain_text("A: emerging / baseline (modified)")
-        step_button = page.get_by_role("button", name="Step", exact=True)
-        for n in (1, 2, 3):
-            step_button.click()
-            _wait_step(page, n)
-        _settle(page)
-        page.screenshot(path=str(ARTIFACTS / "ui_policy_choices.png"), full_page=True)
-        assert page.locator(".sc-error").count() == 0
-        assert "Traceback" not in page.locator("body").inner_text()
-        assert page.locator(".sc-charts").screenshot() != charts_compare, (
-            "the charts did not change with the package choices"
-        )
 
-        # a bad user preset: a readable message, no traceback, no blank page
-        _choose(page, "sc-preset-a", "user TOML file")
-        path_input = page.locator(".sc-preset-path-a input")
-        path_input.fill("/nonexistent/city.toml")
-        path_input.press("Enter")
-        error = page.locator(".sc-error")
-        expect(error).to_contain_text("file not found: /nonexistent/city.toml")
-        expect(error).to_contain_text("configuration A")
-        expect(page.locator(".sc-city-a")).to_be_visible()  # the controls are still there
-        assert "Traceback" not in page.locator("body").inner_text()
-        page.screenshot(path=str(ARTIFACTS / "ui_error.png"), full_page=True)
-        browser.close()
+def test_input_presets_shares_seeds_and_errors(browser, server):
+    """7: a user preset's count fills the slider; capability shares sum to 1; an invalid seed
+    is refused in place; an error in B keeps A; the layout works at 1366x768."""
+    page = _open(browser, server, size=(1366, 768))
+    _choose(page, "sc-preset-a", "file: small.toml")
+    slider = page.locator(".sc-slider-citizens-count")
+    assert "3,000" in slider.inner_text()
+    notes = page.locator(".sc-slider").all_inner_texts()
+    shares = [float(m[1]) for t in notes if (m := re.search(r"= ([\d.]+) of the capability", t))]
+    assert len(shares) == 6 and sum(shares) == pytest.approx(1.0, abs=0.011)
+    seed = page.locator(".sc-seed input")
+    seed.fill("-1")
+    seed.press("Enter")
+    _settle(page)
+    assert "whole number, 0 or more" in page.locator(".sc-seed").inner_text()
+    page.locator(".sc-compare input").check(force=True)
+    _settle(page)
+    _choose(page, "sc-preset-b", "file: broken.toml")
+    assert "configuration B" in page.locator(".sc-error").inner_text()
+    assert page.locator(".sc-map").count() == 1  # A is still drawn
+    assert len(_map_districts(page)) > 3
+    _step(page, 1)
+    _shot(page, "ui_input_1366x768.png")
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    _settle(page)
+    _shot(page, "ui_input_1600x1000.png", full_page=True)
+    _no_page_error(page)
+    _close(page)
+
+
+def test_export_per_district_with_units(browser, server):
+    """8: the district export has one row per district and stored step, units in names."""
+    page = _open(browser, server)
+    _step(page, 2)
+    table = pd.read_csv(io.BytesIO(_download(page, "districts CSV")))
+    assert {"population [residents]", "digital_adoption [share of services]"} <= set(table)
+    n = table["district"].nunique()
+    assert len(table) == 3 * n and sorted(table["step"].unique()) == [0, 1, 2]
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _settle(page)
+    _shot(page, "ui_single_1366x768.png")
+    _close(page)
+
+
+def _send_through_widget(page, css: str, value: str) -> None:
+    """Set a select's value as a browser can, whatever the page lists: the Vue component
+    emits the value and ipyvue sends it to the server over the widget protocol."""
+    page.evaluate(
+        """([css, value]) => {
+            let el = document.querySelector(css);
+            while (el && !el.__vue__) el = el.parentElement;
+            let vm = el.__vue__;
+            while (vm && !('lazyValue' in vm)) vm = vm.$parent;
+            vm.$emit('change', value);
+            vm.$emit('input', value);
+        }""",
+        [css, value],
+    )
+    _settle(page)
+
+
+def test_unlisted_values_are_refused_without_reading_or_importing(browser, server, planted):
+    """Issue 15: an unlisted policy value and an out-of-folder preset path, sent through the
+    widget protocol, are refused with no file read and no module imported; the message is
+    the same whether or not the file exists."""
+    page = _open(browser, server)
+    _choose(page, "sc-preset-a", "file: small.toml")  # a listed user preset is read...
+    _choose(page, "sc-preset-a", "mature")
+    evil = str(planted["work"] / "evil.toml")
+    _send_through_widget(page, ".sc-policy-a", evil)
+    refused = page.locator(".sc-refused-a").inner_text()
+    assert "is not in the list" in refused
+    secret = str(planted["outside"] / "secret.toml")
+    _send_through_widget(page, ".sc-preset-a", secret)
+    message_existing = page.locator(".sc-refused-a").inner_text()
+    _send_through_widget(page, ".sc-preset-a", "../../outside/missing.toml")
+    message_missing = page.locator(".sc-refused-a").inner_text()
+    assert "is not in the list" in message_existing and "is not in the list" in message_missing
+    assert "not found" not in message_missing and "[citizens]" not in message_existing
+    # the page still runs the listed configuration
+    assert "mature / baseline" in _inspector(page)
+    _close(page)
+    log = planted["log"].read_text()
+    assert "small.toml" in log  # ...and the audit hook sees it
+    assert "evil.toml" not in log and "secret.toml" not in log and "missing.toml" not in log
+    assert f"import {PLANTED_MODULE}" not in log
+    assert not planted["marker"].exists()
+
+
+def test_a_full_server_says_so(browser, server):
+    """Issue 15: beyond the session cap a page says the view is full; a closed page frees
+    its session."""
+    pages = [_open(browser, server) for _ in range(MAX_SESSIONS)]
+    extra = browser.new_page()
+    extra.goto(server, timeout=TIMEOUT_MS)
+    extra.wait_for_selector(".sc-full")
+    assert "is full" in extra.locator(".sc-full").inner_text()
+    extra.close()
+    _close(pages.pop())
+    again = _open(browser, server)
+    assert _step_number(again) == 0
+    for page in pages:
+        page.close()
+    _close(again)  # waits until the server has freed these sessions too
+
+
+def test_a_loaded_scenario_asks_then_starts_a_new_run(browser, server):
+    """4: a scenario file's text loaded into the page while a run has stepped asks first;
+    starting the new run loads its preset, package, choices, seed and horizon."""
+    from smartcity.simulation.scenario import CityConfig, Scenario, scenario_toml
+
+    scenario = Scenario(
+        CityConfig("emerging", "emerging-breakthrough", 11, {"citizens.count": 5000},
+                   unified_platform=False),
+        None, 2.0, 1,
+    )  # fmt: skip
+    page = _open(browser, server)
+    _step(page, 2)
+    page.locator(".sc-scenario-text textarea").fill(scenario_toml(scenario))
+    page.locator(".sc-scenario-load").click()
+    page.wait_for_selector(".sc-confirm")
+    assert _step_number(page) == 2  # nothing reset yet
+    page.locator(".sc-confirm-new").click()
+    _settle(page)
+    assert _step_number(page) == 0
+    assert "emerging / emerging-breakthrough (modified)" in _inspector(page)
+    assert page.locator(".sc-seed input").input_value() == "11"
+    assert "year 2" in page.locator(".sc-run").inner_text()
+    _close(page)

@@ -1,10 +1,17 @@
-"""Unit tests of the planners' view without a browser: per-district values, comparison
-stepping, controls from the parameter metadata, bad input shown as a message, export."""
+"""Unit tests of the planners' view without a browser: per-district values and snapshots,
+comparison stepping and B - A statistics, listed choices only, controls from the parameter
+metadata, bad input shown as a message, exports with units, charts, the ``ui`` command."""
 
 from __future__ import annotations
 
 import io
 import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -12,39 +19,46 @@ import pytest
 
 pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
 
-from smartcity.policies.financing import FINANCING_MODELS
-from smartcity.policies.initiatives import initiative_names
-from smartcity.policies.packages import load_package
 from smartcity.simulation.errors import InputError, ParameterError
+from smartcity.simulation.metrics import METRICS
 from smartcity.simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES, iter_specs
+from smartcity.simulation.scenario import CityConfig
 from smartcity.visualization.views import (
-    AS_IN_PACKAGE,
     DISTRICT_METRICS,
+    INDEX_METRICS,
     VIEW_CITIZENS,
-    CityConfig,
     ViewRun,
-    apply_policy_choices,
+    capability_shares,
     control_specs,
     district_congestion,
-    district_sectors,
-    district_summary,
+    district_summaries,
+    district_table,
     district_values,
     edge_congestion,
-    metrics_csv,
-    metrics_parquet,
+    end_year_table,
+    metrics_table,
+    paired_differences,
     resolved_values,
+    snapshot,
+    table_bytes,
+    view_catalog,
 )
 
 SMALL = {"citizens.count": 1500}
 
 
 @pytest.fixture(scope="module")
-def city():
+def stepped():
     run = ViewRun([CityConfig("mature", "baseline", 3, SMALL)])
-    assert run.error is None
+    assert run.errors == []
     for _ in range(3):
         run.step()
-    return run.cities[0]
+    return run
+
+
+@pytest.fixture(scope="module")
+def city(stepped):
+    return stepped.runs[0].model
 
 
 def test_district_values_add_up_to_city_totals(city):
@@ -71,22 +85,39 @@ def test_congestion_per_link_and_district(city):
     u = d.edges[0][0]
     touching = [k for k, (a, b) in enumerate(d.edges) if u in (a, b)]
     assert math.isclose(by_district[u], links[touching].mean())
-    assert by_district.min() >= 1 - 1e-12 and by_district.max() <= links.max() + 1e-12
 
 
-def test_district_summary_and_sectors(city):
-    d = int(np.argmax(district_values(city, "population")))
-    summary = district_summary(city, d)
-    here = city.citizens.home == d
-    assert summary["residents"] == here.sum()
-    assert math.isclose(summary["mean_age"], city.citizens.age[here].mean())
-    assert math.isclose(summary["mean_income"], city.citizens.income[here].mean())
-    assert 0 <= summary["employment_rate"] <= 1
-    assert 0 <= summary["service_access"] <= 1
-    table = district_sectors(city, d)
+def test_district_summaries_match_each_district(city):
+    summary = district_summaries(city)
+    c = city.citizens
+    for d in range(city.districts.n):
+        here = c.home == d
+        assert summary["residents"][d] == here.sum()
+        if here.any():
+            assert math.isclose(summary["mean_age"][d], c.age[here].mean())
+            assert math.isclose(summary["mean_income"][d], c.income[here].mean())
+            labour = here & c.labour_force(city.params.citizens.retirement_age)
+            employed = (labour & c.employed()).sum() / max(labour.sum(), 1)
+            assert math.isclose(summary["employment_rate"][d], employed)
+    snap = snapshot(city)
+    d = int(np.argmax(summary["residents"]))
+    table = snap.sectors(d)
     assert list(table.sector) == list(SECTOR_NAMES)
     assert table.firms.sum() == (city.firms.district == d).sum()
-    assert table.jobs.sum() == round(district_values(city, "jobs")[d])
+    assert table.jobs.sum() == pytest.approx(
+        district_values(city, "jobs")[d], abs=len(SECTOR_NAMES)
+    )
+
+
+def test_history_keeps_every_step_as_it_was(stepped):
+    """The inspector and the map read snapshots: step 1's values stay those of step 1."""
+    history = stepped.runs[0].history
+    assert [s.step for s in history] == [0, 1, 2, 3]
+    again = ViewRun([CityConfig("mature", "baseline", 3, SMALL)])
+    again.step()
+    for name in DISTRICT_METRICS:
+        assert np.array_equal(history[1].values[name], again.runs[0].history[1].values[name])
+    assert not np.array_equal(history[0].values["population"], history[3].values["population"])
 
 
 def test_comparison_steps_both_cities_together():
@@ -96,58 +127,100 @@ def test_comparison_steps_both_cities_together():
             {"preset": "emerging", "policy": "baseline", "seed": 5, "overrides": SMALL},
         ]
     )
-    assert run.error is None and len(run.cities) == 2
+    assert run.errors == [] and len(run.live) == 2
     for _ in range(4):
         run.step()
-    assert [c.steps for c in run.cities] == [4, 4] and run.city_steps == 4
-    assert run.labels == ["A: mature / baseline", "B: emerging / baseline"]
-    a, b = (c.metrics_frame() for c in run.cities)
-    assert len(a) == len(b) == 5
-    assert not np.allclose(a["gdp_per_capita"], b["gdp_per_capita"])
+    assert [r.model.steps for r in run.runs] == [4, 4] and run.steps == 4
+    assert [r.label for r in run.runs] == ["A: mature / baseline", "B: emerging / baseline"]
+    _, b = run.frames()
     # stepping together is the same as stepping each alone (no shared random state)
     alone = ViewRun([CityConfig("emerging", "baseline", 5, SMALL)])
     for _ in range(4):
         alone.step()
-    pd.testing.assert_frame_equal(alone.cities[0].metrics_frame(), b)
+    pd.testing.assert_frame_equal(alone.frames()[0], b)
 
 
-def test_every_policy_package_builds_in_the_view():
-    from smartcity.simulation.runs import policy_names
+def test_paired_differences_and_end_year_table():
+    """B - A over paired seeds: the mean is the mean of the per-seed differences, the band
+    contains it and is empty for one seed; the table's B - A and % follow."""
+    configs = [
+        CityConfig("emerging", "baseline", 2, SMALL),
+        CityConfig("emerging", "emerging-breakthrough", 2, SMALL),
+    ]
+    run = ViewRun(configs, seeds=3)
+    for _ in range(3):
+        run.step()
+    diffs = paired_differences(run, INDEX_METRICS)
+    last = diffs[(diffs.metric == "governance_index") & (diffs.step == 3)].iloc[0]
+    per_seed = [
+        mb.metrics_frame()["governance_index"].iloc[3]
+        - ma.metrics_frame()["governance_index"].iloc[3]
+        for ma, mb in zip(run.runs[0].models, run.runs[1].models, strict=True)
+    ]
+    assert last["mean"] == pytest.approx(np.mean(per_seed))
+    assert last["lo"] < last["mean"] < last["hi"]
+    table = end_year_table(run, INDEX_METRICS).set_index("metric")
+    row = table.loc["governance_index"]
+    assert row["B - A"] == pytest.approx(row["B"] - row["A"])
+    assert row["%"] == pytest.approx(100 * (row["B"] - row["A"]) / abs(row["A"]))
+    assert row["unit"] == METRICS["governance_index"].unit
+    one = ViewRun(configs, seeds=1)
+    one.step()
+    d = paired_differences(one, INDEX_METRICS)
+    assert (d["lo"] == d["mean"]).all() and (d["hi"] == d["mean"]).all()
 
-    for name in policy_names():
-        run = ViewRun([CityConfig("emerging", name, 1, SMALL)])
-        assert run.error is None, (name, run.error)
+
+def test_an_error_in_b_keeps_a_running():
+    run = ViewRun([CityConfig(overrides=SMALL), CityConfig("atlantis", overrides=SMALL)])
+    assert run.errors == ["configuration B: preset 'atlantis' is not one of the listed presets"]
+    assert [r.ok for r in run.runs] == [True, False]
+    run.step()
+    assert run.steps == 1 and len(run.runs[0].history) == 2
 
 
-@pytest.mark.parametrize(
-    ("preset", "expected"),
-    [
-        ("/nonexistent/city.toml", "file not found"),
-        ("atlantis", "unknown preset 'atlantis'"),
-    ],
-)
-def test_invalid_preset_is_a_message_not_an_exception(preset, expected):
-    run = ViewRun([CityConfig(preset, "baseline", 1, SMALL)])
-    assert run.cities == [] and not run.running
-    assert expected in run.error
-    run.step()  # stepping a failed run does nothing
-    assert run.error is not None and run.cities == []
+def test_only_listed_values_are_accepted(tmp_path, monkeypatch):
+    """Paths, unlisted packages and unknown initiatives are refused before anything is read,
+    with the same message whether the file exists or not; user presets come only from the
+    configured folder."""
+    secret = tmp_path / "secret.toml"
+    secret.write_text("[citizens]\ncount = 2000\n")
+    opened = []
+    real_open = open
+
+    def watch(path, *args, **kwargs):
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", watch)
+    for preset in (str(secret), str(tmp_path / "missing.toml"), "../../etc/x.toml"):
+        run = ViewRun([CityConfig(preset, "baseline", 1, SMALL)])
+        assert run.errors == [f"preset {preset!r} is not one of the listed presets"]
+    package = ViewRun([CityConfig("mature", str(secret), 1, SMALL)])
+    assert "is not one of the listed packages" in package.errors[0]
+    unknown = ViewRun([CityConfig("mature", "baseline", 1, SMALL, initiatives=["os_system"])])
+    assert "initiative 'os_system' is not one listed" in unknown.errors[0]
+    assert not any("secret" in p or "missing" in p for p in opened)
+    folder = tmp_path / "presets"
+    folder.mkdir()
+    (folder / "mine.toml").write_text('extends = "emerging"\n[citizens]\ncount = 2500\n')
+    catalog = view_catalog(folder)
+    assert catalog.presets[-1] == "file: mine.toml"
+    run = ViewRun([CityConfig("file: mine.toml", "baseline", 1)], catalog=catalog)
+    assert run.errors == [] and len(run.runs[0].model.citizens) == 2500  # its own count
+    assert view_catalog(None).user_presets == {} or os.environ.get("SMARTCITY_PRESETS_DIR")
 
 
-def test_invalid_toml_and_bad_values_are_messages(tmp_path):
-    broken = tmp_path / "broken.toml"
-    broken.write_text("[city\nname = 'x'\n")
-    run = ViewRun([CityConfig(str(broken), "baseline", 1, SMALL)])
-    assert "invalid TOML" in run.error and str(broken) in run.error
-    unknown = tmp_path / "typo.toml"
-    unknown.write_text("[citizens]\ncuont = 10\n")
-    assert "did you mean 'citizens.count'" in ViewRun([CityConfig(str(unknown))]).error
+def test_invalid_values_are_messages(tmp_path):
     out_of_range = ViewRun([CityConfig(overrides={"citizens.trust_mean": 7.0})])
-    assert "citizens.trust_mean" in out_of_range.error and "out of range" in out_of_range.error
+    assert "citizens.trust_mean" in out_of_range.errors[0]
     no_budget = {f"government.share_{c}": 0.0 for c in CAPABILITY_NAMES}
-    assert "at least one share must be positive" in ViewRun([CityConfig(overrides=no_budget)]).error
-    compared = ViewRun([CityConfig(overrides=SMALL), CityConfig("nope.toml")])
-    assert compared.error.startswith("configuration B:") and compared.cities == []
+    assert (
+        "at least one share must be positive"
+        in ViewRun([CityConfig(overrides=no_budget)]).errors[0]
+    )
+    assert "seed must be" in ViewRun([CityConfig(seed=-1, overrides=SMALL)]).errors[0]
+    bad_key = ViewRun([CityConfig(overrides={"os.system": 1})])
+    assert "not a listed numeric parameter" in bad_key.errors[0]
 
 
 def test_sliders_come_from_the_parameter_metadata():
@@ -155,217 +228,149 @@ def test_sliders_come_from_the_parameter_metadata():
     specs = control_specs()
     keys = [s.key for s in specs]
     assert "citizens.count" in keys and "government.capability_budget_share" in keys
-    assert all(k.startswith("policy.") for k in keys[1:]) or "government.share_platform" in keys
     for s in specs:
         d = declared[s.key]
         assert s.unit == d.unit and s.unit in s.label and s.doc == d.doc
         assert d.lo is None or s.lo >= d.lo
         assert d.hi is None or s.hi <= d.hi
         assert s.clamp(1e12) == s.hi and s.clamp(-1e12) == s.lo
-        assert s.clamp(float("nan")) == s.lo
-        # every slider position is a value the model accepts
-        for value in (s.lo, s.hi):
-            run = ViewRun([CityConfig(overrides={**SMALL, s.key: value})])
-            if s.key == "citizens.count":
-                continue
-            assert run.error is None or "at least one share" in run.error, (s.key, run.error)
     count = next(s for s in specs if s.key == "citizens.count")
-    assert isinstance(count.clamp(1234.6), int)
-    # the view's starting population lies on the slider's grid (else the browser snaps it)
     assert (VIEW_CITIZENS - count.lo) % count.step == 0
 
 
+def test_capability_shares_sum_to_one():
+    values = resolved_values("mature", "baseline")
+    shares = capability_shares(values)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    doubled = {k: 2 * v for k, v in values.items() if k.startswith("government.share_")}
+    assert capability_shares(doubled) == pytest.approx(shares)  # only the proportions count
+
+
 def test_slider_start_values_follow_preset_and_package():
-    mature = resolved_values("mature", "baseline")
+    assert resolved_values("mature", "baseline")["government.capability_budget_share"] == 0.05
     emerging = resolved_values("emerging", "emerging-breakthrough")
-    assert mature["government.capability_budget_share"] == 0.05
     assert emerging["government.capability_budget_share"] == 0.12  # from the package
     with pytest.raises(ParameterError):
         resolved_values("missing.toml", "baseline")
 
 
-def test_export_csv_and_parquet():
+def test_exports_carry_units_per_city_and_per_district():
     run = ViewRun([CityConfig(overrides=SMALL), CityConfig("emerging", overrides=SMALL)])
     run.step()
-    csv = pd.read_csv(io.BytesIO(metrics_csv(run)))
-    parquet = pd.read_parquet(io.BytesIO(metrics_parquet(run)))
-    assert len(csv) == len(parquet) == 4
-    assert list(csv.preset) == ["mature", "mature", "emerging", "emerging"]
-    assert {"step", "year", "demand_advancement_index", "gdp_per_capita"} <= set(csv.columns)
+    city = pd.read_csv(io.BytesIO(table_bytes(metrics_table(run), "csv")))
+    parquet = pd.read_parquet(io.BytesIO(table_bytes(metrics_table(run), "parquet")))
+    assert len(city) == len(parquet) == 4
+    assert list(city.configuration) == ["A", "A", "B", "B"]
+    assert "gdp_per_capita [k/person-year]" in city.columns or any(
+        c.startswith("gdp_per_capita [") for c in city.columns
+    )
+    districts = district_table(run)
+    n_a, n_b = (r.model.districts.n for r in run.runs)
+    assert len(districts) == 2 * (n_a + n_b)
+    assert "population [residents]" in districts.columns
+    pop = districts[(districts.configuration == "A") & (districts.step == 1)]
+    assert pop["population [residents]"].sum() == len(run.runs[0].model.citizens)
 
 
-def test_figures_render(city):
+def test_charts_carry_units_and_tooltips(stepped):
     from smartcity.visualization.figures import (
-        draw_district_map,
-        draw_index_chart,
-        draw_metric_charts,
+        colour_domain,
+        difference_map,
+        district_map,
+        metric_charts,
     )
 
-    for metric in DISTRICT_METRICS:
-        fig = draw_district_map(city, metric, selected=0)
-        labels = [ax.get_ylabel() for ax in fig.axes]
-        assert any(DISTRICT_METRICS[metric].unit in label for label in labels)
-        assert any("congestion" in label for label in labels)
-    draw_index_chart([city, city], ["A", "B"], ["governance_index"])
-    draw_metric_charts([city], ["A"], ["population", "gdp_per_capita", "pollution"])
+    runs = stepped.runs
+    for metric, spec in DISTRICT_METRICS.items():
+        lo, hi, basis = colour_domain(runs, metric)
+        if spec.lo is not None:
+            assert (lo, hi, basis) == (spec.lo, spec.hi, "documented range")
+        else:
+            values = np.concatenate([s.values[metric] for s in runs[0].history])
+            assert hi >= values.max() and basis == "range of the run so far"
+        chart = district_map(runs[0], runs[0].history[-1], metric, (lo, hi, basis), selected=1)
+        text = chart.to_json(validate=False)
+        assert spec.unit in text and "tooltip" in text and '"name"' in text
+    diff = difference_map(runs[0], runs[0], 2, "population").to_dict(validate=False)
+    assert '"domainMid": 0' in str(diff).replace("'", '"')
+    charts = metric_charts(stepped.frames(), ["A"], INDEX_METRICS, at_year=0.1)
+    assert "Governance index [0-1]" in charts.to_json(validate=False)
 
 
-def test_ui_subcommand_binds_localhost():
+def test_ui_subcommand_binds_localhost_and_warns_otherwise(capsys):
     import argparse
 
-    from smartcity.visualization.cli import APP, register, solara_command
+    from smartcity.visualization.cli import APP, command_ui, register, solara_command
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["ui"])
-    assert (args.host, args.port, args.dev) == ("127.0.0.1", 8765, False)
+    assert (args.host, args.port, args.dev, args.presets) == ("127.0.0.1", 8765, False, None)
     command = solara_command(args.host, args.port, production=True)
     assert APP.exists() and str(APP) in command and "--production" in command
     assert command[command.index("--host") + 1] == "127.0.0.1"
+    with pytest.raises(InputError, match="not a directory"):
+        command_ui(parser.parse_args(["ui", "--presets", "/nonexistent/folder"]))
+    with pytest.raises(InputError, match="--max-sessions"):
+        command_ui(parser.parse_args(["ui", "--max-sessions", "0"]))
 
 
-def test_page_helpers():
-    from smartcity.visualization.app import USER_PRESET, initial_form, package_title, run_parameters
-
-    form = initial_form()
-    assert run_parameters(form) == {
-        "cities": [{"preset": "mature", "policy": "baseline", "seed": 1, "overrides": {}}]
-    }
-    form = {**form, "compare": True, "a": {"preset": USER_PRESET, "policy": "baseline"}}
-    form["user_paths"] = {"a": "  my.toml ", "b": ""}
-    a, b = run_parameters(form)["cities"]
-    assert a["preset"] == "my.toml" and b["preset"] == "emerging"
-    assert "Baseline" in package_title("baseline")
-    form["a"] = {**form["a"], "initiatives": [], "unified_platform": False, "financing": None}
-    a = run_parameters(form)["cities"][0]
-    assert (a["initiatives"], a["unified_platform"]) == ([], False) and "financing" not in a
-    assert "unknown policy package" in package_title("nope")
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
-# --- the planner's changes to a policy package ----------------------------------------------
+def test_ui_passes_sigterm_to_the_server(tmp_path):
+    """``kill -TERM`` on ``smartcity ui`` stops the Solara server it started; another host
+    than 127.0.0.1 is served with a warning that there is no login."""
+    port = _free_port()
+    log = tmp_path / "ui.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "smartcity", "ui", "--port", str(port), "--host", "127.0.0.2"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.2", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"the server did not start: {log.read_text()}")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) is not None
+        time.sleep(1)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.2", port), timeout=1).close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "no login" in log.read_text()
 
 
-def _plans(package):
-    return {plan.spec.name: plan for plan in package.initiatives}
+def test_play_stops_at_its_end_on_stop_and_when_the_page_is_gone():
+    """The play loop: runs to its end step asking for redraws, stops when asked, and stops
+    at once when no page of the session is connected (a closed browser stops playing)."""
+    from smartcity.visualization.app import PlayRequest, play
 
-
-def test_policy_choices_switch_initiatives_off_and_on():
-    package = load_package("emerging-industrial-chain")
-    names = list(_plans(package))
-    assert apply_policy_choices(package) is package  # nothing chosen, nothing changes
-    assert apply_policy_choices(package, names, AS_IN_PACKAGE, package.unified_platform) is package
-
-    off = apply_policy_choices(package, names[1:])
-    assert list(_plans(off)) == names[1:] and load_package("emerging-industrial-chain") == package
-    assert all(_plans(off)[n] == _plans(package)[n] for n in names[1:])  # plans kept as they were
-
-    extra = next(n for n in initiative_names() if n not in names)
-    on = apply_policy_choices(package, [*names, extra], {extra: "franchise"})
-    added = _plans(on)[extra]
-    assert list(_plans(on)) == [*names, extra]
-    assert added.financing == FINANCING_MODELS["franchise"]
-    assert (added.start_year, added.scale) == (0.0, 1.0)
-    assert _plans(on)[names[0]].financing == _plans(package)[names[0]].financing
-    plain = _plans(apply_policy_choices(package, [extra]))[extra]
-    assert plain.financing == FINANCING_MODELS["government"]  # the default for an added one
-
-
-def test_policy_choices_financing_and_unified_platform():
-    package = load_package("emerging-breakthrough")
-    assert package.unified_platform and len({p.financing.name for p in package.initiatives}) > 1
-    for name in FINANCING_MODELS:
-        changed = apply_policy_choices(package, financing=name, unified_platform=False)
-        assert not changed.unified_platform
-        assert {p.financing.name for p in changed.initiatives} == {name}
-        assert changed.parameters == package.parameters and changed.sectors == package.sectors
-    first = package.initiatives[0].spec.name
-    one = apply_policy_choices(package, financing={first: "interest_aggregation"})
-    assert one.initiatives[0].financing.name == "interest_aggregation"
-    assert one.initiatives[1:] == package.initiatives[1:]
-    assert apply_policy_choices(load_package("baseline"), unified_platform=True).unified_platform
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "expected"),
-    [
-        ({"initiatives": ["no_such_initiative"]}, "no_such_initiative"),
-        ({"financing": "crowdfunding"}, "unknown financing model 'crowdfunding'"),
-        ({"financing": {"smart_traffic": "ppp"}}, "'smart_traffic', which is switched off"),
-    ],
-)
-def test_policy_choices_bad_input_is_input_error(kwargs, expected):
-    with pytest.raises(InputError, match=expected):
-        apply_policy_choices(load_package("emerging-breakthrough"), **kwargs)
-
-
-def test_model_runs_with_the_chosen_package():
-    package = load_package("emerging-industrial-chain")
-    bare = ViewRun([CityConfig("emerging", package.name, 2, SMALL, initiatives=[])])
-    full = ViewRun([CityConfig("emerging", package.name, 2, SMALL)])
-    assert bare.error is None and full.error is None
-    assert bare.cities[0].package.initiatives == () and bare.cities[0].package.unified_platform
-    assert bare.labels == ["emerging / emerging-industrial-chain (modified)"]
-    # Initiatives reach the performance stage (and share data) at their own pace: a year of
-    # effective months at the earliest, so run three years.
-    for _ in range(36):
-        bare.step()
-        full.step()
-    b, f = bare.cities[0].metrics_frame(), full.cities[0].metrics_frame()
-    assert (b["coordination_index"] == 0).all()  # nothing to coordinate
-    assert f["coordination_index"].iloc[-1] > 0
-    assert not np.allclose(b["governance_index"], f["governance_index"])
-    table = pd.read_csv(io.BytesIO(metrics_csv(bare)))
-    assert set(table.policy_choices) == {"initiatives=none"}
-
-
-def test_unreachable_initiative_is_a_message():
-    """An initiative the city can never run (a prerequisite nothing builds) is refused by
-    check_prerequisites_reachable in CityModel; the view shows the message."""
-    no_platform = {**SMALL, "government.share_platform": 0.0}
-    config = CityConfig(
-        "emerging", "baseline", 1, no_platform, initiatives=["industrial_chain_platform"]
-    )
-    run = ViewRun([config])
-    assert run.cities == [] and "industrial_chain_platform" in run.error, run.error
-
-
-def test_package_choice_controls_set_and_reset_the_form():
-    """The sidebar's package choices, rendered without a browser: each switch changes the
-    run's parameters, a model builds from them, and another package resets them."""
-    import ipyvuetify as v
-    import solara
-
-    from smartcity.visualization.app import Controls, initial_form, run_parameters
-
-    built = {}
-
-    @solara.component
-    def Sidebar():  # noqa: N802 (a Solara component)
-        form = solara.use_reactive(initial_form())
-
-        def on_form(new):
-            form.value = new
-            built["city"] = run_parameters(new)["cities"][0]
-
-        Controls(form, on_form)
-
-    _, rc = solara.render(Sidebar(), handle_error=False)
-    traffic = "Smart traffic management and green commuting"
-    rc.find(v.Checkbox, label=traffic).widget.v_model = True
-    rc.find(v.Switch, label="unified data platform").widget.v_model = True
-    rc.find(v.Select, label="financing model (all initiatives)").widget.v_model = "ppp"
-    city = built["city"]
-    assert city["initiatives"] == ["smart_traffic"] and city["unified_platform"] is True
-    assert city["financing"] == "ppp"
-    header = rc.find(v.ExpansionPanelHeader).widget.children[0]
-    assert header == "package choices: 1 initiative, platform on (changed)"
-    run = ViewRun([{**city, "overrides": SMALL}])
-    assert run.error is None and run.cities[0].package.initiatives[0].financing.name == "ppp"
-
-    rc.find(v.Select, label="policy package A").widget.v_model = "mature-multicentre"
-    assert set(built["city"]) == {"preset", "policy", "seed", "overrides"}  # choices reset
-    assert rc.find(v.Checkbox, label=traffic).widget.v_model  # pre-checked from the package
-    rc.find(v.Checkbox, label=traffic).widget.v_model = False
-    assert "smart_traffic" not in built["city"]["initiatives"]
-    rc.find(v.Checkbox, label=traffic).widget.v_model = True
-    assert "initiatives" not in built["city"]  # back to the package's own set
+    run = ViewRun([CityConfig(overrides=SMALL)])
+    redraws = []
+    request = PlayRequest(run, end=3, speed=0.0)
+    play(request, lambda: redraws.append(run.steps), lambda: True)
+    assert run.steps == 3 and request.stop.is_set() and request.rate > 0
+    gone = PlayRequest(run, end=12, speed=0.0)
+    play(gone, lambda: None, lambda: False)
+    assert run.steps == 3
+    stopped = PlayRequest(run, end=12, speed=0.0)
+    stopped.stop.set()
+    play(stopped, lambda: None, lambda: True)
+    assert run.steps == 3
+    paced = PlayRequest(run, end=5, speed=20.0)
+    t0 = time.perf_counter()
+    play(paced, lambda: None, lambda: True)
+    assert run.steps == 5 and time.perf_counter() - t0 >= 2 / 20 - 1e-3

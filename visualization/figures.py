@@ -1,178 +1,284 @@
-"""Matplotlib figures of a city: the district map and the metric charts.
+"""Vega-Lite charts of the planners' view (built with Altair, as Mesa's own renderers are).
 
-Plain functions returning ``matplotlib.figure.Figure`` objects (no pyplot state, so they are
-safe in the Solara server's threads and usable in reports). The map draws every district at
-its own coordinates (node attributes x, y in km), nodes coloured by a per-district metric and
-links coloured by congestion, each with a colorbar.
+Plain functions from snapshots and metric frames to Altair charts: the browser draws them,
+so the server only sends a small JSON document per redraw, and every mark carries a tooltip.
+The district map draws each district at its coordinates (km), sized by area and coloured by a
+per-district metric on a scale fixed for the whole run (the metric's documented range, or the
+range of the run so far; the legend says which); links are coloured by congestion. The
+difference map colours B - A on a diverging scale centred on zero.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib as mpl
+import altair as alt
 import numpy as np
-from matplotlib import patheffects
-from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
+import pandas as pd
 
+from smartcity.simulation.city import DISTRICT_KINDS
 from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.model import CityModel
-from smartcity.visualization.views import DISTRICT_METRICS, district_values, edge_congestion
+from smartcity.visualization.views import DISTRICT_METRICS, CityRun, Snapshot
 
-EDGE_CMAP = "plasma_r"
-LINE_STYLES = ("-", "--")
-DPI = 80
-
-
-def value_range(models: Sequence[CityModel], metric: str) -> tuple[float, float]:
-    """Common colour range of ``metric`` over ``models`` (so compared maps share a scale)."""
-    values = np.concatenate([district_values(m, metric) for m in models])
-    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
-    if hi - lo < 1e-9:
-        lo, hi = lo - 0.5, hi + 0.5
-    return lo, hi
+MAP_SIZE = (380, 300)
+CHART_SIZE = (230, 120)
+ACRONYMS = {"gdp": "GDP", "ict": "ICT", "iot": "IoT"}
 
 
-def congestion_range(models: Sequence[CityModel]) -> tuple[float, float]:
-    """Common colour range of link congestion over ``models`` (at least 1 to 1.5)."""
-    hi = max(float(edge_congestion(m).max()) if len(m.districts.edges) else 1.0 for m in models)
-    return 1.0, max(hi, 1.5)
+def metric_title(name: str) -> str:
+    """Plain title of a registry metric ("gdp_per_capita" -> "GDP per capita")."""
+    words = [ACRONYMS.get(w, w) for w in name.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
 
 
-def draw_district_map(
-    model: CityModel,
-    metric: str = "population",
-    *,
-    node_range: tuple[float, float] | None = None,
-    edge_range: tuple[float, float] | None = None,
-    title: str | None = None,
-    selected: int | None = None,
-    figsize: tuple[float, float] = (6.0, 5.0),
-) -> Figure:
-    """The district graph at its coordinates: nodes by ``metric``, links by congestion.
-
-    Args:
-        metric: a key of visualization.views.DISTRICT_METRICS.
-        node_range, edge_range: colour ranges (default: this model's own).
-        selected: district to outline (the inspector's choice).
-    """
+def colour_domain(runs: Sequence[CityRun], metric: str) -> tuple[float, float, str]:
+    """Colour range of ``metric`` for the whole run and what it is: the documented range
+    when the metric has one, else the range over every stored step of ``runs`` so far."""
     spec = DISTRICT_METRICS[metric]
-    d = model.districts
-    values = district_values(model, metric)
-    node_range = node_range or value_range([model], metric)
-    edge_range = edge_range or congestion_range([model])
-    fig = Figure(figsize=figsize, dpi=DPI)
-    # Fixed axes instead of a layout engine: constrained layout tripled the drawing time.
-    ax = fig.add_axes((0.11, 0.1, 0.6, 0.82))
-    node_cax = fig.add_axes((0.76, 0.15, 0.03, 0.72))
-    edge_cax = fig.add_axes((0.89, 0.15, 0.03, 0.72))
-    edge_norm = Normalize(*edge_range)
-    if len(d.edges):
-        segments = [[(d.x[u], d.y[u]), (d.x[v], d.y[v])] for u, v in d.edges]
-        lines = LineCollection(
-            segments, cmap=EDGE_CMAP, norm=edge_norm, linewidths=3.0, zorder=1, alpha=0.9
+    if spec.lo is not None and spec.hi is not None:
+        return spec.lo, spec.hi, "documented range"
+    values = np.concatenate([s.values[metric] for r in runs for s in r.history])
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    if metric in ("population", "jobs"):
+        lo = 0.0
+    if hi - lo < 1e-9:
+        hi = lo + 1.0
+    return lo, hi, "range of the run so far"
+
+
+def difference_domain(a: CityRun, b: CityRun, metric: str) -> float:
+    """Largest |B - A| of ``metric`` over the steps both have stored (at least a tiny
+    positive number, so the diverging scale is never empty)."""
+    steps = min(len(a.history), len(b.history))
+    worst = max(
+        float(np.nanmax(np.abs(b.history[t].values[metric] - a.history[t].values[metric])))
+        for t in range(steps)
+    )
+    return max(worst, 1e-9)
+
+
+def _nodes(run: CityRun, values: np.ndarray) -> pd.DataFrame:
+    d = run.model.districts
+    area = np.asarray(d.area_km2, dtype=float)
+    return pd.DataFrame(
+        {
+            "district": np.arange(d.n),
+            "name": d.names,
+            "kind": [DISTRICT_KINDS[k].replace("_", " ") for k in d.kind],
+            "x": d.x,
+            "y": d.y,
+            "size": 120 + 700 * np.sqrt(area / max(float(area.max()), 1e-9)),
+            "value": np.round(values, 4),
+        }
+    )
+
+
+def _links(run: CityRun, snap: Snapshot) -> pd.DataFrame:
+    d = run.model.districts
+    u, v = d.edges[:, 0], d.edges[:, 1]
+    return pd.DataFrame(
+        {
+            "x": d.x[u],
+            "y": d.y[u],
+            "x2": d.x[v],
+            "y2": d.y[v],
+            "link": [f"{d.names[a]} - {d.names[b]}" for a, b in zip(u, v, strict=True)],
+            "congestion": np.round(snap.links, 3),
+        }
+    )
+
+
+def district_map(
+    run: CityRun,
+    snap: Snapshot,
+    metric: str,
+    domain: tuple[float, float, str],
+    *,
+    selected: int | None = None,
+    title: str = "",
+) -> alt.LayerChart:
+    """The district map of one configuration at one snapshot, on a fixed colour scale."""
+    spec = DISTRICT_METRICS[metric]
+    lo, hi, basis = domain
+    value_title = f"{spec.label} [{spec.unit}]"
+    nodes = _nodes(run, snap.values[metric])
+    colour = alt.Color(
+        "value:Q",
+        scale=alt.Scale(scheme=spec.scheme, domain=[lo, hi], clamp=True),
+        legend=alt.Legend(title=[spec.label, f"[{spec.unit}]", f"scale: {basis}"]),
+    )
+    return _map_layers(run, snap, nodes, colour, value_title, selected, title)
+
+
+def difference_map(
+    a: CityRun, b: CityRun, step: int, metric: str, *, selected: int | None = None
+) -> alt.LayerChart:
+    """B - A of ``metric`` by district at ``step``, diverging colours centred on zero (the
+    scale spans the largest |B - A| of the run so far)."""
+    spec = DISTRICT_METRICS[metric]
+    value_title = f"B - A {spec.label} [{spec.unit}]"
+    diff = b.history[step].values[metric] - a.history[step].values[metric]
+    m = difference_domain(a, b, metric)
+    nodes = _nodes(a, diff)
+    colour = alt.Color(
+        "value:Q",
+        scale=alt.Scale(scheme="redblue", domain=[-m, m], domainMid=0, clamp=True),
+        legend=alt.Legend(title=["B - A", spec.label, f"[{spec.unit}]", "centred on 0"]),
+    )
+    title = f"B - A: {spec.label}, year {a.history[step].year:.2f}"
+    return _map_layers(a, b.history[step], nodes, colour, value_title, selected, title)
+
+
+def _map_layers(
+    run: CityRun,
+    snap: Snapshot,
+    nodes: pd.DataFrame,
+    colour: alt.Color,
+    value_title: str,
+    selected: int | None,
+    title: str,
+) -> alt.LayerChart:
+    width, height = MAP_SIZE
+    x = alt.X("x:Q", title="x [km]", scale=alt.Scale(zero=False, nice=False, padding=20))
+    y = alt.Y("y:Q", title="y [km]", scale=alt.Scale(zero=False, nice=False, padding=20))
+    links = (
+        alt.Chart(_links(run, snap))
+        .mark_rule(strokeWidth=3, opacity=0.8)
+        .encode(
+            x=x,
+            y=y,
+            x2="x2:Q",
+            y2="y2:Q",
+            color=alt.Color(
+                "congestion:Q",
+                scale=alt.Scale(scheme="plasma", reverse=True, domain=[1.0, 2.0], clamp=True),
+                legend=alt.Legend(title=["link congestion", "[congested/free-flow]"]),
+            ),
+            tooltip=[
+                "link:N",
+                alt.Tooltip("congestion:Q", title="congestion [congested/free-flow time]"),
+            ],
         )
-        lines.set_array(edge_congestion(model))
-        ax.add_collection(lines)
-    sizes = 80 + 420 * np.sqrt(d.area_km2 / max(float(d.area_km2.max()), 1e-9))
-    nodes = ax.scatter(
-        d.x,
-        d.y,
-        c=values,
-        s=sizes,
-        cmap=spec.cmap,
-        norm=Normalize(*node_range),
-        edgecolors="black",
-        linewidths=0.8,
-        zorder=2,
     )
-    if selected is not None and 0 <= selected < d.n:
-        ax.scatter(
-            [d.x[selected]], [d.y[selected]], s=sizes[selected] * 1.9, facecolors="none",
-            edgecolors="red", linewidths=2.0, zorder=3,
-        )  # fmt: skip
-    for i in range(d.n):
-        ax.annotate(
-            str(i), (d.x[i], d.y[i]), ha="center", va="center", fontsize=7, zorder=4,
-            path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
-        )  # fmt: skip
-    fig.colorbar(nodes, cax=node_cax).set_label(f"{spec.label} [{spec.unit}]", fontsize=8)
-    fig.colorbar(mpl.cm.ScalarMappable(norm=edge_norm, cmap=EDGE_CMAP), cax=edge_cax).set_label(
-        "link congestion [congested/free-flow time]", fontsize=8
+    tooltip = [
+        alt.Tooltip("name:N", title="district"),
+        alt.Tooltip("kind:N"),
+        alt.Tooltip("value:Q", title=value_title, format=".4~g"),
+    ]
+    points = (
+        alt.Chart(nodes)
+        .mark_circle(opacity=1, stroke="black", strokeWidth=0.8, cursor="pointer")
+        .encode(x=x, y=y, size=alt.Size("size:Q", legend=None, scale=None), color=colour)
+        .encode(tooltip=tooltip)
     )
-    for cax in (node_cax, edge_cax):
-        cax.tick_params(labelsize=7)
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.margins(0.08)
-    ax.set_xlabel("x [km]")
-    ax.set_ylabel("y [km]")
-    ax.set_title(title or f"{model.params.city.name}, step {model.steps}", fontsize=10)
-    return fig
+    labels = (
+        alt.Chart(nodes)
+        .mark_text(dy=-14, fontSize=9, color="#333")
+        .encode(x=x, y=y, text="name:N", tooltip=tooltip)
+    )
+    layers = [links, points, labels]
+    if selected is not None and 0 <= selected < len(nodes):
+        ring = (
+            alt.Chart(nodes.iloc[[selected]])
+            .mark_point(size=1400, stroke="red", strokeWidth=2.5, filled=False)
+            .encode(x=x, y=y, tooltip=tooltip)
+        )
+        layers.append(ring)
+    return (
+        alt.layer(*layers)
+        .resolve_scale(color="independent")
+        .properties(width=width, height=height, title=title)
+    )
 
 
-def draw_metric_charts(
-    models: Sequence[CityModel],
+def metric_charts(
+    frames: Sequence[pd.DataFrame],
     labels: Sequence[str],
     metrics: Sequence[str],
     *,
-    ncols: int = 2,
-    title: str | None = None,
-    figsize: tuple[float, float] | None = None,
-) -> Figure:
-    """One panel per metric, one line per model (solid for the first, dashed for the
-    second), against the years simulated; axis labels carry the metrics' units."""
-    nrows = -(-len(metrics) // ncols)
-    fig = Figure(figsize=figsize or (3.2 * ncols, 2.3 * nrows), dpi=DPI)
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.11, top=0.92, wspace=0.4, hspace=0.6)
-    frames = [m.datacollector.get_model_vars_dataframe() for m in models]
-    for ax, metric in zip(axes, metrics, strict=False):
-        for k, (model, frame, label) in enumerate(zip(models, frames, labels, strict=True)):
-            years = np.arange(len(frame)) / model.steps_per_year
-            marker = "." if len(frame) < 40 else None
-            ax.plot(years, frame[metric], LINE_STYLES[k % 2], marker=marker, label=label, lw=1.6)
-        ax.set_title(metric.replace("_", " "), fontsize=9)
-        ax.set_ylabel(METRICS[metric].unit, fontsize=8)
-        ax.set_xlabel("year", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-    for ax in axes[len(metrics) :]:
-        ax.set_visible(False)
-    if len(models) > 1 or title:
-        axes[0].legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return fig
+    at_year: float | None = None,
+    columns: int = 2,
+) -> alt.FacetChart:
+    """One small chart per registry metric (plain title and unit from the registry), one line
+    per configuration, a dashed rule at ``at_year`` (the step shown on the map). One faceted
+    chart, so a redraw builds a single small specification."""
+    rows = []
+    for frame, label in zip(frames, labels, strict=True):
+        part = frame[["year", *metrics]].melt("year", var_name="metric")
+        part["configuration"] = label
+        rows.append(part)
+    data = pd.concat(rows, ignore_index=True)
+    titles = {m: f"{metric_title(m)} [{METRICS[m].unit}]" for m in metrics}
+    data["chart"] = data["metric"].map(titles)
+    line = (
+        alt.Chart()
+        .mark_line()
+        .encode(
+            x=alt.X("year:Q", title="year"),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+            color=alt.Color("configuration:N", legend=alt.Legend(orient="bottom", title=None)),
+            tooltip=[
+                "configuration:N",
+                alt.Tooltip("chart:N", title="metric"),
+                alt.Tooltip("year:Q", format=".2f"),
+                alt.Tooltip("value:Q", format=".4~g"),
+            ],
+        )
+    )
+    layers = [line]
+    if at_year is not None:
+        layers.append(
+            alt.Chart().mark_rule(color="gray", strokeDash=[4, 3]).encode(x=alt.datum(at_year))
+        )
+    return (
+        alt.layer(*layers, data=data)
+        .properties(width=CHART_SIZE[0], height=CHART_SIZE[1])
+        .facet(
+            facet=alt.Facet("chart:N", title=None, sort=list(titles.values())),
+            columns=columns,
+        )
+        .resolve_scale(y="independent")
+    )
 
 
-def draw_index_chart(
-    models: Sequence[CityModel], labels: Sequence[str], metrics: Sequence[str]
-) -> Figure:
-    """The three indices in one panel (0-1), one colour per index, line style per model."""
-    fig = Figure(figsize=(6.0, 3.6 if len(models) > 1 else 3.0), dpi=DPI)
-    ax = fig.subplots()
-    fig.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.38 if len(models) > 1 else 0.16)
-    colours = mpl.colormaps["tab10"].colors
-    for k, (model, label) in enumerate(zip(models, labels, strict=True)):
-        frame = model.datacollector.get_model_vars_dataframe()
-        years = np.arange(len(frame)) / model.steps_per_year
-        marker = "." if len(frame) < 40 else None
-        for j, metric in enumerate(metrics):
-            name = metric.replace("_index", "").replace("_", " ")
-            ax.plot(
-                years, frame[metric], LINE_STYLES[k % 2], marker=marker, color=colours[j], lw=1.8,
-                label=f"{name} ({label.split(':')[0]})" if len(models) > 1 else name,
-            )  # fmt: skip
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("year")
-    ax.set_ylabel("index [0-1]")
-    ax.set_title("demand, industry and governance indices", fontsize=10)
-    ax.grid(alpha=0.3)
-    if len(models) > 1:
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
-        ax.set_title("indices: A solid, B dashed", fontsize=10)
-    else:
-        ax.legend(fontsize=7, loc="lower left")
-    return fig
+def difference_charts(
+    diffs: pd.DataFrame, metrics: Sequence[str], seeds: int, *, columns: int = 2
+) -> alt.FacetChart:
+    """B - A of each metric over time: the mean over paired seeds and, with several seeds,
+    its paired 95% band (t interval over the seed pairs); a rule at zero."""
+    titles = {m: f"B - A: {metric_title(m)} [{METRICS[m].unit}]" for m in metrics}
+    data = diffs[diffs["metric"].isin(metrics)].copy()
+    data["chart"] = data["metric"].map(titles)
+    layers = []
+    if seeds > 1:
+        layers.append(
+            alt.Chart()
+            .mark_area(opacity=0.25, color="#4c78a8")
+            .encode(x="year:Q", y="lo:Q", y2="hi:Q")
+        )
+    layers.append(
+        alt.Chart()
+        .mark_line(color="#4c78a8")
+        .encode(
+            x=alt.X("year:Q", title="year"),
+            y=alt.Y("mean:Q", title="B - A"),
+            tooltip=[
+                alt.Tooltip("chart:N", title="metric"),
+                alt.Tooltip("year:Q", format=".2f"),
+                alt.Tooltip("mean:Q", title="B - A (mean over seeds)", format=".4~g"),
+                alt.Tooltip("lo:Q", title="95% low", format=".4~g"),
+                alt.Tooltip("hi:Q", title="95% high", format=".4~g"),
+            ],
+        )
+    )
+    layers.append(alt.Chart().mark_rule(color="black").encode(y=alt.datum(0)))
+    return (
+        alt.layer(*layers, data=data)
+        .properties(width=CHART_SIZE[0], height=CHART_SIZE[1])
+        .facet(
+            facet=alt.Facet("chart:N", title=None, sort=list(titles.values())),
+            columns=columns,
+        )
+        .resolve_scale(y="independent")
+    )

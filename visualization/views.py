@@ -2,30 +2,35 @@
 
 Everything here is plain Python over the model's arrays so that it can be unit-tested and
 reused in reports: per-district values for the map (:data:`DISTRICT_METRICS`), link
-congestion, the inspector's summary of one district, the slider specifications generated from
-the parameter metadata (:func:`control_specs`), and :class:`ViewRun`, the Mesa model the view
-steps: one city, or two cities stepped together in comparison mode, and
-:func:`apply_policy_choices`, the planner's changes to a policy package (initiatives on or
-off, financing model, unified platform). Bad input never raises out of :class:`ViewRun`; its
-message is kept in ``ViewRun.error`` for the page to show.
+congestion, the inspector's summary of every district, the slider specifications generated
+from the parameter metadata (:func:`control_specs`), the lists the view offers and checks
+every choice against (:class:`Catalog`), and :class:`ViewRun`, what the view steps: one
+configuration or two compared (each over one or several paired seeds), with a snapshot of
+every district at every step so the page can scrub back through the run. Bad input never
+raises out of :class:`ViewRun`; its message is kept in ``ViewRun.error`` for the page to show
+(an error in configuration B keeps configuration A running).
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import mesa
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from smartcity.policies.financing import financing_model
+from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import initiative_names, load_initiative
-from smartcity.policies.packages import InitiativePlan, PolicyPackage, load_package
+from smartcity.simulation.city import DISTRICT_KINDS
 from smartcity.simulation.errors import InputError, InvariantError
+from smartcity.simulation.metrics import METRICS
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.parameters import (
     CAPABILITY_NAMES,
@@ -34,16 +39,23 @@ from smartcity.simulation.parameters import (
     ParamSpec,
     iter_specs,
 )
+from smartcity.simulation.presets import preset_names
 from smartcity.simulation.resolve import resolve_parameters
+from smartcity.simulation.runs import policy_names
+from smartcity.simulation.scenario import AS_IN_PACKAGE, CityConfig, Scenario
 
 VIEW_CITIZENS = 5000
-"""Initial population of the view's city: small enough to step smoothly (see
-benchmarks/bench_view.py); a slider raises it."""
+"""Initial population of the view's city: small enough to play at more than a simulated year
+per second (see benchmarks/bench_view.py); a slider raises it."""
 VIEW_CITIZENS_MAX = 50_000
 """Upper end of the population slider (the parameter itself allows more)."""
 
 HEADLINE_METRICS = ("gdp_per_capita", "population", "digital_adoption", "congestion_index")
 INDEX_METRICS = ("demand_advancement_index", "industrial_transition_index", "governance_index")
+PRESETS_ENV = "SMARTCITY_PRESETS_DIR"
+"""Environment variable naming the folder of user presets the view lists (set by
+``smartcity ui --presets DIR``); unset = shipped presets only."""
+USER_PRESET_PREFIX = "file: "
 
 
 # --- per-district values for the map ----------------------------------------------------
@@ -99,25 +111,35 @@ def district_service_access(model: CityModel) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DistrictMetric:
-    """A per-district quantity the map can colour nodes by."""
+    """A per-district quantity the map can colour districts by.
+
+    ``lo`` and ``hi`` are its documented range when it has one (the colour scale is then
+    fixed to it); None = unbounded, the scale then spans the run so far.
+    """
 
     label: str
     unit: str
     compute: Callable[[CityModel], np.ndarray]
-    cmap: str = "viridis"
+    scheme: str = "viridis"
+    lo: float | None = None
+    hi: float | None = None
 
 
 DISTRICT_METRICS: dict[str, DistrictMetric] = {
-    "population": DistrictMetric("population", "residents", district_population, "Blues"),
-    "jobs": DistrictMetric("jobs", "workers", district_jobs, "Greens"),
+    "population": DistrictMetric("population", "residents", district_population, "blues"),
+    "jobs": DistrictMetric("jobs", "workers", district_jobs, "greens"),
     "digital_adoption": DistrictMetric(
-        "digital adoption", "share of services", district_adoption, "viridis"
+        "digital adoption", "share of services", district_adoption, "viridis", 0.0, 1.0
     ),
     "congestion": DistrictMetric(
-        "congestion", "congested/free-flow time", district_congestion, "Reds"
+        "congestion", "congested/free-flow time", district_congestion, "reds"
     ),
-    "pollution": DistrictMetric("pollution", "0-1", district_pollution, "Oranges"),
-    "service_access": DistrictMetric("service access", "0-1", district_service_access, "PuBu"),
+    "pollution": DistrictMetric(
+        "pollution", "0 clean - 1 severe", district_pollution, "oranges", 0.0, 1.0
+    ),
+    "service_access": DistrictMetric(
+        "service access", "0-1", district_service_access, "purpleblue", 0.0, 1.0
+    ),
 }
 
 
@@ -127,29 +149,6 @@ def district_values(model: CityModel, metric: str) -> np.ndarray:
 
 
 # --- the inspector ------------------------------------------------------------------------
-
-
-def district_summary(model: CityModel, district: int) -> dict[str, float]:
-    """Residents' summary of one district: count, mean age, employment rate (employed over
-    the labour force living there), digital adoption, mean income, service access."""
-    c = model.citizens
-    here = c.home == district
-    n = int(here.sum())
-    labour = here & c.labour_force(model.params.citizens.retirement_age)
-    employed = labour & c.employed()
-
-    def mean(values: np.ndarray) -> float:
-        return float(values.mean()) if len(values) else math.nan
-
-    return {
-        "residents": float(n),
-        "mean_age": mean(c.age[here]),
-        "employment_rate": float(employed.sum() / labour.sum()) if labour.any() else math.nan,
-        "digital_adoption": mean(c.adopted[here].mean(axis=1)) if n else math.nan,
-        "mean_income": mean(c.income[here]),
-        "service_access": mean(c.access[here]),
-    }
-
 
 SUMMARY_UNITS = {
     "residents": "citizens",
@@ -161,14 +160,74 @@ SUMMARY_UNITS = {
 }
 
 
-def district_sectors(model: CityModel, district: int) -> pd.DataFrame:
-    """Firms and jobs of one district by sector (one row per sector)."""
+def district_summaries(model: CityModel) -> dict[str, np.ndarray]:
+    """Residents' summary of every district (keys of SUMMARY_UNITS, one value per district):
+    count, mean age, employment rate (employed over the labour force living there), digital
+    adoption, mean income, service access; NaN where nobody lives (or works)."""
+    c = model.citizens
+    n = model.districts.n
+    residents = np.bincount(c.home, minlength=n).astype(float)
+    labour = c.labour_force(model.params.citizens.retirement_age)
+    employed = labour & c.employed()
+    in_labour = np.bincount(c.home[labour], minlength=n).astype(float)
+    in_work = np.bincount(c.home[employed], minlength=n).astype(float)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        total = np.bincount(c.home, weights=values, minlength=n)
+        return np.where(residents > 0, total / np.maximum(residents, 1), np.nan)
+
+    adoption = c.adopted.mean(axis=1) if len(c) else np.zeros(0)
+    return {
+        "residents": residents,
+        "mean_age": mean(c.age.astype(float)),
+        "employment_rate": np.where(in_labour > 0, in_work / np.maximum(in_labour, 1), np.nan),
+        "digital_adoption": mean(adoption),
+        "mean_income": mean(c.income.astype(float)),
+        "service_access": mean(c.access.astype(float)),
+    }
+
+
+def district_sector_counts(model: CityModel) -> tuple[np.ndarray, np.ndarray]:
+    """Firms and jobs of every district by sector: two (districts x SECTOR_NAMES) arrays."""
     f = model.firms
-    here = f.district == district
-    sectors = f.sector[here]
-    firms = np.bincount(sectors, minlength=len(SECTOR_NAMES))
-    jobs = np.bincount(sectors, weights=f.employees()[here], minlength=len(SECTOR_NAMES))
-    return pd.DataFrame({"sector": SECTOR_NAMES, "firms": firms, "jobs": jobs.astype(int)})
+    n, k = model.districts.n, len(SECTOR_NAMES)
+    cell = f.district * k + f.sector
+    firms = np.bincount(cell, minlength=n * k).reshape(n, k)
+    jobs = np.bincount(cell, weights=f.employees(), minlength=n * k).reshape(n, k)
+    return firms, jobs.round().astype(int)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the page shows of one city at one step, kept so it can scrub back."""
+
+    step: int
+    year: float
+    values: dict[str, np.ndarray]
+    summary: dict[str, np.ndarray]
+    firms: np.ndarray
+    jobs: np.ndarray
+    links: np.ndarray
+
+    def sectors(self, district: int) -> pd.DataFrame:
+        """Firms and jobs of one district by sector (one row per sector)."""
+        return pd.DataFrame(
+            {"sector": SECTOR_NAMES, "firms": self.firms[district], "jobs": self.jobs[district]}
+        )
+
+
+def snapshot(model: CityModel) -> Snapshot:
+    """The model's districts now."""
+    firms, jobs = district_sector_counts(model)
+    return Snapshot(
+        step=int(model.steps),
+        year=model.steps / model.steps_per_year,
+        values={name: spec.compute(model) for name, spec in DISTRICT_METRICS.items()},
+        summary=district_summaries(model),
+        firms=firms,
+        jobs=jobs,
+        links=edge_congestion(model),
+    )
 
 
 # --- controls generated from the parameter metadata ---------------------------------------
@@ -266,73 +325,14 @@ def resolved_values(preset: str, policy: str | None) -> dict[str, Any]:
     return resolve_parameters(preset, {}, policy).as_flat_dict()
 
 
-# --- the planner's changes to a policy package -------------------------------------------
-
-AS_IN_PACKAGE = "as in package"
-"""Financing choice that keeps each initiative's financing model from the package."""
-NEW_INITIATIVE_FINANCING = "government"
-"""Financing model of an initiative switched on that the package does not include."""
-
-
-def apply_policy_choices(
-    package: PolicyPackage,
-    initiatives: Iterable[str] | None = None,
-    financing: str | Mapping[str, str] | None = None,
-    unified_platform: bool | None = None,
-) -> PolicyPackage:
-    """``package`` with the planner's choices applied (None leaves a choice as in it).
-
-    Args:
-        package: the policy package chosen.
-        initiatives: names of the initiatives switched on. One the package has keeps its plan
-            (start year, scale, class); one it lacks is added at start year 0 and scale 1,
-            financed by ``financing`` or NEW_INITIATIVE_FINANCING; one it has that is not
-            named is removed.
-        financing: a financing model name for every initiative, or a dict initiative name ->
-            financing model name for some; AS_IN_PACKAGE (or None) keeps the package's.
-        unified_platform: the unified data platform on (True) or off (data islands).
-
-    Returns:
-        A new PolicyPackage (the same object when nothing changes); CityModel accepts it as
-        ``policy``. Raises InputError for an unknown initiative or financing model, or an
-        initiative whose required initiative is switched off.
-    """
-    if financing is None or financing == AS_IN_PACKAGE:
-        per_initiative: Mapping[str, str] = {}
-        for_all = None
-    elif isinstance(financing, str):
-        per_initiative, for_all = {}, financing
-    else:
-        per_initiative, for_all = financing, None
-    where = f"package '{package.name}'"
-    plans = {plan.spec.name: plan for plan in package.initiatives}
-    names = list(plans) if initiatives is None else list(dict.fromkeys(initiatives))
-    chosen = []
-    for name in names:
-        plan = plans.get(name)
-        if plan is None:
-            plan = InitiativePlan(
-                load_initiative(name, where),
-                financing_model(NEW_INITIATIVE_FINANCING, where),
-            )
-        model_name = per_initiative.get(name, for_all)
-        if model_name is not None and model_name != AS_IN_PACKAGE:
-            plan = replace(plan, financing=financing_model(model_name, f"{where}, {name}"))
-        chosen.append(plan)
-    for name in per_initiative:
-        if name not in names:
-            raise InputError(f"{where}: financing given for '{name}', which is switched off")
-    for plan in chosen:
-        for needed in plan.spec.requires:
-            if needed not in names:
-                raise InputError(
-                    f"{where}: initiative '{plan.spec.name}' requires initiative '{needed}'; "
-                    "switch it on too"
-                )
-    unified = package.unified_platform if unified_platform is None else bool(unified_platform)
-    if tuple(chosen) == package.initiatives and unified == package.unified_platform:
-        return package
-    return replace(package, unified_platform=unified, initiatives=tuple(chosen))
+def capability_shares(values: Mapping[str, Any]) -> dict[str, float]:
+    """Each capability's share of the capability budget (``government.share_*`` keys): the
+    weights normalised to sum 1, as the model uses them."""
+    keys = [f"government.share_{c}" for c in CAPABILITY_NAMES]
+    weights = np.array([max(float(values.get(k, 0.0)), 0.0) for k in keys])
+    total = weights.sum()
+    shares = weights / total if total > 0 else np.full(len(keys), 1 / len(keys))
+    return dict(zip(keys, shares.tolist(), strict=True))
 
 
 def initiative_choices() -> list[tuple[str, str, str]]:
@@ -342,153 +342,356 @@ def initiative_choices() -> list[tuple[str, str, str]]:
     return sorted(((s.name, s.title, s.key_issue) for s in specs), key=lambda row: (row[2], row[1]))
 
 
-# --- the view's model ---------------------------------------------------------------------
+# --- what the view offers, and nothing else -----------------------------------------------
 
 
 @dataclass(frozen=True)
-class CityConfig:
-    """One configuration of the view: preset, policy package, seed, overrides, and the
-    planner's changes to the package (see :func:`apply_policy_choices`; None = as in it)."""
+class Catalog:
+    """The lists the view offers; every value coming from the browser is checked against
+    them before anything is read (a value not listed is refused with the same message
+    whether or not a file of that name exists).
 
-    preset: str = "mature"
-    policy: str = "baseline"
-    seed: int = 1
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-    initiatives: tuple[str, ...] | None = None
-    financing: str | Mapping[str, str] | None = None
-    unified_platform: bool | None = None
-
-    def __post_init__(self) -> None:
-        if self.initiatives is not None and not isinstance(self.initiatives, tuple):
-            object.__setattr__(self, "initiatives", tuple(self.initiatives))
-
-    def changed(self) -> bool:
-        """Whether the planner changed any of the package's own choices."""
-        return (
-            self.initiatives is not None
-            or self.financing not in (None, AS_IN_PACKAGE)
-            or self.unified_platform is not None
-        )
-
-    def label(self) -> str:
-        """Short name for legends ("(modified)" when the package's choices were changed)."""
-        return f"{self.preset} / {self.policy}" + (" (modified)" if self.changed() else "")
-
-    def choices_text(self) -> str:
-        """The changes to the package in one line ("" when none), for the export."""
-        parts = []
-        if self.unified_platform is not None:
-            parts.append(f"unified_platform={'on' if self.unified_platform else 'off'}")
-        if self.financing not in (None, AS_IN_PACKAGE):
-            text = (
-                self.financing
-                if isinstance(self.financing, str)
-                else ",".join(f"{k}:{v}" for k, v in self.financing.items())
-            )
-            parts.append(f"financing={text}")
-        if self.initiatives is not None:
-            parts.append(f"initiatives={','.join(self.initiatives) or 'none'}")
-        return "; ".join(parts)
-
-    def package(self) -> PolicyPackage:
-        """The policy package with the planner's choices (raises InputError for bad input)."""
-        package = load_package(self.policy)
-        if not self.changed():
-            return package
-        return apply_policy_choices(
-            package, self.initiatives, self.financing, self.unified_platform
-        )
-
-    def build(self) -> CityModel:
-        """The CityModel of this configuration (raises InputError for bad input)."""
-        overrides = {"citizens.count": VIEW_CITIZENS, **self.overrides}
-        kwargs = {k.replace(".", "__"): v for k, v in overrides.items()}
-        return CityModel(self.preset, seed=int(self.seed), policy=self.package(), **kwargs)
-
-
-class ViewRun(mesa.Model):
-    """The model the view steps: one city, or two stepped together (comparison mode).
-
-    Mesa's ModelController builds it with keyword arguments and calls ``step()``. Bad input
-    (InputError) and a failed step do not raise: the message is kept in ``error``, no city
-    is built (or the run stops), and the page shows the message.
-
-    Args:
-        cities: the configurations, one (single view) or two (comparison), as CityConfig or
-            as dicts of CityConfig fields.
+    Attributes:
+        presets: shipped preset names, then ``file: NAME.toml`` for each user preset.
+        user_presets: ``file: NAME.toml`` -> the file, inside the configured folder only.
+        policies: shipped policy package names (a package file is never loaded by path).
     """
 
-    def __init__(self, cities: list[CityConfig | Mapping[str, Any]] | None = None, **_: Any):
-        super().__init__(rng=0)
+    presets: tuple[str, ...]
+    user_presets: Mapping[str, Path]
+    policies: tuple[str, ...]
+
+    def preset_source(self, choice: str) -> str:
+        """The preset to load for a listed choice; InputError for anything not listed."""
+        if not isinstance(choice, str) or choice not in self.presets:
+            raise InputError(f"preset {str(choice)[:80]!r} is not one of the listed presets")
+        return str(self.user_presets[choice]) if choice in self.user_presets else choice
+
+    def check(self, config: CityConfig) -> None:
+        """Raise InputError unless every choice of ``config`` is listed."""
+        self.preset_source(config.preset)
+        if not isinstance(config.policy, str) or config.policy not in self.policies:
+            raise InputError(
+                f"policy package {str(config.policy)[:80]!r} is not one of the listed packages"
+            )
+        if config.initiatives is not None:
+            shipped = set(initiative_names())
+            for name in config.initiatives:
+                if not isinstance(name, str) or name not in shipped:
+                    raise InputError(f"initiative {str(name)[:80]!r} is not one listed")
+        if config.financing is not None and (
+            not isinstance(config.financing, str)
+            or config.financing not in (AS_IN_PACKAGE, *FINANCING_MODELS)
+        ):
+            raise InputError(f"financing {str(config.financing)[:80]!r} is not one listed")
+        if config.unified_platform not in (None, True, False):
+            raise InputError("unified platform must be on or off")
+        if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
+            raise InputError(f"seed must be a whole number >= 0, got {config.seed!r}")
+        keys = {key for key, _, _ in iter_specs()}
+        for key, value in config.overrides.items():
+            if key not in keys or not isinstance(value, int | float) or isinstance(value, bool):
+                raise InputError(f"override {str(key)[:80]!r} is not a listed numeric parameter")
+
+
+def view_catalog(presets_dir: str | Path | None = None) -> Catalog:
+    """The view's lists: shipped presets and packages, and the ``*.toml`` files directly in
+    ``presets_dir`` (default: the folder named by $SMARTCITY_PRESETS_DIR; none when unset)."""
+    folder = presets_dir if presets_dir is not None else os.environ.get(PRESETS_ENV) or None
+    user: dict[str, Path] = {}
+    if folder is not None:
+        root = Path(folder).resolve()
+        for path in sorted(root.glob("*.toml")):
+            if path.is_file() and path.resolve().parent == root:
+                user[f"{USER_PRESET_PREFIX}{path.name}"] = path.resolve()
+    return Catalog((*preset_names(), *user), user, tuple(policy_names()))
+
+
+def effective_overrides(config: CityConfig, catalog: Catalog) -> dict[str, Any]:
+    """The overrides a configuration runs with: a shipped preset starts at VIEW_CITIZENS
+    citizens unless the planner set the count; a user preset keeps its own count."""
+    if config.preset in catalog.user_presets:
+        return dict(config.overrides)
+    return {"citizens.count": VIEW_CITIZENS, **config.overrides}
+
+
+def build_city(config: CityConfig, catalog: Catalog) -> CityModel:
+    """The CityModel of a listed configuration (InputError for anything not listed or bad)."""
+    catalog.check(config)
+    overrides = effective_overrides(config, catalog)
+    kwargs = {k.replace(".", "__"): v for k, v in overrides.items()}
+    preset = catalog.preset_source(config.preset)
+    return CityModel(preset, seed=int(config.seed), policy=config.package(), **kwargs)
+
+
+# --- the view's run -----------------------------------------------------------------------
+
+
+@dataclass
+class CityRun:
+    """One configuration of the view's run: its models (one per paired seed), the snapshots
+    of the first seed's districts at every step, or the error that stopped it."""
+
+    config: CityConfig
+    label: str
+    models: list[CityModel] = field(default_factory=list)
+    history: list[Snapshot] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def model(self) -> CityModel:
+        """The model of the first seed (the one the map and the inspector show)."""
+        return self.models[0]
+
+    @property
+    def ok(self) -> bool:
+        """Built and not stopped by an error."""
+        return self.error is None and bool(self.models)
+
+
+class ViewRun:
+    """What the view steps: configuration A, or A and B compared, each over ``seeds`` paired
+    seeds (seed, seed + 1, ...), stepped together.
+
+    Bad input does not raise: an unlisted choice or an invalid configuration is kept as that
+    configuration's ``error`` and the other one still runs. Stepping and reading share one
+    lock (``lock``), so the page never draws a half-stepped city.
+
+    Args:
+        cities: the configurations (one, or two compared), CityConfig or dicts of its fields.
+        seeds: paired seeds per configuration (1 to scenario.MAX_SEEDS).
+        catalog: the lists choices are checked against (default :func:`view_catalog`).
+        years: the horizon (the "run to year" default and a saved scenario's years).
+    """
+
+    def __init__(
+        self,
+        cities: Sequence[CityConfig | Mapping[str, Any]] | None = None,
+        *,
+        seeds: int = 1,
+        catalog: Catalog | None = None,
+        years: float = 5.0,
+    ):
+        self.lock = threading.RLock()
+        self.catalog = catalog or view_catalog()
+        self.seeds = seeds
+        self.years = years
         configs = [c if isinstance(c, CityConfig) else CityConfig(**c) for c in cities or [{}]]
-        self.configs = configs
-        self.cities: list[CityModel] = []
-        self.error: str | None = None
-        try:
-            for i, config in enumerate(configs):
-                self._current = i
-                self.cities.append(config.build())
-        except InputError as exc:
-            self.error = self._where(str(exc))
-            self.cities = []
-            self.running = False
-
-    def _where(self, message: str) -> str:
-        if len(self.configs) > 1:
-            return f"configuration {'AB'[self._current]}: {message}"
-        return message
+        compared = len(configs) > 1
+        self.runs: list[CityRun] = []
+        for i, config in enumerate(configs):
+            label = f"{'AB'[i]}: {config.label()}" if compared else config.label()
+            run = CityRun(config, label)
+            try:
+                for k in range(seeds):
+                    seeded = CityConfig(**{**config.__dict__, "seed": config.seed + k})
+                    run.models.append(build_city(seeded, self.catalog))
+                run.history.append(snapshot(run.model))
+            except InputError as exc:
+                run.models = []
+                run.error = f"configuration {'AB'[i]}: {exc}" if compared else str(exc)
+            self.runs.append(run)
 
     @property
-    def labels(self) -> list[str]:
-        """Legend label of each city; 'A: ...' and 'B: ...' in comparison mode."""
-        if len(self.cities) == 1:
-            return [self.configs[0].label()]
-        return [f"{'AB'[i]}: {c.label()}" for i, c in enumerate(self.configs)]
-
-    def step(self) -> None:
-        """Step every city once (together, so compared cities stay at the same step)."""
-        if self.error is not None or not self.cities:
-            self.running = False
-            return
-        try:
-            for i, city in enumerate(self.cities):
-                self._current = i
-                city.step()
-        except (InputError, InvariantError, FloatingPointError) as exc:
-            self.error = self._where(f"the run stopped at step {city.steps}: {exc}")
-            self.running = False
-            return
-        super().step()
+    def configs(self) -> list[CityConfig]:
+        """The configurations, A first."""
+        return [run.config for run in self.runs]
 
     @property
-    def city_steps(self) -> int:
-        """Steps the cities have made (all the same)."""
-        return int(self.cities[0].steps) if self.cities else 0
+    def live(self) -> list[CityRun]:
+        """The configurations that are built and not stopped."""
+        return [run for run in self.runs if run.ok]
+
+    @property
+    def errors(self) -> list[str]:
+        """The error of each configuration that has one."""
+        return [run.error for run in self.runs if run.error is not None]
+
+    @property
+    def steps(self) -> int:
+        """Steps made (all live configurations are at the same step)."""
+        live = self.live or [r for r in self.runs if r.models]
+        return int(live[0].model.steps) if live else 0
+
+    @property
+    def steps_per_year(self) -> int:
+        """Steps per simulated year (12 by default: one step is one month)."""
+        live = [r for r in self.runs if r.models]
+        return int(live[0].model.steps_per_year) if live else 12
+
+    def scenario(self) -> Scenario:
+        """This run as a scenario (to save, share and re-run with ``smartcity run``), with
+        the population the view runs written out."""
+        configs = [
+            CityConfig(**{**c.__dict__, "overrides": effective_overrides(c, self.catalog)})
+            for c in self.configs
+        ]
+        return Scenario(
+            configs[0], configs[1] if len(configs) > 1 else None, self.years, self.seeds
+        )
+
+    def step(self) -> bool:
+        """Step every live configuration once (all seeds together) and keep a snapshot;
+        False when nothing is left to step."""
+        with self.lock:
+            live = self.live
+            for run in live:
+                try:
+                    for model in run.models:
+                        model.step()
+                    run.history.append(snapshot(run.model))
+                except (InputError, InvariantError, FloatingPointError) as exc:
+                    where = f"configuration {run.label[0]}: " if len(self.runs) > 1 else ""
+                    run.error = f"{where}the run stopped at step {run.model.steps}: {exc}"
+            return bool(self.live)
+
+    def frames(self) -> list[pd.DataFrame]:
+        """Metrics of each built configuration's first seed, one row per step."""
+        with self.lock:
+            return [run.model.metrics_frame() for run in self.runs if run.models]
+
+
+# --- comparison: B - A --------------------------------------------------------------------
+
+
+def same_districts(a: CityRun, b: CityRun) -> bool:
+    """Whether A and B are the same city graph (a district-by-district difference means
+    something only then)."""
+    da, db = a.model.districts, b.model.districts
+    return da.names == db.names and np.array_equal(da.edges, db.edges)
+
+
+def _collected(model: CityModel) -> pd.DataFrame:
+    return model.datacollector.get_model_vars_dataframe()
+
+
+def paired_differences(run: ViewRun, metrics: Sequence[str]) -> pd.DataFrame:
+    """B - A of ``metrics`` at every step, over the paired seeds: columns step, year, metric,
+    mean, lo, hi (the paired 95% t interval; lo = hi = mean for one seed)."""
+    a, b = run.runs[0], run.runs[1]
+    with run.lock:
+        pairs = [
+            (_collected(ma), _collected(mb)) for ma, mb in zip(a.models, b.models, strict=True)
+        ]
+    steps = min(min(len(fa), len(fb)) for fa, fb in pairs)
+    rows = []
+    for metric in metrics:
+        diffs = np.array(
+            [fb[metric].to_numpy()[:steps] - fa[metric].to_numpy()[:steps] for fa, fb in pairs]
+        )
+        mean = diffs.mean(axis=0)
+        k = len(pairs)
+        half = (
+            stats.t.ppf(0.975, k - 1) * diffs.std(axis=0, ddof=1) / math.sqrt(k)
+            if k > 1
+            else np.zeros(steps)
+        )
+        rows.append(
+            pd.DataFrame(
+                {
+                    "step": np.arange(steps),
+                    "year": np.arange(steps) / a.model.steps_per_year,
+                    "metric": metric,
+                    "mean": mean,
+                    "lo": mean - half,
+                    "hi": mean + half,
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def end_year_table(run: ViewRun, metrics: Sequence[str], step: int | None = None) -> pd.DataFrame:
+    """A, B, B - A and (B - A) / |A| in % of ``metrics`` at ``step`` (default the last),
+    averaged over the paired seeds; with units from the metric registry."""
+    a, b = run.runs[0], run.runs[1]
+    with run.lock:
+        fa = [_collected(m) for m in a.models]
+        fb = [_collected(m) for m in b.models]
+    last = min(len(f) for f in fa + fb) - 1
+    at = last if step is None else min(step, last)
+    rows = []
+    for metric in metrics:
+        va = float(np.mean([f[metric].iloc[at] for f in fa]))
+        vb = float(np.mean([f[metric].iloc[at] for f in fb]))
+        pct = 100 * (vb - va) / abs(va) if va != 0 else math.nan
+        rows.append(
+            {
+                "metric": metric,
+                "unit": METRICS[metric].unit,
+                "A": va,
+                "B": vb,
+                "B - A": vb - va,
+                "%": pct,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 # --- export -------------------------------------------------------------------------------
 
 
+def _with_config(frame: pd.DataFrame, which: str, config: CityConfig, seed: int) -> pd.DataFrame:
+    frame.insert(0, "seed", seed)
+    frame.insert(0, "policy_choices", config.choices_text())
+    frame.insert(0, "policy", config.policy)
+    frame.insert(0, "preset", config.preset)
+    frame.insert(0, "configuration", which)
+    return frame
+
+
 def metrics_table(run: ViewRun) -> pd.DataFrame:
-    """Metrics of every city of the run, one row per city and step, with its configuration."""
+    """City metrics of every configuration and seed of the run, one row per configuration,
+    seed and step; column names carry the unit from the metric registry
+    (``population [citizens]``)."""
     frames = []
-    for config, city in zip(run.configs, run.cities, strict=False):
-        frame = city.metrics_frame()
-        frame.insert(0, "seed", config.seed)
-        frame.insert(0, "policy_choices", config.choices_text())
-        frame.insert(0, "policy", config.policy)
-        frame.insert(0, "preset", config.preset)
-        frames.append(frame)
+    with run.lock:
+        for i, city in enumerate(run.runs):
+            for k, model in enumerate(city.models):
+                seed = city.config.seed + k
+                frame = _with_config(model.metrics_frame(), "AB"[i], city.config, seed)
+                frames.append(frame)
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    units = {name: f"{name} [{spec.unit}]" for name, spec in METRICS.items()}
+    return table.rename(columns={"year": "year [years]", **units})
+
+
+def district_table(run: ViewRun) -> pd.DataFrame:
+    """Every district of every configuration at every stored step (the first seed), one row
+    per configuration, step and district: the map's values and the inspector's summary,
+    column names carrying their units (``population [residents]``)."""
+    frames = []
+    with run.lock:
+        for i, city in enumerate(run.runs):
+            if not city.models:
+                continue
+            d = city.model.districts
+            for snap in city.history:
+                columns: dict[str, Any] = {
+                    "district": np.arange(d.n),
+                    "name": d.names,
+                    "kind": [DISTRICT_KINDS[k] for k in d.kind],
+                }
+                for name, spec in DISTRICT_METRICS.items():
+                    columns[f"{name} [{spec.unit}]"] = snap.values[name]
+                for name, unit in SUMMARY_UNITS.items():
+                    if name not in DISTRICT_METRICS:
+                        columns[f"{name} [{unit}]"] = snap.summary[name]
+                columns["firms [firms]"] = snap.firms.sum(axis=1)
+                frame = pd.DataFrame(columns)
+                frame.insert(0, "year [years]", snap.year)
+                frame.insert(0, "step", snap.step)
+                frame = _with_config(frame, "AB"[i], city.config, city.config.seed)
+                frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def metrics_csv(run: ViewRun) -> bytes:
-    """The run's metrics as CSV bytes."""
-    return metrics_table(run).to_csv(index=False).encode()
-
-
-def metrics_parquet(run: ViewRun) -> bytes:
-    """The run's metrics as Parquet bytes."""
+def table_bytes(table: pd.DataFrame, fmt: str) -> bytes:
+    """A table as CSV or Parquet bytes (``fmt`` "csv" or "parquet")."""
+    if fmt == "csv":
+        return table.to_csv(index=False).encode()
     buffer = io.BytesIO()
-    metrics_table(run).to_parquet(buffer, index=False)
+    table.to_parquet(buffer, index=False)
     return buffer.getvalue()

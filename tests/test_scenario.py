@@ -1,0 +1,152 @@
+"""Scenarios: TOML round trip, every bad key one clear error, ``smartcity run --scenario``
+reproducing a scenario bit for bit, and the planner's changes to a policy package."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from smartcity.cli import main
+from smartcity.policies.financing import FINANCING_MODELS
+from smartcity.policies.initiatives import initiative_names
+from smartcity.policies.packages import load_package
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.scenario import (
+    AS_IN_PACKAGE,
+    CityConfig,
+    Scenario,
+    apply_policy_choices,
+    load_scenario,
+    scenario_from_text,
+    scenario_toml,
+)
+
+SMALL = {"citizens.count": 1500}
+
+
+def _scenario() -> Scenario:
+    a = CityConfig(
+        "emerging", "emerging-industrial-chain", 4, SMALL, initiatives=["online_government"],
+        financing="ppp", unified_platform=False,
+    )  # fmt: skip
+    b = CityConfig("emerging", "emerging-breakthrough", 4, SMALL)
+    return Scenario(a, b, 1.5, 2)
+
+
+def test_toml_round_trip():
+    scenario = _scenario()
+    assert scenario_from_text(scenario_toml(scenario), "x") == scenario
+    alone = Scenario(CityConfig("mature", "baseline", 0, {}), None, 3.0, 1)
+    assert scenario_from_text(scenario_toml(alone), "x") == alone
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("years = 1\n", "missing table [a]"),
+        ("colour = 1\n[a]\n", "unknown key 'colour'"),
+        ("seed = -1\n[a]\n", "seed must be a non-negative whole number"),
+        ("years = inf\n[a]\n", "years must be a number"),
+        ("seeds = 9\n[a]\n", "seeds must be a whole number from 1 to 5"),
+        ("[a]\ninitiatives = 5\n", "initiatives must be a list"),
+        ("[a]\ninitiatives = ['nope']\n", "initiative 'nope' is not one of"),
+        ("[a]\nfinancing = 'gift'\n", "financing 'gift' is not one of"),
+        ("[a]\nunified_platform = 'yes'\n", "unified_platform must be true or false"),
+        ("[a]\npreset = 5\n", "preset must be a text"),
+        ("[a\n", "invalid TOML"),
+    ],
+)
+def test_bad_scenarios_are_one_line_errors(text, expected):
+    with pytest.raises(InputError, match=re.escape(expected)) as info:
+        scenario_from_text(text, "s.toml")
+    assert "\n" not in str(info.value)
+
+
+def test_the_view_lists_restrict_what_a_scenario_may_name():
+    text = '[a]\npreset = "/etc/secret.toml"\npolicy = "baseline"\n'
+    with pytest.raises(
+        InputError, match=re.escape("preset '/etc/secret.toml' is not one of: mature")
+    ):
+        scenario_from_text(text, "url", presets=["mature"], policies=["baseline"])
+    assert scenario_from_text(text, "cli").a.preset == "/etc/secret.toml"  # the CLI allows paths
+
+
+def test_load_scenario_errors(tmp_path):
+    with pytest.raises(InputError, match="scenario file not found"):
+        load_scenario(tmp_path / "none.toml")
+    with pytest.raises(InputError, match="is a directory"):
+        load_scenario(tmp_path)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes("[a]\npreset = 'm\xe9'\n".encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        load_scenario(latin)
+
+
+def test_run_scenario_reproduces_the_configuration(tmp_path, capsys):
+    """``smartcity run --scenario`` runs configuration A exactly as a model built from it."""
+    scenario = _scenario()
+    path = tmp_path / "s.toml"
+    path.write_text(scenario_toml(scenario))
+    assert main(["run", "--scenario", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    frame = pd.read_parquet(tmp_path / "out" / "metrics.parquet")
+    a = scenario.a
+    model = CityModel(
+        a.preset,
+        seed=a.seed,
+        policy=a.package(),
+        **{k.replace(".", "__"): v for k, v in SMALL.items()},
+    )
+    model.run(scenario.years)
+    expected = model.metrics_frame()
+    assert len(frame) == len(expected) == 19  # step 0 and 18 monthly steps
+    pd.testing.assert_series_equal(frame["governance_index"], expected["governance_index"])
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[a]\npolicy = 'nope'\n")
+    assert main(["run", "--scenario", str(bad), "--out", str(tmp_path / "o2")]) == 2
+    assert not (tmp_path / "o2").exists()
+
+
+# --- the planner's changes to a policy package ----------------------------------------------
+
+
+def _plans(package):
+    return {plan.spec.name: plan for plan in package.initiatives}
+
+
+def test_policy_choices_switch_initiatives_off_and_on():
+    package = load_package("emerging-industrial-chain")
+    names = list(_plans(package))
+    assert apply_policy_choices(package) is package  # nothing chosen, nothing changes
+    assert apply_policy_choices(package, names, AS_IN_PACKAGE, package.unified_platform) is package
+    off = apply_policy_choices(package, names[1:])
+    assert list(_plans(off)) == names[1:] and load_package("emerging-industrial-chain") == package
+    extra = next(n for n in initiative_names() if n not in names)
+    on = apply_policy_choices(package, [*names, extra], {extra: "franchise"})
+    added = _plans(on)[extra]
+    assert added.financing == FINANCING_MODELS["franchise"]
+    assert (added.start_year, added.scale) == (0.0, 1.0)
+
+
+def test_policy_choices_financing_and_unified_platform():
+    package = load_package("emerging-breakthrough")
+    for name in FINANCING_MODELS:
+        changed = apply_policy_choices(package, financing=name, unified_platform=False)
+        assert not changed.unified_platform
+        assert {p.financing.name for p in changed.initiatives} == {name}
+        assert changed.parameters == package.parameters
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"initiatives": ["no_such_initiative"]}, "no_such_initiative"),
+        ({"financing": "crowdfunding"}, "unknown financing model 'crowdfunding'"),
+        ({"financing": {"smart_traffic": "ppp"}}, "'smart_traffic', which is switched off"),
+    ],
+)
+def test_policy_choices_bad_input_is_input_error(kwargs, expected):
+    with pytest.raises(InputError, match=expected):
+        apply_policy_choices(load_package("emerging-breakthrough"), **kwargs)
