@@ -8,6 +8,7 @@ city descriptions of white paper 5.1.
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -37,6 +38,10 @@ NODE_ATTRIBUTES = {
 EDGE_ATTRIBUTES = {
     "travel_time": "free-flow travel time, minutes (> 0)",
     "capacity": "car commuters the link carries before congestion, (> 0)",
+}
+TRANSIT_ATTRIBUTES = {
+    "bus_places": "bus places per peak hour (>= 0; default from city.bus_capacity)",
+    "rail_places": "rail places per peak hour (>= 0; default 0, plus city.rail_lines lines)",
 }
 UNIT_INTERVAL = ("transport", "ict", "computing", "iot", "environment")
 
@@ -131,6 +136,31 @@ def _link_districts(G: nx.Graph, params: CityParams, population: int) -> None:
         G.edges[u, v]["capacity"] = params.road_capacity * population / 1000 * (0.5 + quality)
 
 
+def lay_transit(G: nx.Graph, params: CityParams, population: int) -> None:
+    """Put bus and rail places on the links (places per peak hour, scaled with population).
+
+    Every link without a ``bus_places`` attribute gets city.bus_capacity x population/1000 x
+    (0.5 + link quality). city.rail_lines radial lines run on the free-flow shortest paths
+    from the most populous core district (or the most populous district) to the next most
+    populous districts; each adds city.rail_capacity x population/1000 places to every link
+    it uses, on top of any ``rail_places`` a graph file gives.
+    """
+    scale = population / 1000
+    for u, v, data in G.edges(data=True):
+        if "bus_places" not in data:
+            quality = (G.nodes[u]["transport"] + G.nodes[v]["transport"]) / 2
+            data["bus_places"] = params.bus_capacity * scale * (0.5 + quality)
+        data.setdefault("rail_places", 0.0)
+    by_housing = sorted(G.nodes, key=lambda n: -G.nodes[n]["housing_capacity"])
+    cores = [n for n in by_housing if G.nodes[n]["kind"] == "core"]
+    hub = cores[0] if cores else by_housing[0]
+    ends = [n for n in by_housing if n != hub][: params.rail_lines]
+    paths = nx.single_source_dijkstra_path(G, hub, weight="travel_time")
+    for end in ends:
+        for u, v in itertools.pairwise(paths[end]):
+            G.edges[u, v]["rail_places"] += params.rail_capacity * scale
+
+
 def load_city_graph(path: str | Path) -> nx.Graph:
     """Read a user's district graph from GraphML, or from ``nodes.csv`` plus ``edges.csv``.
 
@@ -218,6 +248,11 @@ def validate_city_graph(G: nx.Graph, source: str = "city graph") -> None:
             if attr not in data or _is_nan(data[attr]) or float(data[attr]) <= 0:
                 raise InputError(f"{source}: link {u}-{v} needs positive '{attr}' ({meaning})")
             data[attr] = float(data[attr])
+        for attr, meaning in TRANSIT_ATTRIBUTES.items():
+            if attr in data and (_is_nan(data[attr]) or float(data[attr]) < 0):
+                raise InputError(f"{source}: link {u}-{v} needs '{attr}' >= 0 ({meaning})")
+            if attr in data:
+                data[attr] = float(data[attr])
 
 
 def _is_nan(value: object) -> bool:
@@ -227,7 +262,9 @@ def _is_nan(value: object) -> bool:
 def build_city_graph(params: CityParams, population: int) -> nx.Graph:
     """The city of a run: the user's graph file when given, else a generated one."""
     if params.graph_file:
-        return load_city_graph(params.graph_file)
-    G = generate_city_graph(params, population)
-    validate_city_graph(G, params.name)
+        G = load_city_graph(params.graph_file)
+    else:
+        G = generate_city_graph(params, population)
+        validate_city_graph(G, params.name)
+    lay_transit(G, params, population)
     return G
