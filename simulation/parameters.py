@@ -121,7 +121,7 @@ class CityParams:
         10000,
     )
     bus_capacity: float = param(
-        4.0,
+        3.0,
         "places/peak hour per link per 1000 residents",
         "bus places on every link, scaled with the initial population and (0.5 + link quality)",
         0,
@@ -131,7 +131,7 @@ class CityParams:
         3, "lines", "radial rail lines from the core to the most populous districts", 0, 50
     )
     rail_capacity: float = param(
-        8.0,
+        3.0,
         "places/peak hour per line per 1000 residents",
         "places a rail line offers on each of its links, scaled with the initial population",
         0,
@@ -296,7 +296,7 @@ class TransportParams:
         4.0, "wage-minutes/trip", "shared micro-mobility fee of one trip", 0, 600
     )
     constant_transit: float = param(
-        -20.0,
+        -25.0,
         "min",
         "transit's alternative-specific constant relative to the car: what time and money "
         "leave out (car availability, reliability, comfort); calibrated, see above",
