@@ -11,7 +11,7 @@ wasted: it shows as low utilization and a low return.
 Urban rail acts through physics, not through a lever: its capacity multiplies the places of
 the city's existing rail lines (capacity 1 doubles them: longer and more frequent trains),
 its demand is the load factor of the rail links (riders over places), and what it serves is
-capacity x load factor. Commuters fill new places only if rail suits their trips; a line
+capacity x min(load factor, 1). Commuters fill new places only if rail suits their trips; a line
 where nobody travels stays empty while its cost is booked like any other investment.
 """
 
@@ -90,7 +90,7 @@ class InfrastructureKind:
         effects: lever key -> contribution per unit of demand served.
         district_growth: district stock -> yearly rate toward 1 per unit served.
         expand: for physical capacity, the function that builds it in the city from the
-            capacity; such a kind serves capacity x demand (its load factor).
+            capacity; such a kind serves capacity x min(demand, 1) (its load factor).
     """
 
     name: str
@@ -162,7 +162,7 @@ class NewInfrastructure:
                 continue
             if kind.expand is not None:
                 kind.expand(model, self.capacity[name])
-                self.served[name] = self.capacity[name] * kind.demand(model)
+                self.served[name] = self.capacity[name] * min(kind.demand(model), 1.0)
                 continue
             self.served[name] = min(self.capacity[name], kind.demand(model))
             for lever, amount in kind.effects.items():

@@ -27,8 +27,8 @@ from smartcity.simulation.districts import Districts
 from smartcity.simulation.invariants import check_invariants
 from smartcity.simulation.metrics import METRICS
 from smartcity.simulation.parameters import Parameters
-from smartcity.simulation.transport import CAR, TRANSIT, TransportNetwork
 from smartcity.simulation.resolve import resolve_parameters
+from smartcity.simulation.transport import CAR, TRANSIT, TransportNetwork
 from smartcity.simulation.urban_systems import (
     build_housing,
     count_safety_incidents,

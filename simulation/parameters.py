@@ -274,9 +274,7 @@ class TransportParams:
         8.0, "min", "walking to the first stop and from the last stop", 0, 60
     )
     transit_wait_minutes: float = param(5.0, "min", "mean wait: half the headway", 0, 60)
-    micro_access_minutes: float = param(
-        3.0, "min", "finding and parking a shared vehicle", 0, 30
-    )
+    micro_access_minutes: float = param(3.0, "min", "finding and parking a shared vehicle", 0, 30)
     cycle_access_minutes: float = param(2.0, "min", "taking out and locking a bicycle", 0, 30)
     car_cost_per_km: float = param(
         0.0002, "k/km", "out-of-pocket car cost per km (fuel, wear: world prices)", 0, 0.01
