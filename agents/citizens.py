@@ -276,8 +276,9 @@ def match_jobs(model: CityState, seekers: np.ndarray) -> None:
     """Job seekers apply to a district with vacancies nearby, then to a firm there.
 
     A seeker picks a district with probability proportional to its vacancies times
-    exp(-commute_decay x travel time), then a firm in it in proportion to its vacancies;
-    each firm hires its most skilled applicants up to its vacancies (white paper 4.1).
+    exp(-commute_decay x commute minutes of the pair over all modes), then a firm in it in
+    proportion to its vacancies; each firm hires its most skilled applicants up to its
+    vacancies (white paper 4.1).
     """
     c = model.citizens
     f = model.firms
@@ -290,7 +291,7 @@ def match_jobs(model: CityState, seekers: np.ndarray) -> None:
     with np.errstate(divide="ignore"):
         log_w = (
             np.log(vacancies_by_district)[None, :]
-            - model.params.citizens.commute_decay * (d.travel_time[c.home[seekers]])
+            - model.params.citizens.commute_decay * model.transit.commute_minutes[c.home[seekers]]
         )
     target_district = choose_gumbel(log_w, rng)
     # Within the chosen district, pick a firm in proportion to its vacancies.
@@ -331,14 +332,17 @@ def district_appeal(model: CityState, workplace: np.ndarray) -> np.ndarray:
 
     Utility = w_housing x free housing + w_services x service access + w_jobs x job
     accessibility (for the jobless) - w_commute x commute hours (for workers) + w_environment
-    x (1 - pollution) (DESIGN.md, Citizens; white paper 5.1.1 Path 2 on new towns).
+    x (1 - pollution); commute times and job accessibility use the pairs' commute minutes
+    over the modes commuters use (TransportNetwork.commute_minutes), so faster transit or
+    roads draw residents (white paper 4.1; 5.1.1 Path 2 on new towns).
     """
     p = model.params.citizens
     d = model.districts
     residents = residents_per_district(model)
     free = np.clip(1.0 - residents / d.housing_capacity, -0.5, 0.5) * 2.0
     jobs = np.bincount(model.firms.district, model.firms.employees(), d.n)
-    reach = np.exp(-p.commute_decay * d.travel_time) @ jobs
+    commute_minutes = model.transit.commute_minutes
+    reach = np.exp(-p.commute_decay * commute_minutes) @ jobs
     job_access = reach / max(reach.max(), 1.0)
     base = (
         p.weight_housing * free
@@ -347,7 +351,7 @@ def district_appeal(model: CityState, workplace: np.ndarray) -> np.ndarray:
         + model.levers.new_town_appeal * d.is_kind("new_town")
     )
     working = workplace >= 0
-    commute = d.travel_time[:, np.maximum(workplace, 0)].T / 60.0
+    commute = commute_minutes[:, np.maximum(workplace, 0)].T / 60.0
     return base[None, :] + np.where(
         working[:, None], -p.weight_commute * commute, p.weight_jobs * job_access
     )

@@ -1,7 +1,7 @@
 """The district graph: generated from a preset, or loaded from GraphML / node-edge CSV.
 
 A node is a district with coordinates and infrastructure stocks; an edge is a transport link
-with a free-flow travel time and a capacity (DESIGN.md, The city). Districts are typed
+with a free-flow travel time, a road capacity and bus and rail places. Districts are typed
 (core, old district, new town, industrial zone, suburb), following the mature/emerging
 city descriptions of white paper 5.1.
 """

@@ -210,6 +210,7 @@ class CityModel(mesa.Model):
             jobs / d.area_km2,
             self.wage_index / cz.MINUTES_WORKED_PER_MONTH,
         )
+        self.transit.average_commutes(self.commute_trips)
 
     def run_policies(self) -> None:
         """Step the policy package: levers, initiatives, new infrastructure (policies/)."""

@@ -55,6 +55,9 @@ class TransportNetwork:
         perceived: (modes, D, D) minutes as commuters weigh them: walking to stops and
             waiting count access_weight times, in-vehicle transit minutes are crowded.
         money: (modes, D, D) out-of-pocket cost per trip, k.
+        commute_minutes: (D, D) door-to-door minutes of each pair averaged over the modes
+            its commuters use (car minutes where no one commutes yet): what residence and
+            job choice weigh, so faster transit moves homes and jobs too.
     """
 
     def __init__(self, districts: Districts):
@@ -71,6 +74,16 @@ class TransportNetwork:
         self.free_minutes = np.zeros(shape)
         self.perceived = np.zeros(shape)
         self.money = np.zeros(shape)
+        self.commute_minutes = districts.free_time.copy()
+
+    def average_commutes(self, trips: np.ndarray) -> None:
+        """commute_minutes = commuter-weighted mean of each pair's door-to-door minutes over
+        modes (``trips``: (modes, D, D) commuters), car minutes for pairs without commuters."""
+        total = trips.sum(axis=0)
+        weighted = (trips * self.minutes).sum(axis=0)
+        self.commute_minutes = np.where(
+            total > 0, weighted / np.maximum(total, 1e-9), self.minutes[CAR]
+        )
 
     def places(self) -> np.ndarray:
         """(E,) transit places per peak hour on each link, bus plus rail."""
