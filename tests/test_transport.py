@@ -198,3 +198,14 @@ def test_rail_investment_needs_a_rail_line():
     """Investing in urban rail in a city without rail is refused before the run."""
     with pytest.raises(InputError, match="no rail line"):
         CityModel("mature", policy="mature-multicentre", citizens__count=500, city__rail_lines=0)
+
+
+def test_negative_rail_places_in_a_graph_file_are_refused(tmp_path):
+    """A graph file with negative places on a link: one clear error naming the link."""
+    G = generate_city_graph(resolve_parameters("mature").city, 3000)
+    u, v = next(iter(G.edges))
+    G.edges[u, v]["rail_places"] = -5.0
+    path = tmp_path / "bad.graphml"
+    nx.write_graphml(G, path)
+    with pytest.raises(InputError, match="rail_places"):
+        CityModel("mature", seed=1, citizens__count=500, city__graph_file=str(path))
