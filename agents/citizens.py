@@ -574,7 +574,8 @@ def evaluate_satisfaction(model: CityState) -> None:
     privacy, participation, each 0-1.
 
     basic = 0.4 x livelihood + 0.3 x health + 0.3 x uncrowded housing; convenience = 0.6 x
-    access + 0.4 x (1 - commute/90 min); equality = 1 - shortfall of own access below the
+    access + 0.4 x (1 - commute/90 min), commute = door-to-door minutes by the citizen's
+    own mode; equality = 1 - shortfall of own access below the
     city mean; privacy = 1 - concern x digital exposure x (1 - protection); participation
     = 0.3 + 0.7 x online participation x services capability.
     """
@@ -584,12 +585,8 @@ def evaluate_satisfaction(model: CityState) -> None:
     livelihood = c.employed() | (c.age >= p.retirement_age) | ~c.adults()
     crowding = np.clip(residents_per_district(model) / d.housing_capacity - 0.9, 0, 1)[c.home]
     work = work_district(model)
-    going = c.mode >= 0
-    commute = np.where(
-        going,
-        model.transit.minutes[np.maximum(c.mode, 0), c.home, np.maximum(work, 0)],
-        0.0,
-    )
+    cell = (np.maximum(c.mode, 0).astype(np.intp) * d.n + c.home) * d.n + np.maximum(work, 0)
+    commute = np.where(c.mode >= 0, model.transit.minutes.ravel().take(cell), 0.0)
     mean_access = max(c.access.mean(), 1e-9)
     exposure = c.adopted.mean(axis=1)
     c.satisfaction[:, 0] = 0.4 * livelihood + 0.3 * c.health + 0.3 * (1 - crowding)

@@ -26,7 +26,7 @@ VECTORIZED_TRIES = 10
 
 PROBE = """
 import json, resource, sys, time
-from smartcity.simulation import CityModel
+from smartcity.simulation.model import CityModel
 preset, count, years, seed = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 t0 = time.perf_counter()
 model = CityModel(preset, seed=seed, citizens__count=count)
