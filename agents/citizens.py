@@ -467,6 +467,7 @@ def commute_trips(model: CityState) -> np.ndarray:
     n = model.districts.n
     going = np.flatnonzero(c.mode >= 0)
     work = work_district(model, going)
+    going, work = going[work >= 0], work[work >= 0]  # retired since choosing their mode
     cell = (c.mode[going].astype(np.int64) * n + c.home[going]) * n + work
     trips = np.bincount(cell, minlength=len(MODES) * n * n).astype(float)
     return trips.reshape(len(MODES), n, n)

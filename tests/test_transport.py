@@ -28,11 +28,15 @@ def test_crowding_multiplier_is_the_documented_curve():
     assert np.all(np.diff(values) > 0)
 
 
-def test_no_mode_beats_its_speed_bound(make_city):
+@pytest.mark.parametrize("bus_priority", [0.0, 5.0])
+def test_no_mode_beats_its_speed_bound(make_city, bus_priority):
     """Door-to-door, no mode is faster than its physical bound, and congestion or traffic
-    only ever add time: minutes >= free-flow minutes for every mode and pair."""
+    only ever add time: minutes >= free-flow minutes for every mode and pair, even when a
+    policy pushes the bus-priority lever far past its full value."""
     model = make_city("mature", seed=2)
     model.run(1)
+    model.levers.transit_speed = bus_priority
+    model._assign_traffic()
     t = model.transit
     p = model.params.transport
     hours = t.minutes / 60.0
