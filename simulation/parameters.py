@@ -280,7 +280,7 @@ class TransportParams:
         0.0002, "k/km", "out-of-pocket car cost per km (fuel, wear: world prices)", 0, 0.01
     )
     parking_cost: float = param(
-        10.0,
+        12.0,
         "wage-minutes/trip",
         "parking at the district with the densest jobs, in minutes of the mean wage "
         "(local prices follow local wages)",
