@@ -19,6 +19,7 @@ DIGITAL_SERVICES = ("e_government", "telehealth", "convenience", "mobility")
 NEED_LEVELS = ("basic", "convenience", "equality", "privacy", "participation")
 WORKING_AGE = 18.0
 NO_ONE = -1
+MINUTES_WORKED_PER_MONTH = 160 * 60  # wage per minute worked = monthly wage / this
 
 # Weights of the need levels in a citizen's overall satisfaction: the basic level counts
 # most, the advanced levels (privacy, participation) together as much (white paper 2.1).
@@ -393,7 +394,7 @@ def choose_commute_mode(model: CityState) -> None:
     others, choose among car, transit, micro-mobility (users of the mobility service only),
     cycling and walking with utility -transport.mode_sensitivity x generalized cost, where
     generalized cost (minutes) = perceived minutes (simulation.transport) + money per trip /
-    value of time + the mode's comfort constant, and the value of time is
+    value of time + the mode's constant (car 0), and the value of time is
     transport.value_of_time_share x the citizen's wage per minute worked (160 hours a
     month), so richer commuters weigh money less (white paper Table 1, urban traffic).
     """
@@ -406,9 +407,6 @@ def choose_commute_mode(model: CityState) -> None:
     review = workers[model.rng.random(len(workers)) < per_step(model, p.mode_reconsider_rate)]
     choosers = np.union1d(new, review)
     c.mode[choosers] = pick_modes(model, choosers, work[choosers], transit_open=True)
-
-
-MINUTES_WORKED_PER_MONTH = 160 * 60
 
 
 def pick_modes(
@@ -427,13 +425,13 @@ def pick_modes(
         * np.maximum(c.income[choosers], 0.05 * model.wage_index)
         / MINUTES_WORKED_PER_MONTH
     )
-    comfort = np.array(
+    constants = np.array(
         [0.0, p.constant_transit, p.constant_micro, p.constant_cycle, p.constant_walk]
     )
     cost = (
         t.perceived[:, home, work].T
         + t.money[:, home, work].T / value_of_time[:, None]
-        + comfort[None, :]
+        + constants[None, :]
     )
     cost[~c.adopted[choosers, DIGITAL_SERVICES.index("mobility")], MICRO] = np.inf
     if not transit_open:
@@ -576,9 +574,9 @@ def evaluate_satisfaction(model: CityState) -> None:
 
     basic = 0.4 x livelihood + 0.3 x health + 0.3 x uncrowded housing; convenience = 0.6 x
     access + 0.4 x (1 - commute/90 min), commute = door-to-door minutes by the citizen's
-    own mode; equality = 1 - shortfall of own access below the
-    city mean; privacy = 1 - concern x digital exposure x (1 - protection); participation
-    = 0.3 + 0.7 x online participation x services capability.
+    own mode; equality = 1 - shortfall of own access below the city mean; privacy = 1 -
+    concern x digital exposure x (1 - protection); participation = 0.3 + 0.7 x online
+    participation x services capability.
     """
     p = model.params.citizens
     c = model.citizens
