@@ -224,7 +224,7 @@ class TransportParams:
     """Commuting: mode choice, speed bounds, money costs and transit crowding (white paper
     Table 1, urban traffic; paper 003, 1 and 4.3 on urban rail).
 
-    Calibration of the mode-choice constants (comfort_*): the mature preset's commute car
+    Calibration of the mode constants (constant_*): the mature preset's commute car
     share stays in 25-50%, the band of large European cities (car as the main mode of the
     journey to work: Greater London roughly 30% in the 2011 Census; Paris region and Hamburg
     roughly 30-40% in their household travel surveys, EGT 2010 and MiD 2017); the emerging
