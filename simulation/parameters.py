@@ -247,7 +247,8 @@ class TransportParams:
     value_of_time_share: float = param(
         0.5,
         "share of the wage rate",
-        "value of commuting time over the wage per minute worked (US DOT guidance 2016: 50%)",
+        "value of commuting time over the wage per minute worked "
+        "(US DOT 2016 guidance for local personal travel: 50% of hourly income)",
         0,
         3,
     )
