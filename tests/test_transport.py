@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from smartcity.agents import citizens as cz
+from smartcity.simulation import metrics
 from smartcity.simulation.city import generate_city_graph
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.model import CityModel
@@ -213,3 +214,15 @@ def test_negative_rail_places_in_a_graph_file_are_refused(tmp_path):
     nx.write_graphml(G, path)
     with pytest.raises(InputError, match="rail_places"):
         CityModel("mature", seed=1, citizens__count=500, city__graph_file=str(path))
+
+
+def test_governance_reads_the_all_mode_index(make_city):
+    """Slower transit (roads unchanged) raises the all-mode travel time index and lowers the
+    governance index, while the road congestion index does not move."""
+    model = make_city("mature", seed=8)
+    before = {name: getattr(metrics, name)(model) for name in
+              ("congestion_index", "travel_time_index", "governance_index")}  # fmt: skip
+    model.transit.minutes[TRANSIT] *= 1.5
+    assert metrics.congestion_index(model) == before["congestion_index"]
+    assert metrics.travel_time_index(model) > before["travel_time_index"] + 0.05
+    assert metrics.governance_index(model) < before["governance_index"]
