@@ -440,7 +440,7 @@ def pick_modes(
 
 
 def board_transit(model: CityState) -> None:
-    """Transit riders beyond the places on their route are turned back to other modes.
+    """Transit riders beyond the seats on their route are turned back to other modes.
 
     Each pair's riders are admitted with the share of them that the links of their route
     carry in the peak hour (TransportNetwork.admission); the others, drawn at random, choose

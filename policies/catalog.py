@@ -80,7 +80,7 @@ def infrastructure_markdown() -> list[str]:
         "Investment (k per resident-year, `[new_infrastructure]` in a package) builds capacity;",
         "demand is the matching new consumption; what is served = min(capacity, demand).",
         "Urban rail builds physical capacity instead (its effect column), and serves",
-        "capacity x min(load factor, 1): new places where nobody travels stay empty.",
+        "capacity x min(load factor, 1): new seats where nobody travels stay empty.",
         "",
         "| kind | demand | effects per unit served | district growth | source |",
         "|---|---|---|---|---|",

@@ -8,10 +8,10 @@ step with new infrastructure). What it delivers is the demand it serves, min(cap
 demand); utilization = served / capacity. Investment far ahead of demand is therefore
 wasted: it shows as low utilization and a low return.
 
-Urban rail acts through physics, not through a lever: its capacity multiplies the places of
+Urban rail acts through physics, not through a lever: its capacity multiplies the seats of
 the city's existing rail lines (capacity 1 doubles them: longer and more frequent trains),
-its demand is the load factor of the rail links (riders over places), and what it serves is
-capacity x min(load factor, 1). Commuters fill new places only if rail suits their trips; a line
+its demand is the load factor of the rail links (riders over seats), and what it serves is
+capacity x min(load factor, 1). Commuters fill new seats only if rail suits their trips; a line
 where nobody travels stays empty while its cost is booked like any other investment.
 """
 
@@ -48,12 +48,12 @@ def _ai_demand(model: CityState) -> float:
 
 
 def _rail_demand(model: CityState) -> float:
-    """Load factor of the rail links: peak-hour rail riders over rail places."""
+    """Load factor of the rail links: peak-hour rail riders over rail seats."""
     return model.transit.rail_load_factor(model.params.transport)
 
 
 def _expand_rail(model: CityState, capacity: float) -> None:
-    """Rail places = the lines' initial places x (1 + capacity)."""
+    """Rail seats = the lines' initial seats x (1 + capacity)."""
     model.transit.expand_rail(capacity)
 
 
@@ -177,7 +177,7 @@ class NewInfrastructure:
         if self.investment.get("urban_rail", 0.0) > 0 and not model.transit.has_rail():
             raise InputError(
                 "new_infrastructure.urban_rail: the city has no rail line to expand; "
-                "set city.rail_lines > 0 or give links a rail_places attribute"
+                "set city.rail_lines > 0 or give links a rail_seats attribute"
             )
 
     def utilization(self) -> float:

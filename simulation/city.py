@@ -1,7 +1,7 @@
 """The district graph: generated from a preset, or loaded from GraphML / node-edge CSV.
 
 A node is a district with coordinates and infrastructure stocks; an edge is a transport link
-with a free-flow travel time, a road capacity and bus and rail places. Districts are typed
+with a free-flow travel time, a road capacity and bus and rail seats. Districts are typed
 (core, old district, new town, industrial zone, suburb), following the mature/emerging
 city descriptions of white paper 5.1.
 """
@@ -32,7 +32,7 @@ NODE_ATTRIBUTES = {
     "ict": "5G/fibre coverage, 0-1",
     "computing": "data-centre/computing capacity, 0-1",
     "iot": "IoT sensing coverage, 0-1",
-    "service_capacity": "public-service places (schools, clinics), >= 0",
+    "service_capacity": "public-service seats (schools, clinics), >= 0",
     "environment": "environmental quality, 0-1",
 }
 EDGE_ATTRIBUTES = {
@@ -40,8 +40,8 @@ EDGE_ATTRIBUTES = {
     "capacity": "car commuters the link carries before congestion, (> 0)",
 }
 TRANSIT_ATTRIBUTES = {
-    "bus_places": "bus places per peak hour (>= 0; default from city.bus_capacity)",
-    "rail_places": "rail places per peak hour (>= 0; default 0, plus city.rail_lines lines)",
+    "bus_seats": "bus seats per peak hour (>= 0; default from city.bus_capacity)",
+    "rail_seats": "rail seats per peak hour (>= 0; default 0, plus city.rail_lines lines)",
 }
 UNIT_INTERVAL = ("transport", "ict", "computing", "iot", "environment")
 
@@ -137,20 +137,20 @@ def _link_districts(G: nx.Graph, params: CityParams, population: int) -> None:
 
 
 def lay_transit(G: nx.Graph, params: CityParams, population: int) -> None:
-    """Put bus and rail places on the links (places per peak hour, scaled with population).
+    """Put bus and rail seats on the links (seats per peak hour, scaled with population).
 
-    Every link without a ``bus_places`` attribute gets city.bus_capacity x population/1000 x
+    Every link without a ``bus_seats`` attribute gets city.bus_capacity x population/1000 x
     (0.5 + link quality). city.rail_lines radial lines run on the free-flow shortest paths
     from the most populous core district (or the most populous district) to the next most
-    populous districts; each adds city.rail_capacity x population/1000 places to every link
-    it uses, on top of any ``rail_places`` a graph file gives.
+    populous districts; each adds city.rail_capacity x population/1000 seats to every link
+    it uses, on top of any ``rail_seats`` a graph file gives.
     """
     scale = population / 1000
     for u, v, data in G.edges(data=True):
-        if "bus_places" not in data:
+        if "bus_seats" not in data:
             quality = (G.nodes[u]["transport"] + G.nodes[v]["transport"]) / 2
-            data["bus_places"] = params.bus_capacity * scale * (0.5 + quality)
-        data.setdefault("rail_places", 0.0)
+            data["bus_seats"] = params.bus_capacity * scale * (0.5 + quality)
+        data.setdefault("rail_seats", 0.0)
     by_housing = sorted(G.nodes, key=lambda n: -G.nodes[n]["housing_capacity"])
     cores = [n for n in by_housing if G.nodes[n]["kind"] == "core"]
     hub = cores[0] if cores else by_housing[0]
@@ -158,7 +158,7 @@ def lay_transit(G: nx.Graph, params: CityParams, population: int) -> None:
     paths = nx.single_source_dijkstra_path(G, hub, weight="travel_time")
     for end in ends:
         for u, v in itertools.pairwise(paths[end]):
-            G.edges[u, v]["rail_places"] += params.rail_capacity * scale
+            G.edges[u, v]["rail_seats"] += params.rail_capacity * scale
 
 
 def load_city_graph(path: str | Path) -> nx.Graph:

@@ -293,14 +293,15 @@ def mode_share(model: CityState, mode: str) -> float:
 
 def transit_crowding(model: CityState) -> float:
     """Rider-weighted load factor of the transit links: sum of riders x load over the sum of
-    riders, load = peak-hour riders / places (1 = full; 0 with no riders)."""
+    riders, load = peak-hour riders / seats (1 = every seat taken, transport.standing_factor
+    = full with standees; 0 with no riders)."""
     t = model.transit
     riders = t.flow.sum()
     return float((t.flow * t.load).sum() / riders) if riders > 0 else 0.0
 
 
 def rail_load_factor(model: CityState) -> float:
-    """Place-weighted load factor of the rail links: peak-hour rail riders over rail places
+    """Seat-weighted load factor of the rail links: peak-hour rail riders over rail seats
     (0 without rail)."""
     return model.transit.rail_load_factor(model.params.transport)
 

@@ -121,9 +121,9 @@ class CityParams:
         10000,
     )
     bus_capacity: float = param(
-        3.0,
-        "places/peak hour per link per 1000 residents",
-        "bus places on every link, scaled with the initial population and (0.5 + link quality)",
+        1.5,
+        "seats/peak hour per link per 1000 residents",
+        "bus seats on every link, scaled with the initial population and (0.5 + link quality)",
         0,
         10000,
     )
@@ -131,9 +131,9 @@ class CityParams:
         3, "lines", "radial rail lines from the core to the most populous districts", 0, 50
     )
     rail_capacity: float = param(
-        3.0,
-        "places/peak hour per line per 1000 residents",
-        "places a rail line offers on each of its links, scaled with the initial population",
+        1.5,
+        "seats/peak hour per line per 1000 residents",
+        "seats a rail line offers on each of its links, scaled with the initial population",
         0,
         10000,
     )
@@ -312,15 +312,23 @@ class TransportParams:
     peak_hour_share: float = param(
         0.3, "share", "share of commuters travelling in the peak hour (assumption)", 0.05, 1
     )
+    standing_factor: float = param(
+        2.0,
+        "riders/seat",
+        "capacity of a vehicle over its seats, standees included (assumption for a mix of "
+        "buses and trains); riders beyond it are turned back",
+        1,
+        6,
+    )
     crowding_alpha: float = param(
-        0.6,
+        0.15,
         "-",
-        "crowding multiplier of in-vehicle time at full load is 1 + alpha "
-        "(standing at capacity: about 1.5-2 in Wardman and Whelan 2011)",
+        "crowding multiplier of in-vehicle time when every seat is taken is 1 + alpha "
+        "(Wardman and Whelan 2011: about 1.1-1.2 seated near full, 1.5-2 standing)",
         0,
         5,
     )
-    crowding_beta: float = param(4.0, "-", "crowding exponent (BPR-like)", 1, 10)
+    crowding_beta: float = param(3.0, "-", "crowding exponent (BPR-like)", 1, 10)
 
 
 @dataclass

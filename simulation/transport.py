@@ -5,9 +5,9 @@ Every mode has a physical speed bound and a capacity. Cars run on the road links
 free-flow time, slowed by congestion (simulation.districts, BPR). Buses run on every link at
 most at ``transport.bus_speed`` and are slowed by road congestion except on the share of
 their route with bus priority; rail runs on the links of its lines at
-``transport.rail_speed``. Bus and rail links offer places per peak hour; riders above the
-places are turned back (agents.citizens.board_transit) and crowding raises the time riders
-perceive (crowding_multiplier). Micro-mobility, cycling and walking cover the route distance
+``transport.rail_speed``. Bus and rail links offer seats per peak hour; riders beyond
+``transport.standing_factor`` times the seats are turned back (agents.citizens.board_transit)
+and crowding, riders over seats, raises the time riders perceive (crowding_multiplier). Micro-mobility, cycling and walking cover the route distance
 at their own speeds. This module turns that network into (mode, home, work) tables of
 door-to-door minutes, free-flow minutes, perceived minutes and money per trip, which mode
 choice and the metrics read.
@@ -27,29 +27,31 @@ CAR, TRANSIT, MICRO, CYCLE, WALK = range(len(MODES))
 
 def crowding_multiplier(load: np.ndarray, alpha: float, beta: float) -> np.ndarray:
     """Perceived minutes per in-vehicle minute at a link's load factor (peak-hour riders over
-    places): 1 + alpha x load^beta.
+    seats): 1 + alpha x load^beta.
 
     A BPR-like crowding function as used in transit assignment (e.g. the volume-over-capacity
-    crowding curves of EMME and of Spiess and Florian's optimal-strategy assignment); with
-    the default alpha = 0.6 and beta = 4 a full vehicle feels 1.6 times as long, within the
-    1.5-2 multipliers for standing passengers that Wardman and Whelan (2011) found across
-    twenty years of British rail crowding valuations, and a half-full one 1.04 times.
+    crowding curves of EMME and of Spiess and Florian's optimal-strategy assignment). With
+    the defaults alpha = 0.15 and beta = 3 a ride feels 1.15 times as long when every seat
+    is taken, 1.5 times at half the seats' number standing and 2.2 times at twice the seats
+    (a full vehicle at the default standing factor), the range of the multipliers for seated
+    and standing passengers that Wardman and Whelan (2011) found across twenty years of
+    British rail crowding valuations; a half-full vehicle, 1.02 times.
     """
     return 1.0 + alpha * np.asarray(load) ** beta
 
 
 class TransportNetwork:
-    """Bus and rail places on the links, the loads on them, and the mode cost tables.
+    """Bus and rail seats on the links, the loads on them, and the mode cost tables.
 
     Args:
-        districts: the city's districts; the links' ``bus_places`` and ``rail_places``
-            attributes (simulation.city.lay_transit) give the places per peak hour.
+        districts: the city's districts; the links' ``bus_seats`` and ``rail_seats``
+            attributes (simulation.city.lay_transit) give the seats per peak hour.
 
     Attributes:
-        bus_places, rail_places: (E,) places per peak hour on each link; base_rail_places
+        bus_seats, rail_seats: (E,) seats per peak hour on each link; base_rail_seats
             is the rail supply before any urban-rail investment.
         flow: (E,) transit commuters routed over each link. load: (E,) load factor,
-            peak-hour riders over places. crowding: (E,) crowding multiplier.
+            peak-hour riders over seats. crowding: (E,) crowding multiplier.
         minutes: (modes, D, D) door-to-door minutes as travelled this step.
         free_minutes: (modes, D, D) the same with empty roads.
         perceived: (modes, D, D) minutes as commuters weigh them: walking to stops and
@@ -63,9 +65,9 @@ class TransportNetwork:
     def __init__(self, districts: Districts):
         graph = districts.graph
         links = [tuple(e) for e in districts.edges.tolist()]
-        self.bus_places = np.array([float(graph.edges[e]["bus_places"]) for e in links])
-        self.base_rail_places = np.array([float(graph.edges[e]["rail_places"]) for e in links])
-        self.rail_places = self.base_rail_places.copy()
+        self.bus_seats = np.array([float(graph.edges[e]["bus_seats"]) for e in links])
+        self.base_rail_seats = np.array([float(graph.edges[e]["rail_seats"]) for e in links])
+        self.rail_seats = self.base_rail_seats.copy()
         self.flow = np.zeros(len(links))
         self.load = np.zeros(len(links))
         self.crowding = np.ones(len(links))
@@ -85,42 +87,43 @@ class TransportNetwork:
             total > 0, weighted / np.maximum(total, 1e-9), self.minutes[CAR]
         )
 
-    def places(self) -> np.ndarray:
-        """(E,) transit places per peak hour on each link, bus plus rail."""
-        return self.bus_places + self.rail_places
+    def seats(self) -> np.ndarray:
+        """(E,) transit seats per peak hour on each link, bus plus rail."""
+        return self.bus_seats + self.rail_seats
 
     def has_rail(self) -> bool:
         """Whether any link carries rail."""
-        return bool((self.base_rail_places > 0).any())
+        return bool((self.base_rail_seats > 0).any())
 
     def expand_rail(self, factor: float) -> None:
-        """Rail places = base places x (1 + factor): longer and more frequent trains on the
+        """Rail seats = base seats x (1 + factor): longer and more frequent trains on the
         existing lines (urban-rail investment, policies.new_infrastructure)."""
-        self.rail_places = self.base_rail_places * (1.0 + factor)
+        self.rail_seats = self.base_rail_seats * (1.0 + factor)
 
     def load_transit(self, districts: Districts, trips: np.ndarray, p: TransportParams) -> None:
         """Route transit commuters (D, D) over the links; load = peak_hour_share x riders /
-        places; crowding by crowding_multiplier."""
+        seats; crowding by crowding_multiplier."""
         self.flow = districts.routes @ trips.ravel()
-        self.load = p.peak_hour_share * self.flow / np.maximum(self.places(), 1e-9)
+        self.load = p.peak_hour_share * self.flow / np.maximum(self.seats(), 1e-9)
         self.crowding = crowding_multiplier(self.load, p.crowding_alpha, p.crowding_beta)
 
     def admission(self, districts: Districts, trips: np.ndarray, p: TransportParams) -> np.ndarray:
         """(D*D,) share of each pair's transit riders that the links of its route carry: the
-        smallest over those links of min(1, places / (peak_hour_share x riders))."""
+        smallest over those links of min(1, standing_factor x seats / (peak_hour_share x
+        riders))."""
         flow = p.peak_hour_share * (districts.routes @ trips.ravel())
-        room = np.minimum(1.0, self.places() / np.maximum(flow, 1e-9))
+        room = np.minimum(1.0, p.standing_factor * self.seats() / np.maximum(flow, 1e-9))
         return np.where(districts.on_route, room[None, :], 1.0).min(axis=1)
 
     def rail_load_factor(self, p: TransportParams) -> float:
-        """Place-weighted load factor of the rail links: peak-hour riders carried by rail over
-        rail places (0 when the city has no rail)."""
-        rail = self.rail_places > 0
-        places = self.rail_places[rail].sum()
-        if places <= 0:
+        """Seat-weighted load factor of the rail links: peak-hour riders carried by rail over
+        rail seats (0 when the city has no rail)."""
+        rail = self.rail_seats > 0
+        seats = self.rail_seats[rail].sum()
+        if seats <= 0:
             return 0.0
-        riders = p.peak_hour_share * self.flow[rail] * self.rail_places[rail] / self.places()[rail]
-        return float(riders.sum() / places)
+        riders = p.peak_hour_share * self.flow[rail] * self.rail_seats[rail] / self.seats()[rail]
+        return float(riders.sum() / seats)
 
     def update_costs(
         self,
@@ -146,7 +149,7 @@ class TransportNetwork:
         length = d.edge_length
         road_ratio = d.edge_time / d.edge_free_time
         bus_free = 60.0 * length / p.bus_speed
-        rail = np.where(self.rail_places > 0, 60.0 * length / p.rail_speed, np.inf)
+        rail = np.where(self.rail_seats > 0, 60.0 * length / p.rail_speed, np.inf)
         priority = float(np.clip(bus_priority, 0.0, 1.0))
         link_free = np.minimum(bus_free, rail)
         link_now = np.minimum(bus_free * (1.0 + (1.0 - priority) * (road_ratio - 1.0)), rail)
