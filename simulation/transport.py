@@ -7,10 +7,10 @@ most at ``transport.bus_speed`` and are slowed by road congestion except on the 
 their route with bus priority; rail runs on the links of its lines at
 ``transport.rail_speed``. Bus and rail links offer seats per peak hour; riders beyond
 ``transport.standing_factor`` times the seats are turned back (agents.citizens.board_transit)
-and crowding, riders over seats, raises the time riders perceive (crowding_multiplier). Micro-mobility, cycling and walking cover the route distance
-at their own speeds. This module turns that network into (mode, home, work) tables of
-door-to-door minutes, free-flow minutes, perceived minutes and money per trip, which mode
-choice and the metrics read.
+and crowding, riders over seats, raises the time riders perceive (crowding_multiplier).
+Micro-mobility, cycling and walking cover the route distance at their own speeds. This
+module turns that network into (mode, home, work) tables of door-to-door minutes, free-flow
+minutes, perceived minutes and money per trip, which mode choice and the metrics read.
 """
 
 from __future__ import annotations
