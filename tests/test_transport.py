@@ -96,7 +96,8 @@ def rail_runs() -> dict[float, dict[str, np.ndarray]]:
 
 def test_doubling_rail_capacity_helps_with_diminishing_returns(rail_runs):
     """Doubling the rail seats lowers the all-mode travel time index and raises the
-    transit share; doubling again gains less."""
+    transit share; doubling again raises the share by less (diminishing returns) and does
+    not undo the lower index."""
     one, two, four = ({k: v.mean() for k, v in rail_runs[f].items()} for f in (1.0, 2.0, 4.0))
     assert two["travel_time_index"] < one["travel_time_index"]
     assert two["mode_share_transit"] > one["mode_share_transit"] + 0.01
