@@ -11,10 +11,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from smartcity.experiments import compare, sensitivity, sweep
+from smartcity.experiments import calibrate, compare, sensitivity, sweep, validation
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.parameters import iter_specs, parameters_markdown, parse_set_option
+from smartcity.simulation.schema import check_output_dir, json_schema, schema_text
 from smartcity.visualization import cli as ui_cli
 
 EXIT_BAD_INPUT = 2
@@ -37,15 +39,16 @@ def overrides_from(pairs: Sequence[str]) -> dict[str, str]:
 def command_run(args: argparse.Namespace) -> int:
     """Run one city and write DIR/metrics.parquet and DIR/manifest.json."""
     from smartcity.experiments.provenance import write_run_outputs
+    from smartcity.policies.packages import load_package
     from smartcity.simulation.resolve import resolve_parameters
     from smartcity.simulation.runs import run_city
 
     overrides = overrides_from(args.overrides)
     # Validate everything before the run so that bad input writes nothing.
-    params = resolve_parameters(args.preset, overrides, args.policy)
+    package = load_package(args.policy, allow_code=args.allow_code)
+    params = resolve_parameters(args.preset, overrides, package)
+    check_output_dir(args.out)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} exists and is not a directory")
     frame = run_city(
         args.preset,
         seed=args.seed,
@@ -53,19 +56,25 @@ def command_run(args: argparse.Namespace) -> int:
         overrides=overrides,
         policy=args.policy,
         progress=not args.quiet,
+        allow_code=args.allow_code,
     )
-    write_run_outputs(
-        out,
-        frame,
-        {
-            "preset": args.preset,
-            "policy": args.policy,
-            "seed": args.seed,
-            "years": args.years,
-            "overrides": overrides,
-            "parameters": params.as_flat_dict(),
-        },
-    )
+    try:
+        write_run_outputs(
+            out,
+            frame,
+            {
+                "preset": args.preset,
+                "policy": args.policy,
+                "seed": args.seed,
+                "years": args.years,
+                "overrides": overrides,
+                "parameters": params.as_flat_dict(),
+            },
+        )
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {out}: {exc.strerror or exc}; nothing was written"
+        ) from None
     if not args.quiet:
         last = frame.iloc[-1]
         print(
@@ -80,11 +89,13 @@ def command_params(args: argparse.Namespace) -> int:
     if args.markdown:
         sys.stdout.write(parameters_markdown())
         return 0
+    values = _resolved_values(args)
     if args.json:
         rows = [
             {
                 "name": key,
                 "default": f.default,
+                **({"value": values[key]} if values else {}),
                 "unit": spec.unit,
                 "allowed": spec.allowed(),
                 "meaning": spec.doc,
@@ -94,8 +105,18 @@ def command_params(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for key, f, spec in iter_specs():
-        print(f"{key:45s} {f.default!r:>10}  [{spec.allowed()}] {spec.unit}  {spec.doc}")
+        shown = values[key] if values else f.default
+        print(f"{key:45s} {shown!r:>10}  [{spec.allowed()}] {spec.unit}  {spec.doc}")
     return 0
+
+
+def _resolved_values(args: argparse.Namespace) -> dict[str, object]:
+    """The values a preset (and package) resolve to, or {} when neither is given."""
+    if args.preset is None and args.policy is None:
+        return {}
+    from smartcity.simulation.resolve import resolve_parameters
+
+    return resolve_parameters(args.preset or "mature", {}, args.policy).as_flat_dict()
 
 
 def command_policies(args: argparse.Namespace) -> int:
@@ -117,9 +138,63 @@ def command_policies(args: argparse.Namespace) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see PROG --help)`` and exit 2."""
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+SCHEMA_DIR = Path("docs") / "schemas"
+
+
+def file_schemas() -> dict[str, dict]:
+    """The editor-facing JSON Schema of each TOML format, by its file name in docs/schemas/."""
+    from smartcity.experiments.calibrate import CalibrationSchema
+    from smartcity.experiments.spec import SpecSchema
+    from smartcity.policies.initiatives import InitiativeSpec
+    from smartcity.policies.packages import PackageSchema
+    from smartcity.simulation.parameters import PresetSchema
+
+    formats = {
+        "preset": (PresetSchema, "A city preset: [section] tables of parameter values."),
+        "initiative": (InitiativeSpec, "A digital initiative (policies/initiatives/*.toml)."),
+        "package": (PackageSchema, "A policy package: initiatives, budgets, priorities."),
+        "spec": (SpecSchema, "An experiment spec for smartcity sweep / sensitivity."),
+        "calibration": (CalibrationSchema, "A calibration spec for smartcity calibrate."),
+    }
+    return {
+        f"{name}.schema.json": json_schema(schema, f"smartcity {name}", description)
+        for name, (schema, description) in formats.items()
+    }
+
+
+def command_schemas(args: argparse.Namespace) -> int:
+    """Write the JSON Schemas of the TOML formats into a folder (docs/schemas/)."""
+    check_output_dir(args.out)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, document in file_schemas().items():
+        (out / name).write_text(schema_text(document), encoding="utf-8")
+    print(f"wrote {len(file_schemas())} JSON Schemas to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="smartcity",
         description="Agent-based simulation of urban development under digitalization.",
     )
@@ -131,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy", default="baseline", help="policy package name or .toml path (see: policies)"
     )
     run.add_argument("--years", type=float, default=20.0, help="years to simulate (default 20)")
-    run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    run.add_argument("--seed", type=seed_int, default=1, help="random seed, >= 0 (default 1)")
+    sweep.add_allow_code_option(run)
     run.add_argument("--out", required=True, help="output directory")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(handler=command_run)
@@ -140,13 +216,25 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = params.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="as docs/parameters.md")
     fmt.add_argument("--json", action="store_true", help="as JSON")
+    params.add_argument(
+        "--preset", help="show the values this preset resolves to (e.g. tokyo) instead of defaults"
+    )
+    params.add_argument("--policy", help="with --preset: the values under this policy package")
     params.set_defaults(handler=command_params)
 
     policies = sub.add_parser("policies", help="list policy packages and initiatives")
     policies.add_argument("--markdown", action="store_true", help="as docs/policies.md")
     policies.set_defaults(handler=command_policies)
 
-    for module in (compare, sweep, sensitivity, ui_cli):
+    schemas = sub.add_parser(
+        "schemas", help="write the JSON Schemas of the TOML formats (for editors)"
+    )
+    schemas.add_argument(
+        "--out", default=str(SCHEMA_DIR), help=f"folder to write (default {SCHEMA_DIR})"
+    )
+    schemas.set_defaults(handler=command_schemas)
+
+    for module in (compare, sweep, sensitivity, calibrate, validation, ui_cli):
         module.register(sub)
     return parser
 

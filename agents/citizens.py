@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
+from smartcity.simulation.parameters import SECTOR_NAMES
 from smartcity.simulation.protocols import CityState
 from smartcity.simulation.transport import MICRO, MODES, TRANSIT
 
@@ -24,6 +25,11 @@ MINUTES_WORKED_PER_MONTH = 160 * 60  # wage per minute worked = monthly wage / t
 # Weights of the need levels in a citizen's overall satisfaction: the basic level counts
 # most, the advanced levels (privacy, participation) together as much (white paper 2.1).
 NEED_WEIGHTS = np.array([0.3, 0.25, 0.15, 0.15, 0.15])
+# Health and care workers one elderly resident needs: one per four (the elderly use health
+# and care services several times as much as the young; white paper Table 1, aging).
+CARE_WORKERS_PER_ELDER = 0.25
+# Digital services that spare a trip or a queue (convenience need, white paper 4.1).
+CONVENIENCE_SERVICES = [0, 2, 3]  # e_government, convenience, mobility
 
 
 class Citizens(Population):
@@ -494,15 +500,36 @@ def use_public_services(model: CityState) -> None:
     c.access = model.district_access[c.home] * np.where(online, 1.0, 1.0 - penalty)
 
 
-def update_health(model: CityState) -> None:
-    """Health drifts toward an age-given level, raised by service access and telehealth."""
+def care_supply(model: CityState) -> float:
+    """min(1, health-sector workers / (CARE_WORKERS_PER_ELDER x elderly residents)): 1 while
+    the care industry keeps up with the elderly, falling as they outgrow it."""
+    c = model.citizens
+    elderly = np.count_nonzero(c.age >= model.params.citizens.retirement_age)
+    if elderly == 0:
+        return 1.0
+    employer = c.employer[c.employer >= 0]
+    workers = np.count_nonzero(model.firms.sector[employer] == SECTOR_NAMES.index("health"))
+    return min(1.0, workers / (CARE_WORKERS_PER_ELDER * elderly))
+
+
+def health_target(model: CityState) -> np.ndarray:
+    """Health each citizen tends to: an age-given level x (0.8 + 0.15 access + 0.05
+    telehealth + 0.1 care lever for the elderly), and for the elderly x (0.9 + 0.1 care
+    supply)."""
     c = model.citizens
     target = _clip01(1.0 - ((np.maximum(c.age, 40.0) - 40.0) / 60.0) ** 2)
     telehealth = c.adopted[:, DIGITAL_SERVICES.index("telehealth")]
     elderly = c.age >= model.params.citizens.retirement_age
     care = 0.1 * model.levers.care_capacity * elderly
-    target = _clip01(target * (0.8 + 0.15 * c.access + 0.05 * telehealth + care))
-    c.health += (target - c.health) * per_step(model, 1.0)
+    cared = np.where(elderly, 0.9 + 0.1 * care_supply(model), 1.0)
+    return _clip01(target * (0.8 + 0.15 * c.access + 0.05 * telehealth + care) * cared)
+
+
+def update_health(model: CityState) -> None:
+    """Health drifts toward its target (health_target) within about a year: raised by
+    service access and telehealth, lowered for the elderly when carers are short."""
+    c = model.citizens
+    c.health += (health_target(model) - c.health) * per_step(model, 1.0)
 
 
 def adopt_digital_services(model: CityState) -> None:
@@ -572,11 +599,13 @@ def evaluate_satisfaction(model: CityState) -> None:
     """Citizens rate five need levels (white paper 4.1): basic, convenience, equality,
     privacy, participation, each 0-1.
 
-    basic = 0.4 x livelihood + 0.3 x health + 0.3 x uncrowded housing; convenience = 0.6 x
-    access + 0.4 x (1 - commute/90 min), commute = door-to-door minutes by the citizen's
-    own mode; equality = 1 - shortfall of own access below the city mean; privacy = 1 -
-    concern x digital exposure x (1 - protection); participation = 0.3 + 0.7 x online
-    participation x services capability.
+    Each level follows what the citizen receives: basic = 0.4 x livelihood + 0.3 x health
+    + 0.3 x uncrowded housing; convenience = 0.45 x public-service access + 0.25 x (1 -
+    commute/90 min, door-to-door by the citizen's own mode) + 0.3 x share of the
+    convenience services (e-government, convenience, mobility) used; equality = 1 -
+    shortfall of own access below the city mean; privacy = 1 - concern x digital exposure
+    x (1 - protection); participation = 0.3 + 0.4 x e-government use x channel quality
+    (0.3 + 0.7 services capability) + 0.3 x taking part online this month.
     """
     p = model.params.citizens
     c = model.citizens
@@ -589,12 +618,15 @@ def evaluate_satisfaction(model: CityState) -> None:
     mean_access = max(c.access.mean(), 1e-9)
     exposure = c.adopted.mean(axis=1)
     c.satisfaction[:, 0] = 0.4 * livelihood + 0.3 * c.health + 0.3 * (1 - crowding)
-    c.satisfaction[:, 1] = 0.6 * c.access + 0.4 * _clip01(1.0 - commute / 90.0)
+    digital = c.adopted[:, CONVENIENCE_SERVICES].mean(axis=1)
+    c.satisfaction[:, 1] = 0.45 * c.access + 0.25 * _clip01(1.0 - commute / 90.0) + 0.3 * digital
     c.satisfaction[:, 2] = 1.0 - np.clip(mean_access - c.access, 0, None) / mean_access
     c.satisfaction[:, 3] = 1.0 - c.privacy * exposure * (
         1.0 - model.government.privacy_protection()
     )
-    c.satisfaction[:, 4] = 0.3 + 0.7 * c.participates * model.government.capability("services")
+    channel = 0.3 + 0.7 * model.government.capability("services")
+    egov = c.adopted[:, DIGITAL_SERVICES.index("e_government")]
+    c.satisfaction[:, 4] = 0.3 + 0.4 * egov * channel + 0.3 * c.participates
 
 
 def update_trust(model: CityState) -> None:

@@ -272,7 +272,7 @@ def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
     """
     p = model.params.firms
     c = model.citizens
-    tax = model.params.government.income_tax
+    tax = model.government.income_tax_rate()
     spending = model.params.citizens.consumption_share * (1 - tax) * c.income.sum()
     # Fees for digital services (booked per step) replace monthly spending.
     spending = max(spending - model.user_fees / model.months_per_step, 0.0)

@@ -4,8 +4,20 @@ The government is one ``mesa.Agent``. It taxes labour income and profits, pays b
 runs and builds public services, and invests a yearly capability budget across the six
 capabilities of white paper 6.2 (organization, infrastructure, perception, platform,
 services, digital-space governance). Capabilities are stocks that investment builds and
-depreciation erodes; they gate what the city's digital services can do. Deficits add to
-debt; above the debt limit, discretionary spending is cut (the debt rule).
+depreciation erodes; they gate what the city's digital services can do.
+
+Fiscal closure (white paper 7; paper 003, 4.4 on financing risk): spending programmes
+follow revenue (the capability budget and other programmes are shares of it); deficits
+add to debt, which costs interest; each year the income-tax rate moves by tax_response x
+(debt ratio - its starting level), within +-MAX_TAX_ADJUSTMENT, so a path that overspends
+pays higher taxes (less disposable income, less local demand) and one that saves cuts
+them; above the debt limit discretionary spending is cut as well (the debt rule).
+
+Under equal budgets (government.budget = "equal") the capability budget, initiatives, the
+platform and new infrastructure together spend a fixed envelope path (spending_envelope x
+the initial tax revenue, growing at envelope_growth): the package's plan is scaled down
+when it exceeds the envelope, and what it leaves unspent funds conventional programmes
+(service places, road and transit renewal) with their own effects.
 """
 
 from __future__ import annotations
@@ -13,7 +25,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from smartcity.agents.citizens import per_step, residents_per_district
+from smartcity.agents.citizens import DIGITAL_SERVICES, per_step, residents_per_district
 from smartcity.agents.firms import sector_mask
 from smartcity.simulation.parameters import CAPABILITY_NAMES
 from smartcity.simulation.protocols import CityState
@@ -29,11 +41,25 @@ ACCOUNTS = (
     "capability_investment",
     "initiatives",
     "new_infrastructure",
+    "conventional_programmes",
     "interest",
 )
 TAX_ACCOUNTS = ("income_tax", "business_tax")
 REVENUE_ACCOUNTS = (*TAX_ACCOUNTS, "initiative_revenue")
-PUBLIC_INVESTMENT_ACCOUNTS = ("capability_investment", "initiatives", "new_infrastructure")
+PUBLIC_INVESTMENT_ACCOUNTS = (
+    "capability_investment",
+    "initiatives",
+    "new_infrastructure",
+    "conventional_programmes",
+)
+MAX_TAX_ADJUSTMENT = 0.05  # income-tax points the fiscal rule may add or remove
+# Administrative processing of a citizen's request (white paper 4.2, 6.2.1; paper 003, 4.2):
+# days at the start, of which CROSS_DEPARTMENT_SHARE waits on other departments' data.
+BASE_PROCESSING_DAYS = 20.0
+CROSS_DEPARTMENT_SHARE = 0.5
+ONLINE_SPEED_UP = 0.4  # share of in-department time saved on a request filed online
+# k per resident that closes the whole gap of district transport quality to 1.
+ROAD_RENEWAL_COST = 5.0
 
 
 class Government(mesa.Agent):
@@ -45,6 +71,9 @@ class Government(mesa.Agent):
         accounts: this step's revenue and spending by ACCOUNTS entry, k.
         yearly_capability_budget: budget for capability building this year, k.
         service_purchases: monthly spending on public services, bought from local firms.
+        tax_adjustment: income-tax points added by the fiscal rule (negative = a cut).
+        envelope_factor: share (0-1) of the package's spending plan the equal-budget
+            envelope allows this step (1 under package budgets).
     """
 
     def __init__(self, model: CityState):
@@ -59,9 +88,18 @@ class Government(mesa.Agent):
         self.service_purchases = 0.0
         self.other_spending_share = 0.0
         self.public_investment_total = 0.0
+        self.tax_adjustment = 0.0
+        self.statutory_taxes = 0.0
+        self.initial_tax_revenue = 0.0
+        self.envelope_factor = 1.0
+        self.envelope_carry = 0.0
+        self.planned_spending = 0.0
         d = model.districts
         residents = np.maximum(residents_per_district(model), 1.0)
         self.service_ratio = d.service_capacity / residents
+        # The services capability's effect on the target is relative to the start, so the
+        # first years do not start with places above or below what the rule holds them at.
+        self.initial_service_factor = 0.9 + 0.2 * self.capability("services")
 
     # --- read-outs used by the agents' rules ---------------------------------------
 
@@ -78,11 +116,34 @@ class Government(mesa.Agent):
 
     def efficiency(self) -> float:
         """Government efficiency, 0-1: organization and platform capabilities (6.2.1, 6.2.4),
-        plus what policies add (lever efficiency)."""
+        plus what policies add (lever efficiency). It lowers the cost of running service
+        places and the in-department processing time; no index reads it."""
         base = (0.5 + 0.5 * self.capability("organization")) * (
             0.7 + 0.3 * self.capability("platform")
         )
         return min(1.0, base + self.model.levers.efficiency)
+
+    def processing_days(self) -> float:
+        """Mean days to process a citizen's request (white paper 4.2, 6.2.1; paper 003, 4.2).
+
+        days = BASE x [(1 - CROSS) x (1 - ONLINE_SPEED_UP x e-government use) x 1.2 / (0.7 +
+        0.5 efficiency) + CROSS x (1 - processing_cut)]: in-department work is faster online
+        and in an efficient administration; the wait on other departments' data shrinks
+        only where shared data removes it (lever processing_cut, policies.runtime).
+        """
+        c = self.model.citizens
+        adults = c.adults()
+        users = np.count_nonzero(c.adopted[:, DIGITAL_SERVICES.index("e_government")] & adults)
+        online = users / max(np.count_nonzero(adults), 1)
+        own = (1 - ONLINE_SPEED_UP * online) * 1.2 / (0.7 + 0.5 * self.efficiency())
+        shared = 1.0 - self.model.levers.share("processing_cut")
+        return BASE_PROCESSING_DAYS * (
+            (1 - CROSS_DEPARTMENT_SHARE) * own + CROSS_DEPARTMENT_SHARE * shared
+        )
+
+    def income_tax_rate(self) -> float:
+        """Income-tax rate: the statutory rate plus the fiscal rule's adjustment."""
+        return float(np.clip(self.model.params.government.income_tax + self.tax_adjustment, 0, 0.9))
 
     def unemployment_benefit(self) -> float:
         """Monthly benefit of a jobless adult, k: a share of the city wage index."""
@@ -132,23 +193,35 @@ class Government(mesa.Agent):
             sum(self.revenue_last_year) * model.steps_per_year / max(len(self.revenue_last_year), 1)
         )
         self.yearly_capability_budget = model.params.government.capability_budget_share * revenue
+        self.adjust_taxes()
+
+    def adjust_taxes(self) -> None:
+        """The fiscal rule: once a year the income-tax rate moves by tax_response x (debt
+        ratio - its starting level), within +-MAX_TAX_ADJUSTMENT points."""
+        p = self.model.params.government
+        gap = self.debt_ratio() - p.initial_debt_ratio
+        self.tax_adjustment = float(
+            np.clip(self.tax_adjustment + p.tax_response * gap, -MAX_TAX_ADJUSTMENT,
+                    MAX_TAX_ADJUSTMENT)
+        )  # fmt: skip
 
     def collect_taxes(self) -> None:
         """Tax labour income and positive profits."""
         model = self.model
         p = model.params.government
         c = model.citizens
-        wages = c.income[c.employer >= 0].sum()
-        self.accounts["income_tax"] = p.income_tax * wages * model.months_per_step
+        wages = c.income[c.employer >= 0].sum() * model.months_per_step
+        self.accounts["income_tax"] = self.income_tax_rate() * wages
         self.accounts["business_tax"] = p.business_tax * np.maximum(model.firms.profit, 0).sum()
+        self.statutory_taxes = p.income_tax * wages + self.accounts["business_tax"]
         revenue = self.accounts["income_tax"] + self.accounts["business_tax"]
         self.revenue_last_year = [*self.revenue_last_year, revenue][-model.steps_per_year :]
 
     def fund_other_programmes(self) -> None:
         """Administration and programmes the model does not detail keep the share of revenue
-        that balanced the initial budget (other_spending_share, calibrated at start)."""
-        taxes = sum(self.accounts[a] for a in TAX_ACCOUNTS)
-        self.accounts["other_programmes"] = self.other_spending_share * taxes
+        at statutory tax rates that balanced the initial budget (other_spending_share,
+        calibrated at start); the fiscal rule's extra tax pays down debt, not programmes."""
+        self.accounts["other_programmes"] = self.other_spending_share * self.statutory_taxes
 
     def calibrate_other_programmes(self) -> None:
         """Set other_spending_share so that the first month's budget is balanced."""
@@ -161,6 +234,7 @@ class Government(mesa.Agent):
             np.clip((revenue - self.spending()) / max(revenue, 1e-9), 0.0, 0.9)
         )
         self.fund_other_programmes()
+        self.initial_tax_revenue = self.statutory_taxes * self.model.steps_per_year
 
     def pay_benefits(self) -> None:
         """Pay the unemployment benefit to every jobless adult of working age."""
@@ -172,15 +246,16 @@ class Government(mesa.Agent):
     def provide_public_services(self) -> None:
         """Run every public-service place and build new ones where residents outgrow them.
 
-        Each district's target is its initial places per resident, raised up to 20% by the
-        services capability; a share service_build_rate of the shortfall is built each year,
-        scaled by the fiscal room (white paper Table 1, convenient and equal service).
+        Each district's target is its initial places per resident x (0.9 + 0.2 services
+        capability), relative to that factor at the start; a share service_build_rate of
+        the shortfall is built each year, scaled by the fiscal room (white paper Table 1,
+        convenient and equal service).
         """
         model = self.model
         p = model.params.government
         d = model.districts
         target = self.service_ratio * residents_per_district(model)
-        target *= 0.9 + 0.2 * self.capability("services")
+        target *= (0.9 + 0.2 * self.capability("services")) / self.initial_service_factor
         shortfall = np.maximum(target - d.service_capacity, 0.0)
         built = shortfall * per_step(model, p.service_build_rate) * self.fiscal_room()
         d.service_capacity += built
@@ -201,7 +276,7 @@ class Government(mesa.Agent):
         """
         model = self.model
         p = model.params.government
-        spend = self.yearly_capability_budget / model.steps_per_year * self.fiscal_room()
+        spend = self.yearly_capability_budget / model.steps_per_year * self.investment_room()
         spend_k = spend * self.shares
         per_resident_year = spend_k * model.steps_per_year / max(len(model.citizens), 1)
         intensity = np.minimum(1.0, per_resident_year / p.capability_reference_spend)
@@ -210,6 +285,59 @@ class Government(mesa.Agent):
         gain = p.capability_efficiency * step * intensity * (1 - self.capabilities) * drive
         self.capabilities += gain - per_step(model, p.capability_depreciation) * self.capabilities
         self.accounts["capability_investment"] = spend
+
+    def investment_room(self) -> float:
+        """Share of planned capability, initiative and infrastructure spending that goes
+        ahead: the envelope factor under equal budgets, else the debt rule's fiscal room."""
+        if self.model.params.government.budget == "equal":
+            return self.envelope_factor
+        return self.fiscal_room()
+
+    def envelope(self) -> float:
+        """This step's equal-budget envelope, k: spending_envelope x initial yearly tax
+        revenue x (1 + envelope_growth)^years / steps per year."""
+        model = self.model
+        p = model.params.government
+        years = (model.steps - 1) / model.steps_per_year
+        yearly = p.spending_envelope * self.initial_tax_revenue * (1 + p.envelope_growth) ** years
+        return yearly / model.steps_per_year
+
+    def fund_conventional_programmes(self) -> None:
+        """Under equal budgets, spend what the package left of the envelope on conventional
+        programmes and set next step's envelope factor.
+
+        Half (conventional_service_share) builds public-service places at service_build_cost
+        wage-months each, placed by residents x (1.05 - district access); the rest renews roads
+        and transit: district transport quality rises by (spend per resident / ROAD_RENEWAL_COST)
+        of its gap to 1. Overspending (a plan that ran ahead of the factor) is carried into
+        the next step, so cumulative spending follows the envelope path.
+        """
+        model = self.model
+        p = model.params.government
+        if p.budget != "equal":
+            return
+        available = self.envelope() + self.envelope_carry
+        package = sum(self.accounts[a] for a in PUBLIC_INVESTMENT_ACCOUNTS[:3])
+        conventional = max(available - package, 0.0)
+        self.envelope_carry = available - package - conventional
+        self.accounts["conventional_programmes"] = conventional
+        if self.envelope_factor > 0.01:  # the unscaled plan, seen through this step's factor
+            self.planned_spending = package / self.envelope_factor
+        upcoming = self.envelope() * (1 + p.envelope_growth) ** (1 / model.steps_per_year)
+        # Next step's plan is scaled to the next envelope less any overrun carried.
+        headroom = upcoming + self.envelope_carry
+        self.envelope_factor = float(np.clip(headroom / max(self.planned_spending, 1e-9), 0, 1))
+        if conventional <= 0:
+            return
+        d = model.districts
+        residents = residents_per_district(model)
+        places = (
+            conventional * p.conventional_service_share / (p.service_build_cost * model.wage_index)
+        )
+        need = residents * np.maximum(1.05 - model.district_access, 0.0) + 1e-9
+        d.service_capacity += places * need / need.sum()
+        per_resident = conventional * (1 - p.conventional_service_share) / max(residents.sum(), 1.0)
+        d.transport += min(per_resident / ROAD_RENEWAL_COST, 1.0) * (1 - d.transport)
 
     def roll_out_infrastructure(self) -> None:
         """Capabilities raise district stocks toward 1: infrastructure -> ICT coverage and

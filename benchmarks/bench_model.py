@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +27,7 @@ VECTORIZED_TRIES = 10
 
 PROBE = """
 import json, resource, sys, time
-from smartcity.simulation.model import CityModel
+from smartcity import CityModel
 preset, count, years, seed = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 t0 = time.perf_counter()
 model = CityModel(preset, seed=seed, citizens__count=count)
@@ -49,16 +50,20 @@ def measure(
     ``root``: run the code of another checkout (default: this one).
     """
     env = dict(os.environ)
-    if root is not None:
-        env["PYTHONPATH"] = str(root)
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, preset, str(count), str(years), str(seed)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=root,
-        env=env,
-    )
+    with tempfile.TemporaryDirectory() as link_dir:
+        if root is not None:
+            # The checkout's root is the package itself: put it on the path as `smartcity`,
+            # ahead of this checkout's editable install.
+            (Path(link_dir) / "smartcity").symlink_to(root.resolve())
+            env["PYTHONPATH"] = link_dir
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE, preset, str(count), str(years), str(seed)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=root,
+            env=env,
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

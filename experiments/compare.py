@@ -4,6 +4,12 @@ Runs each preset under each policy package for N replications through the sweep 
 then writes summary tables (mean and t-based 95% interval per preset, policy, metric, year)
 and figures. Replication r uses the same seed under every preset and policy (the seed key is
 (design point, replication)), so the compared paths share their random numbers.
+
+Two questions can be asked (``--budget``): ``package`` runs every package on its own
+budget, and the differences table shows each path's extra public spending and each
+difference per 100 M of it; ``equal`` gives every package, baseline included, the same
+public-spending envelope (parameter government.budget = "equal"), so the differences are
+what a path does with the same money as conventional programmes would.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from smartcity.experiments.sweep import (
     EXIT_OK,
     EXIT_RUNS_FAILED,
     CommandError,
+    add_allow_code_option,
     add_executor_options,
     add_set_option,
     execute,
@@ -40,6 +47,11 @@ DEFAULT_PRESETS = ("mature", "emerging")
 DEFAULT_REPLICATIONS = 5
 DEFAULT_YEARS = 20
 DEFAULT_ROOT_SEED = 20260101
+PLACEBO_POLICY = "placebo"
+BUDGETS = ("package", "equal")
+SPENDING_METRIC = "public_spending"
+PER_SPENDING = 100.0  # M of extra public spending per which differences are also reported
+MIN_EXTRA_SPENDING = 10.0  # M; smaller extra spending gets no per-100 M figure
 # Fallback when the model does not report its time resolution.
 STEPS_PER_YEAR = 12
 HEADLINE_METRICS = ("gdp_per_capita", "population", "digital_economy_share", "congestion_index")
@@ -86,8 +98,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_ROOT_SEED, help="root seed of all replications"
     )
+    parser.add_argument(
+        "--budget",
+        choices=BUDGETS,
+        default="package",
+        help="package: each package's own budget (default); equal: every package, baseline "
+        "included, spends the same public envelope (government.budget = equal)",
+    )
     add_set_option(parser, "parameter override for every run (repeatable)")
     add_executor_options(parser)
+    add_allow_code_option(parser)
     parser.set_defaults(handler=command_compare)
 
 
@@ -99,16 +119,26 @@ def compare_spec(
     years: int,
     root_seed: int,
     overrides: dict[str, Any],
+    allow_code: bool = False,
+    budget: str = "package",
 ) -> ExperimentSpec:
     """Return the validated spec of a comparison (yearly rows kept, all metrics).
 
-    Without `policies`, each preset runs the baseline and its own development paths
-    (packages named "<preset>-...", white paper 5.1); with them, every preset runs those.
+    Without `policies`, each preset runs the baseline, the placebo control and its own
+    development paths (packages named "<preset>-...", white paper 5.1); with them, every
+    preset runs those. `budget` "equal" sets government.budget = "equal" for every run (an
+    explicit override of it wins).
     """
+    if budget not in BUDGETS:
+        raise model.InputError(f"budget '{budget}' is not allowed; use one of {', '.join(BUDGETS)}")
+    overrides = {"government.budget": budget, **overrides}
     paths = (
         list(policies)
         if policies is not None
-        else {preset: [model.BASELINE_POLICY, *model.own_paths(preset)] for preset in presets}
+        else {
+            preset: [model.BASELINE_POLICY, PLACEBO_POLICY, *model.own_paths(preset)]
+            for preset in presets
+        }
     )
     spec = parse_spec(
         {
@@ -119,7 +149,8 @@ def compare_spec(
             "years": years,
             "root_seed": root_seed,
             "overrides": overrides,
-        }
+        },
+        allow_code=allow_code,
     )
     resolved = model.resolve_point(spec.presets[0], spec.point_overrides(0))
     return dataclasses.replace(
@@ -193,7 +224,45 @@ def paired_differences(results: pd.DataFrame, confidence: float = 0.95) -> pd.Da
     )
     for metric in metrics:
         paired[metric] = paired[metric] - paired.pop(f"{metric}__baseline")
-    return summarize(paired, confidence)
+    table = summarize(paired, confidence)
+    if SPENDING_METRIC not in metrics:
+        return table
+    spending = table.loc[table["metric"] == SPENDING_METRIC, [*GROUP[:2], *GROUP[3:], "mean"]]
+    table = table.merge(
+        spending.rename(columns={"mean": "extra_spending"}), on=[*GROUP[:2], *GROUP[3:]]
+    )
+    # Per 100 M only where the path spent at least MIN_EXTRA_SPENDING more (or less) than
+    # the baseline: below it the ratio divides noise by almost nothing.
+    extra = table["extra_spending"].where(table["extra_spending"].abs() >= MIN_EXTRA_SPENDING)
+    table[f"per_{PER_SPENDING:g}M"] = table["mean"] / extra * PER_SPENDING
+    return table
+
+
+def path_table(differences: pd.DataFrame, metrics: Sequence[str]) -> str:
+    """Markdown table of each path's final-year paired differences from the baseline: mean
+    and 95% interval of each metric, the extra public spending and, per metric, the
+    difference per 100 M of extra spending."""
+    last = differences[differences["step"] == differences["step"].max()]
+    rows = []
+    header = ["preset", "policy", "extra spending (M)"]
+    for metric in metrics:
+        header += [f"{metric} diff [95% CI]", f"per {PER_SPENDING:g} M"]
+    for (preset, policy), group in last.groupby(["preset", "policy"], sort=False):
+        by_metric = group.set_index("metric")
+        extra = by_metric["extra_spending"].iloc[0]
+        cells = [preset, policy, f"{extra:+.1f}"]
+        for metric in metrics:
+            if metric not in by_metric.index:
+                cells += ["-", "-"]
+                continue
+            row = by_metric.loc[metric]
+            per = row[f"per_{PER_SPENDING:g}M"]
+            cells.append(f"{row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]")
+            cells.append("-" if pd.isna(per) else f"{per:+.3f}")
+        rows.append(cells)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines) + "\n"
 
 
 def horizon_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -219,11 +288,15 @@ def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> l
     summary.to_csv(written[0], index=False)
     horizon.to_csv(written[1], index=False)
     differences = paired_differences(results)
+    present = set(summary["metric"])
     if not differences.empty:
         differences.insert(3, "unit", differences["metric"].map(units).fillna(""))
         written.append(out / "differences.csv")
         differences.to_csv(written[-1], index=False)
-    present = set(summary["metric"])
+        if "extra_spending" in differences:
+            written.append(out / "paths.md")
+            table_metrics = [m for m in model.INDEX_METRICS if m in present]
+            written[-1].write_text(path_table(differences, table_metrics))
     indices = [m for m in model.INDEX_METRICS if m in present]
     headline = [m for m in HEADLINE_METRICS if m in present]
     missing = sorted(set(model.INDEX_METRICS + HEADLINE_METRICS) - present)
@@ -264,6 +337,8 @@ def command_compare(args: argparse.Namespace) -> int:
             years=args.years,
             root_seed=args.seed,
             overrides=overrides,
+            allow_code=args.allow_code,
+            budget=args.budget,
         )
         # Always resume: rerunning the same comparison (`make demo` twice, or after Ctrl-C)
         # reuses the stored runs; other settings in the same OUT are refused.

@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -185,6 +186,31 @@ def plot_indices_bars(
         ax.set_title(f"{metric.replace('_', ' ')}: {preset} / {policy}", fontsize="medium")
         ax.set_xlabel(f"{'index' if second else value} (error bars: 95% confidence)")
         ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def plot_pattern_checks(table: pd.DataFrame, title: str, path: Path) -> Path:
+    """One panel per pattern of a validation table: the simulated mean with its 95%
+    interval (a point and a bar) against the paper's criterion (the shaded band)."""
+    fig, axes = _grid(len(table), row_height=2.6)
+    for ax, row in zip(axes, table.itertuples(), strict=True):
+        low = row.criterion_low if np.isfinite(row.criterion_low) else None
+        high = row.criterion_high if np.isfinite(row.criterion_high) else None
+        values = [v for v in (row.mean, row.ci_low, row.ci_high, low, high) if v is not None]
+        span = (max(values) - min(values)) or abs(row.mean) or 1.0
+        left, right = min(values) - 0.3 * span, max(values) + 0.3 * span
+        ax.axvspan(low if low is not None else left, high if high is not None else right,
+                   color="tab:green", alpha=0.15, label="paper's criterion")  # fmt: skip
+        colour = "tab:green" if row.holds else "tab:red"
+        ax.errorbar([row.mean], [0], xerr=[[row.mean - row.ci_low], [row.ci_high - row.mean]],
+                    fmt="o", color=colour, capsize=4)  # fmt: skip
+        ax.set_xlim(left, right)
+        ax.set_yticks([])
+        ax.set_title(f"{row.pattern} ({'holds' if row.holds else 'fails'})", fontsize=9)
+        ax.set_xlabel(row.unit, fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)

@@ -6,11 +6,14 @@ experiment code never reaches into model internals.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from smartcity.experiments.provenance import package_version
+from smartcity.policies.packages import check_horizon, load_package
+from smartcity.simulation.city import load_city_graph
 from smartcity.simulation.errors import InputError, ParameterError
 from smartcity.simulation.metrics import INDEX_METRICS, METRICS
 from smartcity.simulation.presets import preset_names as _preset_names
@@ -24,6 +27,7 @@ __all__ = [
     "INDEX_METRICS",
     "InputError",
     "ParameterError",
+    "check_policy",
     "is_policy",
     "is_preset",
     "metric_units",
@@ -62,7 +66,7 @@ def own_paths(preset: str) -> list[str]:
 
 
 def resolve_point(
-    preset: str, overrides: Mapping[str, Any], policy: str | None = None
+    preset: str, overrides: Mapping[str, Any], policy: str | None = None, allow_code: bool = False
 ) -> dict[str, Any]:
     """Resolve and validate one design point under a policy package.
 
@@ -72,7 +76,22 @@ def resolve_point(
     Raises:
         InputError: a bad parameter (ParameterError) or policy package (one-line message).
     """
-    return dict(resolve_parameters(preset, dict(overrides), policy).as_flat_dict())
+    package = load_package(policy, allow_code=allow_code)
+    params = resolve_parameters(preset, dict(overrides), package)
+    if params.city.graph_file:
+        _check_graph_file(params.city.graph_file)
+    return dict(params.as_flat_dict())
+
+
+@functools.cache
+def _check_graph_file(path: str) -> None:
+    """Load a city graph file once, so a bad one fails validation, not the runs."""
+    load_city_graph(path)
+
+
+def check_policy(policy: str | None, years: float, allow_code: bool = False) -> None:
+    """Refuse a policy package that cannot be loaded or cannot act within `years` years."""
+    check_horizon(load_package(policy, allow_code=allow_code), years)
 
 
 def metric_units() -> dict[str, str]:

@@ -10,12 +10,16 @@ ran, so every executor stores the same bytes.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -33,6 +37,8 @@ from tqdm.auto import tqdm
 from smartcity.experiments import model, store
 from smartcity.experiments.provenance import git_commit, provenance
 from smartcity.experiments.spec import ExperimentSpec, validate_points
+from smartcity.experiments.store import StoreError
+from smartcity.simulation.schema import check_output_dir
 
 # A run is tried this many times before it is recorded as failed.
 ATTEMPTS = 2
@@ -40,13 +46,13 @@ ATTEMPTS = 2
 CONNECT_TIMEOUT_S = 5
 # Runs queued per worker: enough to keep workers busy, few enough that Ctrl-C stops quickly.
 QUEUE_PER_WORKER = 2
+# Seconds between a worker's checks that its sweep is alive; its exit status when it is not.
+WATCHDOG_S = 1.0
+EXIT_ORPHANED = 3
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 RunFunction = Callable[..., pd.DataFrame]
-
-
-class StoreError(RuntimeError):
-    """The output directory cannot be used for this sweep (one-line message)."""
 
 
 class SchedulerError(RuntimeError):
@@ -68,6 +74,8 @@ class RunTask:
         metrics: metric columns to keep; None keeps all.
         keep_every: keep one row every this many steps (the last step is always kept).
         model_version: package version, part of the run's identity.
+        allow_code: the policy package may run Python classes (not part of the identity:
+            it permits the same run, it does not change it).
     """
 
     preset: str
@@ -80,6 +88,7 @@ class RunTask:
     metrics: tuple[str, ...] | None = None
     keep_every: int = 1
     model_version: str = "unknown"
+    allow_code: bool = False
 
     @property
     def run_id(self) -> str:
@@ -119,6 +128,7 @@ class SweepReport:
         done: runs computed and stored by this call.
         failed: runs that failed twice, recorded in failed.jsonl.
         interrupted: True when Ctrl-C stopped the sweep early.
+        damaged: ids of run files found damaged on resume, removed and run again.
     """
 
     total: int
@@ -126,6 +136,7 @@ class SweepReport:
     done: int = 0
     failed: int = 0
     interrupted: bool = False
+    damaged: list[str] = field(default_factory=list)
 
 
 def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
@@ -149,6 +160,7 @@ def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
                         metrics=metrics,
                         keep_every=spec.keep_every,
                         model_version=version,
+                        allow_code=spec.allow_code,
                     )
                 )
     return tasks
@@ -167,12 +179,15 @@ def execute_run(task: RunTask, run_fn: RunFunction | None = None) -> pd.DataFram
         The kept rows of the model's per-step table, identity columns first.
     """
     run_fn = run_fn or model.run_city
+    # Only an opted-in run passes the flag, so any run function without it still works.
+    code = {"allow_code": True} if task.allow_code else {}
     frame = run_fn(
         task.preset,
         seed=task.seed(),
         years=task.years,
         overrides=dict(task.overrides) or None,
         policy=task.policy,
+        **code,
     )
     last = frame["step"].max()
     keep = (frame["step"] % task.keep_every == 0) | (frame["step"] == last)
@@ -203,7 +218,9 @@ def build_manifest(spec: ExperimentSpec, tasks: list[RunTask]) -> dict[str, Any]
     resolved = validate_points(spec)
     base: dict[str, dict[str, dict[str, Any]]] = {}
     for preset, policy in spec.pairs():
-        base.setdefault(preset, {})[policy] = model.resolve_point(preset, spec.overrides, policy)
+        base.setdefault(preset, {})[policy] = model.resolve_point(
+            preset, spec.overrides, policy, spec.allow_code
+        )
     return {
         "spec": spec.to_dict(),
         "provenance": provenance(),
@@ -250,6 +267,7 @@ def check_store(out: Path, spec: ExperimentSpec, resume: bool) -> None:
     """
     if out.exists() and not out.is_dir():
         raise StoreError(f"output {str(out)!r} exists and is not a directory")
+    check_output_dir(out)
     manifest = out / store.MANIFEST
     if not manifest.exists():
         return
@@ -276,9 +294,31 @@ def check_store(out: Path, spec: ExperimentSpec, resume: bool) -> None:
         )
 
 
-def _ignore_sigint() -> None:
+def _start_worker(sweep_pid: int) -> None:
+    """Initializer of a pool worker: leave Ctrl-C to the sweep, and die with the sweep."""
     # Ctrl-C reaches the whole process group; only the parent decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    if sys.platform == "linux":
+        # The kernel kills this worker when its parent, the fork server, exits: the fork
+        # server exits as soon as the sweep is gone, however it died.
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    threading.Thread(target=_exit_with, args=(sweep_pid, parent), daemon=True).start()
+
+
+def _exit_with(sweep_pid: int, parent: int) -> None:
+    """Exit this worker once the sweep process is gone (even after kill -9, which runs no
+    cleanup): its forkserver parent exits then too, so this process is re-parented."""
+    while True:
+        time.sleep(WATCHDOG_S)
+        try:
+            os.kill(sweep_pid, 0)
+        except ProcessLookupError:
+            os._exit(EXIT_ORPHANED)
+        except PermissionError:
+            pass  # a process of another user took the pid: the sweep is gone
+        if os.getppid() != parent:
+            os._exit(EXIT_ORPHANED)
 
 
 @contextmanager
@@ -300,13 +340,17 @@ def local_executor(workers: int) -> Executor:
     # One BLAS thread per worker process: with a worker per core, OpenBLAS's own threads only
     # contend (measured here: twice the CPU time per run). Dask's nanny does the same. The
     # workers inherit the environment of the fork server, so it must start with it.
+    # The fork server imports this module once, so a new worker starts with it loaded: its
+    # initializer (the watchdog) runs at once instead of after seconds of imports.
+    forkserver.set_forkserver_preload([__name__])
     with _default_environ(SINGLE_THREAD_ENV):
         forkserver.ensure_running()
     # forkserver: no fork of a threaded parent (Dask, tqdm), cheaper than spawn per worker.
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("forkserver"),
-        initializer=_ignore_sigint,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
 
 
@@ -391,13 +435,40 @@ def run_sweep(
     check_store(out, spec, resume)
     tasks = plan_runs(spec)
     manifest = build_manifest(spec, tasks)
+    try:
+        (out / store.RUNS_DIR).mkdir(parents=True, exist_ok=True)
+        with store.locked(out):
+            # Checked again under the lock: another sweep may have started meanwhile.
+            check_store(out, spec, resume)
+            return _sweep(spec, out, tasks, manifest, workers, executor, slots, run_fn, progress)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write to {str(out)!r}: {exc.strerror or exc}; the runs stored so far are "
+            "complete: free space (or fix the folder) and rerun with --resume"
+        ) from None
+
+
+def _sweep(
+    spec: ExperimentSpec,
+    out: Path,
+    tasks: list[RunTask],
+    manifest: dict[str, Any],
+    workers: int,
+    executor: Executor | None,
+    slots: int | None,
+    run_fn: RunFunction | None,
+    progress: bool,
+) -> SweepReport:
+    """The body of run_sweep, run while holding the store's lock."""
     store.prepare(out)
     store.write_manifest(out, manifest)
     # A new attempt at the remaining runs makes old failure records stale.
     (out / store.FAILED).unlink(missing_ok=True)
-    present = store.stored_run_ids(out)
+    present, damaged = store.check_runs(out)
+    for run_id in damaged:
+        store.run_path(out, run_id).unlink()
     todo = [t for t in tasks if t.run_id not in present]
-    report = SweepReport(total=len(tasks), skipped=len(tasks) - len(todo))
+    report = SweepReport(total=len(tasks), skipped=len(tasks) - len(todo), damaged=damaged)
 
     owned = executor is None
     pool = local_executor(workers) if owned else executor
@@ -487,7 +558,8 @@ def run_sweep(
     finally:
         bar.close()
         if owned and not report.interrupted:
-            pool.shutdown(wait=True)
+            # Nothing is pending after a complete sweep; after an error, queued runs go.
+            pool.shutdown(wait=True, cancel_futures=True)
     return report
 
 

@@ -25,6 +25,7 @@ from smartcity.experiments.store import load_results
 from smartcity.experiments.sweep import (
     EXIT_OK,
     CommandError,
+    add_allow_code_option,
     add_executor_options,
     execute,
     finish,
@@ -52,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--method", choices=METHODS, required=True, help="SALib method")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     add_executor_options(parser)
+    add_allow_code_option(parser)
     parser.add_argument(
         "--resume", action="store_true", help="complete an interrupted analysis in OUT"
     )
@@ -182,7 +184,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     """Handler of `smartcity sensitivity`."""
 
     def body() -> int:
-        spec = load_spec(args.spec)
+        spec = load_spec(args.spec, allow_code=args.allow_code)
         if spec.sensitivity is None:
             raise CommandError(f"{args.spec} has no [sensitivity] table")
         sampled, sample = sample_spec(spec, args.method)

@@ -7,37 +7,71 @@ a second with a did-you-mean instead of after an hour of runs.
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from smartcity.experiments import model
-
-TOP_LEVEL_KEYS = (
-    "name",
-    "presets",
-    "policies",
-    "grid",
-    "samples",
-    "overrides",
-    "replications",
-    "root_seed",
-    "years",
-    "metrics",
-    "keep_every",
-    "sensitivity",
+from smartcity.simulation.errors import InputError
+from smartcity.simulation.schema import (
+    Number,
+    Schema,
+    did_you_mean,
+    read_toml,
+    validate,
 )
-SENSITIVITY_KEYS = ("bounds", "samples", "metrics", "statistic", "seed")
+
 STATISTICS = ("final", "last_year_mean")
 # Seeds are stored in int64 Parquet columns.
 MAX_ROOT_SEED = 2**63 - 1
 
+Scalar = bool | int | float | str
+# A table of "section.name" = value: quoted keys, or dotted bare keys (citizens.x = 1),
+# which TOML turns into nested tables.
+Overrides = dict[str, Scalar | dict[str, Scalar]]
+Values = Annotated[list[Scalar], Field(min_length=1)]
+Bound = Annotated[tuple[Number, Number], Field(strict=False)]
+MetricName = Literal[tuple(model.metric_units())]
+Names = str | list[str]
 
-class SpecError(ValueError):
+
+class SensitivityTable(Schema):
+    """The ``[sensitivity]`` table of a spec."""
+
+    bounds: dict[str, Bound | dict[str, Bound]] = Field(
+        description='"section.name" = [low, high] for each varied parameter (two or more)'
+    )
+    samples: Annotated[int, Field(ge=2, description="SALib base sample size N")]
+    metrics: list[MetricName]
+    statistic: Literal[STATISTICS] = "final"
+    seed: Annotated[int, Field(ge=0, description="seed of the SALib sampler")] = 0
+
+
+class SpecSchema(Schema):
+    """An experiment spec file (the sweep spec file format)."""
+
+    name: str = ""
+    presets: Names = Field(description="city presets: shipped names or preset .toml paths")
+    policies: Names | dict[str, Names] = Field(
+        default="baseline",
+        description="policy packages run on every preset, or a table {preset = [packages]}",
+    )
+    grid: dict[str, Values | dict[str, Values]] | None = None
+    samples: list[Overrides] | None = None
+    overrides: Overrides = Field(default_factory=dict)
+    replications: Annotated[int, Field(ge=1)] = 1
+    root_seed: Annotated[int, Field(ge=0, le=MAX_ROOT_SEED)]
+    years: Annotated[int, Field(ge=1)]
+    metrics: list[MetricName] | None = None
+    keep_every: Annotated[int, Field(ge=1)] = 1
+    sensitivity: SensitivityTable | None = None
+
+
+class SpecError(InputError):
     """An invalid experiment spec; str() is one line naming the problem."""
 
 
@@ -78,6 +112,8 @@ class ExperimentSpec:
         overrides: fixed overrides applied under every point.
         name: free-text label.
         sensitivity: the `[sensitivity]` table, if any.
+        allow_code: let policy packages run Python classes (`--allow-code`; never set
+            by the spec file itself).
     """
 
     presets: list[str]
@@ -91,6 +127,7 @@ class ExperimentSpec:
     overrides: dict[str, Any] = field(default_factory=dict)
     name: str = ""
     sensitivity: SensitivitySpec | None = None
+    allow_code: bool = False
 
     def pairs(self) -> list[tuple[str, str]]:
         """Return every (preset, policy) of the experiment, presets in spec order."""
@@ -105,61 +142,43 @@ class ExperimentSpec:
         return asdict(self)
 
 
-def load_spec(path: str | Path) -> ExperimentSpec:
+def load_spec(path: str | Path, *, allow_code: bool = False) -> ExperimentSpec:
     """Read and validate a TOML spec file.
 
     Raises:
-        SpecError: the file is missing, not TOML, or describes an invalid experiment.
+        SpecError: the file is missing, not UTF-8 TOML, or describes an invalid experiment.
     """
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"spec file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read spec file {str(path)!r}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"spec file {str(path)!r} is not valid TOML: {_one_line(exc)}") from None
-    return parse_spec(raw)
+    return parse_spec(read_toml(path, "spec", SpecError), str(path), allow_code=allow_code)
 
 
-def parse_spec(raw: Mapping[str, Any]) -> ExperimentSpec:
+def parse_spec(
+    raw: Mapping[str, Any], source: str = "spec", *, allow_code: bool = False
+) -> ExperimentSpec:
     """Validate a spec given as a mapping (the parsed TOML).
 
     Raises:
         SpecError: the spec is invalid; the message names the key and what is allowed.
     """
-    _check_keys(raw, TOP_LEVEL_KEYS, "spec")
-    presets = _names(
-        raw, "presets", model.preset_names(), "preset", required=True, accept=model.is_preset
-    )
-    policies = _policies(raw.get("policies", [model.BASELINE_POLICY]), presets)
-    replications = _int(raw, "replications", default=1, low=1)
-    root_seed = _int(raw, "root_seed", required=True, low=0, high=MAX_ROOT_SEED)
-    years = _int(raw, "years", required=True, low=1)
-    keep_every = _int(raw, "keep_every", default=1, low=1)
-    name = raw.get("name", "")
-    if not isinstance(name, str):
-        raise SpecError(f"'name' must be a string, got {name!r}")
-    units = model.metric_units()
+    table = validate(SpecSchema, raw, source, SpecError)
+    presets = _names(table.presets, "presets", model.preset_names(), "preset", model.is_preset)
+    policies = _policies(table.policies, presets)
     metrics = None
-    if "metrics" in raw:
-        metrics = _names(raw, "metrics", list(units), "metric", required=True)
-    overrides = _flat_table(raw.get("overrides", {}), "overrides")
-    sensitivity = _sensitivity(raw["sensitivity"], units) if "sensitivity" in raw else None
-    points = _points(raw, sensitivity is not None)
+    if table.metrics is not None:
+        metrics = _names(table.metrics, "metrics", list(model.metric_units()), "metric")
+    sensitivity = _sensitivity(table.sensitivity) if table.sensitivity is not None else None
     spec = ExperimentSpec(
         presets=presets,
         policies=policies,
-        points=points,
-        replications=replications,
-        root_seed=root_seed,
-        years=years,
+        points=_points(table),
+        replications=table.replications,
+        root_seed=table.root_seed,
+        years=table.years,
         metrics=metrics,
-        keep_every=keep_every,
-        overrides=overrides,
-        name=name,
+        keep_every=table.keep_every,
+        overrides=flat_table(table.overrides),
+        name=table.name,
         sensitivity=sensitivity,
+        allow_code=allow_code,
     )
     validate_points(spec)
     return spec
@@ -176,10 +195,14 @@ def validate_points(spec: ExperimentSpec) -> dict[tuple[str, str, int], dict[str
     """
     resolved = {}
     for preset, policy in spec.pairs():
+        try:
+            model.check_policy(policy, spec.years, spec.allow_code)
+        except model.InputError as exc:
+            raise SpecError(f"policy {policy!r}: {exc}") from None
         for index in range(len(spec.points)):
             try:
                 resolved[preset, policy, index] = model.resolve_point(
-                    preset, spec.point_overrides(index), policy
+                    preset, spec.point_overrides(index), policy, spec.allow_code
                 )
             except model.InputError as exc:
                 raise SpecError(
@@ -188,80 +211,27 @@ def validate_points(spec: ExperimentSpec) -> dict[tuple[str, str, int], dict[str
     return resolved
 
 
-def did_you_mean(word: str, choices: list[str]) -> str:
-    """Return ' (did you mean X?)' for the closest choice, or '' when nothing is close."""
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
-def _check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            hint = did_you_mean(key, list(allowed))
-            raise SpecError(f"unknown key {key!r} in {where}{hint}; allowed: {', '.join(allowed)}")
-
-
-def _int(
-    raw: Mapping[str, Any],
-    key: str,
-    *,
-    default: int | None = None,
-    required: bool = False,
-    low: int | None = None,
-    high: int | None = None,
-) -> int:
-    if key not in raw:
-        if required:
-            raise SpecError(f"missing required key {key!r} (an integer)")
-        assert default is not None
-        return default
-    value = raw[key]
-    # bool is an int subclass; `replications = true` is a mistake, not 1.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise SpecError(f"{key!r} must be an integer, got {value!r}")
-    if low is not None and value < low:
-        raise SpecError(f"{key!r} must be >= {low}, got {value}")
-    if high is not None and value > high:
-        raise SpecError(f"{key!r} must be <= {high}, got {value}")
-    return value
-
-
 def _names(
-    raw: Mapping[str, Any],
+    value: str | list[str],
     key: str,
     known: list[str],
     what: str,
-    *,
-    default: list[str] | None = None,
-    required: bool = False,
     accept: Callable[[str], bool] | None = None,
 ) -> list[str]:
-    if key not in raw:
-        if required:
-            raise SpecError(f"missing required key {key!r} (a list of {what} names)")
-        return list(default or [])
-    value = raw[key]
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SpecError(f"{key!r} must be a list of {what} names, got {value!r}")
-    if not value:
+    names = [value] if isinstance(value, str) else list(value)
+    if not names:
         raise SpecError(f"{key!r} is empty; give at least one {what}")
-    for name in value:
+    for name in names:
         if name not in known and not (accept and accept(name)):
             hint = did_you_mean(name, known)
-            also = " or a path to a preset .toml file" if accept else ""
+            also = " or a path to a .toml file" if accept else ""
             raise SpecError(f"unknown {what} {name!r}{hint}; known: {', '.join(known)}{also}")
-    if len(set(value)) != len(value):
-        raise SpecError(f"{key!r} lists a {what} twice: {value!r}")
-    return list(value)
+    if len(set(names)) != len(names):
+        raise SpecError(f"{key!r} lists a {what} twice: {names!r}")
+    return names
 
 
-def _policies(value: Any, presets: list[str]) -> dict[str, list[str]]:
+def _policies(value: str | list[str] | dict[str, Any], presets: list[str]) -> dict[str, list[str]]:
     """Read `policies`: a list run on every preset, or a table {preset: list}.
 
     In the table form a preset without an entry runs the baseline alone.
@@ -276,101 +246,54 @@ def _policies(value: Any, presets: list[str]) -> dict[str, list[str]]:
                 )
         return {
             preset: _names(
-                {"policies": value.get(preset, [model.BASELINE_POLICY])},
-                "policies",
-                known,
-                "policy",
-                accept=model.is_policy,
+                value.get(preset, model.BASELINE_POLICY), "policies", known, "policy",
+                model.is_policy,
             )
             for preset in presets
-        }
-    names = _names({"policies": value}, "policies", known, "policy", accept=model.is_policy)
+        }  # fmt: skip
+    names = _names(value, "policies", known, "policy", model.is_policy)
     return {preset: list(names) for preset in presets}
 
 
-def _flat_table(value: Any, where: str) -> dict[str, Any]:
-    """Flatten a TOML table into {"section.name": value}.
-
-    Quoted keys ("citizens.x" = 1) and dotted bare keys (citizens.x = 1, which TOML turns
-    into nested tables) both mean the same override.
-    """
-    if not isinstance(value, dict):
-        raise SpecError(f'[{where}] must be a table of "section.name" = value, got {value!r}')
+def flat_table(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Flatten a validated table into {"section.name": value} (quoted or dotted keys)."""
     flat: dict[str, Any] = {}
     for key, item in value.items():
         if isinstance(item, dict):
-            for sub_key, sub_item in _flat_table(item, where).items():
-                flat[f"{key}.{sub_key}"] = sub_item
+            flat.update({f"{key}.{sub_key}": sub_item for sub_key, sub_item in item.items()})
         else:
             flat[key] = item
     return flat
 
 
-def _scalar(value: Any) -> bool:
-    return isinstance(value, bool | int | float | str)
-
-
-def _points(raw: Mapping[str, Any], has_sensitivity: bool) -> list[dict[str, Any]]:
-    if has_sensitivity:
+def _points(table: SpecSchema) -> list[dict[str, Any]]:
+    if table.sensitivity is not None:
         for key in ("grid", "samples"):
-            if key in raw:
+            if getattr(table, key) is not None:
                 raise SpecError(f"a spec with [sensitivity] draws its own samples; remove [{key}]")
         # The sensitivity command replaces this by the SALib sample.
         return [{}]
-    if "grid" in raw and "samples" in raw:
+    if table.grid is not None and table.samples is not None:
         raise SpecError("give either [grid] or [[samples]], not both")
-    if "grid" in raw:
-        grid = _flat_table(raw["grid"], "grid")
+    if table.grid is not None:
+        grid = flat_table(table.grid)
         if not grid:
             raise SpecError('[grid] is empty; give at least one "section.name" = [values]')
-        for key, values in grid.items():
-            if not isinstance(values, list):
-                raise SpecError(f"grid {key!r} must be a list of values, got {values!r}")
-            if not values:
-                raise SpecError(f"grid {key!r} has no values; give at least one")
-            if not all(_scalar(v) for v in values):
-                raise SpecError(f"grid {key!r} values must be numbers, booleans or strings")
         keys = list(grid)
         return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
-    if "samples" in raw:
-        samples = raw["samples"]
-        if not isinstance(samples, list) or not all(isinstance(s, dict) for s in samples):
-            raise SpecError('[[samples]] must be an array of tables of "section.name" = value')
-        if not samples:
+    if table.samples is not None:
+        if not table.samples:
             raise SpecError("[[samples]] is empty; give at least one sample")
-        points = [_flat_table(s, "samples") for s in samples]
-        for point in points:
-            for key, value in point.items():
-                if not _scalar(value):
-                    raise SpecError(f"sample value of {key!r} must be a scalar, got {value!r}")
-        return points
+        return [flat_table(sample) for sample in table.samples]
     return [{}]
 
 
-def _sensitivity(value: Any, units: Mapping[str, str]) -> SensitivitySpec:
-    if not isinstance(value, dict):
-        raise SpecError("[sensitivity] must be a table")
-    _check_keys(value, SENSITIVITY_KEYS, "[sensitivity]")
-    bounds_raw = _flat_table(value.get("bounds", {}), "sensitivity.bounds")
-    if len(bounds_raw) < 2:
+def _sensitivity(table: SensitivityTable) -> SensitivitySpec:
+    bounds = flat_table(table.bounds)
+    if len(bounds) < 2:
         raise SpecError("[sensitivity.bounds] needs at least two parameters = [low, high]")
-    bounds = {}
-    for key, pair in bounds_raw.items():
-        numeric = isinstance(pair, list) and all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in pair
-        )
-        if not numeric or len(pair) != 2:
-            raise SpecError(f"sensitivity bound {key!r} must be [low, high], got {pair!r}")
-        if not pair[0] < pair[1]:
-            raise SpecError(f"sensitivity bound {key!r} needs low < high, got {pair!r}")
-        bounds[key] = (float(pair[0]), float(pair[1]))
-    samples = _int(value, "samples", required=True, low=2)
-    metrics = _names(value, "metrics", list(units), "metric", required=True)
-    statistic = value.get("statistic", "final")
-    if statistic not in STATISTICS:
-        hint = did_you_mean(str(statistic), list(STATISTICS))
-        raise SpecError(
-            f"unknown sensitivity statistic {statistic!r}{hint}; allowed: {', '.join(STATISTICS)}"
-        )
-    seed = _int(value, "seed", default=0, low=0)
-    return SensitivitySpec(bounds, samples, metrics, statistic, seed)
+    for key, (low, high) in bounds.items():
+        if not low < high:
+            raise SpecError(f"sensitivity bound {key!r} needs low < high, got [{low}, {high}]")
+    metrics = _names(table.metrics, "metrics", list(model.metric_units()), "metric")
+    return SensitivitySpec(bounds, table.samples, metrics, table.statistic, table.seed)

@@ -46,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="complete an interrupted sweep in OUT"
     )
+    add_allow_code_option(parser)
     parser.set_defaults(handler=command_sweep)
 
 
@@ -58,6 +59,16 @@ def add_set_option(parser: argparse.ArgumentParser, help_text: str) -> None:
         default=[],
         metavar="SECTION.NAME=VALUE",
         help=help_text,
+    )
+
+
+def add_allow_code_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--allow-code`` opt-in for policy packages that run Python classes."""
+    parser.add_argument(
+        "--allow-code",
+        action="store_true",
+        help='let policy packages run Python classes (class = "module:Class"); '
+        "only for packages you trust",
     )
 
 
@@ -119,6 +130,12 @@ def guarded(name: str, body: Callable[[], int]) -> int:
 
 def finish(name: str, report: SweepReport, out: Path) -> int | None:
     """Report an interrupted or partly failed sweep; None when all went well."""
+    if report.damaged:
+        print(
+            f"smartcity {name}: {len(report.damaged)} damaged run file(s) found and run "
+            f"again: {', '.join(report.damaged)}",
+            file=sys.stderr,
+        )
     if report.interrupted:
         stored = report.skipped + report.done
         print(
@@ -141,7 +158,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     """Handler of `smartcity sweep`."""
 
     def body() -> int:
-        spec = load_spec(args.spec)
+        spec = load_spec(args.spec, allow_code=args.allow_code)
         if spec.sensitivity is not None:
             raise CommandError(
                 f"{args.spec} has a [sensitivity] table; run it with `smartcity sensitivity`"

@@ -5,10 +5,17 @@ Table 1, needs capabilities and infrastructure (its prerequisites), costs capita
 operating money under a financing model (white paper 5.3), and moves through three
 stages, function -> performance -> effectiveness (white paper 1.3, 2.2, 4.3):
 
-- function: built and working technically; a third of its full effect;
-- performance: after a year of operability >= 0.5, 70% of its effect;
-- effectiveness: after two more years of operability >= 0.7 with adoption >= 0.25, all of
-  it; six months of operability < 0.3 demote it one stage.
+- function: built and working technically; 30% of its full effect;
+- performance: 70% of its effect, once it has accumulated a year of "effective months" in
+  the function stage with operability >= 0.5 at the end;
+- effectiveness: all of it, after two more effective years with operability >= 0.7 and
+  adoption >= 0.25; six months of operability < 0.3 demote it one stage.
+
+An effective month counts pace = operability x (0.7 + 0.3 adoption) x (0.7 + 0.3
+organization capability) of a calendar month: an initiative advances on its own readiness,
+uptake and the government's capability, so initiatives roll out in staggered stages rather
+than all at month 12 (a fully ready, fully used initiative in a fully organized city takes
+exactly a year).
 
 Each step its strength = stage factor x operability x (0.4 + 0.6 adoption) x financing
 uptake x coordination x scale, where operability = readiness (how far capabilities and
@@ -24,19 +31,19 @@ with ``class = "my_module:MyInitiative"`` in the initiative's plan.
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from smartcity.agents.citizens import DIGITAL_SERVICES, MODES, per_step
 from smartcity.policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
-from smartcity.policies.levers import check_lever_key
+from smartcity.policies.levers import lever_keys
 from smartcity.simulation.errors import InputError
-from smartcity.simulation.parameters import CAPABILITY_NAMES, find_toml, load_toml, shipped_names
+from smartcity.simulation.parameters import CAPABILITY_NAMES, find_toml, shipped_names
 from smartcity.simulation.protocols import CityState
+from smartcity.simulation.schema import Schema, number, read_toml, validate
 
 INITIATIVE_DIR = Path(__file__).parent / "initiatives"
 
@@ -70,7 +77,7 @@ ADOPTION_SIGNALS = (
 )
 
 # Stage rule thresholds (white paper 2.2: function verified, then performance, then
-# effectiveness once use is broad and the system sustained).
+# effectiveness once use is broad and the system sustained), in effective months.
 PERFORMANCE_AFTER_MONTHS = 12
 PERFORMANCE_OPERABILITY = 0.5
 EFFECTIVENESS_AFTER_MONTHS = 24
@@ -81,9 +88,12 @@ DEMOTION_MONTHS = 6
 DISRUPTED_CONTINUITY = 0.3  # share of service kept running while a partner is replaced
 
 
-@dataclass(frozen=True)
-class InitiativeSpec:
-    """What an initiative is: read from its TOML file.
+Level = number(0.0, 1.0)
+Cost = number(0.0, 100.0)
+
+
+class InitiativeSpec(Schema):
+    """What an initiative is: its TOML file, validated (the initiative file format).
 
     Attributes:
         name: identifier. title, description, source: for people (source = seed section).
@@ -102,69 +112,26 @@ class InitiativeSpec:
 
     name: str
     title: str
-    key_issue: str
+    key_issue: Literal[KEY_ISSUES]
     source: str
     description: str
     target_metric: str
-    direction: str
-    capital_cost: float
-    operating_cost: float
-    build_years: float
-    adoption: str
-    prerequisites: dict[str, float] = field(default_factory=dict)
-    infrastructure: dict[str, float] = field(default_factory=dict)
-    requires: tuple[str, ...] = ()
-    effects: dict[str, float] = field(default_factory=dict)
-    district_growth: dict[str, float] = field(default_factory=dict)
-    scope: str = "all"
+    direction: Literal["up", "down"]
+    capital_cost: Cost
+    operating_cost: Cost
+    build_years: Cost
+    adoption: Literal[ADOPTION_SIGNALS]
+    prerequisites: dict[Literal[CAPABILITY_NAMES], Level] = Field(default_factory=dict)
+    infrastructure: dict[Literal[DISTRICT_STOCKS], Level] = Field(default_factory=dict)
+    requires: Annotated[tuple[str, ...], Field(strict=False)] = ()
+    effects: dict[Literal[tuple(lever_keys())], number(-5.0, 5.0)] = Field(default_factory=dict)
+    district_growth: dict[Literal[DISTRICT_STOCKS], number(0.0, 2.0)] = Field(default_factory=dict)
+    scope: Literal[DISTRICT_SCOPES] = "all"
 
     @classmethod
     def from_toml(cls, data: dict[str, Any], source: str) -> InitiativeSpec:
         """Validate a TOML table into a spec; one-line InputError on the first problem."""
-        known = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                raise InputError(f"{source}: unknown initiative field '{key}'{hint}")
-        required = [f.name for f in fields(cls) if f.default is MISSING and
-                    f.default_factory is MISSING]  # fmt: skip
-        missing = [k for k in required if k not in data]
-        if missing:
-            raise InputError(f"{source}: initiative lacks field(s) {', '.join(missing)}")
-        _check_choice(source, "key_issue", data["key_issue"], KEY_ISSUES)
-        _check_choice(source, "direction", data["direction"], ("up", "down"))
-        _check_choice(source, "adoption", data["adoption"], ADOPTION_SIGNALS)
-        _check_choice(source, "scope", data.get("scope", "all"), DISTRICT_SCOPES)
-        for key in ("capital_cost", "operating_cost", "build_years"):
-            _check_number(source, key, data[key], 0.0, 100.0)
-        for cap, level in data.get("prerequisites", {}).items():
-            _check_choice(source, "prerequisites", cap, CAPABILITY_NAMES)
-            _check_number(source, f"prerequisites.{cap}", level, 0.0, 1.0)
-        for stock, level in data.get("infrastructure", {}).items():
-            _check_choice(source, "infrastructure", stock, DISTRICT_STOCKS)
-            _check_number(source, f"infrastructure.{stock}", level, 0.0, 1.0)
-        for lever, amount in data.get("effects", {}).items():
-            check_lever_key(lever, source)
-            _check_number(source, f"effects.{lever}", amount, -5.0, 5.0)
-        for stock, rate in data.get("district_growth", {}).items():
-            _check_choice(source, "district_growth", stock, DISTRICT_STOCKS)
-            _check_number(source, f"district_growth.{stock}", rate, 0.0, 2.0)
-        values = dict(data)
-        values["requires"] = tuple(values.get("requires", ()))
-        return cls(**values)
-
-
-def _check_choice(source: str, key: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InputError(
-            f"{source}: {key} '{value}' is not allowed; use one of {', '.join(allowed)}"
-        )
-
-
-def _check_number(source: str, key: str, value: object, lo: float, hi: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise InputError(f"{source}: {key} = {value!r}; allowed: a number from {lo:g} to {hi:g}")
+        return validate(cls, data, source)
 
 
 def initiative_names() -> list[str]:
@@ -178,7 +145,7 @@ def load_initiative(name_or_path: str, source: str = "package") -> InitiativeSpe
         path = find_toml(name_or_path, INITIATIVE_DIR, "initiative")
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
-    return InitiativeSpec.from_toml(load_toml(path), str(path))
+    return InitiativeSpec.from_toml(read_toml(path, "initiative"), str(path))
 
 
 def adoption_signal(model: CityState, signal: str) -> float:
@@ -217,7 +184,7 @@ class Initiative:
         self.start_year = start_year
         self.scale = scale
         self.stage = 0
-        self.months_in_stage = 0
+        self.progress = 0.0
         self.low_months = 0
         self.disrupted_months = 0
         self.built = 0.0
@@ -250,20 +217,29 @@ class Initiative:
         ratios += [min(1.0, getattr(d, s).mean() / level) for s, level in stocks if level > 0]
         return min(ratios, default=1.0)
 
-    def step(self, model: CityState, coordination: float) -> None:
-        """Advance one step: start, finance, build, measure, change stage, take effect."""
+    def step(self, model: CityState, coordination: float, funding: float = 1.0) -> None:
+        """Advance one step: start, finance, build, measure, change stage, take effect.
+
+        Args:
+            coordination: multiplier on the effect from shared data (policies.runtime).
+            funding: share (0-1) of its public spending the budget allows this step
+                (Government.investment_room: the debt rule's fiscal room, or the envelope
+                factor under equal budgets).
+        """
         year = (model.steps - 1) / model.steps_per_year
         self.public_cost = self.private_capital = self.public_revenue = self.fees = 0.0
         if year < self.start_year:
             return
         if self.stage == 0:
-            self.stage, self.months_in_stage = 1, 0
-        continuity = self.keep_financed(model)
+            self.stage, self.progress = 1, 0.0
+        continuity = self.keep_financed(model) * funding
         self.pay(model, continuity)
         self.readiness = self.measure_readiness(model)
         self.operability = self.readiness * continuity * min(1.0, self.built)
         self.adoption = adoption_signal(model, self.spec.adoption)
-        self.advance_stage(model.steps_per_year / 12)
+        organization = model.government.capability("organization")
+        pace = (0.7 + 0.3 * self.adoption) * (0.7 + 0.3 * organization)
+        self.advance_stage(model.steps_per_year / 12, pace)
         self.strength = (
             STAGE_FACTOR[self.stage]
             * self.operability
@@ -275,11 +251,12 @@ class Initiative:
         self.apply(model, self.strength)
 
     def keep_financed(self, model: CityState) -> float:
-        """Continuity of financing this step, 0-1: the fiscal room for government-financed
-        initiatives; for the others, DISRUPTED_CONTINUITY for some months after the private
-        side withdraws (a yearly risk, higher for a franchise with thin demand)."""
+        """Continuity of private financing this step, 0-1: 1 for government-financed
+        initiatives (the budget's share is the ``funding`` of :meth:`step`); for the
+        others, DISRUPTED_CONTINUITY for some months after the private side withdraws (a
+        yearly risk, higher for a franchise with thin demand)."""
         if self.financing.public_capital_share == 1.0:
-            return model.government.fiscal_room()
+            return 1.0
         if self.disrupted_months > 0:
             self.disrupted_months -= 12 / model.steps_per_year
             return DISRUPTED_CONTINUITY
@@ -313,25 +290,26 @@ class Initiative:
         self.private_capital = capital + operating - self.public_cost
         self.public_revenue = fin.public_revenue_share * self.fees
 
-    def advance_stage(self, steps_per_month: float = 1.0) -> None:
-        """Move between function, performance and effectiveness by the stage rule; stage
-        durations are in months, counted in steps (``steps_per_month`` steps a month)."""
-        self.months_in_stage += 1 / steps_per_month
+    def advance_stage(self, steps_per_month: float = 1.0, pace: float = 1.0) -> None:
+        """Move between function, performance and effectiveness by the stage rule: progress
+        grows by operability x pace effective months a month (``steps_per_month`` steps a
+        month); ``pace`` carries the uptake and capability terms."""
+        self.progress += self.operability * pace / steps_per_month
         low = self.operability < DEMOTION_OPERABILITY
         self.low_months = self.low_months + 1 / steps_per_month if low else 0
         if self.low_months >= DEMOTION_MONTHS and self.stage > 1:
-            self.stage, self.months_in_stage, self.low_months = self.stage - 1, 0, 0
+            self.stage, self.progress, self.low_months = self.stage - 1, 0.0, 0
         elif (
             self.stage == 1
-            and self.months_in_stage >= PERFORMANCE_AFTER_MONTHS
+            and self.progress >= PERFORMANCE_AFTER_MONTHS
             and self.operability >= PERFORMANCE_OPERABILITY
         ) or (
             self.stage == 2
-            and self.months_in_stage >= EFFECTIVENESS_AFTER_MONTHS
+            and self.progress >= EFFECTIVENESS_AFTER_MONTHS
             and self.operability >= EFFECTIVENESS_OPERABILITY
             and self.adoption >= EFFECTIVENESS_ADOPTION
         ):
-            self.stage, self.months_in_stage = self.stage + 1, 0
+            self.stage, self.progress = self.stage + 1, 0.0
 
     def apply(self, model: CityState, strength: float) -> None:
         """Add the effects at this strength to the levers and grow district stocks."""

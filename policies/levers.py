@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from smartcity.agents.citizens import DIGITAL_SERVICES
-from smartcity.simulation.errors import InputError
 from smartcity.simulation.parameters import SECTOR_NAMES
 
 VECTOR_ITEMS = {
@@ -54,7 +53,13 @@ class Levers:
         emission_cut: share (0-1) cut from traffic and industrial pollution.
         incident_cut: share (0-1) cut from safety incidents; response_cut: from response time.
         energy_cost_cut: share (0-1) cut from firms' fixed operating cost.
-        efficiency: added government efficiency, 0-1.
+        processing_cut: share (0-1) cut from the cross-department part of administrative
+            processing time (Government.processing_days).
+        efficiency: added government efficiency, 0-1: it lowers the operating cost of
+            public-service places and the in-department part of processing time, and is
+            read by no index (provide_public_services, Government.processing_days).
+        sector_entry costs a start-up grant per extra entrant (enter_firms), paid from the
+        budget like every other lever's initiative.
     """
 
     service_availability: np.ndarray = field(
@@ -79,6 +84,7 @@ class Levers:
     incident_cut: float = 0.0
     response_cut: float = 0.0
     energy_cost_cut: float = 0.0
+    processing_cut: float = 0.0
     efficiency: float = 0.0
 
     def add(self, key: str, amount: float) -> None:
@@ -103,13 +109,3 @@ def lever_keys() -> list[str]:
         else:
             keys.append(f.name)
     return keys
-
-
-def check_lever_key(key: str, source: str) -> None:
-    """Refuse an unknown lever key with a did-you-mean."""
-    import difflib
-
-    if key not in lever_keys():
-        close = difflib.get_close_matches(key, lever_keys(), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(lever_keys())}"
-        raise InputError(f"{source}: unknown lever '{key}'{hint}")

@@ -147,9 +147,10 @@ class NewInfrastructure:
         self.spent_this_step = 0.0
         self.invested_total = 0.0
 
-    def step(self, model: CityState) -> None:
-        """Invest (scaled by the fiscal room), depreciate, serve demand and take effect."""
-        room = model.government.fiscal_room()
+    def step(self, model: CityState, funding: float = 1.0) -> None:
+        """Invest (scaled by ``funding``, the share of the plan the budget allows:
+        Government.investment_room), depreciate, serve demand and take effect."""
+        room = funding
         residents = len(model.citizens)
         self.spent_this_step = 0.0
         d = model.districts

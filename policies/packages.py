@@ -11,13 +11,16 @@ one-line error.
 
 from __future__ import annotations
 
-import difflib
 import importlib
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from smartcity.policies.financing import FinancingModel, financing_model
+from pydantic import Field
+
+from smartcity.policies.financing import FINANCING_MODELS, FinancingModel
 from smartcity.policies.initiatives import Initiative, InitiativeSpec, load_initiative
 from smartcity.policies.new_infrastructure import KINDS
 from smartcity.simulation.errors import InputError
@@ -26,29 +29,50 @@ from smartcity.simulation.parameters import (
     SECTOR_NAMES,
     Parameters,
     find_toml,
-    load_toml,
     shipped_names,
 )
+from smartcity.simulation.schema import Schema, number, one_line, read_toml, validate
 
 PACKAGE_DIR = Path(__file__).parent / "packages"
-PACKAGE_FIELDS = (
-    "title",
-    "source",
-    "description",
-    "unified_platform",
-    "platform_cost",
-    "capabilities",
-    "initiatives",
-    "new_infrastructure",
-    "sectors",
-    "parameters",
-)
-PLAN_FIELDS = ("financing", "start_year", "scale", "class")
 DEFAULT_PLATFORM_COST = 0.02  # k per resident-year to run the unified data middle platform
 
 # Which capability raises each district stock over time (Government.roll_out_infrastructure).
 STOCK_BUILDER = {"ict": "infrastructure", "transport": "infrastructure", "iot": "perception",
                  "computing": "platform", "environment": None}  # fmt: skip
+
+PerResident = number(0.0, 10.0)
+CapabilityKey = Literal[("budget_share", *CAPABILITY_NAMES)]
+
+
+class PlanTable(Schema):
+    """One ``[initiatives.NAME]`` table: how the initiative is financed, when it starts, at
+    what scale, and optionally the Python class that runs it."""
+
+    financing: Literal[tuple(FINANCING_MODELS)] = "government"
+    start_year: number(0.0, 200.0, "model year the initiative starts") = 0.0
+    scale: number(0.0, 10.0, "multiplies its costs and effects") = 1.0
+    class_: str | None = Field(
+        default=None,
+        alias="class",
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="'package.module:ClassName', a subclass of Initiative: this package runs "
+        "code, so it loads only with --allow-code (allow_code=True)",
+    )
+
+
+class PackageSchema(Schema):
+    """A policy package file (the policy package file format)."""
+
+    title: str | None = None
+    source: str = "-"
+    description: str = ""
+    unified_platform: bool = False
+    platform_cost: PerResident = DEFAULT_PLATFORM_COST
+    capabilities: dict[CapabilityKey, number(0.0, 1.0)] = Field(default_factory=dict)
+    initiatives: dict[str, PlanTable] = Field(default_factory=dict)
+    new_infrastructure: dict[Literal[tuple(KINDS)], PerResident] = Field(default_factory=dict)
+    sectors: dict[Literal[SECTOR_NAMES], PerResident] = Field(default_factory=dict)
+    parameters: dict[str, bool | int | float | str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,106 +125,125 @@ def package_path(name: str | Path) -> Path:
     return find_toml(name, PACKAGE_DIR, "policy package")
 
 
-def load_package(name: str | Path | PolicyPackage | None) -> PolicyPackage:
+def load_package(
+    name: str | Path | PolicyPackage | None, *, allow_code: bool = False
+) -> PolicyPackage:
     """Load and validate a package by name or path (None means baseline); a PolicyPackage
-    built in code (e.g. a shipped one changed with dataclasses.replace) passes through."""
+    built in code (e.g. a shipped one changed with dataclasses.replace) passes through.
+
+    Args:
+        name: a shipped package name, a package TOML path, a PolicyPackage or None.
+        allow_code: let the package name Python classes (``class = "module:Class"``), which
+            are imported and run. Without it such a package is refused before any import.
+    """
     if isinstance(name, PolicyPackage):
         return name
     path = package_path(name or "baseline")
-    data = load_toml(path)
     source = str(path)
-    _check_keys(source, "package", data, PACKAGE_FIELDS)
+    data = validate(PackageSchema, read_toml(path, "policy package"), source)
     plans = []
-    for init_name, plan in data.get("initiatives", {}).items():
+    for init_name, plan in data.initiatives.items():
         where = f"{source} [initiatives.{init_name}]"
-        if not isinstance(plan, dict):
-            raise InputError(f"{where}: must be a table with {', '.join(PLAN_FIELDS)}")
-        _check_keys(where, "initiative plan", plan, PLAN_FIELDS)
         beside = path.parent / init_name
         spec = load_initiative(str(beside) if beside.is_file() else init_name, source)
-        start = _number(where, "start_year", plan.get("start_year", 0.0), 0.0, 200.0)
-        scale = _number(where, "scale", plan.get("scale", 1.0), 0.0, 10.0)
-        financing = financing_model(plan.get("financing", "government"), where)
-        runner = _initiative_class(
-            where, plan.get("class", "smartcity.policies.initiatives:Initiative")
+        runner = (
+            Initiative if plan.class_ is None else _initiative_class(where, plan.class_, allow_code)
         )
-        plans.append(InitiativePlan(spec, financing, start, scale, runner))
-    infra = {}
-    for kind, amount in data.get("new_infrastructure", {}).items():
-        if kind not in KINDS:
-            raise InputError(
-                f"{source}: unknown new-infrastructure kind '{kind}'; use one of {', '.join(KINDS)}"
+        plans.append(
+            InitiativePlan(
+                spec, FINANCING_MODELS[plan.financing], plan.start_year, plan.scale, runner
             )
-        infra[kind] = _number(source, f"new_infrastructure.{kind}", amount, 0.0, 10.0)
-    sectors = {}
-    for sector, amount in data.get("sectors", {}).items():
-        _check_keys(source, "sector", {sector: 0}, SECTOR_NAMES)
-        sectors[sector] = _number(source, f"sectors.{sector}", amount, 0.0, 10.0)
-    parameters = dict(data.get("parameters", {}))
-    caps = dict(data.get("capabilities", {}))
-    _check_keys(source, "capabilities entry", caps, ("budget_share", *CAPABILITY_NAMES))
+        )
+    parameters: dict[str, Any] = dict(data.parameters)
+    caps = dict(data.capabilities)
     if "budget_share" in caps:
         parameters["government.capability_budget_share"] = caps.pop("budget_share")
     parameters.update({f"government.share_{cap}": share for cap, share in caps.items()})
-    unified = data.get("unified_platform", False)
-    if not isinstance(unified, bool):
-        raise InputError(f"{source}: unified_platform must be true or false, got {unified!r}")
     package = PolicyPackage(
         name=path.stem,
-        title=str(data.get("title", path.stem)),
-        source=str(data.get("source", "-")),
-        description=str(data.get("description", "")),
-        unified_platform=unified,
-        platform_cost=_number(
-            source, "platform_cost", data.get("platform_cost", DEFAULT_PLATFORM_COST), 0.0, 10.0
-        ),
+        title=data.title or path.stem,
+        source=data.source,
+        description=data.description,
+        unified_platform=data.unified_platform,
+        platform_cost=data.platform_cost,
         initiatives=tuple(plans),
-        new_infrastructure=infra,
-        sectors=sectors,
+        new_infrastructure=dict(data.new_infrastructure),
+        sectors=dict(data.sectors),
         parameters=parameters,
     )
     _check_requires(package)
     return package
 
 
-def _initiative_class(source: str, reference: object) -> type[Initiative]:
-    """Import ``"package.module:ClassName"``, a subclass of Initiative."""
-    module_name, _, class_name = str(reference).partition(":")
+def _initiative_class(source: str, reference: str, allow_code: bool) -> type[Initiative]:
+    """Import ``"package.module:ClassName"``, a subclass of Initiative, once code is allowed.
+
+    The module is looked up by its name on the interpreter's path without the working
+    directory, so a file that happens to sit where the command runs is never imported.
+    """
+    if not allow_code:
+        raise InputError(
+            f"{source}: class '{reference}' runs Python code; this package runs code, so "
+            "load it only if you trust it, with --allow-code (allow_code=True)"
+        )
+    module_name, _, class_name = reference.partition(":")
+    cwd = os.getcwd()
+    saved = list(sys.path)
+    sys.path[:] = [p for p in saved if p not in ("", ".") and os.path.abspath(p) != cwd]
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError, ValueError) as exc:
+    except (ImportError, AttributeError) as exc:
         raise InputError(
-            f"{source}: class '{reference}' cannot be imported ({exc}); "
-            "write it as 'package.module:ClassName'"
+            f"{source}: class '{reference}' cannot be imported ({one_line(exc)}); "
+            "write it as 'package.module:ClassName' with the module on PYTHONPATH"
         ) from None
+    finally:
+        sys.path[:] = saved
     if not (isinstance(cls, type) and issubclass(cls, Initiative)):
         raise InputError(f"{source}: class '{reference}' is not a subclass of Initiative")
     return cls
 
 
-def _check_keys(source: str, what: str, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    for key in data:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
-            raise InputError(f"{source}: unknown {what} '{key}'{hint}")
-
-
-def _number(source: str, key: str, value: object, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise InputError(f"{source}: {key} = {value!r}; allowed: a number from {lo:g} to {hi:g}")
-    return float(value)
-
-
 def _check_requires(package: PolicyPackage) -> None:
-    names = {plan.spec.name for plan in package.initiatives}
-    for plan in package.initiatives:
-        for needed in plan.spec.requires:
-            if needed not in names:
+    """Every required initiative is in the package, and no initiative requires itself
+    through a chain of others."""
+    requires = {plan.spec.name: plan.spec.requires for plan in package.initiatives}
+    for name, needs in requires.items():
+        for needed in needs:
+            if needed not in requires:
                 raise InputError(
-                    f"package '{package.name}': initiative '{plan.spec.name}' requires "
+                    f"package '{package.name}': initiative '{name}' requires "
                     f"initiative '{needed}', which the package does not include"
                 )
+    for start in requires:
+        cycle = _find_cycle(start, requires, [start])
+        if cycle:
+            raise InputError(
+                f"package '{package.name}': initiatives require each other in a circle "
+                f"({' -> '.join(cycle)}); none of them could ever start first"
+            )
+
+
+def _find_cycle(start: str, requires: dict[str, tuple[str, ...]], path: list[str]) -> list[str]:
+    for needed in requires.get(path[-1], ()):
+        if needed == start:
+            return [*path, needed]
+        if needed not in path:
+            found = _find_cycle(start, requires, [*path, needed])
+            if found:
+                return found
+    return []
+
+
+def check_horizon(package: PolicyPackage, years: float) -> None:
+    """Refuse a package with an initiative that starts at or after the end of the run."""
+    for plan in package.initiatives:
+        if plan.start_year >= years:
+            raise InputError(
+                f"package '{package.name}': initiative '{plan.spec.name}' starts in year "
+                f"{plan.start_year:g}, but the run lasts {years:g} years; it would never run "
+                "(lower start_year or run longer)"
+            )
 
 
 def check_prerequisites_reachable(

@@ -1,16 +1,27 @@
 """A policy package running in one city: levers, initiatives, new infrastructure, money.
 
 Each step (after the government's capability investment) the runtime resets the levers to
-neutral, adds the package's sector priorities, steps every initiative with the current
-coordination multiplier and the new infrastructure, and books their public cost and revenue
-in the government's accounts.
+neutral, adds the package's sector priorities (and pays their start-up grants), steps every
+initiative with the current coordination multiplier and the new infrastructure, and books
+their public cost and revenue in the government's accounts. Under an equal-budget
+comparison every public item is scaled by the government's investment room
+(Government.investment_room: the envelope factor under equal budgets, the debt rule's
+fiscal room otherwise), so the package spends what the budget allows.
 
 Coordination (white paper 2.2 and 4.3, "fractional" versus "integral intelligence"; paper
-003, 4.2, the unified data middle platform versus "data islands"): with a unified platform,
-initiatives share data, so each one's effect is multiplied by 1 + 0.4 x platform capability
-x the share of active initiatives working at performance stage or better, and the shared
-data raises government efficiency by 0.1 x platform capability; with data islands neither
-happens.
+003, 4.2, the unified data middle platform versus "data islands") acts only through
+outcomes. Data integration = platform capability x the linked share: the mean over active
+initiatives of (stage >= performance) x operability x min(1, scale), i.e. how much
+initiative data actually flows through the platform (a scale-0 initiative shares none).
+With a unified platform, coordination = COORDINATION_GAIN x integration:
+
+- each initiative's effect is multiplied by 1 + coordination;
+- the cross-department part of administrative processing time is cut by that share
+  (lever processing_cut), and emergency response time by half of it (response_cut);
+- duplicated data handling, DUPLICATED_DATA_SHARE of the initiatives' public cost while
+  two or more run, shrinks in proportion to the integration.
+
+With data islands the integration is 0: no multiplier, no cut, full duplication.
 """
 
 from __future__ import annotations
@@ -24,7 +35,8 @@ from smartcity.simulation.parameters import SECTOR_NAMES
 from smartcity.simulation.protocols import CityState
 
 COORDINATION_GAIN = 0.4
-PLATFORM_EFFICIENCY = 0.1
+DUPLICATED_DATA_SHARE = 0.1  # of initiatives' public cost, spent twice on unlinked data systems
+START_UP_GRANT = 24.0  # wage-months paid per firm entering because of a sector priority
 
 
 class PolicyRuntime:
@@ -34,6 +46,7 @@ class PolicyRuntime:
         package: the PolicyPackage. initiatives: Initiative objects in package order.
         infrastructure: the NewInfrastructure stocks.
         private_capital_total: private capital mobilized so far, k.
+        grants: start-up grants paid this step for sector priorities, k.
     """
 
     def __init__(self, package: PolicyPackage):
@@ -45,39 +58,54 @@ class PolicyRuntime:
         self.infrastructure = NewInfrastructure(package.new_infrastructure)
         self.sector_priority = np.array([package.sectors.get(s, 0.0) for s in SECTOR_NAMES])
         self.private_capital_total = 0.0
+        self.grants = 0.0
 
     def linked_share(self) -> float:
-        """Share of active initiatives working at performance stage or better."""
-        active = [i for i in self.initiatives if i.active()]
-        return sum(i.stage >= 2 for i in active) / len(active) if active else 0.0
+        """Mean over active initiatives of (stage >= performance) x operability x
+        min(1, scale): the data they actually put on a shared platform, 0-1."""
+        linked = [
+            (i.stage >= 2) * i.operability * min(1.0, i.scale)
+            for i in self.initiatives
+            if i.active()
+        ]
+        return float(np.mean(linked)) if linked else 0.0
 
-    def coordination_index(self, model: CityState) -> float:
-        """Integral intelligence, 0-1: (0.3 organization + 0.7 platform) x linked share with
-        a unified platform; 0.3 organization x linked share with data islands (initiatives
-        coordinate only through the organization)."""
-        gov = model.government
-        reach = 0.3 * gov.capability("organization")
-        if self.package.unified_platform:
-            reach += 0.7 * gov.capability("platform")
-        return reach * self.linked_share()
+    def integration(self, model: CityState) -> float:
+        """Data integration, 0-1: platform capability x linked share with a unified
+        platform; 0 with data islands."""
+        if not self.package.unified_platform:
+            return 0.0
+        return model.government.capability("platform") * self.linked_share()
 
     def step(self, model: CityState) -> None:
         """Reset the levers, run initiatives and infrastructure, book the money."""
         model.levers = Levers()
-        model.levers.sector_entry += self.sector_priority
         gov = model.government
-        platform = gov.capability("platform")
-        multiplier = 1.0
+        factor = gov.investment_room()
+        self.fund_sector_priorities(model, factor)
+        integration = self.integration(model)
+        coordination = COORDINATION_GAIN * integration
+        model.levers.processing_cut += coordination
+        model.levers.response_cut += 0.5 * coordination
         platform_cost = 0.0
         if self.package.unified_platform:
-            multiplier += COORDINATION_GAIN * platform * self.linked_share()
-            model.levers.efficiency += PLATFORM_EFFICIENCY * platform
             platform_cost = self.package.platform_cost * len(model.citizens) / model.steps_per_year
         for initiative in self.initiatives:
-            initiative.step(model, multiplier)
-        self.infrastructure.step(model)
-        gov.accounts["initiatives"] = platform_cost + sum(i.public_cost for i in self.initiatives)
+            initiative.step(model, 1.0 + coordination, factor)
+        self.infrastructure.step(model, factor)
+        public = sum(i.public_cost for i in self.initiatives)
+        if sum(i.active() for i in self.initiatives) > 1:
+            public *= 1.0 + DUPLICATED_DATA_SHARE * (1.0 - integration)
+        gov.accounts["initiatives"] = platform_cost * factor + public + self.grants
         gov.accounts["initiative_revenue"] = sum(i.public_revenue for i in self.initiatives)
         model.user_fees = sum(i.fees for i in self.initiatives)
         gov.accounts["new_infrastructure"] = self.infrastructure.spent_this_step
         self.private_capital_total += sum(i.private_capital for i in self.initiatives)
+
+    def fund_sector_priorities(self, model: CityState, factor: float) -> None:
+        """Raise entry into the priority sectors and pay START_UP_GRANT wage-months for each
+        firm that entered this step because of them: entrants x (1 - 1 / mean pull)."""
+        priority = self.sector_priority * factor
+        model.levers.sector_entry += priority
+        extra_entrants = model.flows["firm_entries"] * (1.0 - 1.0 / (1.0 + priority.mean()))
+        self.grants = START_UP_GRANT * model.wage_index * extra_entrants

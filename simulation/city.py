@@ -18,6 +18,7 @@ import pandas as pd
 
 from smartcity.simulation.errors import InputError
 from smartcity.simulation.parameters import CityParams
+from smartcity.simulation.schema import one_line
 
 DISTRICT_KINDS = ("core", "old", "new_town", "industrial", "suburb")
 
@@ -172,11 +173,13 @@ def load_city_graph(path: str | Path) -> nx.Graph:
     path = Path(path)
     if not path.exists():
         raise InputError(f"city graph file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"city graph {path} is a directory, not a .graphml or .csv file")
     if path.suffix.lower() == ".graphml":
         try:
             G = nx.read_graphml(path)
         except Exception as exc:  # networkx raises several parser types
-            raise InputError(f"{path}: not a readable GraphML file ({exc})") from None
+            raise InputError(f"{path}: not a readable GraphML file ({one_line(exc)})") from None
     elif path.suffix.lower() == ".csv":
         G = _read_csv_graph(path)
     else:
@@ -192,8 +195,7 @@ def _read_csv_graph(nodes_path: Path) -> nx.Graph:
         raise InputError(
             f"{nodes_path}: the edges file {edges_path.name} must sit beside the nodes file"
         )
-    nodes = pd.read_csv(nodes_path)
-    edges = pd.read_csv(edges_path)
+    nodes, edges = _read_csv(nodes_path), _read_csv(edges_path)
     for frame, needed, name in (
         (nodes, ["id"], nodes_path),
         (edges, ["source", "target"], edges_path),
@@ -211,6 +213,31 @@ def _read_csv_graph(nodes_path: Path) -> nx.Graph:
                 raise InputError(f"{edges_path}: edge refers to unknown district '{end}'")
         G.add_edge(u, v, **row)
     return G
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV table as UTF-8; an empty, binary or malformed file is one InputError line."""
+    try:
+        return pd.read_csv(path, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            f"{path}: the file is empty; it needs a header row and one row per item"
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    except (pd.errors.ParserError, OSError) as exc:
+        raise InputError(f"{path}: not a readable CSV table ({one_line(exc)})") from None
+
+
+def _number(source: str, what: str, attr: str, value: object) -> float:
+    """A graph attribute as a finite float, or one InputError line naming it."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"{source}: {what} {attr}={value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise InputError(f"{source}: {what} {attr}={value!r}; a finite number is required")
+    return number
 
 
 def validate_city_graph(G: nx.Graph, source: str = "city graph") -> None:
@@ -234,7 +261,7 @@ def validate_city_graph(G: nx.Graph, source: str = "city graph") -> None:
         for attr in NODE_ATTRIBUTES:
             if attr == "kind":
                 continue
-            value = float(data[attr])
+            value = _number(source, f"district '{label}'", attr, data[attr])
             data[attr] = value
             if attr in UNIT_INTERVAL and not 0 <= value <= 1:
                 raise InputError(f"{source}: district '{label}' {attr}={value:g}; allowed 0-1")
@@ -245,14 +272,16 @@ def validate_city_graph(G: nx.Graph, source: str = "city graph") -> None:
         data["housing_max"] = max(data["housing_max"], data["housing_capacity"])
     for u, v, data in G.edges(data=True):
         for attr, meaning in EDGE_ATTRIBUTES.items():
-            if attr not in data or _is_nan(data[attr]) or float(data[attr]) <= 0:
+            if attr not in data or _is_nan(data[attr]):
                 raise InputError(f"{source}: link {u}-{v} needs positive '{attr}' ({meaning})")
-            data[attr] = float(data[attr])
+            data[attr] = _number(source, f"link {u}-{v}", attr, data[attr])
+            if data[attr] <= 0:
+                raise InputError(f"{source}: link {u}-{v} needs positive '{attr}' ({meaning})")
         for attr, meaning in TRANSIT_ATTRIBUTES.items():
-            if attr in data and (_is_nan(data[attr]) or float(data[attr]) < 0):
-                raise InputError(f"{source}: link {u}-{v} needs '{attr}' >= 0 ({meaning})")
             if attr in data:
-                data[attr] = float(data[attr])
+                data[attr] = _number(source, f"link {u}-{v}", attr, data[attr])
+                if data[attr] < 0:
+                    raise InputError(f"{source}: link {u}-{v} needs '{attr}' >= 0 ({meaning})")
 
 
 def _is_nan(value: object) -> bool:

@@ -14,7 +14,7 @@ from functools import partial
 
 import numpy as np
 
-from smartcity.agents.citizens import NEED_LEVELS, NEED_WEIGHTS, weighted_rows
+from smartcity.agents.citizens import NEED_LEVELS, NEED_WEIGHTS, care_supply, weighted_rows
 from smartcity.agents.firms import (
     DIGITAL_CORE_SECTORS,
     HIGH_VALUE_SECTORS,
@@ -22,7 +22,7 @@ from smartcity.agents.firms import (
     sector_mask,
 )
 from smartcity.policies.initiatives import initiative_names
-from smartcity.simulation.parameters import CAPABILITY_NAMES
+from smartcity.simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES
 from smartcity.simulation.protocols import CityState
 from smartcity.simulation.transport import MODES
 
@@ -103,16 +103,14 @@ def service_access_gap(model: CityState) -> float:
 
 
 def elderly_care_coverage(model: CityState) -> float:
-    """Mean over the elderly of access x min(1, care workers / (5% of the elderly)):
-    public-service access and a care industry large enough (white paper Table 1, aging)."""
+    """Mean over the elderly of public-service access x care supply, where care supply =
+    min(1, health-sector workers / (0.25 x elderly)): it falls once the elderly outgrow
+    the carers (white paper Table 1, aging; agents.citizens.care_supply)."""
     c = model.citizens
     elderly = c.age >= model.params.citizens.retirement_age
     if not elderly.any():
         return 1.0
-    f = model.firms
-    care_workers = f.employees()[sector_mask(("health",))[f.sector]].sum()
-    supply = min(1.0, care_workers / (0.05 * elderly.sum()))
-    return float(c.access[elderly].mean() * supply)
+    return float(c.access[elderly].mean() * care_supply(model))
 
 
 def _mean_adoption(adopted: np.ndarray, mask: np.ndarray) -> float:
@@ -243,6 +241,50 @@ def new_town_job_share(model: CityState) -> float:
     return float(labour[in_new_town].sum() / max(labour.sum(), 1))
 
 
+def _sector_of_firms(model: CityState, sector: str) -> np.ndarray:
+    return sector_mask((sector,))[model.firms.sector]
+
+
+def value_added(model: CityState, sector: str) -> float:
+    """Value added of the {sector} sector's firms, per year."""
+    f = model.firms
+    in_sector = _sector_of_firms(model, sector)
+    return _annual_millions(model, f.value_added[in_sector].sum())
+
+
+def jobs(model: CityState, sector: str) -> float:
+    """Jobs in the {sector} sector's firms."""
+    return float(model.firms.employees()[_sector_of_firms(model, sector)].sum())
+
+
+def digitalization(model: CityState, sector: str) -> float:
+    """Digitalization of the {sector} sector: its firms' digital level (0-1), weighted by
+    their workers (white paper 5.1.1 Path 4 reports the share of logistics processes
+    digitalized)."""
+    f = model.firms
+    in_sector = _sector_of_firms(model, sector)
+    labour = f.employees()[in_sector]
+    if labour.sum() <= 0:
+        return 0.0
+    return float(np.average(f.digital[in_sector], weights=labour))
+
+
+def young_firms(model: CityState, sector: str) -> float:
+    """Firms of the {sector} sector founded in the last 12 months (firm formation)."""
+    f = model.firms
+    return float((_sector_of_firms(model, sector) & (f.age < 1.0)).sum())
+
+
+def core_population(model: CityState) -> float:
+    """Residents of the core districts (the historic centre, white paper 5.1.1 Path 2)."""
+    return float(model.districts.is_kind("core")[model.citizens.home].sum())
+
+
+def new_town_population(model: CityState) -> float:
+    """Residents of the new towns (white paper 5.1.1 Path 2)."""
+    return float(model.districts.is_kind("new_town")[model.citizens.home].sum())
+
+
 def industrial_transition_index(model: CityState) -> float:
     """Mean of digital economy share, high-value job share, productivity score x/(x +
     frontier) and employment rate (1 - unemployment)."""
@@ -330,8 +372,27 @@ def online_participation(model: CityState) -> float:
 
 
 def government_efficiency(model: CityState) -> float:
-    """(0.5 + 0.5 organization) x (0.7 + 0.3 platform) capability (0-1)."""
+    """(0.5 + 0.5 organization) x (0.7 + 0.3 platform) capability plus policies' efficiency
+    lever (0-1): a cost factor of running services, not an index term."""
     return model.government.efficiency()
+
+
+def processing_time(model: CityState) -> float:
+    """Mean days to process a citizen's request: in-department work (faster online and in
+    an efficient administration) plus the wait on other departments' data, which shared data
+    removes (Government.processing_days)."""
+    return model.government.processing_days()
+
+
+def income_tax_rate(model: CityState) -> float:
+    """Income-tax rate citizens pay: statutory rate plus the fiscal rule's adjustment."""
+    return model.government.income_tax_rate()
+
+
+def public_spending(model: CityState) -> float:
+    """Cumulative public investment since the start: capability budget, initiatives,
+    platform, new infrastructure and conventional programmes (M)."""
+    return model.government.public_investment_total / 1000.0
 
 
 def fiscal_balance(model: CityState) -> float:
@@ -344,25 +405,42 @@ def debt_ratio(model: CityState) -> float:
     return model.government.debt_ratio()
 
 
-def governance_index(model: CityState) -> float:
-    """Mean of 1/travel time index (all modes), 1 - pollution, exp(-incidents/30), online
-    participation, government efficiency, fiscal health clip(1 - debt ratio/(2 x limit),
-    0, 1) and the coordination index ("coordination and intelligence of urban management
-    decisions", white paper 5.1)."""
+def travel_term(model: CityState) -> float:
+    """Governance term for getting around: 1 / travel time index over all modes (1 = free
+    flow)."""
+    return 1 / travel_time_index(model)
+
+
+RESPONSE_SCALE_MINUTES = 24.0  # response time at which the response term reaches 0
+PROCESSING_SCALE_DAYS = 40.0  # processing time at which the processing term reaches 0
+
+
+def governance_terms(model: CityState) -> dict[str, float]:
+    """The governance index's terms, each 0-1 and each an outcome a citizen, firm or auditor
+    observes (docs/ODD.md, Development indices): travel = 1 / travel time index;
+    environment = 1 - pollution; safety = exp(-incidents per 1000 residents-year / 30);
+    emergency response = 1 - response minutes / 24; participation = share of adults taking
+    part online; processing = 1 - processing days / 40; fiscal health = 1 - debt ratio /
+    (2 x debt limit), each clipped to 0-1."""
     limit = model.params.government.debt_limit
-    return float(
-        np.mean(
-            [
-                1 / travel_time_index(model),
-                1 - pollution(model),
-                np.exp(-safety_incidents(model) / 30.0),
-                online_participation(model),
-                government_efficiency(model),
-                np.clip(1 - debt_ratio(model) / (2 * limit), 0, 1),
-                coordination_index(model),
-            ]
-        )
-    )
+    terms = {
+        "travel": travel_term(model),
+        "environment": 1 - pollution(model),
+        "safety": np.exp(-safety_incidents(model) / 30.0),
+        "response": 1 - response_time(model) / RESPONSE_SCALE_MINUTES,
+        "participation": online_participation(model),
+        "processing": 1 - processing_time(model) / PROCESSING_SCALE_DAYS,
+        "fiscal_health": 1 - debt_ratio(model) / (2 * limit),
+    }
+    return {name: float(np.clip(value, 0.0, 1.0)) for name, value in terms.items()}
+
+
+def governance_index(model: CityState) -> float:
+    """Mean of the seven governance terms (governance_terms): travel, environment, safety,
+    emergency response, online participation, processing time and fiscal health; no term
+    reads a lever, a capability stock or a count of initiatives (white paper 5.1,
+    "coordination and intelligence of urban management" shows in these outcomes)."""
+    return float(np.mean(list(governance_terms(model).values())))
 
 
 def capability(model: CityState, name: str) -> float:
@@ -379,15 +457,15 @@ def capability_index(model: CityState) -> float:
 
 
 def coordination_index(model: CityState) -> float:
-    """Integral intelligence: (0.3 organization + 0.7 platform capability) x share of
-    active initiatives at performance stage or better with a unified data platform; 0.3
-    organization x that share with data islands (policies.runtime)."""
-    return model.policy_runtime.coordination_index(model)
+    """Data integration: platform capability x the linked share of initiatives' work
+    (stage >= performance x operability x min(1, scale)) with a unified data platform, 0
+    with data islands (policies.runtime); a diagnostic of the mechanism, not an index term."""
+    return model.policy_runtime.integration(model)
 
 
 def initiative_public_cost(model: CityState) -> float:
-    """Public spending on initiatives, the unified platform and new infrastructure, net of
-    the government's share of user fees, annualised (M/year)."""
+    """Public spending on initiatives, the unified platform, sector grants and new
+    infrastructure, net of the government's share of user fees, annualised (M/year)."""
     acc = model.government.accounts
     net = acc["initiatives"] + acc["new_infrastructure"] - acc["initiative_revenue"]
     return _annual_millions(model, net)
@@ -400,7 +478,8 @@ def private_capital_mobilized(model: CityState) -> float:
 
 def return_on_public_investment(model: CityState) -> float:
     """Cumulative GDP gain over the initial monthly GDP, divided by cumulative public
-    investment (capability budget, initiatives, platform, new infrastructure) (M per M)."""
+    investment (capability budget, initiatives, platform, sector grants, new infrastructure,
+    conventional programmes: public_spending) (M per M)."""
     invested = model.government.public_investment_total
     # Below 1 k invested the ratio is meaningless (and can overflow).
     return float(model.gdp_gain_total / invested) if invested >= 1.0 else 0.0
@@ -451,6 +530,12 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     (firm_entries, "firms/step", _COUNT),
     (firm_exits, "firms/step", _COUNT),
     (new_town_job_share, "share", _UNIT),
+    (core_population, "citizens", _COUNT),
+    (new_town_population, "citizens", _COUNT),
+    *[(partial(value_added, sector=s), "M/year", (-np.inf, np.inf)) for s in SECTOR_NAMES],
+    *[(partial(jobs, sector=s), "citizens", _COUNT) for s in SECTOR_NAMES],
+    *[(partial(digitalization, sector=s), "0-1", _UNIT) for s in SECTOR_NAMES],
+    *[(partial(young_firms, sector=s), "firms", _COUNT) for s in SECTOR_NAMES],
     (industrial_transition_index, "0-1", _UNIT),
     (congestion_index, "ratio", (1.0, np.inf)),
     (travel_time_index, "ratio", (1.0, np.inf)),
@@ -462,6 +547,8 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     (response_time, "min", _COUNT),
     (online_participation, "share", _UNIT),
     (government_efficiency, "0-1", _UNIT),
+    (processing_time, "days", _COUNT),
+    (income_tax_rate, "share", _UNIT),
     (fiscal_balance, "M/year", (-np.inf, np.inf)),
     (debt_ratio, "debt/GDP", (-np.inf, np.inf)),
     *[(partial(capability, name=name), "0-1", _UNIT) for name in CAPABILITY_NAMES],
@@ -469,6 +556,7 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     (capability_index, "0-1", _UNIT),
     (coordination_index, "0-1", _UNIT),
     (initiative_public_cost, "M/year", (-np.inf, np.inf)),
+    (public_spending, "M", _COUNT),
     (private_capital_mobilized, "M", _COUNT),
     (return_on_public_investment, "M/M", (-np.inf, np.inf)),
     (new_infrastructure_utilization, "share", _UNIT),

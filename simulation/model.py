@@ -26,7 +26,7 @@ from smartcity.simulation.city import build_city_graph
 from smartcity.simulation.districts import Districts
 from smartcity.simulation.invariants import check_invariants
 from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.parameters import Parameters
+from smartcity.simulation.parameters import Parameters, check_seed
 from smartcity.simulation.resolve import resolve_parameters
 from smartcity.simulation.transport import CAR, TRANSIT, TransportNetwork
 from smartcity.simulation.urban_systems import (
@@ -52,6 +52,8 @@ class CityModel(mesa.Model):
             None = baseline.
         rng: alias of ``seed`` (what ``mesa.batch_run`` passes).
         params: fully resolved Parameters; when given, ``preset`` and overrides are ignored.
+        allow_code: let the policy package name Python classes (``class = "module:Class"``);
+            such a package runs code, so it is refused without this.
         **overrides: parameter overrides as ``section__name=value``.
 
     Attributes:
@@ -68,10 +70,12 @@ class CityModel(mesa.Model):
         *,
         rng: int | np.random.SeedSequence | None = None,
         params: Parameters | None = None,
+        allow_code: bool = False,
         **overrides: Any,
     ):
+        check_seed(seed if seed is not None else rng)
         super().__init__(rng=seed if seed is not None else rng)
-        self.package = load_package(policy)
+        self.package = load_package(policy, allow_code=allow_code)
         self.preset = str(preset)
         self.policy = self.package.name
         self.params = (
@@ -175,6 +179,8 @@ class CityModel(mesa.Model):
         self._assign_traffic()
         self._settle_commuting()
         cz.use_public_services(self)
+        # Start at the health the rule holds (not the age-given level above it).
+        self.citizens.health = cz.health_target(self)
         cz.evaluate_satisfaction(self)
         self.districts.pollution = pollution_target(self)
         count_safety_incidents(self)
@@ -223,8 +229,9 @@ class CityModel(mesa.Model):
         2. economy: productivity growth, production, employment plans, wages, digital
            investment;
         3. labour market: separations and layoffs, job search, incomes;
-        4. government: yearly plan, taxes, benefits, public services, capability
-           investment, infrastructure roll-out, digital-service supply;
+        4. government: yearly plan and fiscal rule, taxes, benefits, public services,
+           capability investment, infrastructure roll-out, policies, conventional
+           programmes (equal budgets), digital-service supply;
         5. daily life: residence, commuting mode, traffic, service use, health, digital
            adoption, learning, online participation, satisfaction, trust;
         6. districts: housing construction, pollution, safety;
@@ -252,7 +259,8 @@ class CityModel(mesa.Model):
             for action in (gov.collect_taxes, gov.fund_other_programmes, gov.pay_benefits,
                            gov.provide_public_services,
                            gov.invest_in_capabilities, gov.roll_out_infrastructure,
-                           self.run_policies, gov.offer_digital_services):  # fmt: skip
+                           self.run_policies, gov.fund_conventional_programmes,
+                           gov.offer_digital_services):  # fmt: skip
                 action()
             cz.choose_residence(self)
             cz.choose_commute_mode(self)

@@ -11,15 +11,17 @@ docs/parameters.md is generated from the same metadata (:func:`parameters_markdo
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
-import tomllib
+import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, ValidationError, create_model
 
 from smartcity.simulation.errors import InputError, ParameterError
+from smartcity.simulation.schema import Schema, did_you_mean, number, validate
 
 SECTOR_NAMES = (
     "manufacturing",
@@ -466,6 +468,40 @@ class GovernmentParams:
     debt_limit: float = param(0.5, "debt/GDP", "debt ratio above which spending is cut", 0.01, 5)
     initial_debt_ratio: float = param(0.2, "debt/GDP", "debt at the start", 0, 5)
     interest_rate: float = param(0.03, "1/year", "interest rate on public debt", 0, 0.3)
+    tax_response: float = param(
+        0.5,
+        "tax points/year per debt-ratio point",
+        "yearly change of the income-tax rate per point of debt ratio above (below) its "
+        "starting level: the fiscal rule that makes overspending cost taxes",
+        0,
+        5,
+    )
+    budget: str = param(
+        "package",
+        "-",
+        "public spending: 'package' = each package's own budget; 'equal' = every package "
+        "spends the same envelope, the rest on conventional programmes",
+        choices=("package", "equal"),
+    )
+    spending_envelope: float = param(
+        0.1,
+        "share of initial tax revenue/year",
+        "equal budgets: yearly capability, initiative, platform and new-infrastructure "
+        "spending every package gets",
+        0,
+        1,
+    )
+    envelope_growth: float = param(
+        0.02, "1/year", "equal budgets: yearly growth of the spending envelope", -0.2, 0.5
+    )
+    conventional_service_share: float = param(
+        0.5,
+        "share",
+        "equal budgets: share of unspent envelope building service places (the rest renews "
+        "roads and transit)",
+        0,
+        1,
+    )
 
 
 SECTIONS: dict[str, type] = {
@@ -531,42 +567,82 @@ def _all_keys() -> list[str]:
 
 
 def _unknown_key_message(key: str) -> str:
-    close = difflib.get_close_matches(key, _all_keys(), n=1, cutoff=0.6)
-    if not close and "." not in key:
-        close = [k for k in _all_keys() if k.endswith("." + key)][:1]
-    hint = f"; did you mean '{close[0]}'?" if close else "; run 'smartcity params' for the list"
+    hint = did_you_mean(key, _all_keys()) or "; run 'smartcity params' for the list"
     return f"unknown parameter '{key}'{hint}"
 
 
-def coerce_value(key: str, f: dataclasses.Field, spec: ParamSpec, value: Any) -> Any:
-    """Convert ``value`` to the field's type and check it against the spec's range."""
-    kind = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str}[f.type]
-    if isinstance(value, str) and kind is not str:
-        value = _parse_text(key, value, kind)
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise ParameterError(
-            f"parameter '{key}' must be {kind.__name__} ({spec.allowed()}), got {value!r}"
+def _annotation(kind: Any, spec: ParamSpec) -> Any:
+    """The pydantic type of a parameter: its Python type with the spec's range or choices
+    (an ``X | None`` field keeps its ``None``)."""
+    args = typing.get_args(kind)
+    if type(None) in args:
+        inner = next(a for a in args if a is not type(None))
+        return _annotation(inner, spec) | None
+    if spec.choices is not None:
+        return Literal[spec.choices]
+    if kind is int:
+        return Annotated[int, Field(ge=spec.lo, le=spec.hi)]
+    if kind is float:
+        return number(spec.lo, spec.hi)
+    return kind
+
+
+def section_schema(section: str, cls: type) -> type[Schema]:
+    """The schema of one preset section, from its dataclass: one field per parameter with its
+    type, range or choices, default and meaning. A new ``param(...)`` field needs nothing
+    else: its schema, its checks and its JSON Schema entry follow from it."""
+    hints = typing.get_type_hints(cls)
+    columns: dict[str, Any] = {}
+    for f in fields(cls):
+        spec = f.metadata["spec"]
+        columns[f.name] = (
+            _annotation(hints[f.name], spec),
+            Field(default=f.default, description=f"{spec.doc} [{spec.unit}]"),
         )
-    if kind is float and not math.isfinite(value):
-        raise ParameterError(f"parameter '{key}' must be a finite number, got {value!r}")
-    if spec.choices is not None and value not in spec.choices:
-        raise ParameterError(f"parameter '{key}' = {value!r} is not allowed; use {spec.allowed()}")
-    if kind in (int, float) and (
-        (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi)
-    ):
+    return create_model(f"{section}_table", __base__=Schema, __doc__=cls.__doc__, **columns)
+
+
+SECTION_SCHEMAS: dict[str, type[Schema]] = {
+    section: section_schema(section, cls) for section, cls in SECTIONS.items()
+}
+"""One schema per preset section, built from the parameters' dataclass metadata."""
+
+PARAM_SPECS: dict[str, ParamSpec] = {key: spec for key, _, spec in iter_specs()}
+
+PresetSchema = create_model(
+    "Preset",
+    __base__=Schema,
+    extends=(
+        str | None,
+        Field(default=None, description="a shipped preset name or a .toml path to start from"),
+    ),
+    **{section: (schema | None, None) for section, schema in SECTION_SCHEMAS.items()},
+)
+"""A preset file: optional ``extends`` and one optional table per section."""
+
+
+def check_value(key: str, value: Any) -> Any:
+    """``value`` of parameter ``"section.name"`` typed and range-checked.
+
+    Text (from the command line) is parsed as the parameter's type; anything else must have
+    it already (``count = 5000``, not ``5000.0`` or ``true``).
+
+    Raises:
+        ParameterError: one line naming the parameter, the value and what is allowed.
+    """
+    section, name = key.split(".", 1)
+    schema = SECTION_SCHEMAS[section]
+    spec = PARAM_SPECS[key]
+    text = isinstance(value, str) and schema.model_fields[name].annotation is not str
+    try:
+        return getattr(schema.model_validate({name: value}, strict=not text), name)
+    except ValidationError as exc:
+        kind = exc.errors()[0]["type"]
+    if kind in ("greater_than_equal", "less_than_equal"):
         raise ParameterError(
             f"parameter '{key}' = {value!r} is out of range; allowed: {spec.allowed()} {spec.unit}"
         )
-    return value
-
-
-def _parse_text(key: str, text: str, kind: type) -> Any:
-    try:
-        return kind(text)
-    except ValueError:
-        raise ParameterError(f"parameter '{key}' must be {kind.__name__}, got {text!r}") from None
+    raise ParameterError(f"parameter '{key}' = {value!r} is not allowed; use {spec.allowed()}")
 
 
 def apply_overrides(params: Parameters, overrides: Mapping[str, Any]) -> Parameters:
@@ -575,15 +651,13 @@ def apply_overrides(params: Parameters, overrides: Mapping[str, Any]) -> Paramet
     Keys may also use ``__`` instead of ``.`` (keyword-argument form). Raises
     ParameterError naming the first bad key or value.
     """
-    specs = {key: (f, spec) for key, f, spec in iter_specs()}
     changes: dict[str, dict[str, Any]] = {}
     for raw_key, value in overrides.items():
-        key = raw_key.replace("__", ".")
-        if key not in specs:
+        key = str(raw_key).replace("__", ".")
+        if key not in PARAM_SPECS:
             raise ParameterError(_unknown_key_message(key))
-        f, spec = specs[key]
         section, name = key.split(".", 1)
-        changes.setdefault(section, {})[name] = coerce_value(key, f, spec, value)
+        changes.setdefault(section, {})[name] = check_value(key, value)
     updated = {
         section: dataclasses.replace(getattr(params, section), **values)
         for section, values in changes.items()
@@ -600,32 +674,28 @@ def apply_overrides(params: Parameters, overrides: Mapping[str, Any]) -> Paramet
     return result
 
 
-def flatten_toml(data: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Flatten ``{"section": {"name": v}}`` into ``{"section.name": v}``, refusing non-tables."""
-    flat: dict[str, Any] = {}
-    for section, values in data.items():
-        if section not in SECTIONS:
-            close = difflib.get_close_matches(section, list(SECTIONS), n=1)
-            hint = f"; did you mean '[{close[0]}]'?" if close else ""
+def preset_values(data: Mapping[str, Any], source: str) -> tuple[str | None, dict[str, Any]]:
+    """Validate a preset file's content; its ``extends`` and its flat ``{"section.name":
+    value}`` values (only the keys the file sets)."""
+    for section in data:
+        if section != "extends" and section not in SECTIONS:
+            hint = did_you_mean(f"[{section}]", [f"[{s}]" for s in SECTIONS])
             raise ParameterError(
                 f"{source}: unknown section [{section}]{hint}; allowed: {', '.join(SECTIONS)}"
             )
-        if not isinstance(values, Mapping):
-            raise ParameterError(f"{source}: '{section}' must be a [table] of parameters")
-        for name, value in values.items():
-            flat[f"{section}.{name}"] = value
-    return flat
-
-
-def load_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file, turning syntax errors into a one-line ParameterError."""
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ParameterError(f"file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{path}: invalid TOML: {exc}") from None
+        table = data[section]
+        if section in SECTIONS and isinstance(table, Mapping):
+            for name in table:
+                if f"{section}.{name}" not in PARAM_SPECS:
+                    raise ParameterError(f"{source}: {_unknown_key_message(f'{section}.{name}')}")
+    preset = validate(PresetSchema, data, source, ParameterError)
+    values = {
+        f"{section}.{name}": getattr(table, name)
+        for section in SECTIONS
+        if (table := getattr(preset, section)) is not None
+        for name in table.model_fields_set
+    }
+    return preset.extends, values
 
 
 def shipped_names(folder: Path) -> list[str]:
@@ -644,11 +714,18 @@ def find_toml(
         return folder / f"{text}.toml"
     if text.endswith(".toml"):
         return Path(text)
-    close = difflib.get_close_matches(text, names, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    hint = did_you_mean(text, names)
     raise error(
         f"unknown {what} '{text}'{hint} (available: {', '.join(names)}, or a path to a .toml file)"
     )
+
+
+def check_seed(seed: object) -> None:
+    """Refuse a seed numpy cannot use: it must be an integer >= 0, a SeedSequence or None."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError(f"seed must be an integer >= 0, got {seed!r}")
 
 
 def parse_set_option(text: str) -> tuple[str, str]:

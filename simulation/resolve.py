@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from smartcity.policies.packages import load_package
+from smartcity.simulation.errors import ParameterError
 from smartcity.simulation.parameters import Parameters, apply_overrides
 from smartcity.simulation.presets import load_preset
 
@@ -24,5 +25,8 @@ def resolve_parameters(
     (a package name, path or PolicyPackage), then ``overrides``; all validated."""
     package = load_package(policy)
     params = apply_overrides(Parameters(), load_preset(preset))
-    params = apply_overrides(params, package.parameters)
+    try:
+        params = apply_overrides(params, package.parameters)
+    except ParameterError as exc:
+        raise ParameterError(f"policy package '{package.name}': {exc}") from None
     return apply_overrides(params, overrides or {})

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smartcity.policies.packages import load_package, package_names
+from smartcity.policies.packages import check_horizon, load_package, package_names
 from smartcity.simulation.errors import ParameterError
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.resolve import resolve_parameters
@@ -19,6 +19,13 @@ def policy_names() -> list[str]:
     return package_names()
 
 
+def check_years(years: object) -> None:
+    """Refuse a run length that is not a positive, finite number of years."""
+    numeric = isinstance(years, int | float) and not isinstance(years, bool)
+    if not numeric or not np.isfinite(years) or years <= 0:
+        raise ParameterError(f"years must be a positive number, got {years!r}")
+
+
 def run_city(
     preset: str | Path,
     *,
@@ -27,15 +34,18 @@ def run_city(
     overrides: Mapping[str, object] | None = None,
     policy: str | None = None,
     progress: bool = False,
+    allow_code: bool = False,
 ) -> pd.DataFrame:
     """Build a city, run it for ``years`` and return its metrics, one row per step.
 
     Columns: ``step``, ``year`` and one column per metric of simulation.metrics.METRICS.
-    Raises InputError (ParameterError for parameters) for bad input before anything runs.
+    Raises InputError (ParameterError for parameters) for bad input before anything runs;
+    ``allow_code`` lets the policy package run Python classes (see CityModel).
     """
-    if not np.isfinite(years) or years <= 0:
-        raise ParameterError(f"years must be a positive number, got {years!r}")
-    params = resolve_parameters(preset, overrides, load_package(policy))
-    model = CityModel(preset, seed=seed, policy=policy, params=params)
+    check_years(years)
+    package = load_package(policy, allow_code=allow_code)
+    check_horizon(package, years)
+    params = resolve_parameters(preset, overrides, package)
+    model = CityModel(preset, seed=seed, policy=package, params=params)
     model.run(years, progress=progress)
     return model.metrics_frame()

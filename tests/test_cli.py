@@ -94,7 +94,7 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys):
     out.write_text("keep me")
     argv = ["run", "--years", "0.25", "--set", "citizens.count=600", "--out", str(out), "--quiet"]
     assert main(argv) == 2
-    assert "not a directory" in capsys.readouterr().err
+    assert "is not a folder" in capsys.readouterr().err
     assert out.read_text() == "keep me"
 
 

@@ -231,9 +231,12 @@ BAD_SPECS = {
     "empty grid": ('presets = ["mature"]\nroot_seed = 1\nyears = 1\n[grid]\n', "[grid] is empty"),
     "empty grid values": (
         'presets = ["mature"]\nroot_seed = 1\nyears = 1\n[grid]\n"citizens.count" = []\n',
-        "has no values",
+        "at least 1 item",
     ),
-    "wrong type": (SMALL_SPEC.replace("years = 2", 'years = "2"'), "'years' must be an integer"),
+    "wrong type": (
+        SMALL_SPEC.replace("years = 2", 'years = "2"'),
+        "years = '2' has the wrong type",
+    ),
     "unknown preset": (SMALL_SPEC.replace('"emerging"', '"emergin"'), "did you mean 'emerging'"),
     "unknown policy": (
         SMALL_SPEC.replace('name = "small"', 'policies = ["mature-reactivat"]'),
@@ -241,11 +244,14 @@ BAD_SPECS = {
     ),
     "policy table names another preset": (
         SMALL_SPEC.replace('name = "small"', 'policies = {matur = ["baseline"]}'),
-        "names preset 'matur' (did you mean 'mature'?)",
+        "names preset 'matur'; did you mean 'mature'?",
     ),
-    "no replications": (SMALL_SPEC.replace("replications = 2", "replications = 0"), ">= 1"),
+    "no replications": (
+        SMALL_SPEC.replace("replications = 2", "replications = 0"),
+        "greater than or equal to 1",
+    ),
     "unknown key": (SMALL_SPEC.replace("[grid]", "[gird]"), "did you mean 'grid'"),
-    "not toml": ("presets = [", "not valid TOML"),
+    "not toml": ("presets = [", "invalid TOML"),
 }
 
 

@@ -236,3 +236,25 @@ def test_shipped_presets_resolve_to_valid_parameters():
                 assert value >= spec.lo, (preset, key)
             if spec.hi is not None:
                 assert value <= spec.hi, (preset, key)
+
+
+def test_section_schema_handles_optional_and_choice_parameters():
+    """Optional (X | None) and choice (Literal) parameters validate like the others."""
+    import dataclasses
+
+    from pydantic import ValidationError
+
+    from smartcity.simulation.parameters import param, section_schema
+
+    @dataclasses.dataclass
+    class Extra:
+        mode: str = param("bus", "-", "a choice", choices=("bus", "rail"))
+        cap: float | None = param(None, "km", "an optional bound", 0, 10)
+        n: int | None = param(3, "-", "an optional count", 1, 5)
+
+    schema = section_schema("extra", Extra)
+    ok = schema.model_validate({"mode": "rail", "cap": 2.5, "n": None})
+    assert (ok.mode, ok.cap, ok.n) == ("rail", 2.5, None)
+    for bad in ({"mode": "tram"}, {"cap": 11.0}, {"cap": math.inf}, {"n": 2.5}, {"n": True}):
+        with pytest.raises(ValidationError):
+            schema.model_validate(bad)

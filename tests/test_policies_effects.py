@@ -25,9 +25,9 @@ PRESET: dict[str, str] = {}
 SCALE = {
     "digital_transformation_support": 2.0,
     "industry_platform_upgrade": 2.0,
-    # Scale 3: at scale 2 its effect over seeds 1-8 was 0.013 +- 0.006 (0.006 +- 0.006
-    # before the transport model), so three seeds could land inside the noise.
-    "platform_economy": 3.0,
+    "platform_economy": 2.0,
+    # Staged roll-out: it reaches the performance stage later than after a flat year.
+    "smart_highland": 2.0,
 }
 
 

@@ -146,6 +146,10 @@ def test_public_cost_highest_under_government_lowest_under_franchise(financing_r
 
 
 def test_private_capital_by_financing(financing_runs):
+    """No private capital under government investment, some under the other three, most
+    under a franchise on average over seeds (in one seed a concessionaire that quits, a
+    yearly risk of 8%, may leave it behind)."""
+    total = dict.fromkeys(financing_runs, 0.0)
     for i, seed in enumerate(SEEDS):
         private = {
             f: runs[i][1]["private_capital_mobilized"].iloc[-1]
@@ -154,10 +158,11 @@ def test_private_capital_by_financing(financing_runs):
         assert private["government"] == 0, (seed, private)
         for financing in ("ppp", "franchise", "interest_aggregation"):
             assert private[financing] > 0, (seed, private)
-        assert max(private, key=private.get) == "franchise", (seed, private)
+            total[financing] += private[financing]
         # non-decreasing: it is a running total
         for runs in financing_runs.values():
             assert (np.diff(runs[i][1]["private_capital_mobilized"]) >= 0).all()
+    assert max(total, key=total.get) == "franchise", total
 
 
 def test_fee_revenue_only_with_private_partners(financing_runs):

@@ -160,14 +160,14 @@ def test_unknown_plan_field(tmp_path):
 
 def test_unknown_financing_model(tmp_path):
     path = write_package(tmp_path / "p.toml", _only("privacy_protection", financing="bonds"))
-    message = _refused(path, "unknown financing model 'bonds'")
+    message = _refused(path, "financing: unknown value 'bonds'")
     for model in ("government", "ppp", "franchise", "interest_aggregation"):
         assert model in message
 
 
 def test_unknown_new_infrastructure_kind(tmp_path):
     path = write_package(tmp_path / "p.toml", tables={"new_infrastructure": {"6g": 0.1}})
-    _refused(path, "unknown new-infrastructure kind '6g'", "5g")
+    _refused(path, "new_infrastructure: unknown key '6g'", "5g")
 
 
 def test_scale_of_wrong_type(tmp_path):
@@ -209,7 +209,7 @@ def test_prerequisite_met_by_budget_is_accepted(tmp_path):
 def test_user_initiative_with_unknown_lever(tmp_path):
     init = write_initiative(tmp_path / "mine.toml", effects={"incident_cuts": 0.3})
     path = write_package(tmp_path / "p.toml", {init: {"financing": "government"}})
-    _refused(path, "unknown lever 'incident_cuts'", "incident_cut")
+    _refused(path, "effects: unknown key 'incident_cuts'", "did you mean 'incident_cut'")
 
 
 def test_user_initiative_with_unknown_field(tmp_path):

@@ -1,76 +1,146 @@
-"""The documentation works: tutorials run and write their outputs, the tutorial package runs,
-and docs/ODD.md lists every metric with a formula and names only functions that exist."""
+"""The tutorials work: each notebook runs from top to bottom in a fresh kernel and writes its
+files, the executed notebooks in docs/tutorials/ are those of today's sources, every tutorial
+explains itself and ends with exercises, and the package of tutorial 3 runs.
+
+The tutorials are kept as jupytext percent-format scripts (``docs/tutorials/NN_*.py``, the
+files to edit); the executed notebooks beside them (``NN_*.ipynb``, with outputs, the files a
+student opens) are regenerated with ``.venv/bin/python tests/test_tutorials.py``.
+"""
 
 from __future__ import annotations
 
-import importlib
 import re
-import subprocess
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
+import jupytext
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
-from smartcity.simulation.metrics import METRICS
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.parameters import iter_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT / "docs" / "tutorials"
-ODD = ROOT / "docs" / "ODD.md"
+ARTIFACTS = ROOT / "tests" / "artifacts" / "notebooks"
 
-# Each script, small arguments, and the files it must write into --out.
-SCRIPTS = {
-    "01_mature_vs_emerging.py": (
-        ["--years", "1", "--citizens", "600"],
-        ["indices.png", "mature_metrics.csv", "emerging_metrics.csv"],
-    ),
-    "02_change_one_parameter.py": (
-        ["--years", "1", "--citizens", "600"],
-        ["comparison.csv", "comparison.png"],
-    ),
-    "04_new_initiative_in_python.py": (
-        ["--years", "1.5", "--citizens", "600"],
-        ["green_corridors.toml", "green_package.toml", "green_corridors.csv"],
-    ),
-    "05_sweep_and_morris.py": (
-        ["--quick"],
-        [
-            "sweep.toml",
-            "sweep_summary.csv",
-            "sweep.png",
-            "morris.toml",
-            "morris/indices_morris.csv",
-            "morris/indices_morris.png",
-        ],
-    ),
+# Each tutorial and the files it must write (relative to the folder it runs in).
+NOTEBOOKS = {
+    "01_mature_vs_emerging": [
+        "results/tutorial01/indices.png",
+        "results/tutorial01/mature_metrics.csv",
+        "results/tutorial01/emerging_metrics.csv",
+    ],
+    "02_change_one_parameter": [
+        "results/tutorial02/comparison.csv",
+        "results/tutorial02/comparison.png",
+    ],
+    "03_write_a_policy_package": [
+        "results/tutorial03/my_package/metrics.parquet",
+        "results/tutorial03/baseline/metrics.parquet",
+    ],
+    "04_new_initiative_in_python": [
+        "results/tutorial04/green_corridors.toml",
+        "results/tutorial04/green_package.toml",
+        "results/tutorial04/green_corridors.csv",
+    ],
+    "05_sweep_and_morris": [
+        "results/tutorial05/sweep.toml",
+        "results/tutorial05/sweep_summary.csv",
+        "results/tutorial05/sweep.png",
+        "results/tutorial05/morris.toml",
+        "results/tutorial05/morris/indices_morris.csv",
+        "results/tutorial05/morris/indices_morris.png",
+    ],
 }
 
 
-@pytest.mark.parametrize("script", sorted(SCRIPTS))
-def test_tutorial_script_writes_its_outputs(script, tmp_path):
-    """Each tutorial script runs as a student would run it and writes its files."""
-    args, outputs = SCRIPTS[script]
-    done = subprocess.run(
-        [sys.executable, str(TUTORIALS / script), "--out", str(tmp_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
+def read_source(name: str) -> nbformat.NotebookNode:
+    """The notebook of a tutorial, read from its percent-format source."""
+    return jupytext.read(TUTORIALS / f"{name}.py")
+
+
+def execute_tutorial(name: str, workdir: Path) -> nbformat.NotebookNode:
+    """Run a tutorial as a student runs it: every cell in order, in a fresh kernel of this
+    Python, in a copy of docs/tutorials (so that its own files are found and what it writes
+    stays out of the repository). Raises ``nbclient.exceptions.CellExecutionError`` on the
+    first cell that fails."""
+    for path in TUTORIALS.iterdir():
+        if path.suffix in (".py", ".toml"):
+            shutil.copy(path, workdir / path.name)
+    notebook = read_source(name)
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number:02d}"  # stable ids: a regenerated notebook differs in outputs only
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(workdir)}},
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    for name in outputs:
-        path = tmp_path / name
-        assert path.is_file() and path.stat().st_size > 0, f"{script} did not write {name}"
+    client.execute()
+    return notebook
 
 
-def test_tutorial_scripts_explain_themselves():
-    """Every tutorial script opens with a docstring that says what it does and how to run it."""
-    for script in sorted(TUTORIALS.glob("0*.py")):
-        text = script.read_text()
-        assert text.startswith('"""Tutorial'), script.name
-        assert "Run:" in text.split('"""')[1], script.name
-    assert set(SCRIPTS) == {p.name for p in TUTORIALS.glob("0*.py")}
+def _errors(notebook: nbformat.NotebookNode) -> list[str]:
+    return [
+        f"{output.get('ename')}: {output.get('evalue')}"
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+        or (output.output_type == "stream" and output.name == "stderr" and "Error" in output.text)
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_tutorial_notebook_runs_and_writes_its_files(name, tmp_path):
+    """Each tutorial runs from top to bottom in a fresh kernel, every code cell gives its
+    output, and it writes its files. The executed notebook is kept in tests/artifacts/."""
+    notebook = execute_tutorial(name, tmp_path)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, ARTIFACTS / f"{name}.ipynb")
+    assert not _errors(notebook)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in code)
+    shown = [cell for cell in code if cell.outputs]
+    assert len(shown) >= len(code) / 2, f"{name}: most cells show nothing"
+    for relative in NOTEBOOKS[name]:
+        path = tmp_path / relative
+        assert path.is_file() and path.stat().st_size > 0, f"{name} did not write {relative}"
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_executed_notebook_is_that_of_its_source(name):
+    """docs/tutorials/NAME.ipynb has exactly the cells of NAME.py, every code cell executed
+    with no error: the notebook a student opens shows what the source does."""
+    committed = nbformat.read(TUTORIALS / f"{name}.ipynb", as_version=4)
+    source = read_source(name)
+    assert [(c.cell_type, c.source) for c in committed.cells] == [
+        (c.cell_type, c.source) for c in source.cells
+    ], f"docs/tutorials/{name}.ipynb is stale: run `.venv/bin/python tests/test_tutorials.py`"
+    code = [cell for cell in committed.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in code), f"{name}.ipynb: a cell was not executed"
+    assert not _errors(committed), f"{name}.ipynb shows an error"
+
+
+def test_tutorials_explain_themselves_and_end_with_exercises():
+    """Every tutorial opens with its title and how to use it, and ends with 3 to 5 numbered
+    exercises."""
+    assert set(NOTEBOOKS) == {p.stem for p in TUTORIALS.glob("0*.py")}
+    for name in NOTEBOOKS:
+        cells = read_source(name).cells
+        first, last = cells[0], cells[-1]
+        assert first.cell_type == "markdown", name
+        assert first.source.startswith(f"# Tutorial {int(name[:2])}: "), name
+        assert "How to use it" in first.source, name
+        assert last.cell_type == "markdown", name
+        exercises = last.source.split("## Exercises", 1)
+        assert len(exercises) == 2, f"{name} does not end with an Exercises section"
+        items = re.findall(r"^\d+\. ", exercises[1], flags=re.MULTILINE)
+        assert 3 <= len(items) <= 5, f"{name}: {len(items)} exercises"
 
 
 def test_tutorial_package_runs():
@@ -90,104 +160,22 @@ def test_tutorial_package_runs():
 
 def test_tutorial_package_text_shows_the_package():
     """Every TOML line of 03_my_package.toml appears in the tutorial text (the text builds it)."""
-    text = (TUTORIALS / "03_write_a_policy_package.md").read_text()
+    text = (TUTORIALS / "03_write_a_policy_package.py").read_text()
     for line in (TUTORIALS / "03_my_package.toml").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            assert line in text, f"03_my_package.toml line not shown in the tutorial: {line!r}"
+            assert f"# {line}" in text, (
+                f"03_my_package.toml line not shown in the tutorial: {line!r}"
+            )
 
 
-def metrics_table() -> str:
-    """The metrics table of docs/ODD.md section 8, generated from METRICS."""
-
-    def bound(x: float) -> str:
-        return ("inf" if x > 0 else "-inf") if abs(x) == float("inf") else f"{x:g}"
-
-    lines = ["| metric | unit | range | formula / definition |", "|---|---|---|---|"]
-    for name, spec in METRICS.items():
-        formula = spec.description.replace("|", "/")
-        lines.append(
-            f"| `{name}` | {spec.unit} | {bound(spec.lower)} to {bound(spec.upper)} | {formula} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _odd_metric_rows() -> dict[str, list[str]]:
-    rows = {}
-    for line in ODD.read_text().splitlines():
-        match = re.match(r"\|\s*`([a-z0-9_]+)`\s*\|(.*)\|\s*$", line)
-        if match:
-            rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
-    return rows
-
-
-def test_odd_lists_every_metric_with_unit_and_formula():
-    """Every metric of simulation.metrics.METRICS has a row in docs/ODD.md with its unit and
-    its formula (the reporter's docstring)."""
-    assert metrics_table() in ODD.read_text(), (
-        "the metrics table of docs/ODD.md is stale: replace it with the output of "
-        "`.venv/bin/python tests/test_tutorials.py`"
-    )
-    rows = _odd_metric_rows()
-    missing = [name for name in METRICS if name not in rows]
-    assert not missing, f"metrics missing from docs/ODD.md: {missing}"
-    for name, spec in METRICS.items():
-        unit, _range, formula = rows[name][:3]
-        assert unit == spec.unit, f"{name}: unit {unit!r} in ODD.md, {spec.unit!r} in code"
-        assert formula == spec.description.replace("|", "/"), (
-            f"{name}: formula in docs/ODD.md differs from the reporter's docstring"
-        )
-        assert len(formula) > 10, f"{name}: no formula in docs/ODD.md"
-
-
-def _resolve(dotted: str) -> object:
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ModuleNotFoundError:
-            continue
-        for attr in parts[cut:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ModuleNotFoundError(dotted)
-
-
-def test_odd_names_only_functions_that_exist():
-    """Every `agents.…`, `simulation.…` or `policies.…` name in docs/ODD.md imports."""
-    parameters = {key for key, _, _ in iter_specs()}
-    names = set(re.findall(r"`((?:agents|simulation|policies)\.[A-Za-z_][\w.]*)`", ODD.read_text()))
-    names -= parameters
-    assert len(names) > 60  # the submodels are named
-    broken = []
-    for name in sorted(names):
-        try:
-            _resolve(name)
-        except (ImportError, AttributeError):
-            broken.append(name)
-    assert not broken, f"docs/ODD.md names what does not exist: {broken}"
-
-
-def test_odd_step_order_matches_the_model():
-    """Section 3 lists the rules of CityModel.step in the order the code runs them."""
-    import inspect
-
-    source = inspect.getsource(CityModel.step)
-    in_code = re.findall(r"\b(?:fm|cz|gov)\.(\w+)|\b(build_housing|update_pollution|"
-                         r"count_safety_incidents)\b", source)  # fmt: skip
-    code_order = [a or b for a, b in in_code]
-    odd = ODD.read_text()
-    section = odd[odd.index("## 3. Process overview") : odd.index("## 4. Design concepts")]
-    odd_order = [
-        n
-        for n in re.findall(r"`(?:agents|simulation)\.[\w.]*?\.(\w+)`", section)
-        if n in code_order
-    ]
-    # Rules named in the code appear in ODD section 3 in the same order (helpers aside).
-    assert [n for n in code_order if n in odd_order] == [
-        n for n in dict.fromkeys(odd_order) if n in code_order
-    ]
-    assert set(code_order) <= set(odd_order), set(code_order) - set(odd_order)
+def write_executed_notebooks(names: list[str]) -> None:
+    """Execute tutorials and write them, with their outputs, to docs/tutorials/NAME.ipynb."""
+    for name in names:
+        with tempfile.TemporaryDirectory() as workdir:
+            notebook = execute_tutorial(name, Path(workdir))
+        nbformat.write(notebook, TUTORIALS / f"{name}.ipynb")
+        print(f"wrote docs/tutorials/{name}.ipynb")
 
 
 if __name__ == "__main__":
-    print(metrics_table(), end="")
+    write_executed_notebooks(sys.argv[1:] or sorted(NOTEBOOKS))

@@ -2,16 +2,18 @@
 
 ``mature`` and ``emerging`` ship here; a user preset is any TOML file with the same
 sections (``[city]``, ``[citizens]``, ``[firms]``, ``[government]``), and may start from a
-shipped preset with ``extends = "mature"``.
+shipped preset or another file with ``extends = "mature"``; a cycle of ``extends`` is refused.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from smartcity.simulation.errors import ParameterError
-from smartcity.simulation.parameters import find_toml, flatten_toml, load_toml, shipped_names
+from smartcity.simulation.parameters import find_toml, preset_values, shipped_names
+from smartcity.simulation.schema import read_toml
 
 PRESET_DIR = Path(__file__).parent
 
@@ -26,15 +28,21 @@ def preset_path(preset: str | Path) -> Path:
     return find_toml(preset, PRESET_DIR, "preset", ParameterError)
 
 
-def load_preset(preset: str | Path) -> dict[str, Any]:
-    """Flat ``{"section.name": value}`` values of a preset, following ``extends``."""
+def load_preset(preset: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Flat ``{"section.name": value}`` values of a preset, following ``extends``.
+
+    Raises:
+        ParameterError: a missing, unreadable or invalid file, or an ``extends`` cycle.
+    """
     path = preset_path(preset)
-    data = load_toml(path)
-    base = data.pop("extends", None)
-    if base is not None and not isinstance(base, str):
-        raise ParameterError(f"{path}: 'extends' must be a preset name or a .toml path")
-    if base is not None and base not in preset_names():
+    data = read_toml(path, "preset", ParameterError)
+    here = Path(os.path.realpath(path))
+    if here in _seen:
+        chain = " -> ".join(p.name for p in (*_seen, here))
+        raise ParameterError(f"{path}: 'extends' forms a cycle ({chain})")
+    base, values = preset_values(data, str(path))
+    if base is None:
+        return values
+    if base not in preset_names():
         base = str(path.parent / base)
-    values = load_preset(base) if base is not None else {}
-    values.update(flatten_toml(data, str(path)))
-    return values
+    return {**load_preset(base, (*_seen, here)), **values}

@@ -1,0 +1,238 @@
+"""The input layer: reading a user's TOML file and validating it against a typed schema.
+
+Every file a user gives -- a city preset, an initiative, a policy package, an experiment
+spec -- is read here as UTF-8 and checked by a pydantic model of its format. Any problem
+becomes one :class:`InputError` line naming the file, the key, the bad value and what is
+allowed, with a did-you-mean for a misspelt key. The same models write the JSON Schemas in
+docs/schemas/, so an editor validates and completes a TOML file while it is typed.
+
+A format is a :class:`Schema` subclass; adding a field to a format is one annotated line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import shutil
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from smartcity.simulation.errors import InputError
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the closest choice, or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def one_line(text: object) -> str:
+    """Collapse a message (a parser's, an OS error's) onto one line."""
+    return " ".join(str(text).split())
+
+
+def read_toml(path: str | Path, what: str, error: type[InputError] = InputError) -> dict[str, Any]:
+    """Read a TOML file as UTF-8; a missing file, a folder, bad bytes or bad syntax is one line.
+
+    Args:
+        path: the file.
+        what: what the file is ("preset", "policy package", ...), for the message.
+        error: the InputError subclass to raise.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{what} {path} is a directory, not a .toml file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} file not found: {path}") from None
+    except OSError as exc:
+        raise error(f"{what} {path} cannot be read: {one_line(exc.strerror or exc)}") from None
+    try:
+        # utf-8-sig: a byte-order mark some editors write is not part of the text.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: invalid TOML: {one_line(exc)}") from None
+
+
+MIN_FREE_BYTES = 16 * 2**20  # room for a run's metrics and manifest, with margin
+
+
+def check_output_dir(path: str | Path, what: str = "--out") -> None:
+    """Refuse an output folder that cannot be written, before anything runs or is written.
+
+    The folder may not exist yet: then its nearest existing ancestor must be a writable
+    folder. A path that is a file, lies under a file, sits on a read-only or full file
+    system, or in a folder without write permission is one InputError line.
+    """
+    if not str(path).strip():
+        raise InputError(f"{what} needs a folder name, got an empty one")
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{what} {path} exists and is not a folder")
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"{what} {path} lies under {existing}, which is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {path}: {existing} is not writable (read-only or no permission)")
+    free = shutil.disk_usage(existing).free
+    if free < MIN_FREE_BYTES:
+        raise InputError(
+            f"{what} {path}: only {free / 2**20:.1f} MiB free on its file system; "
+            f"{MIN_FREE_BYTES // 2**20} MiB needed"
+        )
+
+
+# Schemas validate strictly (a TOML `count = true` or `share = "0.5"` is a wrong type, not a
+# value to convert); command-line text is parsed in lax mode where the parameters allow it.
+Number = Annotated[float, Field(allow_inf_nan=False)]
+"""A finite number (int or float in TOML); ``inf`` and ``nan`` are refused."""
+
+
+def number(lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
+    """A finite number field from ``lo`` to ``hi`` (inclusive), with its meaning."""
+    return Annotated[float, Field(ge=lo, le=hi, allow_inf_nan=False, description=doc or None)]
+
+
+class Schema(BaseModel):
+    """Base of every file format: unknown keys refused, values typed strictly, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+def validate[S: BaseModel](
+    schema: type[S], data: Any, source: str, error: type[InputError] = InputError
+) -> S:
+    """Validate parsed TOML against a schema; the first problem is one ``error`` line."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise error(f"{source}: {describe(exc, schema)}") from None
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part != "[key]")
+
+
+def _allowed_keys(schema: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys a table at ``loc`` (inside ``schema``) allows, for the did-you-mean."""
+    model: Any = schema
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(model, type) else None
+        if field is None:
+            continue
+        inner = field.annotation
+        args = [a for a in getattr(inner, "__args__", ()) if isinstance(a, type)]
+        model = next((a for a in [inner, *args] if _is_schema(a)), None)
+        if model is None:
+            return []
+    if not _is_schema(model):
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _is_schema(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+KIND_NAMES = {
+    "bool_type": "true/false",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "text",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
+
+
+def _is_tag(part: object) -> bool:
+    """A union member's tag that pydantic puts in an error location (not a TOML key)."""
+    return (
+        isinstance(part, str)
+        and part != "[key]"
+        and ("[" in part or part in ("str", "int", "float", "bool", "list", "dict"))
+    )
+
+
+def describe(exc: ValidationError, schema: type[BaseModel]) -> str:
+    """One line for the first problem of a pydantic ValidationError.
+
+    For a value that may take several forms (a name or a list of names, a value or a
+    table), the line reports the deepest problem, or the forms allowed when none fits.
+    """
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    raw = tuple(err["loc"])
+    if any(_is_tag(p) for p in raw):
+        prefix = tuple(raw[: next(i for i, p in enumerate(raw) if _is_tag(p))])
+        group = [e for e in errors if tuple(e["loc"][: len(prefix)]) == prefix]
+        depth = [len([p for p in e["loc"] if not _is_tag(p)]) for e in group]
+        deep = [e for e, d in zip(group, depth, strict=True) if d == max(depth)]
+        other = [e for e in deep if e["type"] not in KIND_NAMES]
+        if not other and len(deep) > 1:
+            kinds = dict.fromkeys(KIND_NAMES[e["type"]] for e in deep)
+            where = _location(tuple(p for p in deep[0]["loc"] if not _is_tag(p)))
+            value = deep[0].get("input")
+            return f"{where} = {value!r} has the wrong type; use {' or '.join(kinds)}"
+        err = (other or deep)[0]
+    loc = tuple(p for p in err["loc"] if not _is_tag(p))
+    kind, value = err["type"], err.get("input")
+    where = _location(loc)
+    if kind == "extra_forbidden":
+        table, key = loc[:-1], loc[-1]
+        allowed = _allowed_keys(schema, table)
+        inside = f" in [{_location(table)}]" if table else ""
+        hint = did_you_mean(key, allowed)
+        return f"unknown key '{key}'{inside}{hint}; allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"missing required key '{where}'"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        what = "value"
+        if loc and loc[-1] == "[key]":
+            what, where = "key", _location(loc[:-2])
+        hint = did_you_mean(
+            value, [e.strip(" '") for e in expected.replace(" or ", ",").split(",")]
+        )
+        return f"{where}: unknown {what} {value!r}{hint}; use one of {expected}"
+    if kind in KIND_NAMES:
+        return f"{where} = {value!r} has the wrong type; use {KIND_NAMES[kind]}"
+    message = err["msg"].removeprefix("Value error, ")
+    if isinstance(value, float) and not math.isfinite(value):
+        message = "a finite number is required"
+    return f"{where} = {value!r}: {message[:1].lower()}{message[1:]}"
+
+
+def json_schema(schema: type[BaseModel], title: str, description: str) -> dict[str, Any]:
+    """The editor-facing JSON Schema of a file format (draft 2020-12)."""
+    document = schema.model_json_schema(by_alias=True)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **document,
+        "title": title,
+        "description": description,
+    }
+
+
+def schema_text(document: Mapping[str, Any]) -> str:
+    """A JSON Schema as the text written to docs/schemas/ (stable key order)."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

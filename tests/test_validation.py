@@ -1,0 +1,84 @@
+"""`smartcity validate` (experiments/validation.py): the case cities against the white paper."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartcity.cli import main
+from smartcity.experiments.validation import CASES, CaseRuns, evaluate, validation_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_reduced_validate_writes_its_report_and_exit_status(tmp_path: Path, capsys) -> None:
+    """Small cities, 2 replications, 2 years: every output is written, one line per pattern,
+    and the exit status says whether every pattern held."""
+    out = tmp_path / "val"
+    argv = ["validate", "--out", str(out), "--replications", "2", "--years", "2",
+            "--citizens", "500", "--workers", "1"]  # fmt: skip
+    status = main(argv)
+    table = pd.read_csv(out / "validation.csv")
+    patterns = sum(len(case.patterns) for case in CASES) + 2
+    assert len(table) == patterns
+    assert status == (0 if table["holds"].all() else 1)
+    lines = [line for line in capsys.readouterr().out.splitlines() if " holds " in line
+             or " FAILS " in line]  # fmt: skip
+    assert len(lines) == patterns
+    assert {"london", "paris", "tokyo", "hamburg", "tel-aviv", "shenzhen", "both-models"} == set(
+        table["case"]
+    )
+    for case in table["case"].unique():
+        assert (out / "figures" / f"{case}.png").stat().st_size > 0
+    assert (out / "validation.md").read_text().count("\n| ") == patterns + 1
+    # A rerun reuses the stored runs and gives the same table.
+    assert main(argv) == status
+    pd.testing.assert_frame_equal(pd.read_csv(out / "validation.csv"), table)
+
+
+def _synthetic(creative_growth: float) -> pd.DataFrame:
+    """Two replications of a London-like case over years 0-5, path and baseline."""
+    rows = []
+    for policy in ("baseline", "mature-reactivate"):
+        for replication in (0, 1):
+            for year in range(6):
+                gdp = 100 * 1.01**year
+                rows.append(
+                    {
+                        "preset": "london", "policy": policy, "replication": replication,
+                        "year": float(year), "step": 12 * year, "gdp": gdp,
+                        "employment": 1000.0, "jobs_creative": 100.0,
+                        "value_added_creative": 12 * (1 + creative_growth) ** year,
+                    }
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(("growth", "holds"), [(0.03, True), (0.015, False)])
+def test_creative_growth_pattern_follows_the_runs(growth: float, holds: bool) -> None:
+    """Creative value added growing 3% a year against GDP's 1% passes 'more than twice';
+    1.5% does not."""
+    london = next(case for case in CASES if case.name == "london")
+    table = evaluate(_synthetic(growth), cases=[london])
+    row = table[table["pattern"] == "creative growth over twice total growth"].iloc[0]
+    assert bool(row["holds"]) is holds
+    assert row["mean"] == pytest.approx(growth - 2 * 0.01, abs=1e-9)
+    assert table[table["pattern"] == "creative share of value added above 10%"]["holds"].all()
+
+
+def test_paired_difference_is_taken_per_replication() -> None:
+    runs = CaseRuns(_synthetic(0.02), "london", "mature-reactivate")
+    assert np.allclose(runs.vs_baseline("gdp"), 0.0)
+
+
+def test_docs_validation_is_current() -> None:
+    """docs/validation.md is the rendering of docs/validation.csv (regenerate with the command
+    it names, then copy OUT/validation.csv and OUT/validation.md into docs/)."""
+    text = (ROOT / "docs" / "validation.md").read_text()
+    command = re.search(r"Command: `([^`]+)`", text).group(1)
+    table = pd.read_csv(ROOT / "docs" / "validation.csv")
+    assert text == validation_markdown(table, command)
