@@ -14,12 +14,13 @@ import numpy as np
 from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
 from smartcity.simulation.parameters import SECTOR_NAMES
 from smartcity.simulation.protocols import CityState
+from smartcity.simulation.transport import MICRO, MODES, TRANSIT
 
 DIGITAL_SERVICES = ("e_government", "telehealth", "convenience", "mobility")
 NEED_LEVELS = ("basic", "convenience", "equality", "privacy", "participation")
-MODES = ("car", "transit", "micro")
 WORKING_AGE = 18.0
 NO_ONE = -1
+MINUTES_WORKED_PER_MONTH = 160 * 60  # wage per minute worked = monthly wage / this
 
 # Weights of the need levels in a citizen's overall satisfaction: the basic level counts
 # most, the advanced levels (privacy, participation) together as much (white paper 2.1).
@@ -282,8 +283,9 @@ def match_jobs(model: CityState, seekers: np.ndarray) -> None:
     """Job seekers apply to a district with vacancies nearby, then to a firm there.
 
     A seeker picks a district with probability proportional to its vacancies times
-    exp(-commute_decay x travel time), then a firm in it in proportion to its vacancies;
-    each firm hires its most skilled applicants up to its vacancies (white paper 4.1).
+    exp(-commute_decay x commute minutes of the pair over all modes), then a firm in it in
+    proportion to its vacancies; each firm hires its most skilled applicants up to its
+    vacancies (white paper 4.1).
     """
     c = model.citizens
     f = model.firms
@@ -296,7 +298,7 @@ def match_jobs(model: CityState, seekers: np.ndarray) -> None:
     with np.errstate(divide="ignore"):
         log_w = (
             np.log(vacancies_by_district)[None, :]
-            - model.params.citizens.commute_decay * (d.travel_time[c.home[seekers]])
+            - model.params.citizens.commute_decay * model.transit.commute_minutes[c.home[seekers]]
         )
     target_district = choose_gumbel(log_w, rng)
     # Within the chosen district, pick a firm in proportion to its vacancies.
@@ -337,14 +339,17 @@ def district_appeal(model: CityState, workplace: np.ndarray) -> np.ndarray:
 
     Utility = w_housing x free housing + w_services x service access + w_jobs x job
     accessibility (for the jobless) - w_commute x commute hours (for workers) + w_environment
-    x (1 - pollution) (DESIGN.md, Citizens; white paper 5.1.1 Path 2 on new towns).
+    x (1 - pollution); commute times and job accessibility use the pairs' commute minutes
+    over the modes commuters use (TransportNetwork.commute_minutes), so faster transit or
+    roads draw residents (white paper 4.1; 5.1.1 Path 2 on new towns).
     """
     p = model.params.citizens
     d = model.districts
     residents = residents_per_district(model)
     free = np.clip(1.0 - residents / d.housing_capacity, -0.5, 0.5) * 2.0
     jobs = np.bincount(model.firms.district, model.firms.employees(), d.n)
-    reach = np.exp(-p.commute_decay * d.travel_time) @ jobs
+    commute_minutes = model.transit.commute_minutes
+    reach = np.exp(-p.commute_decay * commute_minutes) @ jobs
     job_access = reach / max(reach.max(), 1.0)
     base = (
         p.weight_housing * free
@@ -353,7 +358,7 @@ def district_appeal(model: CityState, workplace: np.ndarray) -> np.ndarray:
         + model.levers.new_town_appeal * d.is_kind("new_town")
     )
     working = workplace >= 0
-    commute = d.travel_time[:, np.maximum(workplace, 0)].T / 60.0
+    commute = commute_minutes[:, np.maximum(workplace, 0)].T / 60.0
     return base[None, :] + np.where(
         working[:, None], -p.weight_commute * commute, p.weight_jobs * job_access
     )
@@ -389,50 +394,87 @@ def find_room(model: CityState, wanted: np.ndarray) -> np.ndarray:
 
 
 def choose_commute_mode(model: CityState) -> None:
-    """Workers reconsider how to commute: car, transit or shared micro-mobility.
+    """Workers choose how to commute by a multinomial logit over generalized cost.
 
-    Trip cost (minutes): car = congested time + fixed cost; transit = free-flow time x
-    transit_slowdown / transport quality; micro = 1.2 x free-flow time, only for short trips
-    and for users of the mobility service. Logit choice (white paper Table 1, urban traffic).
+    Workers without a mode, and a share per_step(transport.mode_reconsider_rate) of the
+    others, choose among car, transit, micro-mobility (users of the mobility service only),
+    cycling and walking with utility -transport.mode_sensitivity x generalized cost, where
+    generalized cost (minutes) = perceived minutes (simulation.transport) + money per trip /
+    value of time + the mode's constant (car 0), and the value of time is
+    transport.value_of_time_share x the citizen's wage per minute worked (160 hours a
+    month), so richer commuters weigh money less (white paper Table 1, urban traffic).
     """
-    p = model.params.citizens
+    p = model.params.transport
     c = model.citizens
-    d = model.districts
     work = work_district(model)
     c.mode[work < 0] = NO_ONE
     workers = np.flatnonzero(work >= 0)
     new = workers[c.mode[workers] < 0]
     review = workers[model.rng.random(len(workers)) < per_step(model, p.mode_reconsider_rate)]
     choosers = np.union1d(new, review)
+    c.mode[choosers] = pick_modes(model, choosers, work[choosers], transit_open=True)
+
+
+def pick_modes(
+    model: CityState, choosers: np.ndarray, work: np.ndarray, transit_open: bool
+) -> np.ndarray:
+    """Logit draw of a mode for each chooser (see choose_commute_mode); ``transit_open``
+    False takes transit out of the choice set (riders turned back by board_transit)."""
     if len(choosers) == 0:
-        return
-    home, job = c.home[choosers], work[choosers]
-    free = d.free_time[home, job]
-    quality = (d.transport[home] + d.transport[job]) / 2
-    micro_ok = (free <= p.micro_max_minutes) & c.adopted[
-        choosers, DIGITAL_SERVICES.index("mobility")
-    ]
-    cost = np.stack(
-        [
-            d.travel_time[home, job] + p.car_fixed_cost,
-            free
-            * p.transit_slowdown
-            / np.maximum(quality, 0.05)
-            * (1 - model.levers.share("transit_speed")),
-            np.where(micro_ok, 1.2 * free, np.inf),
-        ],
-        axis=1,
+        return np.zeros(0, dtype=np.int8)
+    p = model.params.transport
+    c = model.citizens
+    t = model.transit
+    home = c.home[choosers]
+    value_of_time = (
+        p.value_of_time_share
+        * np.maximum(c.income[choosers], 0.05 * model.wage_index)
+        / MINUTES_WORKED_PER_MONTH
     )
-    c.mode[choosers] = choose_gumbel(-p.mode_sensitivity * cost, model.rng)
+    constants = np.array(
+        [0.0, p.constant_transit, p.constant_micro, p.constant_cycle, p.constant_walk]
+    )
+    cost = (
+        t.perceived[:, home, work].T
+        + t.money[:, home, work].T / value_of_time[:, None]
+        + constants[None, :]
+    )
+    cost[~c.adopted[choosers, DIGITAL_SERVICES.index("mobility")], MICRO] = np.inf
+    if not transit_open:
+        cost[:, TRANSIT] = np.inf
+    return choose_gumbel(-p.mode_sensitivity * cost, model.rng).astype(np.int8)
 
 
-def car_trips(model: CityState) -> np.ndarray:
-    """(D, D) car commuters by home and work district, for traffic assignment."""
+def board_transit(model: CityState) -> None:
+    """Transit riders beyond the seats on their route are turned back to other modes.
+
+    Each pair's riders are admitted with the share of them that the links of their route
+    carry in the peak hour (TransportNetwork.admission); the others, drawn at random, choose
+    again among the remaining modes (white paper Table 1, urban traffic).
+    """
+    c = model.citizens
+    d = model.districts
+    riders = np.flatnonzero(c.mode == TRANSIT)
+    if len(riders) == 0:
+        return
+    work = work_district(model, riders)
+    pair = c.home[riders] * d.n + work
+    trips = np.bincount(pair, minlength=d.n * d.n).reshape(d.n, d.n).astype(float)
+    admitted = model.transit.admission(d, trips, model.params.transport)
+    turned = model.rng.random(len(riders)) >= admitted[pair]
+    c.mode[riders[turned]] = pick_modes(model, riders[turned], work[turned], transit_open=False)
+
+
+def commute_trips(model: CityState) -> np.ndarray:
+    """(modes, D, D) commuters by mode, home and work district."""
     c = model.citizens
     n = model.districts.n
-    cars = c.mode == MODES.index("car")
-    work = work_district(model, np.flatnonzero(cars))
-    return np.bincount(c.home[cars] * n + work, minlength=n * n).reshape(n, n).astype(float)
+    going = np.flatnonzero(c.mode >= 0)
+    work = work_district(model, going)
+    going, work = going[work >= 0], work[work >= 0]  # retired since choosing their mode
+    cell = (c.mode[going].astype(np.int64) * n + c.home[going]) * n + work
+    trips = np.bincount(cell, minlength=len(MODES) * n * n).astype(float)
+    return trips.reshape(len(MODES), n, n)
 
 
 # --- services, health, digital life -----------------------------------------------------
@@ -559,11 +601,11 @@ def evaluate_satisfaction(model: CityState) -> None:
 
     Each level follows what the citizen receives: basic = 0.4 x livelihood + 0.3 x health
     + 0.3 x uncrowded housing; convenience = 0.45 x public-service access + 0.25 x (1 -
-    commute/90 min) + 0.3 x share of the convenience services (e-government, convenience,
-    mobility) used; equality = 1 - shortfall of own access below the city mean; privacy = 1
-    - concern x digital exposure x (1 - protection); participation = 0.3 + 0.4 x
-    e-government use x channel quality (0.3 + 0.7 services capability) + 0.3 x taking part
-    online this month.
+    commute/90 min, door-to-door by the citizen's own mode) + 0.3 x share of the
+    convenience services (e-government, convenience, mobility) used; equality = 1 -
+    shortfall of own access below the city mean; privacy = 1 - concern x digital exposure
+    x (1 - protection); participation = 0.3 + 0.4 x e-government use x channel quality
+    (0.3 + 0.7 services capability) + 0.3 x taking part online this month.
     """
     p = model.params.citizens
     c = model.citizens
@@ -571,7 +613,8 @@ def evaluate_satisfaction(model: CityState) -> None:
     livelihood = c.employed() | (c.age >= p.retirement_age) | ~c.adults()
     crowding = np.clip(residents_per_district(model) / d.housing_capacity - 0.9, 0, 1)[c.home]
     work = work_district(model)
-    commute = np.where(work >= 0, d.travel_time[c.home, np.maximum(work, 0)], 0.0)
+    cell = (np.maximum(c.mode, 0).astype(np.intp) * d.n + c.home) * d.n + np.maximum(work, 0)
+    commute = np.where(c.mode >= 0, model.transit.minutes.ravel().take(cell), 0.0)
     mean_access = max(c.access.mean(), 1e-9)
     exposure = c.adopted.mean(axis=1)
     c.satisfaction[:, 0] = 0.4 * livelihood + 0.3 * c.health + 0.3 * (1 - crowding)

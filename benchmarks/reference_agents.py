@@ -71,7 +71,7 @@ class CitizenAgent(mesa.Agent):
         """match_jobs: pick a district by vacancies x exp(-decay x travel time), then a firm
         in it by its vacancies; return the firm row applied to (-1 if none open)."""
         p = self.model.params.citizens
-        travel = self.model.city.districts.travel_time[self.home]
+        travel = self.model.city.transit.commute_minutes[self.home]
         weights = []
         for d, firms in enumerate(firms_by_district):
             open_jobs = sum(vacancies[f] for f in firms)
@@ -95,7 +95,7 @@ class CitizenAgent(mesa.Agent):
         """district_appeal for this citizen: base district utility, minus commute hours for
         workers or plus job accessibility for the jobless."""
         p = self.model.params.citizens
-        travel = self.model.city.districts.travel_time
+        travel = self.model.city.transit.commute_minutes
         work = self.workplace()
         out = []
         for d, base in enumerate(district_state["base"]):
@@ -202,8 +202,9 @@ class ReferenceCity(mesa.Model):
         for a in self.people:
             if a.employer >= 0:
                 jobs[a.workplace()] += 1.0
+        commute = self.city.transit.commute_minutes
         reach = [
-            sum(math.exp(-p.commute_decay * d.travel_time[i, j]) * jobs[j] for j in range(d.n))
+            sum(math.exp(-p.commute_decay * commute[i, j]) * jobs[j] for j in range(d.n))
             for i in range(d.n)
         ]
         top = max(max(reach), 1.0)

@@ -79,14 +79,17 @@ def infrastructure_markdown() -> list[str]:
         "",
         "Investment (k per resident-year, `[new_infrastructure]` in a package) builds capacity;",
         "demand is the matching new consumption; what is served = min(capacity, demand).",
+        "Urban rail builds physical capacity instead (its effect column), and serves",
+        "capacity x min(load factor, 1): new seats where nobody travels stay empty.",
         "",
         "| kind | demand | effects per unit served | district growth | source |",
         "|---|---|---|---|---|",
     ]
     for kind in KINDS.values():
         demand = " ".join((kind.demand.__doc__ or "").split())
+        effects = " ".join(kind.expand.__doc__.split()) if kind.expand else _table(kind.effects)
         lines.append(
-            f"| `{kind.name}` | {demand} | {_table(kind.effects)} | "
+            f"| `{kind.name}` | {demand} | {effects} | "
             f"{_table(kind.district_growth)} | {kind.source} |"
         )
     return [*lines, ""]

@@ -48,7 +48,8 @@ class Levers:
         sector_entry: relative rise of firm entry into each sector (enter_firms).
         new_town_appeal: added appeal of new towns to firms and residents.
         road_capacity: relative rise of link capacity by traffic management (traffic).
-        transit_speed: share (0-1) cut from transit travel time (choose_commute_mode).
+        transit_speed: share (0-1) of bus running time protected from road congestion by
+            bus priority; buses never beat their speed bound (simulation.transport).
         emission_cut: share (0-1) cut from traffic and industrial pollution.
         incident_cut: share (0-1) cut from safety incidents; response_cut: from response time.
         energy_cost_cut: share (0-1) cut from firms' fixed operating cost.

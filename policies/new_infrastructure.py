@@ -7,6 +7,12 @@ citizens' and firms' uptake of what it enables (paper 003, 4.1: promote new cons
 step with new infrastructure). What it delivers is the demand it serves, min(capacity,
 demand); utilization = served / capacity. Investment far ahead of demand is therefore
 wasted: it shows as low utilization and a low return.
+
+Urban rail acts through physics, not through a lever: its capacity multiplies the seats of
+the city's existing rail lines (capacity 1 doubles them: longer and more frequent trains),
+its demand is the load factor of the rail links (riders over seats), and what it serves is
+capacity x min(load factor, 1). Commuters fill new seats only if rail suits their trips; a line
+where nobody travels stays empty while its cost is booked like any other investment.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 from smartcity.agents.citizens import MODES, per_step
 from smartcity.agents.firms import sector_mask
 from smartcity.policies.initiatives import adoption_signal
+from smartcity.simulation.errors import InputError
 from smartcity.simulation.protocols import CityState
 
 CAPACITY_COST = 0.6  # k per resident to build capacity serving all potential demand
@@ -41,8 +48,13 @@ def _ai_demand(model: CityState) -> float:
 
 
 def _rail_demand(model: CityState) -> float:
-    """0.3 + 0.7 x share of commuters not driving."""
-    return 0.3 + 0.7 * adoption_signal(model, "green_commuting")
+    """Load factor of the rail links: peak-hour rail riders over rail seats."""
+    return model.transit.rail_load_factor(model.params.transport)
+
+
+def _expand_rail(model: CityState, capacity: float) -> None:
+    """Rail seats = the lines' initial seats x (1 + capacity)."""
+    model.transit.expand_rail(capacity)
 
 
 def _ev_demand(model: CityState) -> float:
@@ -77,6 +89,8 @@ class InfrastructureKind:
         demand: function of the model giving demand as a share of potential, 0-1.
         effects: lever key -> contribution per unit of demand served.
         district_growth: district stock -> yearly rate toward 1 per unit served.
+        expand: for physical capacity, the function that builds it in the city from the
+            capacity; such a kind serves capacity x min(demand, 1) (its load factor).
     """
 
     name: str
@@ -84,6 +98,7 @@ class InfrastructureKind:
     demand: Callable[[CityState], float]
     effects: dict[str, float]
     district_growth: dict[str, float]
+    expand: Callable[[CityState, float], None] | None = None
 
 
 KINDS = {
@@ -112,8 +127,7 @@ KINDS = {
             "uhv_power", "paper 003, 1", _power_demand, {"energy_cost_cut": 0.3}, {},
         ),
         InfrastructureKind(
-            "urban_rail", "paper 003, 1 and 4.3", _rail_demand,
-            {"transit_speed": 0.4, "road_capacity": 0.1}, {"transport": 0.1},
+            "urban_rail", "paper 003, 1 and 4.3", _rail_demand, {}, {}, _expand_rail,
         ),
     )
 }  # fmt: skip
@@ -147,6 +161,10 @@ class NewInfrastructure:
             self.capacity[name] += spend / CAPACITY_COST
             if self.capacity[name] <= 0:
                 continue
+            if kind.expand is not None:
+                kind.expand(model, self.capacity[name])
+                self.served[name] = self.capacity[name] * min(kind.demand(model), 1.0)
+                continue
             self.served[name] = min(self.capacity[name], kind.demand(model))
             for lever, amount in kind.effects.items():
                 model.levers.add(lever, amount * self.served[name])
@@ -154,6 +172,14 @@ class NewInfrastructure:
                 values = getattr(d, stock)
                 values += per_step(model, rate * self.served[name]) * (1.0 - values)
         self.invested_total += self.spent_this_step
+
+    def check_buildable(self, model: CityState) -> None:
+        """Refuse rail investment in a city without rail lines (it would buy nothing)."""
+        if self.investment.get("urban_rail", 0.0) > 0 and not model.transit.has_rail():
+            raise InputError(
+                "new_infrastructure.urban_rail: the city has no rail line to expand; "
+                "set city.rail_lines > 0 or give links a rail_seats attribute"
+            )
 
     def utilization(self) -> float:
         """Served over capacity, capacity-weighted over kinds (1 when nothing is built)."""

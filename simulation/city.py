@@ -1,13 +1,14 @@
 """The district graph: generated from a preset, or loaded from GraphML / node-edge CSV.
 
 A node is a district with coordinates and infrastructure stocks; an edge is a transport link
-with a free-flow travel time and a capacity (DESIGN.md, The city). Districts are typed
+with a free-flow travel time, a road capacity and bus and rail seats. Districts are typed
 (core, old district, new town, industrial zone, suburb), following the mature/emerging
 city descriptions of white paper 5.1.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -32,12 +33,16 @@ NODE_ATTRIBUTES = {
     "ict": "5G/fibre coverage, 0-1",
     "computing": "data-centre/computing capacity, 0-1",
     "iot": "IoT sensing coverage, 0-1",
-    "service_capacity": "public-service places (schools, clinics), >= 0",
+    "service_capacity": "public-service seats (schools, clinics), >= 0",
     "environment": "environmental quality, 0-1",
 }
 EDGE_ATTRIBUTES = {
     "travel_time": "free-flow travel time, minutes (> 0)",
     "capacity": "car commuters the link carries before congestion, (> 0)",
+}
+TRANSIT_ATTRIBUTES = {
+    "bus_seats": "bus seats per peak hour (>= 0; default from city.bus_capacity)",
+    "rail_seats": "rail seats per peak hour (>= 0; default 0, plus city.rail_lines lines)",
 }
 UNIT_INTERVAL = ("transport", "ict", "computing", "iot", "environment")
 
@@ -130,6 +135,31 @@ def _link_districts(G: nx.Graph, params: CityParams, population: int) -> None:
         speed = FREE_FLOW_SPEED_KMH * (0.5 + 0.5 * quality)
         G.edges[u, v]["travel_time"] = 2.0 + 60.0 * dist[u, v] / speed
         G.edges[u, v]["capacity"] = params.road_capacity * population / 1000 * (0.5 + quality)
+
+
+def lay_transit(G: nx.Graph, params: CityParams, population: int) -> None:
+    """Put bus and rail seats on the links (seats per peak hour, scaled with population).
+
+    Every link without a ``bus_seats`` attribute gets city.bus_capacity x population/1000 x
+    (0.5 + link quality). city.rail_lines radial lines run on the free-flow shortest paths
+    from the most populous core district (or the most populous district) to the next most
+    populous districts; each adds city.rail_capacity x population/1000 seats to every link
+    it uses, on top of any ``rail_seats`` a graph file gives.
+    """
+    scale = population / 1000
+    for u, v, data in G.edges(data=True):
+        if "bus_seats" not in data:
+            quality = (G.nodes[u]["transport"] + G.nodes[v]["transport"]) / 2
+            data["bus_seats"] = params.bus_capacity * scale * (0.5 + quality)
+        data.setdefault("rail_seats", 0.0)
+    by_housing = sorted(G.nodes, key=lambda n: -G.nodes[n]["housing_capacity"])
+    cores = [n for n in by_housing if G.nodes[n]["kind"] == "core"]
+    hub = cores[0] if cores else by_housing[0]
+    ends = [n for n in by_housing if n != hub][: params.rail_lines]
+    paths = nx.single_source_dijkstra_path(G, hub, weight="travel_time")
+    for end in ends:
+        for u, v in itertools.pairwise(paths[end]):
+            G.edges[u, v]["rail_seats"] += params.rail_capacity * scale
 
 
 def load_city_graph(path: str | Path) -> nx.Graph:
@@ -247,6 +277,11 @@ def validate_city_graph(G: nx.Graph, source: str = "city graph") -> None:
             data[attr] = _number(source, f"link {u}-{v}", attr, data[attr])
             if data[attr] <= 0:
                 raise InputError(f"{source}: link {u}-{v} needs positive '{attr}' ({meaning})")
+        for attr, meaning in TRANSIT_ATTRIBUTES.items():
+            if attr in data:
+                data[attr] = _number(source, f"link {u}-{v}", attr, data[attr])
+                if data[attr] < 0:
+                    raise InputError(f"{source}: link {u}-{v} needs '{attr}' >= 0 ({meaning})")
 
 
 def _is_nan(value: object) -> bool:
@@ -256,7 +291,9 @@ def _is_nan(value: object) -> bool:
 def build_city_graph(params: CityParams, population: int) -> nx.Graph:
     """The city of a run: the user's graph file when given, else a generated one."""
     if params.graph_file:
-        return load_city_graph(params.graph_file)
-    G = generate_city_graph(params, population)
-    validate_city_graph(G, params.name)
+        G = load_city_graph(params.graph_file)
+    else:
+        G = generate_city_graph(params, population)
+        validate_city_graph(G, params.name)
+    lay_transit(G, params, population)
     return G

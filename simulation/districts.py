@@ -31,6 +31,11 @@ class Districts:
         free_time: (D, D) free-flow travel time between districts, minutes.
         travel_time: (D, D) congested travel time by car, minutes.
         routes: sparse (E, D*D) incidence of links on the shortest route of each pair.
+        on_route: dense (D*D, E) boolean form of the same incidence.
+        edge_length: link length, km (straight line between the districts, >= 0.2 km).
+        local_km: (D, D) distance covered inside the home and work districts, km: a quarter
+            of the square root of each one's area.
+        distance: (D, D) route length plus local_km, km.
     """
 
     def __init__(self, graph: nx.Graph):
@@ -50,6 +55,12 @@ class Districts:
         self.edge_capacity = np.array([graph.edges[e]["capacity"] for e in map(tuple, self.edges)])
         self.edge_flow = np.zeros(len(self.edges))
         self.edge_time = self.edge_free_time.copy()
+        ends = self.edges.T
+        self.edge_length = np.maximum(
+            np.hypot(self.x[ends[0]] - self.x[ends[1]], self.y[ends[0]] - self.y[ends[1]]), 0.2
+        )
+        half_width = 0.25 * np.sqrt(self.area_km2)
+        self.local_km = half_width[:, None] + half_width[None, :]
         self.adjacency = nx.to_numpy_array(graph, nodelist=nodes, weight=None)
         degree = self.adjacency.sum(axis=1, keepdims=True)
         self.neighbour_weights = self.adjacency / np.maximum(degree, 1)
@@ -76,11 +87,17 @@ class Districts:
             (np.ones(len(rows)), (rows, cols)), shape=(len(self.edges), n * n)
         )
         self.routes_t = self.routes.T.tocsr()
+        self.on_route = self.routes_t.toarray() > 0
+        self.distance = self.route_sum(self.edge_length) + self.local_km
         self.free_time = self._route_time(self.edge_free_time)
         self.travel_time = self.free_time.copy()
 
+    def route_sum(self, edge_values: np.ndarray) -> np.ndarray:
+        """(D, D) sum of a per-link quantity over the links of each pair's route."""
+        return (self.routes_t @ edge_values).reshape(self.n, self.n)
+
     def _route_time(self, edge_time: np.ndarray) -> np.ndarray:
-        return (self.routes_t @ edge_time).reshape(self.n, self.n) + INTRA_DISTRICT_MINUTES
+        return self.route_sum(edge_time) + INTRA_DISTRICT_MINUTES
 
     def assign_traffic(
         self, car_trips: np.ndarray, alpha: float, beta: float, capacity_gain: float = 0.0

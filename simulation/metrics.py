@@ -24,6 +24,7 @@ from smartcity.agents.firms import (
 from smartcity.policies.initiatives import initiative_names
 from smartcity.simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES
 from smartcity.simulation.protocols import CityState
+from smartcity.simulation.transport import MODES
 
 
 @dataclass(frozen=True)
@@ -305,12 +306,46 @@ def industrial_transition_index(model: CityState) -> float:
 
 
 def congestion_index(model: CityState) -> float:
-    """Travel time index: car-trip-weighted congested over free-flow travel time (>= 1)."""
+    """Road congestion index: car-trip-weighted congested over free-flow car travel time
+    (>= 1)."""
     d = model.districts
     trips = model.car_trips
     if trips.sum() <= 0:
         return 1.0
     return float((trips * d.travel_time).sum() / (trips * d.free_time).sum())
+
+
+def travel_time_index(model: CityState) -> float:
+    """All-mode travel time index: commuter-weighted door-to-door minutes over the same trips'
+    free-flow minutes, over every commuting mode (roads congested, buses slowed in traffic;
+    >= 1)."""
+    trips = model.commute_trips
+    free = (trips * model.transit.free_minutes).sum()
+    if free <= 0:
+        return 1.0
+    return float((trips * model.transit.minutes).sum() / free)
+
+
+def mode_share(model: CityState, mode: str) -> float:
+    """Share of commuters going by {mode}."""
+    trips = model.commute_trips
+    total = trips.sum()
+    return float(trips[MODES.index(mode)].sum() / total) if total > 0 else 0.0
+
+
+def transit_crowding(model: CityState) -> float:
+    """Rider-weighted load factor of the transit links: sum of riders x load over the sum of
+    riders, load = peak-hour riders / seats (1 = every seat taken, transport.standing_factor
+    = full with standees; 0 with no riders)."""
+    t = model.transit
+    riders = t.flow.sum()
+    return float((t.flow * t.load).sum() / riders) if riders > 0 else 0.0
+
+
+def rail_load_factor(model: CityState) -> float:
+    """Seat-weighted load factor of the rail links: peak-hour rail riders over rail seats
+    (0 without rail)."""
+    return model.transit.rail_load_factor(model.params.transport)
 
 
 def pollution(model: CityState) -> float:
@@ -371,8 +406,9 @@ def debt_ratio(model: CityState) -> float:
 
 
 def travel_term(model: CityState) -> float:
-    """Governance term for getting around: 1 / travel time index (1 = free flow)."""
-    return 1 / congestion_index(model)
+    """Governance term for getting around: 1 / travel time index over all modes (1 = free
+    flow)."""
+    return 1 / travel_time_index(model)
 
 
 RESPONSE_SCALE_MINUTES = 24.0  # response time at which the response term reaches 0
@@ -502,6 +538,10 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     *[(partial(young_firms, sector=s), "firms", _COUNT) for s in SECTOR_NAMES],
     (industrial_transition_index, "0-1", _UNIT),
     (congestion_index, "ratio", (1.0, np.inf)),
+    (travel_time_index, "ratio", (1.0, np.inf)),
+    *[(partial(mode_share, mode=mode), "share", _UNIT) for mode in MODES],
+    (transit_crowding, "load factor", _COUNT),
+    (rail_load_factor, "load factor", _COUNT),
     (pollution, "0-1", _UNIT),
     (safety_incidents, "per 1000 residents-year", _COUNT),
     (response_time, "min", _COUNT),

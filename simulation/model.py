@@ -28,6 +28,7 @@ from smartcity.simulation.invariants import check_invariants
 from smartcity.simulation.metrics import METRICS
 from smartcity.simulation.parameters import Parameters, check_seed
 from smartcity.simulation.resolve import resolve_parameters
+from smartcity.simulation.transport import CAR, TRANSIT, TransportNetwork
 from smartcity.simulation.urban_systems import (
     build_housing,
     count_safety_incidents,
@@ -91,6 +92,8 @@ class CityModel(mesa.Model):
         self._next_uid = 0
         self.flows = dict.fromkeys(FLOWS, 0)
         self.districts = Districts(build_city_graph(self.params.city, self.params.citizens.count))
+        self.transit = TransportNetwork(self.districts)
+        self.policy_runtime.infrastructure.check_buildable(self)
         check_prerequisites_reachable(
             self.package,
             self.params,
@@ -173,6 +176,7 @@ class CityModel(mesa.Model):
     def _start_daily_life(self) -> None:
         """Initial commuting, traffic, service use, satisfaction and pollution."""
         self.government.offer_digital_services()
+        self._assign_traffic()
         self._settle_commuting()
         cz.use_public_services(self)
         # Start at the health the rule holds (not the age-given level above it).
@@ -189,14 +193,30 @@ class CityModel(mesa.Model):
         for k in range(1, SETTLING_ROUNDS + 1):
             c.mode[self.rng.random(len(c)) < 1.0 / k] = cz.NO_ONE
             cz.choose_commute_mode(self)
+            cz.board_transit(self)
             self._assign_traffic()
 
     def _assign_traffic(self) -> None:
-        self.car_trips = cz.car_trips(self)
+        """Load cars on the roads and riders on the transit links, then update every mode's
+        times and costs for the next choices."""
+        d = self.districts
+        self.commute_trips = cz.commute_trips(self)
+        self.car_trips = self.commute_trips[CAR]
         city = self.params.city
-        self.districts.assign_traffic(
+        d.assign_traffic(
             self.car_trips, city.congestion_alpha, city.congestion_beta, self.levers.road_capacity
         )
+        transport = self.params.transport
+        self.transit.load_transit(d, self.commute_trips[TRANSIT], transport)
+        jobs = np.bincount(self.firms.district, self.firms.employees(), d.n)
+        self.transit.update_costs(
+            d,
+            transport,
+            self.levers.share("transit_speed"),
+            jobs / d.area_km2,
+            self.wage_index / cz.MINUTES_WORKED_PER_MONTH,
+        )
+        self.transit.average_commutes(self.commute_trips)
 
     def run_policies(self) -> None:
         """Step the policy package: levers, initiatives, new infrastructure (policies/)."""
@@ -244,6 +264,7 @@ class CityModel(mesa.Model):
                 action()
             cz.choose_residence(self)
             cz.choose_commute_mode(self)
+            cz.board_transit(self)
             self._assign_traffic()
             for rule in (cz.use_public_services, cz.update_health, cz.adopt_digital_services,
                          cz.learn, cz.participate_online, cz.evaluate_satisfaction,

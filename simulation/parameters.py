@@ -122,6 +122,23 @@ class CityParams:
         1,
         10000,
     )
+    bus_capacity: float = param(
+        1.5,
+        "seats/peak hour per link per 1000 residents",
+        "bus seats on every link, scaled with the initial population and (0.5 + link quality)",
+        0,
+        10000,
+    )
+    rail_lines: int = param(
+        3, "lines", "radial rail lines from the core to the most populous districts", 0, 50
+    )
+    rail_capacity: float = param(
+        1.5,
+        "seats/peak hour per line per 1000 residents",
+        "seats a rail line offers on each of its links, scaled with the initial population",
+        0,
+        10000,
+    )
     congestion_alpha: float = param(0.15, "-", "BPR congestion coefficient alpha", 0, 5)
     congestion_beta: float = param(4.0, "-", "BPR congestion exponent beta", 1, 10)
     housing_construction_rate: float = param(
@@ -187,19 +204,6 @@ class CitizensParams:
     commute_decay: float = param(
         0.05, "1/min", "job search: decay of job attractiveness with travel time", 0, 1
     )
-    mode_reconsider_rate: float = param(
-        0.3, "1/year", "share of workers reconsidering their commuting mode each year", 0, 1
-    )
-    car_fixed_cost: float = param(15.0, "min", "cost of a car trip in minutes-equivalent", 0, 120)
-    transit_slowdown: float = param(
-        1.6, "x", "transit travel time over free-flow car time at full transport quality", 1, 5
-    )
-    micro_max_minutes: float = param(
-        15.0, "min", "longest trip done by shared micro-mobility", 0, 60
-    )
-    mode_sensitivity: float = param(
-        0.15, "1/min", "commuting mode choice: logit sensitivity to trip cost", 0, 5
-    )
     adoption_innovation: float = param(
         0.03, "1/year", "Bass innovation rate of digital-service adoption", 0, 1
     )
@@ -215,6 +219,118 @@ class CitizensParams:
     participation_base: float = param(
         0.3, "share/month", "online participation probability at full literacy and trust", 0, 1
     )
+
+
+@dataclass
+class TransportParams:
+    """Commuting: mode choice, speed bounds, money costs and transit crowding (white paper
+    Table 1, urban traffic; paper 003, 1 and 4.3 on urban rail).
+
+    Calibration of the mode constants (constant_*): the mature preset's commute car
+    share stays in 25-50%, the band of large European cities (car as the main mode of the
+    journey to work: Greater London roughly 30% in the 2011 Census; Paris region and Hamburg
+    roughly 30-40% in their household travel surveys, EGT 2010 and MiD 2017); the emerging
+    preset's in 35-65%, the band of fast-growing cities whose transit is still thin (Israel:
+    60% of workers commute by private car, 22% by public transport; H. Bleikh, "Back and
+    Forth: Commuting for Work in Israel", Taub Center policy paper 05.2018). The check and
+    the table: tests/test_transport_bands.py and docs/transport.md.
+    """
+
+    mode_reconsider_rate: float = param(
+        0.3, "1/year", "share of workers reconsidering their commuting mode each year", 0, 1
+    )
+    mode_sensitivity: float = param(
+        0.08,
+        "1/min",
+        "logit scale of mode choice: utils per minute of generalized cost (reviews: 0.03-0.1)",
+        0.001,
+        5,
+    )
+    value_of_time_share: float = param(
+        0.5,
+        "share of the wage rate",
+        "value of commuting time over the wage per minute worked "
+        "(US DOT 2016 guidance for local personal travel: 50% of hourly income)",
+        0,
+        3,
+    )
+    access_weight: float = param(
+        2.0,
+        "x",
+        "weight of walking-to-stop and waiting minutes over in-vehicle minutes "
+        "(about 1.5-2 in Wardman's 2004 review of UK values)",
+        1,
+        5,
+    )
+    walk_speed: float = param(4.8, "km/h", "walking speed", 1, 8)
+    cycle_speed: float = param(15.0, "km/h", "cycling speed door to door", 5, 30)
+    micro_speed: float = param(
+        15.0, "km/h", "shared e-scooter/e-bike speed (EU e-scooters are capped at 20-25)", 5, 25
+    )
+    bus_speed: float = param(
+        20.0, "km/h", "bus commercial speed on a free road, stops included", 5, 60
+    )
+    rail_speed: float = param(
+        35.0, "km/h", "rail commercial speed, stops included (metros: 25-40)", 10, 120
+    )
+    transit_access_minutes: float = param(
+        8.0, "min", "walking to the first stop and from the last stop", 0, 60
+    )
+    transit_wait_minutes: float = param(5.0, "min", "mean wait: half the headway", 0, 60)
+    micro_access_minutes: float = param(3.0, "min", "finding and parking a shared vehicle", 0, 30)
+    cycle_access_minutes: float = param(2.0, "min", "taking out and locking a bicycle", 0, 30)
+    car_cost_per_km: float = param(
+        0.0002, "k/km", "out-of-pocket car cost per km (fuel, wear: world prices)", 0, 0.01
+    )
+    parking_cost: float = param(
+        12.0,
+        "wage-minutes/trip",
+        "parking at the district with the densest jobs, in minutes of the mean wage "
+        "(local prices follow local wages)",
+        0,
+        600,
+    )
+    transit_fare: float = param(
+        3.0, "wage-minutes/trip", "transit fare of one trip, in minutes of the mean wage", 0, 600
+    )
+    micro_fare: float = param(
+        4.0, "wage-minutes/trip", "shared micro-mobility fee of one trip", 0, 600
+    )
+    constant_transit: float = param(
+        -25.0,
+        "min",
+        "transit's alternative-specific constant relative to the car: what time and money "
+        "leave out (car availability, reliability, comfort); calibrated, see above",
+        -120,
+        120,
+    )
+    constant_micro: float = param(
+        8.0, "min", "micro-mobility's constant relative to the car (weather, safety)", -120, 120
+    )
+    constant_cycle: float = param(
+        25.0, "min", "cycling's constant relative to the car (effort, weather, safety)", -120, 120
+    )
+    constant_walk: float = param(4.0, "min", "walking's constant relative to the car", -120, 120)
+    peak_hour_share: float = param(
+        0.3, "share", "share of commuters travelling in the peak hour (assumption)", 0.05, 1
+    )
+    standing_factor: float = param(
+        2.0,
+        "riders/seat",
+        "capacity of a vehicle over its seats, standees included (assumption for a mix of "
+        "buses and trains); riders beyond it are turned back",
+        1,
+        6,
+    )
+    crowding_alpha: float = param(
+        0.15,
+        "-",
+        "crowding multiplier of in-vehicle time when every seat is taken is 1 + alpha "
+        "(Wardman and Whelan 2011: about 1.1-1.2 seated near full, 1.5-2 standing)",
+        0,
+        5,
+    )
+    crowding_beta: float = param(3.0, "-", "crowding exponent (BPR-like)", 1, 10)
 
 
 @dataclass
@@ -392,6 +508,7 @@ SECTIONS: dict[str, type] = {
     "simulation": SimulationParams,
     "city": CityParams,
     "citizens": CitizensParams,
+    "transport": TransportParams,
     "firms": FirmsParams,
     "government": GovernmentParams,
 }
@@ -404,6 +521,7 @@ class Parameters:
     simulation: SimulationParams = field(default_factory=SimulationParams)
     city: CityParams = field(default_factory=CityParams)
     citizens: CitizensParams = field(default_factory=CitizensParams)
+    transport: TransportParams = field(default_factory=TransportParams)
     firms: FirmsParams = field(default_factory=FirmsParams)
     government: GovernmentParams = field(default_factory=GovernmentParams)
 

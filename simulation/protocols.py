@@ -18,6 +18,7 @@ import numpy as np
 
 from smartcity.simulation.districts import Districts
 from smartcity.simulation.parameters import Parameters
+from smartcity.simulation.transport import TransportNetwork
 
 
 class CityState(Protocol):
@@ -43,6 +44,8 @@ class CityState(Protocol):
     cluster_reference: float | None
     user_fees: float
     car_trips: np.ndarray
+    commute_trips: np.ndarray
+    transit: TransportNetwork
     district_access: np.ndarray
     service_availability: np.ndarray
     response_minutes: float

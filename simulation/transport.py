@@ -1,0 +1,178 @@
+"""Commuting modes and the transit network (white paper Table 1, urban traffic; paper 003,
+1 and 4.3, urban rail).
+
+Every mode has a physical speed bound and a capacity. Cars run on the road links at their
+free-flow time, slowed by congestion (simulation.districts, BPR). Buses run on every link at
+most at ``transport.bus_speed`` and are slowed by road congestion except on the share of
+their route with bus priority; rail runs on the links of its lines at
+``transport.rail_speed``. Bus and rail links offer seats per peak hour; riders beyond
+``transport.standing_factor`` times the seats are turned back (agents.citizens.board_transit)
+and crowding, riders over seats, raises the time riders perceive (crowding_multiplier).
+Micro-mobility, cycling and walking cover the route distance at their own speeds. This
+module turns that network into (mode, home, work) tables of door-to-door minutes, free-flow
+minutes, perceived minutes and money per trip, which mode choice and the metrics read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from smartcity.simulation.districts import Districts
+from smartcity.simulation.parameters import TransportParams
+
+MODES = ("car", "transit", "micro", "cycle", "walk")
+"""Commuting modes: car, transit (bus and rail), shared micro-mobility, own bicycle, walking."""
+CAR, TRANSIT, MICRO, CYCLE, WALK = range(len(MODES))
+
+
+def crowding_multiplier(load: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    """Perceived minutes per in-vehicle minute at a link's load factor (peak-hour riders over
+    seats): 1 + alpha x load^beta.
+
+    A BPR-like crowding function as used in transit assignment (e.g. the volume-over-capacity
+    crowding curves of EMME and of Spiess and Florian's optimal-strategy assignment). With
+    the defaults alpha = 0.15 and beta = 3 a ride feels 1.15 times as long when every seat
+    is taken, 1.5 times at half the seats' number standing and 2.2 times at twice the seats
+    (a full vehicle at the default standing factor), the range of the multipliers for seated
+    and standing passengers that Wardman and Whelan (2011) found across twenty years of
+    British rail crowding valuations; a half-full vehicle, 1.02 times.
+    """
+    return 1.0 + alpha * np.asarray(load) ** beta
+
+
+class TransportNetwork:
+    """Bus and rail seats on the links, the loads on them, and the mode cost tables.
+
+    Args:
+        districts: the city's districts; the links' ``bus_seats`` and ``rail_seats``
+            attributes (simulation.city.lay_transit) give the seats per peak hour.
+
+    Attributes:
+        bus_seats, rail_seats: (E,) seats per peak hour on each link; base_rail_seats
+            is the rail supply before any urban-rail investment.
+        flow: (E,) transit commuters routed over each link. load: (E,) load factor,
+            peak-hour riders over seats. crowding: (E,) crowding multiplier.
+        minutes: (modes, D, D) door-to-door minutes as travelled this step.
+        free_minutes: (modes, D, D) the same with empty roads.
+        perceived: (modes, D, D) minutes as commuters weigh them: walking to stops and
+            waiting count access_weight times, in-vehicle transit minutes are crowded.
+        money: (modes, D, D) out-of-pocket cost per trip, k.
+        commute_minutes: (D, D) door-to-door minutes of each pair averaged over the modes
+            its commuters use (car minutes where no one commutes yet): what residence and
+            job choice weigh, so faster transit moves homes and jobs too.
+    """
+
+    def __init__(self, districts: Districts):
+        graph = districts.graph
+        links = [tuple(e) for e in districts.edges.tolist()]
+        self.bus_seats = np.array([float(graph.edges[e]["bus_seats"]) for e in links])
+        self.base_rail_seats = np.array([float(graph.edges[e]["rail_seats"]) for e in links])
+        self.rail_seats = self.base_rail_seats.copy()
+        self.flow = np.zeros(len(links))
+        self.load = np.zeros(len(links))
+        self.crowding = np.ones(len(links))
+        shape = (len(MODES), districts.n, districts.n)
+        self.minutes = np.zeros(shape)
+        self.free_minutes = np.zeros(shape)
+        self.perceived = np.zeros(shape)
+        self.money = np.zeros(shape)
+        self.commute_minutes = districts.free_time.copy()
+
+    def average_commutes(self, trips: np.ndarray) -> None:
+        """commute_minutes = commuter-weighted mean of each pair's door-to-door minutes over
+        modes (``trips``: (modes, D, D) commuters), car minutes for pairs without commuters."""
+        total = trips.sum(axis=0)
+        weighted = (trips * self.minutes).sum(axis=0)
+        self.commute_minutes = np.where(
+            total > 0, weighted / np.maximum(total, 1e-9), self.minutes[CAR]
+        )
+
+    def seats(self) -> np.ndarray:
+        """(E,) transit seats per peak hour on each link, bus plus rail."""
+        return self.bus_seats + self.rail_seats
+
+    def has_rail(self) -> bool:
+        """Whether any link carries rail."""
+        return bool((self.base_rail_seats > 0).any())
+
+    def expand_rail(self, factor: float) -> None:
+        """Rail seats = base seats x (1 + factor): longer and more frequent trains on the
+        existing lines (urban-rail investment, policies.new_infrastructure)."""
+        self.rail_seats = self.base_rail_seats * (1.0 + factor)
+
+    def load_transit(self, districts: Districts, trips: np.ndarray, p: TransportParams) -> None:
+        """Route transit commuters (D, D) over the links; load = peak_hour_share x riders /
+        seats; crowding by crowding_multiplier."""
+        self.flow = districts.routes @ trips.ravel()
+        self.load = p.peak_hour_share * self.flow / np.maximum(self.seats(), 1e-9)
+        self.crowding = crowding_multiplier(self.load, p.crowding_alpha, p.crowding_beta)
+
+    def admission(self, districts: Districts, trips: np.ndarray, p: TransportParams) -> np.ndarray:
+        """(D*D,) share of each pair's transit riders that the links of its route carry: the
+        smallest over those links of min(1, standing_factor x seats / (peak_hour_share x
+        riders))."""
+        flow = p.peak_hour_share * (districts.routes @ trips.ravel())
+        room = np.minimum(1.0, p.standing_factor * self.seats() / np.maximum(flow, 1e-9))
+        return np.where(districts.on_route, room[None, :], 1.0).min(axis=1)
+
+    def rail_load_factor(self, p: TransportParams) -> float:
+        """Seat-weighted load factor of the rail links: peak-hour riders carried by rail over
+        rail seats (0 when the city has no rail)."""
+        rail = self.rail_seats > 0
+        seats = self.rail_seats[rail].sum()
+        if seats <= 0:
+            return 0.0
+        riders = p.peak_hour_share * self.flow[rail] * self.rail_seats[rail] / self.seats()[rail]
+        return float(riders.sum() / seats)
+
+    def update_costs(
+        self,
+        districts: Districts,
+        p: TransportParams,
+        bus_priority: float,
+        job_density: np.ndarray,
+        wage_per_minute: float,
+    ) -> None:
+        """Recompute the (mode, home, work) tables from this step's road times and loads.
+
+        car: congested road time (free: free-flow road time); money = car_cost_per_km x
+        distance + parking_cost x the work district's job density over the densest one's;
+        parking and fares are priced in minutes of the mean wage (``wage_per_minute``, k).
+        transit: (access + wait) / (0.5 + 0.5 mean transport quality of the two districts) +
+        in-vehicle time; a rail link takes length / rail_speed, a bus link length / bus_speed
+        x (1 + (1 - bus priority) x (road congestion ratio - 1)), and the local distance goes
+        by bus; perceived = access_weight x (access + wait) + crowded in-vehicle minutes;
+        money = transit_fare. micro, cycle, walk: access + distance / speed; fares
+        micro_fare, 0, 0. No mode beats its speed bound: congestion and crowding only add.
+        """
+        d = districts
+        length = d.edge_length
+        road_ratio = d.edge_time / d.edge_free_time
+        bus_free = 60.0 * length / p.bus_speed
+        rail = np.where(self.rail_seats > 0, 60.0 * length / p.rail_speed, np.inf)
+        priority = float(np.clip(bus_priority, 0.0, 1.0))
+        link_free = np.minimum(bus_free, rail)
+        link_now = np.minimum(bus_free * (1.0 + (1.0 - priority) * (road_ratio - 1.0)), rail)
+        local = 60.0 * d.local_km / p.bus_speed
+        quality = (d.transport[:, None] + d.transport[None, :]) / 2
+        access = (p.transit_access_minutes + p.transit_wait_minutes) / (0.5 + 0.5 * quality)
+        in_vehicle = d.route_sum(link_now) + local
+        speeds = {MICRO: p.micro_speed, CYCLE: p.cycle_speed, WALK: p.walk_speed}
+        starts = {MICRO: p.micro_access_minutes, CYCLE: p.cycle_access_minutes, WALK: 0.0}
+
+        self.minutes[CAR] = d.travel_time
+        self.free_minutes[CAR] = d.free_time
+        self.minutes[TRANSIT] = access + in_vehicle
+        self.free_minutes[TRANSIT] = access + d.route_sum(link_free) + local
+        for mode, speed in speeds.items():
+            self.minutes[mode] = starts[mode] + 60.0 * d.distance / speed
+            self.free_minutes[mode] = self.minutes[mode]
+        self.perceived[:] = self.minutes
+        self.perceived[TRANSIT] = (
+            p.access_weight * access + d.route_sum(link_now * self.crowding) + local
+        )
+        densest = max(float(job_density.max()), 1e-9)
+        parking = p.parking_cost * wage_per_minute * job_density / densest
+        self.money[CAR] = p.car_cost_per_km * d.distance + parking[None, :]
+        self.money[TRANSIT] = p.transit_fare * wage_per_minute
+        self.money[MICRO] = p.micro_fare * wage_per_minute
