@@ -7,7 +7,7 @@ an emerging city has a low start, a low-end manufacturing base, a young labour f
 little legacy. Each condition here is a number in 0-1 measured from the city's state (or,
 where the state holds no such quantity, read from a parameter), never from a preset or
 package name. An initiative names the conditions it thrives on (``[fit]`` in its TOML);
-:func:`fit_level` turns them into the fit that scales its readiness and its effect
+:func:`fit_level` (their weighted geometric mean) turns them into the fit that scales its readiness and its effect
 (policies.initiatives). A user city between the two presets therefore gets its own fit.
 
 Conditions (each clipped to 0-1):
@@ -63,6 +63,7 @@ TALENT_SKILL = 0.7  # skill at or above which an adult counts as talent
 CONGESTED_EXCESS = 0.3  # travel time index excess at which congestion counts as full
 FIT_REFERENCE = 0.5  # fit at which an initiative works as its TOML states
 NEUTRAL_FIT = FIT_REFERENCE  # an initiative naming no condition
+MIN_CONDITION = 0.01  # a condition entirely absent still leaves a trace of fit
 LEGACY_COST = 1.0  # capital cost of a greenfield initiative rises by this x legacy burden
 LEGACY_DRAG = 0.5  # its stage pace falls by this x legacy burden
 
@@ -112,9 +113,13 @@ def measure_conditions(model: CityState, priority: np.ndarray) -> dict[str, floa
 
 
 def fit_level(weights: Mapping[str, float], conditions: Mapping[str, float]) -> float:
-    """Fit of an initiative to the city, 0-1: the weighted mean of the conditions it names
-    (its ``[fit]`` table); NEUTRAL_FIT when it names none."""
+    """Fit of an initiative to the city, 0-1: the weighted geometric mean of the conditions
+    it names (its ``[fit]`` table), each floored at MIN_CONDITION; NEUTRAL_FIT when it names
+    none. Geometric, because the conditions are joint needs (white paper 5.1.1 Path 2: a
+    crowded core *and* land in new towns): plenty of one does not make up for the lack of
+    another."""
     total = sum(weights.values())
     if total <= 0:
         return NEUTRAL_FIT
-    return sum(w * conditions[name] for name, w in weights.items()) / total
+    logs = sum(w * np.log(max(conditions[name], MIN_CONDITION)) for name, w in weights.items())
+    return float(np.exp(logs / total))

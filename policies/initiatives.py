@@ -27,7 +27,7 @@ effects: lever contributions (policies.levers) and yearly growth of district sto
 Fit to the city (white paper 5.1.1 and 5.1.2): an initiative pays in proportion to the
 city conditions it acts on (policies.conditions: e.g. the distance to the productivity
 frontier for a climb up the industrial chain, the disease for a disease-solving
-initiative), the weighted mean of the conditions in its ``[fit]`` table. A city lacking
+initiative), the weighted geometric mean of the conditions in its ``[fit]`` table. A city lacking
 them has a lower readiness, so the initiative stays in the function stage longer, and a
 smaller effect. A ``greenfield`` initiative (new systems rather than work on existing
 ones) costs 1 + LEGACY_COST x legacy burden times its capital and advances its stages
