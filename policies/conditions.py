@@ -7,8 +7,9 @@ an emerging city has a low start, a low-end manufacturing base, a young labour f
 little legacy. Each condition here is a number in 0-1 measured from the city's state (or,
 where the state holds no such quantity, read from a parameter), never from a preset or
 package name. An initiative names the conditions it thrives on (``[fit]`` in its TOML);
-:func:`fit_level` (their weighted geometric mean) turns them into the fit that scales its readiness and its effect
-(policies.initiatives). A user city between the two presets therefore gets its own fit.
+:func:`fit_level` (their weighted geometric mean) turns them into the fit that scales its
+readiness and its effect (policies.initiatives). A user city between the two presets
+therefore gets its own fit.
 
 Conditions (each clipped to 0-1):
 

@@ -41,7 +41,8 @@ def _branches_on_names(tree: ast.AST, names: set[str]) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             for operand in [node.left, *node.comparators]:
-                values = operand.elts if isinstance(operand, ast.Tuple | ast.List | ast.Set) else [operand]  # fmt: skip
+                many = isinstance(operand, ast.Tuple | ast.List | ast.Set)
+                values = operand.elts if many else [operand]
                 for value in values:
                     if isinstance(value, ast.Constant) and value.value in names:
                         found.append(f"line {node.lineno}: compares with {value.value!r}")
@@ -238,3 +239,78 @@ def test_fit_table_marks_own_cells():
     assert own[("mature", "mature-reactivate")] and own[("emerging", "emerging-breakthrough")]
     assert not own[("mature", "emerging-breakthrough")]
     assert set(fit["public_spending"]) == {100.0}
+
+
+# --- fit follows conditions, not labels ---------------------------------------------------
+
+# The conditions that tell the two city types apart (white paper 5.1.1 and 5.1.2):
+# industrial mix and distance to the frontier, age structure and skills, legacy, core
+# congestion (road capacity per resident), land, research and traditional advantages.
+CONDITION_KEYS = {
+    "firms": ("share_manufacturing", "share_services", "share_logistics", "share_creative",
+              "share_digital", "share_health", "share_platform", "productivity",
+              "research_capacity", "advantage_depth"),
+    "citizens": ("child_share", "elderly_share", "adult_age_tilt", "skill_mean"),
+    "city": ("legacy_burden", "new_town_land", "road_capacity"),
+}  # fmt: skip
+
+
+def _swapped_preset(tmp_path: Path, extends: str, conditions_of: str) -> str:
+    """A preset that extends `extends` (its type, infrastructure, capabilities, budget)
+    but takes every condition of CONDITION_KEYS from `conditions_of`."""
+    from smartcity.simulation.resolve import resolve_parameters
+
+    source = resolve_parameters(conditions_of, {})
+    lines = [f'extends = "{extends}"']
+    for section, keys in CONDITION_KEYS.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {getattr(getattr(source, section), key)!r}" for key in keys]
+    path = tmp_path / f"{extends}-with-{conditions_of}-conditions.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _index_gain(preset: str, policies: list[str], seeds: range, years: int, count: int):
+    """Mean over `policies` and paired seeds of the mean change of the three indices
+    against the baseline at the horizon, equal budgets."""
+
+    def final(policy, seed):
+        city = CityModel(preset, seed=seed, policy=policy, citizens__count=count,
+                         government__budget="equal")  # fmt: skip
+        city.run(years)
+        return city.metrics_frame().iloc[-1][list(INDEX_METRICS)].to_numpy(float)
+
+    base = {seed: final(None, seed) for seed in seeds}
+    gains = [(final(p, s) - base[s]).mean() for p in policies for s in seeds]
+    return float(np.mean(gains))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("extends", "conditions_of"), [("mature", "emerging"),
+                                                        ("emerging", "mature")])  # fmt: skip
+def test_fit_follows_the_conditions_not_the_label(tmp_path: Path, extends, conditions_of):
+    """A city typed `extends` but with the other type's conditions: the paths written for
+    the conditions' type gain more there than the paths written for its label."""
+    preset = _swapped_preset(tmp_path, extends, conditions_of)
+    assert model.city_type(preset) == extends
+    homes = {p: model.package_home(p) for p in model.development_paths()}
+    matching = [p for p, h in homes.items() if h == conditions_of]
+    labelled = [p for p, h in homes.items() if h == extends]
+    seeds, years, count = range(1, 4), 12, 4000
+    assert _index_gain(preset, matching, seeds, years, count) > _index_gain(
+        preset, labelled, seeds, years, count
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["mature", "emerging"])
+def test_own_paths_gain_more_than_the_other_types_paths(preset):
+    """White paper 5.1 at equal budgets: on each preset the mean index change under its own
+    paths exceeds that under the other type's paths (smaller than docs/path_fit.md's
+    20k-citizen, 5-replication figures)."""
+    own = model.own_paths(preset)
+    other = [p for p in model.development_paths() if p not in own]
+    seeds, years, count = range(1, 4), 12, 4000
+    assert _index_gain(preset, own, seeds, years, count) > _index_gain(
+        preset, other, seeds, years, count
+    )
