@@ -324,6 +324,54 @@ def fit_table(differences: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return table[columns].reset_index(drop=True)
 
 
+def fit_markdown(fit: pd.DataFrame) -> str:
+    """Markdown of the fit table: the fit matrix (mean change of the three indices and of
+    GDP per capita per preset and package, own-city cells in bold), the change per 100 M
+    of extra public spending, and per preset the mean index change under its own paths and
+    under the other city type's paths."""
+    indices = [m for m in FIT_METRICS if m.endswith("_index")]
+    per = f"per_{PER_SPENDING:g}M"
+    # A table read back from fit.csv has blanks where no per-100 M figure is given.
+    fit = fit.assign(**{c: pd.to_numeric(fit[c], errors="coerce") for c in ("mean", per)})
+    presets = list(dict.fromkeys(fit["preset"]))
+    packages = list(dict.fromkeys(fit["package"]))
+    cells = fit.set_index(["preset", "package", "metric"])
+
+    def cell(preset: str, package: str, column: str, bold: bool) -> str:
+        values = [cells.loc[(preset, package, m), column] for m in indices]
+        gdp = cells.loc[(preset, package, "gdp_per_capita"), column]
+        if any(pd.isna(v) for v in [*values, gdp]):
+            return "-"
+        text = f"{np.mean(values):+.4f} / {gdp:+.2f}"
+        return f"**{text}**" if bold else text
+
+    lines = []
+    for title, column in (("change vs baseline", "mean"), (f"per {PER_SPENDING:g} M", per)):
+        lines += [
+            f"Mean {title} of the three indices / of GDP per capita (bold: own city)",
+            "",
+            "| package | home | " + " | ".join(presets) + " |",
+            "|---|---|" + "---|" * len(presets),
+        ]
+        for package in packages:
+            rows = fit[fit["package"] == package]
+            home = rows["home"].iloc[0] or "-"
+            own = dict(zip(rows["preset"], rows["own"], strict=False))
+            values = [cell(p, package, column, bool(own[p])) for p in presets]
+            lines.append(f"| {package} | {home} | " + " | ".join(values) + " |")
+        lines.append("")
+    lines += ["| preset | city type | own paths | other type's paths |", "|---|---|---|---|"]
+    paths = fit[(fit["home"] != "") & fit["metric"].isin(indices)]
+    for preset in presets:
+        rows = paths[paths["preset"] == preset]
+        by_package = rows.groupby(["package", "own"])["mean"].mean().reset_index()
+        own = by_package.loc[by_package["own"], "mean"].mean()
+        other = by_package.loc[~by_package["own"], "mean"].mean()
+        kind = rows["city_type"].iloc[0] if len(rows) else "-"
+        lines.append(f"| {preset} | {kind} | {own:+.4f} | {other:+.4f} |")
+    return "\n".join(lines) + "\n"
+
+
 def horizon_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Return the summary rows at the final step of each preset and policy."""
     last = summary.groupby(["preset", "policy"], sort=False)["step"].transform("max")
@@ -360,6 +408,8 @@ def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> l
         if not fit.empty:
             written.append(out / "fit.csv")
             fit.to_csv(written[-1], index=False)
+            written.append(out / "fit.md")
+            written[-1].write_text(fit_markdown(fit))
             written.append(
                 figures.plot_fit_matrix(fit, FIT_METRICS, units, figure_dir / "fit_matrix.png")
             )
