@@ -223,6 +223,8 @@ def test_cross_compare_writes_fit_csv_and_the_fit_matrix(tmp_path: Path):
         assert row.own == (row.home == row.preset)
         assert row.ci_low <= row.mean <= row.ci_high
     assert (out / "figures" / "fit_matrix.png").stat().st_size > 10_000
+    text = (out / "fit.md").read_text()
+    assert "| mature | mature |" in text and "other type's paths" in text
 
 
 def test_fit_table_marks_own_cells():
