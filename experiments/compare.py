@@ -327,7 +327,7 @@ def fit_table(differences: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
 def fit_markdown(fit: pd.DataFrame) -> str:
     """Markdown of the fit table: the fit matrix (mean change of the three indices and of
     GDP per capita per preset and package, own-city cells in bold), the change per 100 M
-    of extra public spending, and per preset the mean index change under its own paths and
+    of extra public spending (where any path spent MIN_EXTRA_SPENDING more), and per preset the mean index change under its own paths and
     under the other city type's paths."""
     indices = [m for m in FIT_METRICS if m.endswith("_index")]
     per = f"per_{PER_SPENDING:g}M"
@@ -347,6 +347,8 @@ def fit_markdown(fit: pd.DataFrame) -> str:
 
     lines = []
     for title, column in (("change vs baseline", "mean"), (f"per {PER_SPENDING:g} M", per)):
+        if fit[column].isna().all():  # equal budgets: no path spends 10 M more or less
+            continue
         lines += [
             f"Mean {title} of the three indices / of GDP per capita (bold: own city)",
             "",
