@@ -327,8 +327,8 @@ def fit_table(differences: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
 def fit_markdown(fit: pd.DataFrame) -> str:
     """Markdown of the fit table: the fit matrix (mean change of the three indices and of
     GDP per capita per preset and package, own-city cells in bold), the change per 100 M
-    of extra public spending (where any path spent MIN_EXTRA_SPENDING more), and per preset the mean index change under its own paths and
-    under the other city type's paths."""
+    of extra public spending (where any path spent MIN_EXTRA_SPENDING more), and per
+    preset the mean index change under its own paths and under the other type's paths."""
     indices = [m for m in FIT_METRICS if m.endswith("_index")]
     per = f"per_{PER_SPENDING:g}M"
     # A table read back from fit.csv has blanks where no per-100 M figure is given.
