@@ -338,6 +338,8 @@ def fit_markdown(fit: pd.DataFrame) -> str:
     cells = fit.set_index(["preset", "package", "metric"])
 
     def cell(preset: str, package: str, column: str, bold: bool) -> str:
+        if (preset, package, "gdp_per_capita") not in cells.index:  # not run there (own)
+            return "-"
         values = [cells.loc[(preset, package, m), column] for m in indices]
         gdp = cells.loc[(preset, package, "gdp_per_capita"), column]
         if any(pd.isna(v) for v in [*values, gdp]):
@@ -359,7 +361,7 @@ def fit_markdown(fit: pd.DataFrame) -> str:
             rows = fit[fit["package"] == package]
             home = rows["home"].iloc[0] or "-"
             own = dict(zip(rows["preset"], rows["own"], strict=False))
-            values = [cell(p, package, column, bool(own[p])) for p in presets]
+            values = [cell(p, package, column, bool(own.get(p))) for p in presets]
             lines.append(f"| {package} | {home} | " + " | ".join(values) + " |")
         lines.append("")
     lines += ["| preset | city type | own paths | other type's paths |", "|---|---|---|---|"]
@@ -370,7 +372,8 @@ def fit_markdown(fit: pd.DataFrame) -> str:
         own = by_package.loc[by_package["own"], "mean"].mean()
         other = by_package.loc[~by_package["own"], "mean"].mean()
         kind = rows["city_type"].iloc[0] if len(rows) else "-"
-        lines.append(f"| {preset} | {kind} | {own:+.4f} | {other:+.4f} |")
+        own_text, other_text = ("-" if pd.isna(v) else f"{v:+.4f}" for v in (own, other))
+        lines.append(f"| {preset} | {kind} | {own_text} | {other_text} |")
     return "\n".join(lines) + "\n"
 
 
