@@ -10,6 +10,13 @@ budget, and the differences table shows each path's extra public spending and ea
 difference per 100 M of it; ``equal`` gives every package, baseline included, the same
 public-spending envelope (parameter government.budget = "equal"), so the differences are
 what a path does with the same money as conventional programmes would.
+
+Two designs (``--design``): ``own`` runs each preset under the baseline, the placebo and
+its own development paths (the packages whose ``home`` is the preset's city.type); ``cross``
+runs every development path on every preset, at equal budget unless ``--budget`` says
+otherwise, so a path's fit to a city (white paper 5.1) can be read off: ``fit.csv`` and the
+fit-matrix figure show each path's change against the baseline on each preset, with the
+path's home city type and whether the cell is an own-city cell.
 """
 
 from __future__ import annotations
@@ -49,6 +56,10 @@ DEFAULT_YEARS = 20
 DEFAULT_ROOT_SEED = 20260101
 PLACEBO_POLICY = "placebo"
 BUDGETS = ("package", "equal")
+DESIGNS = ("own", "cross")
+DESIGN_BUDGET = {"own": "package", "cross": "equal"}  # default budget of each design
+FIT_METRICS = ("demand_advancement_index", "industrial_transition_index", "governance_index",
+               "gdp_per_capita")  # fmt: skip
 SPENDING_METRIC = "public_spending"
 PER_SPENDING = 100.0  # M of extra public spending per which differences are also reported
 MIN_EXTRA_SPENDING = 10.0  # M; smaller extra spending gets no per-100 M figure
@@ -99,11 +110,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seed", type=int, default=DEFAULT_ROOT_SEED, help="root seed of all replications"
     )
     parser.add_argument(
+        "--design",
+        choices=DESIGNS,
+        default="own",
+        help="own: each preset runs the baseline, the placebo and its own paths (default); "
+        "cross: every development path runs on every preset (writes fit.csv and the fit "
+        "matrix)",
+    )
+    parser.add_argument(
         "--budget",
         choices=BUDGETS,
-        default="package",
-        help="package: each package's own budget (default); equal: every package, baseline "
-        "included, spends the same public envelope (government.budget = equal)",
+        default=None,
+        help="package: each package's own budget (default of --design own); equal: every "
+        "package, baseline included, spends the same public envelope (government.budget = "
+        "equal; default of --design cross)",
     )
     add_set_option(parser, "parameter override for every run (repeatable)")
     add_executor_options(parser)
@@ -120,23 +140,32 @@ def compare_spec(
     root_seed: int,
     overrides: dict[str, Any],
     allow_code: bool = False,
-    budget: str = "package",
+    budget: str | None = None,
+    design: str = "own",
 ) -> ExperimentSpec:
     """Return the validated spec of a comparison (yearly rows kept, all metrics).
 
-    Without `policies`, each preset runs the baseline, the placebo control and its own
-    development paths (packages named "<preset>-...", white paper 5.1); with them, every
+    Without `policies`, each preset runs the baseline, the placebo control and, by
+    `design`, its own development paths ("own": packages whose home is the preset's
+    city.type, white paper 5.1) or every development path ("cross"); with them, every
     preset runs those. `budget` "equal" sets government.budget = "equal" for every run (an
-    explicit override of it wins).
+    explicit override of it wins); None takes the design's default (DESIGN_BUDGET).
     """
+    if design not in DESIGNS:
+        raise model.InputError(f"design '{design}' is not allowed; use one of {', '.join(DESIGNS)}")
+    budget = DESIGN_BUDGET[design] if budget is None else budget
     if budget not in BUDGETS:
         raise model.InputError(f"budget '{budget}' is not allowed; use one of {', '.join(BUDGETS)}")
     overrides = {"government.budget": budget, **overrides}
+    controls = [model.BASELINE_POLICY, PLACEBO_POLICY]
     paths = (
         list(policies)
         if policies is not None
         else {
-            preset: [model.BASELINE_POLICY, PLACEBO_POLICY, *model.own_paths(preset)]
+            preset: [
+                *controls,
+                *(model.development_paths() if design == "cross" else model.own_paths(preset)),
+            ]
             for preset in presets
         }
     )
@@ -265,6 +294,89 @@ def path_table(differences: pd.DataFrame, metrics: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def fit_table(differences: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """Each path's final-year change against the baseline on each preset, with its fit label.
+
+    Returns:
+        One row per (preset, package, metric in FIT_METRICS): the package's home city type
+        (its ``home`` field; empty for controls), the preset's city type, whether the cell
+        is an own-city cell, the paired difference with its 95% interval, the package's
+        cumulative public spending (mean, M) and, where the path spent more than
+        MIN_EXTRA_SPENDING beyond the baseline, the difference per 100 M of extra spending.
+    """
+    last = differences[differences["step"] == differences["step"].max()]
+    last = last[last["metric"].isin(FIT_METRICS)]
+    spent = horizon_table(summary)
+    spent = spent.loc[spent["metric"] == SPENDING_METRIC, ["preset", "policy", "mean"]]
+    table = last.merge(spent.rename(columns={"mean": "public_spending"}), on=["preset", "policy"])
+    homes = {p: model.package_home(p) or "" for p in table["policy"].unique()}
+    types = {p: model.city_type(p) for p in table["preset"].unique()}
+    per = f"per_{PER_SPENDING:g}M"
+    columns = ["preset", "city_type", "package", "home", "own", "metric", "mean", "ci_low",
+               "ci_high", "public_spending", "extra_spending", per]  # fmt: skip
+    table = table.rename(columns={"policy": "package"})
+    table["home"] = table["package"].map(homes)
+    table["city_type"] = table["preset"].map(types)
+    table["own"] = table["home"] == table["city_type"]
+    for column in ("extra_spending", per):
+        if column not in table:
+            table[column] = np.nan
+    return table[columns].reset_index(drop=True)
+
+
+def fit_markdown(fit: pd.DataFrame) -> str:
+    """Markdown of the fit table: the fit matrix (mean change of the three indices and of
+    GDP per capita per preset and package, own-city cells in bold), the change per 100 M
+    of extra public spending (where any path spent MIN_EXTRA_SPENDING more), and per
+    preset the mean index change under its own paths and under the other type's paths."""
+    indices = [m for m in FIT_METRICS if m.endswith("_index")]
+    per = f"per_{PER_SPENDING:g}M"
+    # A table read back from fit.csv has blanks where no per-100 M figure is given.
+    fit = fit.assign(**{c: pd.to_numeric(fit[c], errors="coerce") for c in ("mean", per)})
+    presets = list(dict.fromkeys(fit["preset"]))
+    packages = list(dict.fromkeys(fit["package"]))
+    cells = fit.set_index(["preset", "package", "metric"])
+
+    def cell(preset: str, package: str, column: str, bold: bool) -> str:
+        if (preset, package, "gdp_per_capita") not in cells.index:  # not run there (own)
+            return "-"
+        values = [cells.loc[(preset, package, m), column] for m in indices]
+        gdp = cells.loc[(preset, package, "gdp_per_capita"), column]
+        if any(pd.isna(v) for v in [*values, gdp]):
+            return "-"
+        text = f"{np.mean(values):+.4f} / {gdp:+.2f}"
+        return f"**{text}**" if bold else text
+
+    lines = []
+    for title, column in (("change vs baseline", "mean"), (f"per {PER_SPENDING:g} M", per)):
+        if fit[column].isna().all():  # equal budgets: no path spends 10 M more or less
+            continue
+        lines += [
+            f"Mean {title} of the three indices / of GDP per capita (bold: own city)",
+            "",
+            "| package | home | " + " | ".join(presets) + " |",
+            "|---|---|" + "---|" * len(presets),
+        ]
+        for package in packages:
+            rows = fit[fit["package"] == package]
+            home = rows["home"].iloc[0] or "-"
+            own = dict(zip(rows["preset"], rows["own"], strict=False))
+            values = [cell(p, package, column, bool(own.get(p))) for p in presets]
+            lines.append(f"| {package} | {home} | " + " | ".join(values) + " |")
+        lines.append("")
+    lines += ["| preset | city type | own paths | other type's paths |", "|---|---|---|---|"]
+    paths = fit[(fit["home"] != "") & fit["metric"].isin(indices)]
+    for preset in presets:
+        rows = paths[paths["preset"] == preset]
+        by_package = rows.groupby(["package", "own"])["mean"].mean().reset_index()
+        own = by_package.loc[by_package["own"], "mean"].mean()
+        other = by_package.loc[~by_package["own"], "mean"].mean()
+        kind = rows["city_type"].iloc[0] if len(rows) else "-"
+        own_text, other_text = ("-" if pd.isna(v) else f"{v:+.4f}" for v in (own, other))
+        lines.append(f"| {preset} | {kind} | {own_text} | {other_text} |")
+    return "\n".join(lines) + "\n"
+
+
 def horizon_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Return the summary rows at the final step of each preset and policy."""
     last = summary.groupby(["preset", "policy"], sort=False)["step"].transform("max")
@@ -297,6 +409,15 @@ def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> l
             written.append(out / "paths.md")
             table_metrics = [m for m in model.INDEX_METRICS if m in present]
             written[-1].write_text(path_table(differences, table_metrics))
+        fit = fit_table(differences, summary)
+        if not fit.empty:
+            written.append(out / "fit.csv")
+            fit.to_csv(written[-1], index=False)
+            written.append(out / "fit.md")
+            written[-1].write_text(fit_markdown(fit))
+            written.append(
+                figures.plot_fit_matrix(fit, FIT_METRICS, units, figure_dir / "fit_matrix.png")
+            )
     indices = [m for m in model.INDEX_METRICS if m in present]
     headline = [m for m in HEADLINE_METRICS if m in present]
     missing = sorted(set(model.INDEX_METRICS + HEADLINE_METRICS) - present)
@@ -339,6 +460,7 @@ def command_compare(args: argparse.Namespace) -> int:
             overrides=overrides,
             allow_code=args.allow_code,
             budget=args.budget,
+            design=args.design,
         )
         # Always resume: rerunning the same comparison (`make demo` twice, or after Ctrl-C)
         # reuses the stored runs; other settings in the same OUT are refused.

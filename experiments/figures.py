@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 BASELINE_COLOUR = "black"
 PATH_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
@@ -212,6 +213,61 @@ def plot_pattern_checks(table: pd.DataFrame, title: str, path: Path) -> Path:
         ax.set_title(f"{row.pattern} ({'holds' if row.holds else 'fails'})", fontsize=9)
         ax.set_xlabel(row.unit, fontsize=8)
     fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def plot_fit_matrix(
+    fit: pd.DataFrame, metrics: Sequence[str], units: Mapping[str, str], path: Path
+) -> Path:
+    """Plot the fit matrix: presets (rows) x packages (columns), each cell listing the
+    change against the baseline of each metric (mean of paired replications; * where the
+    95% interval excludes 0), coloured by the mean change of the index metrics; own-city
+    cells (the package's home is the preset's city type) have a thick frame.
+
+    Args:
+        fit: the fit table (experiments.compare.fit_table).
+        metrics: metrics listed in each cell, in order; those ending in "_index" colour it.
+    """
+    presets = list(dict.fromkeys(fit["preset"]))
+    packages = list(dict.fromkeys(fit["package"]))
+    cells = fit.set_index(["preset", "package", "metric"])
+    indices = [m for m in metrics if m.endswith("_index")]
+    colour = np.full((len(presets), len(packages)), np.nan)
+    for i, preset in enumerate(presets):
+        for j, package in enumerate(packages):
+            rows = [cells.loc[(preset, package, m), "mean"] for m in indices
+                    if (preset, package, m) in cells.index]  # fmt: skip
+            colour[i, j] = np.mean(rows) if rows else np.nan
+    fig = Figure(figsize=(2.3 * len(packages) + 1.5, 1.6 * len(presets) + 1.6))
+    ax = fig.subplots()
+    limit = max(float(np.nanmax(np.abs(colour))) if np.isfinite(colour).any() else 0.0, 1e-9)
+    image = ax.imshow(colour, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
+    fig.colorbar(image, ax=ax, label="mean change of the indices vs baseline")
+    short = {m: "".join(word[0] for word in m.split("_")[:-1]).upper() or m for m in metrics}
+    short = {m: ("GDP/cap" if m == "gdp_per_capita" else short[m]) for m in metrics}
+    for i, preset in enumerate(presets):
+        for j, package in enumerate(packages):
+            lines = []
+            for metric in metrics:
+                if (preset, package, metric) not in cells.index:
+                    continue
+                row = cells.loc[(preset, package, metric)]
+                sure = "*" if row["ci_low"] > 0 or row["ci_high"] < 0 else ""
+                digits = 2 if abs(row["mean"]) >= 10 else 3
+                lines.append(f"{short[metric]} {row['mean']:+.{digits}f}{sure}")
+            ax.text(j, i, "\n".join(lines), ha="center", va="center", fontsize=7)
+            own = fit[(fit["preset"] == preset) & (fit["package"] == package)]["own"]
+            if own.any():
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, linewidth=3))
+    ax.set_xticks(range(len(packages)), packages, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(presets)), presets)
+    gdp = label("gdp_per_capita", units)
+    ax.set_title(
+        f"Path fit: change vs baseline at the horizon (indices; {gdp}); thick frame = own city",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     return path

@@ -28,11 +28,14 @@ __all__ = [
     "InputError",
     "ParameterError",
     "check_policy",
+    "city_type",
+    "development_paths",
     "is_policy",
     "is_preset",
     "metric_units",
     "model_version",
     "own_paths",
+    "package_home",
     "policy_names",
     "preset_names",
     "resolve_point",
@@ -60,9 +63,27 @@ def is_policy(name: str) -> bool:
     return name in policy_names() or (name.endswith(".toml") and Path(name).is_file())
 
 
+def city_type(preset: str) -> str:
+    """Return a preset's city type (parameter city.type: "mature" or "emerging")."""
+    return str(resolve_parameters(preset, {}).city.type)
+
+
+def package_home(policy: str, allow_code: bool = False) -> str | None:
+    """Return the city type a package was written for (its ``home`` field), None for
+    controls such as the baseline and the placebo."""
+    return load_package(policy, allow_code=allow_code).home
+
+
+def development_paths() -> list[str]:
+    """Return the shipped packages that are development paths (they name a home city type)."""
+    return [name for name in policy_names() if package_home(name) is not None]
+
+
 def own_paths(preset: str) -> list[str]:
-    """Return the development paths written for a preset: packages named "<preset>-..."."""
-    return [name for name in policy_names() if name.startswith(f"{preset}-")]
+    """Return the development paths written for a preset's city type: the shipped packages
+    whose ``home`` is the preset's city.type (white paper 5.1)."""
+    kind = city_type(preset)
+    return [name for name in development_paths() if package_home(name) == kind]
 
 
 def resolve_point(

@@ -25,8 +25,13 @@ def initiatives_markdown() -> list[str]:
         "Each initiative is a TOML file in `policies/initiatives/`. Its effect each month is",
         "its effects at full strength times strength = stage factor (function 0.3,",
         "performance 0.7, effectiveness 1) x operability x (0.4 + 0.6 adoption) x financing",
-        "uptake x coordination x scale; operability = readiness (prerequisites met) x",
-        "financing continuity x share built. Stages: " + " -> ".join(STAGES[1:]) + ".",
+        "uptake x coordination x scale x fit / 0.5; operability = readiness (prerequisites",
+        "met, times min(1, fit / 0.5)) x financing continuity x share built. Fit = weighted",
+        "geometric mean of the city conditions the initiative thrives on (0.5 when it names",
+        "none; see docs/path_fit.md). A greenfield initiative costs 1 + legacy burden times",
+        "its capital and advances 1 - 0.5 legacy burden times as fast. Stages: "
+        + " -> ".join(STAGES[1:])
+        + ".",
         "",
     ]
     for name in initiative_names():
@@ -44,6 +49,8 @@ def initiatives_markdown() -> list[str]:
             f"- prerequisites: capabilities {_table(spec.prerequisites, signed=False)}; "
             f"district stocks {_table(spec.infrastructure, signed=False)}",
             f"- effects at full strength: {_table(spec.effects)}",
+            f"- fit (city conditions, weights): {_table(spec.fit, signed=False)}"
+            + ("; greenfield (slowed and made dearer by legacy)" if spec.greenfield else ""),
         ]
         if spec.district_growth:
             lines.append(
@@ -111,8 +118,8 @@ def packages_markdown() -> list[str]:
             "",
             " ".join(pkg.description.split()),
             "",
-            f"- source: {pkg.source}; unified data platform: "
-            f"{'yes' if pkg.unified_platform else 'no'}",
+            f"- source: {pkg.source}; home city type: {pkg.home or 'none (a control)'}; "
+            f"unified data platform: {'yes' if pkg.unified_platform else 'no'}",
             f"- initiatives: {plans or 'none'}",
             f"- new infrastructure (k/resident-year): {_table(pkg.new_infrastructure, False)}",
             f"- sector priorities (added relative entry): {_table(pkg.sectors, False)}",

@@ -18,11 +18,21 @@ than all at month 12 (a fully ready, fully used initiative in a fully organized 
 exactly a year).
 
 Each step its strength = stage factor x operability x (0.4 + 0.6 adoption) x financing
-uptake x coordination x scale, where operability = readiness (how far capabilities and
-infrastructure meet its prerequisites) x financing continuity x share built. An initiative
-whose prerequisites are missing therefore underperforms rather than working by fiat. The
-strength scales the initiative's effects: lever contributions (policies.levers) and
-yearly growth of district stocks.
+uptake x coordination x scale x fit / FIT_REFERENCE, where operability = readiness (how far
+capabilities and infrastructure meet its prerequisites, times min(1, fit / FIT_REFERENCE))
+x financing continuity x share built. An initiative whose prerequisites are missing
+therefore underperforms rather than working by fiat. The strength scales the initiative's
+effects: lever contributions (policies.levers) and yearly growth of district stocks.
+
+Fit to the city (white paper 5.1.1 and 5.1.2): an initiative pays in proportion to the
+city conditions it acts on (policies.conditions: e.g. the distance to the productivity
+frontier for a climb up the industrial chain, the disease for a disease-solving
+initiative), the weighted geometric mean of the conditions in its ``[fit]`` table. A city lacking
+them has a lower readiness, so the initiative stays in the function stage longer, and a
+smaller effect. A ``greenfield`` initiative (new systems rather than work on existing
+ones) costs 1 + LEGACY_COST x legacy burden times its capital and advances its stages
+1 - LEGACY_DRAG x legacy burden times as fast (city.legacy_burden; 5.1.2, "less burdened
+by history").
 
 Initiatives are TOML files (policies/initiatives/*.toml); a user adds one without Python.
 A subclass overriding :meth:`Initiative.apply` adds a new mechanism: a package runs it
@@ -31,6 +41,7 @@ with ``class = "my_module:MyInitiative"`` in the initiative's plan.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -38,6 +49,14 @@ import numpy as np
 from pydantic import Field
 
 from smartcity.agents.citizens import DIGITAL_SERVICES, MODES, per_step
+from smartcity.policies.conditions import (
+    CONDITIONS,
+    FIT_REFERENCE,
+    LEGACY_COST,
+    LEGACY_DRAG,
+    NEUTRAL_FIT,
+    fit_level,
+)
 from smartcity.policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
 from smartcity.policies.levers import lever_keys
 from smartcity.simulation.errors import InputError
@@ -108,6 +127,9 @@ class InitiativeSpec(Schema):
         effects: lever key -> contribution at full strength.
         district_growth: district stock -> yearly rate toward 1 at full strength.
         scope: district kind whose stocks grow ("all" for every district).
+        fit: city condition (policies.conditions.CONDITIONS) -> weight: what the
+            initiative thrives on; none means it works the same in every city.
+        greenfield: True for new systems that an old city's legacy slows and makes dearer.
     """
 
     name: str
@@ -127,6 +149,8 @@ class InitiativeSpec(Schema):
     effects: dict[Literal[tuple(lever_keys())], number(-5.0, 5.0)] = Field(default_factory=dict)
     district_growth: dict[Literal[DISTRICT_STOCKS], number(0.0, 2.0)] = Field(default_factory=dict)
     scope: Literal[DISTRICT_SCOPES] = "all"
+    fit: dict[Literal[CONDITIONS], number(0.0, 10.0)] = Field(default_factory=dict)
+    greenfield: bool = False
 
     @classmethod
     def from_toml(cls, data: dict[str, Any], source: str) -> InitiativeSpec:
@@ -189,6 +213,7 @@ class Initiative:
         self.disrupted_months = 0
         self.built = 0.0
         self.readiness = 0.0
+        self.fit = NEUTRAL_FIT
         self.operability = 0.0
         self.adoption = 0.0
         self.strength = 0.0
@@ -217,7 +242,13 @@ class Initiative:
         ratios += [min(1.0, getattr(d, s).mean() / level) for s, level in stocks if level > 0]
         return min(ratios, default=1.0)
 
-    def step(self, model: CityState, coordination: float, funding: float = 1.0) -> None:
+    def step(
+        self,
+        model: CityState,
+        coordination: float,
+        funding: float = 1.0,
+        conditions: Mapping[str, float] | None = None,
+    ) -> None:
         """Advance one step: start, finance, build, measure, change stage, take effect.
 
         Args:
@@ -225,6 +256,8 @@ class Initiative:
             funding: share (0-1) of its public spending the budget allows this step
                 (Government.investment_room: the debt rule's fiscal room, or the envelope
                 factor under equal budgets).
+            conditions: the city conditions this step (policies.conditions); None leaves
+                the fit neutral.
         """
         year = (model.steps - 1) / model.steps_per_year
         self.public_cost = self.private_capital = self.public_revenue = self.fees = 0.0
@@ -233,13 +266,17 @@ class Initiative:
         if self.stage == 0:
             self.stage, self.progress = 1, 0.0
         continuity = self.keep_financed(model) * funding
-        self.pay(model, continuity)
-        self.readiness = self.measure_readiness(model)
+        legacy = model.params.city.legacy_burden if self.spec.greenfield else 0.0
+        self.pay(model, continuity, legacy)
+        if conditions is not None:
+            self.fit = fit_level(self.spec.fit, conditions)
+        fit = self.fit / FIT_REFERENCE
+        self.readiness = self.measure_readiness(model) * min(1.0, fit)
         self.operability = self.readiness * continuity * min(1.0, self.built)
         self.adoption = adoption_signal(model, self.spec.adoption)
         organization = model.government.capability("organization")
         pace = (0.7 + 0.3 * self.adoption) * (0.7 + 0.3 * organization)
-        self.advance_stage(model.steps_per_year / 12, pace)
+        self.advance_stage(model.steps_per_year / 12, pace * (1.0 - LEGACY_DRAG * legacy))
         self.strength = (
             STAGE_FACTOR[self.stage]
             * self.operability
@@ -247,6 +284,7 @@ class Initiative:
             * self.financing.uptake
             * coordination
             * self.scale
+            * fit
         )
         self.apply(model, self.strength)
 
@@ -266,11 +304,12 @@ class Initiative:
             return DISRUPTED_CONTINUITY
         return 1.0
 
-    def pay(self, model: CityState, continuity: float) -> None:
+    def pay(self, model: CityState, continuity: float, legacy: float = 0.0) -> None:
         """Split this step's capital and operating cost between the government and private
         capital, and charge users fees that recover fee_recovery of the running cost at
         half uptake (scaling with uptake, at most twice that), of which the government
-        keeps public_revenue_share (white paper 5.3)."""
+        keeps public_revenue_share (white paper 5.3). ``legacy`` (the legacy burden of a
+        greenfield initiative) raises the capital cost by 1 + LEGACY_COST x legacy."""
         residents = len(model.citizens)
         fin = self.financing
         capital = 0.0
@@ -279,6 +318,7 @@ class Initiative:
             share = min(share, 1.0 - self.built)
             self.built += share
             capital = self.spec.capital_cost * residents * self.scale * share
+            capital *= 1.0 + LEGACY_COST * legacy
         yearly = self.spec.operating_cost + self.spec.capital_cost / CAPITAL_RECOVERY_YEARS
         running = yearly * residents * self.scale * continuity / model.steps_per_year
         operating = self.spec.operating_cost * residents * self.scale / model.steps_per_year

@@ -66,6 +66,9 @@ class PackageSchema(Schema):
     title: str | None = None
     source: str = "-"
     description: str = ""
+    home: Literal["mature", "emerging"] | None = Field(
+        default=None, description="city type the path was written for (white paper 5.1)"
+    )
     unified_platform: bool = False
     platform_cost: PerResident = DEFAULT_PLATFORM_COST
     capabilities: dict[CapabilityKey, number(0.0, 1.0)] = Field(default_factory=dict)
@@ -93,6 +96,9 @@ class PolicyPackage:
 
     Attributes:
         name, title, source, description: identity and provenance (seed section).
+        home: the city type the path was written for ("mature" or "emerging", white paper
+            5.1.1 and 5.1.2); None for controls. Only comparisons read it, to mark a
+            city's own paths; no rule does.
         unified_platform: True = initiatives share one data middle platform ("integral
             intelligence"); False = data islands ("fractional intelligence"), paper 003, 4.2.
         platform_cost: k per resident-year to run the unified platform (public).
@@ -107,6 +113,7 @@ class PolicyPackage:
     title: str
     source: str
     description: str
+    home: str | None = None
     unified_platform: bool = False
     platform_cost: float = DEFAULT_PLATFORM_COST
     initiatives: tuple[InitiativePlan, ...] = ()
@@ -164,6 +171,7 @@ def load_package(
         title=data.title or path.stem,
         source=data.source,
         description=data.description,
+        home=data.home,
         unified_platform=data.unified_platform,
         platform_cost=data.platform_cost,
         initiatives=tuple(plans),

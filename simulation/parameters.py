@@ -92,6 +92,13 @@ class CityParams:
     """The district graph (DESIGN.md, The city; white paper 5.1 for the presets)."""
 
     name: str = param("city", "-", "display name of the city")
+    type: str = param(
+        "mature",
+        "-",
+        "city type of white paper 5.1 (mature or emerging): marks which packages are the "
+        "city's own paths in comparisons; no rule reads it",
+        choices=("mature", "emerging"),
+    )
     graph_file: str = param(
         "", "path", "GraphML or nodes CSV file of a user city; empty = generate from counts below"
     )
@@ -143,6 +150,22 @@ class CityParams:
     congestion_beta: float = param(4.0, "-", "BPR congestion exponent beta", 1, 10)
     housing_construction_rate: float = param(
         0.03, "1/year", "share of capacity built per year where a district is full", 0, 0.5
+    )
+    legacy_burden: float = param(
+        0.4,
+        "0-1",
+        "weight of old systems, institutions and built form on greenfield digital initiatives "
+        "(white paper 5.1.2: an emerging city is 'less burdened by history')",
+        0,
+        1,
+    )
+    new_town_land: float = param(
+        0.5,
+        "0-1",
+        "share of new-town land still open for development (white paper 5.1.1 Path 2: new "
+        "towns built as smart highlands)",
+        0,
+        1,
     )
 
 
@@ -412,6 +435,22 @@ class FirmsParams:
         0.5, "-", "response of local-sector prices to the demand/supply ratio", 0, 3
     )
     export_growth: float = param(0.02, "1/year", "growth of outside demand for exports", -0.1, 0.2)
+    research_capacity: float = param(
+        0.4,
+        "0-1",
+        "universities, labs and R&D staff relative to a leading research city (white paper "
+        "5.1.2 Path 1: a breakthrough field needs talent and research)",
+        0,
+        1,
+    )
+    advantage_depth: float = param(
+        0.4,
+        "0-1",
+        "depth of the city's traditional-advantage industries: accumulated know-how, brands "
+        "and networks (white paper 5.1.1 Paths 1 and 4: creative industries, a port)",
+        0,
+        1,
+    )
 
 
 @dataclass

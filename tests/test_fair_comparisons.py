@@ -18,6 +18,7 @@ from smartcity.agents import firms as fm
 from smartcity.agents.citizens import NEED_LEVELS
 from smartcity.agents.government import Government
 from smartcity.experiments import compare
+from smartcity.experiments.model import own_paths
 from smartcity.policies.packages import PACKAGE_DIR, package_names
 from smartcity.simulation import metrics, urban_systems
 from smartcity.simulation.errors import InputError
@@ -153,7 +154,7 @@ def test_placebo_moves_no_index_beyond_paired_noise(preset):
 def _equal_spending(preset, seed, years, **city):
     """Cumulative public spending (M) of the baseline, the placebo and the preset's own paths
     under equal budgets, and each run's envelope total minus its carried overrun."""
-    paths = ["baseline", "placebo", *[p for p in package_names() if p.startswith(preset)]]
+    paths = ["baseline", "placebo", *own_paths(preset)]
     spent, identity = {}, {}
     for policy in paths:
         model = CityModel(preset, seed=seed, policy=policy, government__budget="equal", **city)

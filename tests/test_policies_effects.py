@@ -7,6 +7,7 @@ over the last year of the run, averaged over seeds.
 """
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +18,15 @@ from smartcity.simulation.model import CityModel
 SEEDS = (1, 2, 3)
 YEARS = 6  # 1 year to performance + 2 to effectiveness, then time to act
 CITY = {"citizens__count": 3000}
-# Preset where the initiative makes most sense (default mature).
-PRESET: dict[str, str] = {}
+# Preset where the initiative makes most sense (default mature): initiatives with a [fit]
+# run in a city that has the conditions they act on (policies.conditions).
+FIT_CITIES = Path(__file__).parent / "presets"
+PRESET: dict[str, str] = {
+    "digital_transformation_support": str(FIT_CITIES / "catch_up_city.toml"),
+    "industrial_chain_platform": str(FIT_CITIES / "catch_up_city.toml"),
+    "smart_traffic": str(FIT_CITIES / "congested_city.toml"),
+    "smart_highland": str(FIT_CITIES / "congested_city.toml"),
+}
 # Initiatives whose effect is small next to the noise of a 3000-citizen city at scale 1
 # (mean paired difference over seeds 1-3 below one standard error at scale 1):
 # run them at scale 2.

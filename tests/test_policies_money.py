@@ -5,6 +5,7 @@ policies/financing.py, policies/runtime.py)."""
 import numpy as np
 import pytest
 
+from smartcity.policies.conditions import LEGACY_COST
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.simulation.model import CityModel
@@ -41,13 +42,15 @@ def step_and_book(model, steps):
     return np.array(rows)
 
 
-def expected_public_cost(spec, financing, scale, residents, steps_per_year=12):
-    """Public cost per step from the spec alone: capital spread evenly over build_years,
-    operating cost per month, each times the financing model's public share."""
+def expected_public_cost(spec, financing, scale, residents, steps_per_year=12, legacy=0.0):
+    """Public cost per step from the spec alone: capital spread evenly over build_years
+    (times 1 + LEGACY_COST x legacy burden for a greenfield initiative), operating cost per
+    month, each times the financing model's public share."""
     fin = FINANCING_MODELS[financing]
     build_steps = max(spec.build_years * steps_per_year, 1.0)
     step = np.arange(1, len(residents) + 1)
     capital = np.where(step <= build_steps, spec.capital_cost * residents * scale / build_steps, 0)
+    capital = capital * (1.0 + LEGACY_COST * legacy * spec.greenfield)
     operating = spec.operating_cost * residents * scale / steps_per_year
     return fin.public_capital_share * capital + fin.public_operating_share * operating
 
@@ -75,16 +78,16 @@ def test_public_cost_follows_spec(name, package_dir):
     residents, booked, summed, room = rows.T
     assert (room == 1.0).all(), "fiscal room below 1: expectation needs continuity"
     np.testing.assert_allclose(booked, summed, rtol=1e-12)
-    expected = expected_public_cost(spec, "government", scale, residents)
+    legacy = model.params.city.legacy_burden
+    expected = expected_public_cost(spec, "government", scale, residents, legacy=legacy)
     assert booked.sum() == pytest.approx(expected.sum(), rel=1e-9)
     np.testing.assert_allclose(booked, expected, rtol=1e-9)
 
     first_year = booked[:12].sum()
     mean_residents = residents[:12].mean()
+    capital = spec.capital_cost * (1.0 + LEGACY_COST * legacy * spec.greenfield)
     rough = (
-        (spec.capital_cost * min(1.0, 1.0 / spec.build_years) + spec.operating_cost)
-        * mean_residents
-        * scale
+        (capital * min(1.0, 1.0 / spec.build_years) + spec.operating_cost) * mean_residents * scale
     )
     assert first_year == pytest.approx(rough, rel=0.03)
 
