@@ -1,6 +1,6 @@
 """Agents as rows: a population whose state lives in numpy arrays, one row per agent.
 
-DESIGN.md ("Agents as rows"): citizens and firms are populations of individual agents whose
+Agents as rows: citizens and firms are populations of individual agents whose
 state is held column-wise so that behaviour rules run as vectorized functions. Each row is
 still one agent with its own state; ``population[i]`` returns a read-only view of it.
 """

@@ -1,6 +1,6 @@
 """Reference implementation of the citizens' core rules as plain Mesa agent objects.
 
-DESIGN.md ("Agents as rows"): the model stores citizens as rows of numpy arrays and runs
+Agents as rows: the model stores citizens as rows of numpy arrays and runs
 vectorized rules. This module keeps the same rules written the ordinary Mesa way, one
 ``mesa.Agent`` per citizen and per-agent Python loops, so that
 

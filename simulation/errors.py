@@ -1,4 +1,4 @@
-"""The one error type users see for bad input (DESIGN.md, "Bad input and failures")."""
+"""The one error type users see for bad input."""
 
 
 class InputError(ValueError):

@@ -1,5 +1,5 @@
 """Checks run after every step: accounting identities, valid references, finite values and
-documented metric ranges (DESIGN.md, Bad input and failures)."""
+documented metric ranges."""
 
 from __future__ import annotations
 

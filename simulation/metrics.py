@@ -1,7 +1,7 @@
 """Metrics tracked every step: one module-level reporter function per metric.
 
 Each reporter takes the model and returns a float; its docstring gives the formula, and
-METRICS records its unit and documented range (DESIGN.md, Metrics; white paper 4.1 for the
+METRICS records its unit and documented range (white paper 4.1 for the
 three families: demand advancement, industrial transition, governance upgrade). Money is
 held in k (thousand currency units) per month inside the model and reported per year.
 """
@@ -487,7 +487,7 @@ def return_on_public_investment(model: CityState) -> float:
 
 def new_infrastructure_utilization(model: CityState) -> float:
     """Demand served over capacity built, capacity-weighted over new-infrastructure kinds
-    (1 when none is built; low values are investment ahead of demand, paper 003, 4.1)."""
+    (1 when none is built; low values are investment ahead of demand, new-infrastructure paper 4.1)."""
     return model.policy_runtime.infrastructure.utilization()
 
 

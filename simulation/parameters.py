@@ -32,7 +32,7 @@ SECTOR_NAMES = (
     "health",
     "platform",
 )
-"""Firm sectors (DESIGN.md, Firms): traditional manufacturing, traditional services,
+"""Firm sectors: traditional manufacturing, traditional services,
 logistics/port, creative, digital/ICT, health and elderly care, platform services."""
 
 CAPABILITY_NAMES = (
@@ -89,7 +89,7 @@ class SimulationParams:
 
 @dataclass
 class CityParams:
-    """The district graph (DESIGN.md, The city; white paper 5.1 for the presets)."""
+    """The district graph (white paper 5.1 for the presets)."""
 
     name: str = param("city", "-", "display name of the city")
     type: str = param(
@@ -171,7 +171,7 @@ class CityParams:
 
 @dataclass
 class CitizensParams:
-    """Citizens (DESIGN.md Agents; white paper 4.1 demand advancement)."""
+    """Citizens (white paper 4.1 demand advancement)."""
 
     count: int = param(20000, "citizens", "initial population", 50, 5_000_000)
     child_share: float = param(0.16, "share", "initial share aged under 18", 0, 0.6)
@@ -247,7 +247,7 @@ class CitizensParams:
 @dataclass
 class TransportParams:
     """Commuting: mode choice, speed bounds, money costs and transit crowding (white paper
-    Table 1, urban traffic; paper 003, 1 and 4.3 on urban rail).
+    Table 1, urban traffic; new-infrastructure paper 1 and 4.3 on urban rail).
 
     Calibration of the mode constants (constant_*): the mature preset's commute car
     share stays in 25-50%, the band of large European cities (car as the main mode of the
@@ -358,7 +358,7 @@ class TransportParams:
 
 @dataclass
 class FirmsParams:
-    """Firms (DESIGN.md Agents; white paper 4.1 industrial transition)."""
+    """Firms (white paper 4.1 industrial transition)."""
 
     per_1000_citizens: float = param(45.0, "firms/1000 citizens", "initial firm density", 1, 500)
     share_manufacturing: float = param(0.18, "share", "initial firm share: manufacturing", 0, 1)
@@ -455,7 +455,7 @@ class FirmsParams:
 
 @dataclass
 class GovernmentParams:
-    """Government budget and capabilities (white paper 6.2, 7; DESIGN.md Government)."""
+    """Government budget and capabilities (white paper 6.2, 7)."""
 
     income_tax: float = param(0.12, "share", "city tax rate on labour income", 0, 0.9)
     business_tax: float = param(0.1, "share", "city tax rate on firm profits", 0, 0.9)

@@ -1,6 +1,6 @@
 """Each digital initiative moves its target metric the documented way, passes through its
 stages, underperforms when its prerequisites are out of reach; a user's TOML-only
-initiative works end to end (DESIGN.md, Policies; policies/initiatives.py).
+initiative works end to end (policies/initiatives.py).
 
 Paired comparisons: the same seeds with and without the initiative; the effect is the mean
 over the last year of the run, averaged over seeds.

@@ -1,5 +1,5 @@
 """Policy packages: every shipped path runs on both presets; bad packages and initiative
-files are refused with one clear InputError (DESIGN.md, Policies; policies/packages.py)."""
+files are refused with one clear InputError (policies/packages.py)."""
 
 import subprocess
 import sys
