@@ -219,9 +219,16 @@ def package_text(name: str, preset: str) -> str:
 
 
 def is_home(policy: str, preset: str) -> bool:
-    """Whether a shipped package is one of the white paper's paths for the preset's city type
-    (the paper's paths for mature cities are named mature-*, for emerging ones emerging-*)."""
-    return policy.split("-")[0] == preset and "-" in policy
+    """Whether a listed package is one of the white paper's paths for the preset's city type:
+    its ``home`` field equals the preset's ``city.type`` (white paper 5.1)."""
+    try:
+        home = load_package(policy).home
+        return (
+            home is not None
+            and home == resolved_values(CATALOG.preset_source(preset), None)["city.type"]
+        )
+    except InputError:
+        return False
 
 
 def package_items(preset: str) -> list[dict[str, str]]:
