@@ -538,7 +538,7 @@ def adopt_digital_services(model: CityState) -> None:
     Per year, a non-user adopts service s with hazard (innovation + imitation x peer share)
     x literacy x availability in the home district x (1 - privacy concern x (1 - privacy
     protection)); the peer share mixes the home district's adoption with its neighbours'
-    (white paper 4.2; new-infrastructure paper 4.1 new consumption). Users drop a service at the
+    (white paper 4.2; NI 4.1 new consumption). Users drop a service at the
     disadoption rate.
     """
     p = model.params.citizens

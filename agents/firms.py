@@ -219,7 +219,7 @@ def cluster_spillover(model: CityState) -> np.ndarray:
 def productivity_multiplier(model: CityState) -> np.ndarray:
     """Each firm's productivity multiplier from digitalization, skills, infrastructure and
     clusters: (1 + g_d x affinity x digital) (1 + g_s x (skill - 0.5)) (1 + g_i x (ICT +
-    transport)/2) (1 + g_c x spillover) (white paper 4.1; new-infrastructure paper 3)."""
+    transport)/2) (1 + g_c x spillover) (white paper 4.1; NI 3)."""
     p = model.params.firms
     f = model.firms
     d = model.districts
@@ -250,7 +250,7 @@ def potential_output(model: CityState, multiplier: np.ndarray, labour: np.ndarra
 
 def grow_productivity(model: CityState) -> None:
     """Firms follow the world frontier and close part of their gap to it, faster when more
-    digital ("acceleration and reformation", white paper 1.2; new-infrastructure paper 3)."""
+    digital ("acceleration and reformation", white paper 1.2; NI 3)."""
     p = model.params.firms
     f = model.firms
     step = 1.0 / model.steps_per_year
@@ -268,7 +268,7 @@ def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
     Demand for a sector = its export share of supply, grown at export_growth, plus local
     spending on it: a fixed mix of citizens' net income and public-service purchases, with
     care demand scaled by the elderly share (white paper 4.1, aging; 5.1) and platform
-    services by citizens' uptake of convenience services (new consumption, new-infrastructure paper 4.1).
+    services by citizens' uptake of convenience services (new consumption, NI 4.1).
     """
     p = model.params.firms
     c = model.citizens
@@ -313,7 +313,7 @@ def produce(model: CityState) -> None:
 
 def overhead(model: CityState) -> float:
     """A firm's fixed cost this month, k: fixed_cost wage-months, less energy savings (UHV
-    power, new-infrastructure paper)."""
+    power, NI)."""
     energy = 1 - model.levers.share("energy_cost_cut")
     return model.params.firms.fixed_cost * model.wage_index * energy
 
@@ -364,7 +364,7 @@ def invest_in_digital(model: CityState) -> None:
     Gain = value added x (relative productivity rise of +0.1 digitalization) x steps per
     year x payback
     years; cost = digital_cost x wage index x workers x own cost factor x (1.5 - ICT x computing
-    capacity of the district) (white paper 4.1 industrial transformation; new-infrastructure paper 4.1).
+    capacity of the district) (white paper 4.1 industrial transformation; NI 4.1).
     Firms review once a year on average.
     """
     p = model.params.firms

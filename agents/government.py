@@ -6,7 +6,7 @@ capabilities of white paper 6.2 (organization, infrastructure, perception, platf
 services, digital-space governance). Capabilities are stocks that investment builds and
 depreciation erodes; they gate what the city's digital services can do.
 
-Fiscal closure (white paper 7; new-infrastructure paper 4.4 on financing risk): spending programmes
+Fiscal closure (white paper 7; NI 4.4 on financing risk): spending programmes
 follow revenue (the capability budget and other programmes are shares of it); deficits
 add to debt, which costs interest; each year the income-tax rate moves by tax_response x
 (debt ratio - its starting level), within +-MAX_TAX_ADJUSTMENT, so a path that overspends
@@ -53,7 +53,7 @@ PUBLIC_INVESTMENT_ACCOUNTS = (
     "conventional_programmes",
 )
 MAX_TAX_ADJUSTMENT = 0.05  # income-tax points the fiscal rule may add or remove
-# Administrative processing of a citizen's request (white paper 4.2, 6.2.1; new-infrastructure paper 4.2):
+# Administrative processing of a citizen's request (white paper 4.2, 6.2.1; NI 4.2):
 # days at the start, of which CROSS_DEPARTMENT_SHARE waits on other departments' data.
 BASE_PROCESSING_DAYS = 20.0
 CROSS_DEPARTMENT_SHARE = 0.5
@@ -124,7 +124,7 @@ class Government(mesa.Agent):
         return min(1.0, base + self.model.levers.efficiency)
 
     def processing_days(self) -> float:
-        """Mean days to process a citizen's request (white paper 4.2, 6.2.1; new-infrastructure paper 4.2).
+        """Mean days to process a citizen's request (white paper 4.2, 6.2.1; NI 4.2).
 
         days = BASE x [(1 - CROSS) x (1 - ONLINE_SPEED_UP x e-government use) x 1.2 / (0.7 +
         0.5 efficiency) + CROSS x (1 - processing_cut)]: in-department work is faster online

@@ -174,7 +174,7 @@ def load_initiative(name_or_path: str, source: str = "package") -> InitiativeSpe
 
 def adoption_signal(model: CityState, signal: str) -> float:
     """Current level (0-1) of an adoption signal: how far citizens or firms use what the
-    initiative offers ("new consumption" matching the investment, new-infrastructure paper 4.1)."""
+    initiative offers ("new consumption" matching the investment, NI 4.1)."""
     c = model.citizens
     if signal.startswith("service:"):
         service = DIGITAL_SERVICES.index(signal.split(":", 1)[1])

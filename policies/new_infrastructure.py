@@ -1,9 +1,9 @@
-"""New infrastructure (new-infrastructure paper sections 1, 3 and 4.1): 5G, data centres, AI, industrial
+"""New infrastructure (NI sections 1, 3 and 4.1): 5G, data centres, AI, industrial
 internet, EV charging, UHV power and intercity/urban rail as investable stocks.
 
 Each stock has a capacity (share of its potential demand it can serve) that investment
 builds and depreciation erodes. Its demand is the "new consumption" that matches it:
-citizens' and firms' uptake of what it enables (new-infrastructure paper 4.1: promote new consumption in
+citizens' and firms' uptake of what it enables (NI 4.1: promote new consumption in
 step with new infrastructure). What it delivers is the demand it serves, min(capacity,
 demand); utilization = served / capacity. Investment far ahead of demand is therefore
 wasted: it shows as low utilization and a low return.
@@ -85,7 +85,7 @@ class InfrastructureKind:
     """One kind of new infrastructure: what demands it and what it delivers per unit served.
 
     Attributes:
-        name: identifier used in packages. source: new-infrastructure paper section.
+        name: identifier used in packages. source: NI section.
         demand: function of the model giving demand as a share of potential, 0-1.
         effects: lever key -> contribution per unit of demand served.
         district_growth: district stock -> yearly rate toward 1 per unit served.
@@ -105,29 +105,29 @@ KINDS = {
     k.name: k
     for k in (
         InfrastructureKind(
-            "5g", "new-infrastructure paper 1 and 4.1", _mobile_demand,
+            "5g", "NI 1 and 4.1", _mobile_demand,
             {"service_availability.mobility": 0.2}, {"ict": 0.3},
         ),
         InfrastructureKind(
-            "data_centres", "new-infrastructure paper 1", _computing_demand, {}, {"computing": 0.4},
+            "data_centres", "NI 1", _computing_demand, {}, {"computing": 0.4},
         ),
         InfrastructureKind(
-            "ai", "new-infrastructure paper 1 and 3", _ai_demand,
+            "ai", "NI 1 and 3", _ai_demand,
             {"digital_affinity.digital": 0.3, "digital_affinity.platform": 0.3,
              "digital_affinity.services": 0.2, "efficiency": 0.1}, {},
         ),
         InfrastructureKind(
-            "industrial_internet", "new-infrastructure paper 1", _industrial_demand,
+            "industrial_internet", "NI 1", _industrial_demand,
             {"digital_affinity.manufacturing": 0.4, "digital_affinity.logistics": 0.4}, {},
         ),
         InfrastructureKind(
-            "ev_charging", "new-infrastructure paper 1", _ev_demand, {"emission_cut": 0.5}, {},
+            "ev_charging", "NI 1", _ev_demand, {"emission_cut": 0.5}, {},
         ),
         InfrastructureKind(
-            "uhv_power", "new-infrastructure paper 1", _power_demand, {"energy_cost_cut": 0.3}, {},
+            "uhv_power", "NI 1", _power_demand, {"energy_cost_cut": 0.3}, {},
         ),
         InfrastructureKind(
-            "urban_rail", "new-infrastructure paper 1 and 4.3", _rail_demand, {}, {}, _expand_rail,
+            "urban_rail", "NI 1 and 4.3", _rail_demand, {}, {}, _expand_rail,
         ),
     )
 }  # fmt: skip

@@ -100,7 +100,7 @@ class PolicyPackage:
             5.1.1 and 5.1.2); None for controls. Only comparisons read it, to mark a
             city's own paths; no rule does.
         unified_platform: True = initiatives share one data middle platform ("integral
-            intelligence"); False = data islands ("fractional intelligence"), new-infrastructure paper 4.2.
+            intelligence"); False = data islands ("fractional intelligence"), NI 4.2.
         platform_cost: k per resident-year to run the unified platform (public).
         initiatives: the initiatives and their plans.
         new_infrastructure: kind -> public investment, k per resident-year.

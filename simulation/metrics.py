@@ -487,7 +487,7 @@ def return_on_public_investment(model: CityState) -> float:
 
 def new_infrastructure_utilization(model: CityState) -> float:
     """Demand served over capacity built, capacity-weighted over new-infrastructure kinds
-    (1 when none is built; low values are investment ahead of demand, new-infrastructure paper 4.1)."""
+    (1 when none is built; low values are investment ahead of demand, NI 4.1)."""
     return model.policy_runtime.infrastructure.utilization()
 
 

@@ -247,7 +247,7 @@ class CitizensParams:
 @dataclass
 class TransportParams:
     """Commuting: mode choice, speed bounds, money costs and transit crowding (white paper
-    Table 1, urban traffic; new-infrastructure paper 1 and 4.3 on urban rail).
+    Table 1, urban traffic; NI 1 and 4.3 on urban rail).
 
     Calibration of the mode constants (constant_*): the mature preset's commute car
     share stays in 25-50%, the band of large European cities (car as the main mode of the

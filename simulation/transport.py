@@ -1,4 +1,4 @@
-"""Commuting modes and the transit network (white paper Table 1, urban traffic; new-infrastructure paper
+"""Commuting modes and the transit network (white paper Table 1, urban traffic; NI
 1 and 4.3, urban rail).
 
 Every mode has a physical speed bound and a capacity. Cars run on the road links at their

@@ -1,5 +1,5 @@
-"""Unified data middle platform versus data islands (new-infrastructure paper 4.2; white paper 2.2 and
-4.3), and new infrastructure ahead of demand (new-infrastructure paper 4.1): policies/runtime.py,
+"""Unified data middle platform versus data islands (NI 4.2; white paper 2.2 and
+4.3), and new infrastructure ahead of demand (NI 4.1): policies/runtime.py,
 policies/new_infrastructure.py."""
 
 import numpy as np
