@@ -34,18 +34,15 @@ from scipy import stats
 
 from smartcity.experiments import figures, model
 from smartcity.experiments.spec import ExperimentSpec, parse_spec
-from smartcity.experiments.store import load_results
 from smartcity.experiments.sweep import (
     EXIT_OK,
     EXIT_RUNS_FAILED,
-    CommandError,
     add_allow_code_option,
     add_executor_options,
     add_set_option,
-    execute,
-    finish,
     guarded,
     positive_int,
+    stored_results,
 )
 from smartcity.simulation.parameters import parse_set_option
 
@@ -464,15 +461,7 @@ def command_compare(args: argparse.Namespace) -> int:
         )
         # Always resume: rerunning the same comparison (`make demo` twice, or after Ctrl-C)
         # reuses the stored runs; other settings in the same OUT are refused.
-        report = execute(
-            spec, args.out, workers=args.workers, scheduler=args.scheduler, resume=True
-        )
-        status = finish("compare", report, args.out)
-        if status is not None:
-            return status
-        results = load_results(args.out)
-        if results.empty:
-            raise CommandError("every run failed; nothing to compare")
+        report, results = stored_results("compare", spec, args)
         for path in write_outputs(results, args.out, spec.presets):
             print(path)
         return EXIT_RUNS_FAILED if report.failed else EXIT_OK

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from smartcity.experiments.runner import (
     SchedulerError,
     StoreError,
@@ -20,6 +22,7 @@ from smartcity.experiments.runner import (
     run_sweep,
 )
 from smartcity.experiments.spec import ExperimentSpec, SpecError, load_spec
+from smartcity.experiments.store import load_results
 from smartcity.simulation.errors import InputError
 
 EXIT_OK = 0
@@ -123,6 +126,8 @@ def guarded(name: str, body: Callable[[], int]) -> int:
     except (SpecError, StoreError, SchedulerError, CommandError, InputError) as exc:
         print(f"smartcity {name}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USAGE
+    except SweepInterruptedError as exc:
+        return exc.status
     except KeyboardInterrupt:
         print(f"smartcity {name}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -152,6 +157,34 @@ def finish(name: str, report: SweepReport, out: Path) -> int | None:
             file=sys.stderr,
         )
     return None
+
+
+class SweepInterruptedError(Exception):
+    """The sweep behind a command was interrupted; ``status`` is the command's exit status."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+def stored_results(
+    name: str, spec: ExperimentSpec, args: argparse.Namespace
+) -> tuple[SweepReport, pd.DataFrame]:
+    """Run a spec into ``args.out`` (runs already stored there are reused) and load every
+    stored run, for the commands that summarize a sweep (compare, validate).
+
+    Raises:
+        SweepInterruptedError: the sweep was interrupted (its finished runs are kept).
+        CommandError: every run failed.
+    """
+    report = execute(spec, args.out, workers=args.workers, scheduler=args.scheduler, resume=True)
+    status = finish(name, report, args.out)
+    if status is not None:
+        raise SweepInterruptedError(status)
+    results = load_results(args.out)
+    if results.empty:
+        raise CommandError(f"every run failed; nothing to {name}")
+    return report, results
 
 
 def command_sweep(args: argparse.Namespace) -> int:

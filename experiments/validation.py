@@ -27,15 +27,12 @@ from scipy import stats
 
 from smartcity.experiments import figures, model
 from smartcity.experiments.spec import ExperimentSpec, parse_spec
-from smartcity.experiments.store import load_results
 from smartcity.experiments.sweep import (
     EXIT_OK,
-    CommandError,
     add_executor_options,
-    execute,
-    finish,
     guarded,
     positive_int,
+    stored_results,
 )
 from smartcity.simulation.parameters import SECTOR_NAMES
 
@@ -541,15 +538,7 @@ def command_validate(args: argparse.Namespace) -> int:
     def body() -> int:
         overrides = {} if args.citizens is None else {"citizens.count": args.citizens}
         spec = validation_spec(args.replications, args.years, args.seed, overrides)
-        report = execute(
-            spec, args.out, workers=args.workers, scheduler=args.scheduler, resume=True
-        )
-        status = finish("validate", report, args.out)
-        if status is not None:
-            return status
-        results = load_results(args.out)
-        if results.empty:
-            raise CommandError("every run failed; nothing to validate")
+        _, results = stored_results("validate", spec, args)
         table = evaluate(results)
         table.to_csv(args.out / "validation.csv", index=False)
         write_figures(table, args.out / "figures")
