@@ -319,21 +319,7 @@ def test_fit_follows_the_conditions_not_the_label(tmp_path: Path, extends, condi
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "preset",
-    [
-        "mature",
-        pytest.param(
-            "emerging",
-            marks=pytest.mark.xfail(
-                reason="documented disagreement (docs/path_fit.md): at equal budgets the "
-                "multi-centre and urban-diseases paths raise governance in the emerging city "
-                "too, and the breakthrough path lacks the talent it needs there",
-                strict=False,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("preset", ["mature", "emerging"])
 def test_own_paths_gain_more_than_the_other_types_paths(preset):
     """White paper 5.1 at equal budgets: on each preset the mean index change under its own
     paths exceeds that under the other type's paths (smaller than docs/path_fit.md's
