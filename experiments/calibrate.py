@@ -316,7 +316,14 @@ def calibrate(
             simulated = simulate_targets(spec, values, executor, run_fn)
             loss = loss_of(spec, simulated)
             study.tell(trial, loss)
-            rows.append({"trial": number, **values, **_by_target(spec, simulated), "loss": loss})
+            rows.append(
+                {
+                    "trial": number,
+                    **values,
+                    **dict(zip(_target_columns(spec), simulated, strict=True)),
+                    "loss": loss,
+                }
+            )
             if progress:
                 print(f"trial {number + 1}/{spec.trials}: loss {loss:.4g}", file=sys.stderr)
     finally:
@@ -326,13 +333,14 @@ def calibrate(
     return CalibrationResult(
         best={p.key: float(best_row[p.key]) for p in spec.parameters},
         loss=float(best_row["loss"]),
-        simulated={k: float(best_row[k]) for k in _by_target(spec, [0.0] * len(spec.targets))},
+        simulated={k: float(best_row[k]) for k in _target_columns(spec)},
         trace=trace,
     )
 
 
-def _by_target(spec: CalibrationSpec, simulated: list[float]) -> dict[str, float]:
-    return {f"sim:{t.metric}@{t.year:g}": s for t, s in zip(spec.targets, simulated, strict=True)}
+def _target_columns(spec: CalibrationSpec) -> list[str]:
+    """The trace's column of each target's simulated mean, in the order of spec.targets."""
+    return [f"sim:{t.metric}@{t.year:g}" for t in spec.targets]
 
 
 def preset_toml(spec: CalibrationSpec, result: CalibrationResult) -> str:

@@ -90,6 +90,12 @@ the package)."""
 INITIATIVES = initiative_choices()
 """(name, title, key issue) of the shipped initiatives, in the order of their switches."""
 REDRAW_SECONDS = 0.5
+# The downloads: what a row is, the table, the file name and the button label.
+EXPORTS = (
+    ("per city (one row per configuration, seed and step):", metrics_table, "metrics", "city"),
+    ("per district (one row per configuration, step and district):", district_table,
+     "districts", "districts"),
+)  # fmt: skip
 """While playing, the page is redrawn at most this often: the model steps in between, so
 drawing does not set the speed (benchmarks/bench_view.py)."""
 SPEEDS = {"as fast as possible": 0.0, "1 year/s": 12.0, "3 months/s": 3.0, "1 month/s": 1.0}
@@ -722,22 +728,15 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
         Inspector(run, step, district, set_district, which, set_which)
         with solara.Column():
             with solara.Card("Export", classes=["sc-export"]):
-                solara.Text("per city (one row per configuration, seed and step):")
-                with solara.Row():
-                    for fmt in ("csv", "parquet"):
-                        solara.FileDownload(
-                            lambda fmt=fmt: table_bytes(metrics_table(run), fmt),
-                            filename=f"smartcity_metrics.{fmt}",
-                            label=f"city {fmt.upper()}",
-                        )
-                solara.Text("per district (one row per configuration, step and district):")
-                with solara.Row():
-                    for fmt in ("csv", "parquet"):
-                        solara.FileDownload(
-                            lambda fmt=fmt: table_bytes(district_table(run), fmt),
-                            filename=f"smartcity_districts.{fmt}",
-                            label=f"districts {fmt.upper()}",
-                        )
+                for what, table, name, label in EXPORTS:
+                    solara.Text(what)
+                    with solara.Row():
+                        for fmt in ("csv", "parquet"):
+                            solara.FileDownload(
+                                lambda fmt=fmt, table=table: table_bytes(table(run), fmt),
+                                filename=f"smartcity_{name}.{fmt}",
+                                label=f"{label} {fmt.upper()}",
+                            )
             Glossary()
 
 

@@ -231,15 +231,7 @@ def metric_charts(
         layers.append(
             alt.Chart().mark_rule(color="gray", strokeDash=[4, 3]).encode(x=alt.datum(at_year))
         )
-    return (
-        alt.layer(*layers, data=data)
-        .properties(width=CHART_SIZE[0], height=CHART_SIZE[1])
-        .facet(
-            facet=alt.Facet("chart:N", title=None, sort=list(titles.values())),
-            columns=columns,
-        )
-        .resolve_scale(y="independent")
-    )
+    return _facet(layers, data, titles, columns)
 
 
 def difference_charts(
@@ -273,6 +265,12 @@ def difference_charts(
         )
     )
     layers.append(alt.Chart().mark_rule(color="black").encode(y=alt.datum(0)))
+    return _facet(layers, data, titles, columns)
+
+
+def _facet(layers: list, data: pd.DataFrame, titles: dict, columns: int) -> alt.FacetChart:
+    """One small chart per metric (the ``chart`` column), in the order of ``titles``, each
+    with its own y scale."""
     return (
         alt.layer(*layers, data=data)
         .properties(width=CHART_SIZE[0], height=CHART_SIZE[1])
