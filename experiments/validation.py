@@ -461,7 +461,10 @@ def validation_spec(
             "years": years,
             "root_seed": root_seed,
             "overrides": overrides,
-            "keep_every": 12,
+            # One row per simulated year, whatever the time resolution.
+            "keep_every": int(
+                model.resolve_point(CASES[0].preset, overrides)["simulation.steps_per_year"]
+            ),
         }
     )
 
