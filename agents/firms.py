@@ -217,9 +217,9 @@ def cluster_spillover(model: CityState) -> np.ndarray:
 
 
 def productivity_multiplier(model: CityState) -> np.ndarray:
-    """Each firm's productivity multiplier from digitalization, skills, infrastructure and
-    clusters: (1 + g_d x affinity x digital) (1 + g_s x (skill - 0.5)) (1 + g_i x (ICT +
-    transport)/2) (1 + g_c x spillover) (white paper 4.1; NI 3)."""
+    """Each firm's productivity multiplier from its sector, digitalization, skills,
+    infrastructure and clusters: r_sector (1 + g_d x affinity x digital) (1 + g_s x (skill -
+    0.5)) (1 + g_i x (ICT + transport)/2) (1 + g_c x spillover) (white paper 4.1; NI 3)."""
     p = model.params.firms
     f = model.firms
     d = model.districts
@@ -231,11 +231,20 @@ def productivity_multiplier(model: CityState) -> np.ndarray:
     infra = (d.ict[f.district] + d.transport[f.district]) / 2
     cluster = cluster_spillover(model)[f.district, f.sector]
     return (
-        (1 + p.digital_gain * digital_affinity(model)[f.sector] * f.digital)
+        sector_productivity(model)[f.sector]
+        * (1 + p.digital_gain * digital_affinity(model)[f.sector] * f.digital)
         * (1 + p.skill_gain * (skill - 0.5))
         * (1 + p.infrastructure_gain * infra)
         * (1 + p.cluster_gain * cluster)
     )
+
+
+def sector_productivity(model: CityState) -> np.ndarray:
+    """Per sector: relative productivity r_sector (firms.sector_productivity_*), the part of
+    an industry's value added per worker that its workforce, digitalization and place do
+    not explain (white paper 5.1.1 Path 1: creative value added per worker 20% above the
+    whole economy)."""
+    return np.array(model.params.sector_productivities())
 
 
 def potential_output(model: CityState, multiplier: np.ndarray, labour: np.ndarray) -> np.ndarray:

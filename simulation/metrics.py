@@ -257,6 +257,20 @@ def jobs(model: CityState, sector: str) -> float:
     return float(model.firms.employees()[_sector_of_firms(model, sector)].sum())
 
 
+def relative_value_added_per_worker(model: CityState, sector: str) -> float:
+    """Value added per worker of the {sector} sector over the city's value added per worker
+    (0 when the sector has no workers; white paper 5.1.1 Path 1 compares creative value
+    added per worker with the whole economy)."""
+    f = model.firms
+    labour = f.employees()
+    in_sector = _sector_of_firms(model, sector)
+    workers = labour[in_sector].sum()
+    if workers <= 0 or labour.sum() <= 0:
+        return 0.0
+    city = f.value_added.sum() / labour.sum()
+    return float(f.value_added[in_sector].sum() / workers / city) if city > 0 else 0.0
+
+
 def digitalization(model: CityState, sector: str) -> float:
     """Digitalization of the {sector} sector: its firms' digital level (0-1), weighted by
     their workers (white paper 5.1.1 Path 4 reports the share of logistics processes
@@ -534,6 +548,7 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     (new_town_population, "citizens", _COUNT),
     *[(partial(value_added, sector=s), "M/year", (-np.inf, np.inf)) for s in SECTOR_NAMES],
     *[(partial(jobs, sector=s), "citizens", _COUNT) for s in SECTOR_NAMES],
+    *[(partial(relative_value_added_per_worker, sector=s), "ratio", _COUNT) for s in SECTOR_NAMES],
     *[(partial(digitalization, sector=s), "0-1", _UNIT) for s in SECTOR_NAMES],
     *[(partial(young_firms, sector=s), "firms", _COUNT) for s in SECTOR_NAMES],
     (industrial_transition_index, "0-1", _UNIT),

@@ -371,6 +371,30 @@ class FirmsParams:
     productivity: float = param(
         6.0, "k/worker-month", "mean value added per worker of a 10-worker firm", 0.1, 100
     )
+    # Relative productivity per sector: what stays of an industry's value added per worker
+    # at equal workforce skill, digitalization and place (its capital intensity, its
+    # products' value); public statistics report value added per worker by industry.
+    sector_productivity_manufacturing: float = param(
+        1.0, "x", "productivity of manufacturing firms relative to the others", 0.2, 5
+    )
+    sector_productivity_services: float = param(
+        1.0, "x", "productivity of traditional-service firms relative to the others", 0.2, 5
+    )
+    sector_productivity_logistics: float = param(
+        1.0, "x", "productivity of logistics/port firms relative to the others", 0.2, 5
+    )
+    sector_productivity_creative: float = param(
+        1.0, "x", "productivity of creative firms relative to the others", 0.2, 5
+    )
+    sector_productivity_digital: float = param(
+        1.0, "x", "productivity of digital/ICT firms relative to the others", 0.2, 5
+    )
+    sector_productivity_health: float = param(
+        1.0, "x", "productivity of health and elderly-care firms relative to the others", 0.2, 5
+    )
+    sector_productivity_platform: float = param(
+        1.0, "x", "productivity of platform-service firms relative to the others", 0.2, 5
+    )
     productivity_sd: float = param(0.35, "log", "log-spread of firm productivity", 0, 2)
     frontier_productivity: float = param(
         8.0, "k/worker-month", "world frontier productivity that firms catch up with", 0.1, 200
@@ -576,6 +600,11 @@ class Parameters:
         """Initial firm shares per sector, in SECTOR_NAMES order, normalised to sum 1."""
         raw = [getattr(self.firms, f"share_{s}") for s in SECTOR_NAMES]
         return _normalised(raw, "firms.share_*")
+
+    def sector_productivities(self) -> list[float]:
+        """Relative productivity per sector (firms.sector_productivity_*), in SECTOR_NAMES
+        order."""
+        return [getattr(self.firms, f"sector_productivity_{s}") for s in SECTOR_NAMES]
 
     def capability_shares(self) -> list[float]:
         """Capability budget shares, in CAPABILITY_NAMES order, normalised to sum 1."""
