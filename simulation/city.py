@@ -49,10 +49,11 @@ UNIT_INTERVAL = ("transport", "ict", "computing", "iot", "environment")
 
 # Relative profile of each kind: ring (share of the city radius), land area (km2), housing
 # density weight, multipliers of the city-wide infrastructure levels, and land headroom
-# (how far housing can grow by construction). New towns have the land to grow (5.1.1 Path 2).
+# (how far housing can grow by construction). New towns have the land to grow (5.1.1 Path 2);
+# the core's headroom is the city's own condition (city.core_building_room).
 KIND_PROFILES: dict[str, dict[str, float]] = {
     "core": dict(ring=0.0, area=8, density=3.0, transport=1.0, ict=1.0, iot=1.0,
-                 service=1.2, environment=0.7, headroom=1.1),
+                 service=1.2, environment=0.7),
     "old": dict(ring=0.4, area=14, density=1.6, transport=0.9, ict=0.9, iot=0.7,
                 service=1.0, environment=0.85, headroom=1.2),
     "new_town": dict(ring=1.0, area=30, density=0.7, transport=0.6, ict=0.8, iot=0.8,
@@ -110,7 +111,10 @@ def generate_city_graph(params: CityParams, population: int) -> nx.Graph:
     for i, kind in enumerate(kinds):
         capacity = population * params.housing_slack * weights[i] / total_weight
         G.nodes[i]["housing_capacity"] = capacity
-        G.nodes[i]["housing_max"] = capacity * KIND_PROFILES[kind]["headroom"]
+        headroom = (
+            1 + params.core_building_room if kind == "core" else KIND_PROFILES[kind]["headroom"]
+        )
+        G.nodes[i]["housing_max"] = capacity * headroom
         resident_share = weights[i] / total_weight
         G.nodes[i]["service_capacity"] = (
             population * resident_share * params.service_level * KIND_PROFILES[kind]["service"]

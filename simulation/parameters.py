@@ -148,6 +148,14 @@ class CityParams:
     )
     congestion_alpha: float = param(0.15, "-", "BPR congestion coefficient alpha", 0, 5)
     congestion_beta: float = param(4.0, "-", "BPR congestion exponent beta", 1, 10)
+    core_building_room: float = param(
+        0.1,
+        "share of initial housing",
+        "dwellings that building can still add in the core districts, over their initial "
+        "housing: the land a dense, protected centre has left (white paper 5.1.1 Path 2)",
+        0,
+        3,
+    )
     housing_construction_rate: float = param(
         0.03, "1/year", "share of capacity built per year where a district is full", 0, 0.5
     )

@@ -43,3 +43,18 @@ def test_only_relative_sector_productivity_matters() -> None:
         .iloc[0]
     )
     np.testing.assert_allclose(scaled.to_numpy(), base.to_numpy(), rtol=1e-9)
+
+
+def test_a_built_out_core_holds_its_population_while_the_city_grows() -> None:
+    """With only city.core_building_room changed, a core with no land left grows less than
+    one with room; its housing never passes its initial housing x (1 + room)."""
+    growth = {}
+    for room in (0.0, 0.5):
+        model = CityModel("paris", seed=2, city__core_building_room=room, **SMALL)
+        core = model.districts.is_kind("core")
+        initial = model.districts.housing_capacity[core].copy()
+        model.run(6)
+        assert np.all(model.districts.housing_capacity[core] <= initial * (1 + room) + 1e-9)
+        frame = model.metrics_frame()
+        growth[room] = frame["core_population"].iloc[-1] / frame["core_population"].iloc[12]
+    assert growth[0.0] < growth[0.5] - 0.03
