@@ -82,3 +82,19 @@ def test_docs_validation_is_current() -> None:
     command = re.search(r"Command: `([^`]+)`", text).group(1)
     table = pd.read_csv(ROOT / "docs" / "validation.csv")
     assert text == validation_markdown(table, command)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_every_case_preset_number_names_its_source(case) -> None:
+    """Each number a case preset sets carries a source: a comment on its line or on the
+    lines just above its group of settings."""
+    lines = (ROOT / "simulation" / "presets" / f"{case.preset}.toml").read_text().splitlines()
+    sourced = False
+    for line in lines:
+        text = line.strip()
+        if text.startswith("#"):
+            sourced = True
+        elif not text or text.startswith("["):
+            sourced = False
+        elif re.match(r"^[\w.]+\s*=\s*[-+0-9.]", text):
+            assert sourced or "#" in text, f"{case.preset}.toml: no source for {text!r}"
