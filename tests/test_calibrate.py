@@ -179,3 +179,28 @@ def _v(value) -> str:
     if value == float("inf"):
         return "inf"
     return repr(value)
+
+
+CASE_CALIBRATIONS = sorted(
+    (Path(__file__).resolve().parents[1] / "docs" / "calibration").glob("*.toml")
+)
+
+
+@pytest.mark.parametrize("path", CASE_CALIBRATIONS, ids=lambda p: p.stem)
+def test_case_calibrations_are_valid_specs_folded_into_their_presets(path: Path) -> None:
+    """Each calibration of a case preset (docs/calibration) is a valid spec; its preset
+    names it and carries a fitted value inside the search bounds, away from the default."""
+    from smartcity.experiments import model
+    from smartcity.simulation.parameters import Parameters
+
+    spec = parse_calibration_spec(tomllib.loads(path.read_text()), str(path))
+    preset_file = Path(model.__file__).resolve().parents[1] / "simulation" / "presets"
+    assert f"docs/calibration/{path.name}" in (preset_file / f"{spec.preset}.toml").read_text()
+    resolved = model.resolve_point(spec.preset, {})
+    defaults = Parameters().as_flat_dict()
+    for parameter in spec.parameters:
+        value = resolved[parameter.key]
+        assert parameter.low <= value <= parameter.high
+        assert value != defaults[parameter.key]
+    validation = (preset_file.parents[1] / "docs" / "validation.md").read_text()
+    assert f"docs/calibration/{path.name}" in validation

@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from smartcity.cli import main
-from smartcity.experiments.validation import CASES, CaseRuns, evaluate, validation_markdown
+from smartcity.experiments.validation import (
+    CASES,
+    CaseRuns,
+    evaluate,
+    generated_part,
+    validation_markdown,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,12 +82,24 @@ def test_paired_difference_is_taken_per_replication() -> None:
 
 
 def test_docs_validation_is_current() -> None:
-    """docs/validation.md is the rendering of docs/validation.csv (regenerate with the command
-    it names, then copy OUT/validation.csv and OUT/validation.md into docs/)."""
+    """The generated block of docs/validation.md is the rendering of docs/validation.csv
+    (regenerate with the command it names, copy OUT/validation.csv into docs/ and the block
+    between the markers of OUT/validation.md over the one in docs/validation.md)."""
     text = (ROOT / "docs" / "validation.md").read_text()
     command = re.search(r"Command: `([^`]+)`", text).group(1)
     table = pd.read_csv(ROOT / "docs" / "validation.csv")
-    assert text == validation_markdown(table, command)
+    assert generated_part(text) == validation_markdown(table, command)
+
+
+def test_docs_validation_says_why_each_failing_pattern_fails() -> None:
+    """The hand-written section 'Why these patterns fail' has one '### case: pattern'
+    entry for each pattern that fails in docs/validation.csv, and none for one that holds."""
+    text = (ROOT / "docs" / "validation.md").read_text()
+    why = text.split("\n## Why these patterns fail\n", 1)[1].split("\n## ", 1)[0]
+    entries = set(re.findall(r"^### (.+)$", why, flags=re.MULTILINE))
+    table = pd.read_csv(ROOT / "docs" / "validation.csv")
+    failing = {f"{row.case}: {row.pattern}" for row in table.itertuples() if not row.holds}
+    assert entries == failing
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
