@@ -252,8 +252,9 @@ CONDITION_KEYS = {
     "firms": ("share_manufacturing", "share_services", "share_logistics", "share_creative",
               "share_digital", "share_health", "share_platform", "productivity",
               "research_capacity", "advantage_depth"),
-    "citizens": ("child_share", "elderly_share", "adult_age_tilt", "skill_mean"),
-    "city": ("legacy_burden", "new_town_land", "road_capacity"),
+    "citizens": ("child_share", "elderly_share", "adult_age_tilt", "skill_mean", "birth_rate",
+                 "mortality_base", "in_migration_rate", "out_migration_rate"),
+    "city": ("legacy_burden", "new_town_land", "road_capacity", "environment_quality"),
 }  # fmt: skip
 
 
