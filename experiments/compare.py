@@ -321,11 +321,46 @@ def fit_table(differences: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return table[columns].reset_index(drop=True)
 
 
-def fit_markdown(fit: pd.DataFrame) -> str:
+def own_lead(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Per preset, how far its own paths lead the other type's paths at the horizon, paired.
+
+    In each replication: the mean over the preset's own paths (package ``home`` = the
+    preset's city type) of the mean change of the three development indices against the
+    baseline, the same over the other type's paths, and their difference (the lead). The
+    replications share their seeds across packages, so the lead's interval is paired.
+
+    Returns:
+        Rows as in `summarize` (policy "own - other") for the metrics ``own_paths``,
+        ``other_paths`` and ``lead``, at the final step; empty unless some preset ran both
+        its own and the other type's paths beside the baseline.
+    """
+    last = results[results["step"] == results.groupby("preset")["step"].transform("max")]
+    indices = [m for m in model.INDEX_METRICS if m in last]
+    keys = ["preset", "replication", "step", "year"]
+    change = last.assign(change=last[indices].mean(axis=1))[[*keys, "policy", "change"]]
+    base = change[change["policy"] == model.BASELINE_POLICY].drop(columns="policy")
+    change = change.merge(base, on=keys, suffixes=("", "_base"))
+    change["change"] -= change.pop("change_base")
+    homes = {p: model.package_home(p) for p in change["policy"].unique()}
+    types = {p: model.city_type(p) for p in change["preset"].unique()}
+    change = change.assign(home=change["policy"].map(homes)).dropna(subset=["home"])
+    change["own"] = change["home"] == change["preset"].map(types)
+    groups = change.groupby([*keys, "own"])["change"].mean().unstack("own")
+    if True not in groups or False not in groups:
+        return pd.DataFrame()
+    groups = groups.dropna().rename(columns={True: "own_paths", False: "other_paths"})
+    groups["lead"] = groups["own_paths"] - groups["other_paths"]
+    table = groups.reset_index().assign(policy="own - other")
+    return summarize(table[["preset", "policy", *keys[1:], "own_paths", "other_paths", "lead"]],
+                     confidence)  # fmt: skip
+
+
+def fit_markdown(fit: pd.DataFrame, lead: pd.DataFrame | None = None) -> str:
     """Markdown of the fit table: the fit matrix (mean change of the three indices and of
     GDP per capita per preset and package, own-city cells in bold), the change per 100 M
     of extra public spending (where any path spent MIN_EXTRA_SPENDING more), and per
-    preset the mean index change under its own paths and under the other type's paths."""
+    preset the mean index change under its own paths and under the other type's paths,
+    with the paired lead of the first over the second and its 95% interval (`own_lead`)."""
     indices = [m for m in FIT_METRICS if m.endswith("_index")]
     per = f"per_{PER_SPENDING:g}M"
     # A table read back from fit.csv has blanks where no per-100 M figure is given.
@@ -361,7 +396,13 @@ def fit_markdown(fit: pd.DataFrame) -> str:
             values = [cell(p, package, column, bool(own.get(p))) for p in presets]
             lines.append(f"| {package} | {home} | " + " | ".join(values) + " |")
         lines.append("")
-    lines += ["| preset | city type | own paths | other type's paths |", "|---|---|---|---|"]
+    leads = pd.DataFrame()
+    if lead is not None and not lead.empty:
+        leads = lead[lead["metric"] == "lead"].set_index("preset")
+    lines += [
+        "| preset | city type | own paths | other type's paths | own - other [95% CI] |",
+        "|---|---|---|---|---|",
+    ]
     paths = fit[(fit["home"] != "") & fit["metric"].isin(indices)]
     for preset in presets:
         rows = paths[paths["preset"] == preset]
@@ -370,7 +411,11 @@ def fit_markdown(fit: pd.DataFrame) -> str:
         other = by_package.loc[~by_package["own"], "mean"].mean()
         kind = rows["city_type"].iloc[0] if len(rows) else "-"
         own_text, other_text = ("-" if pd.isna(v) else f"{v:+.4f}" for v in (own, other))
-        lines.append(f"| {preset} | {kind} | {own_text} | {other_text} |")
+        gap = "-"
+        if preset in leads.index:
+            row = leads.loc[preset]
+            gap = f"{row['mean']:+.4f} [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+        lines.append(f"| {preset} | {kind} | {own_text} | {other_text} | {gap} |")
     return "\n".join(lines) + "\n"
 
 
@@ -410,8 +455,12 @@ def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> l
         if not fit.empty:
             written.append(out / "fit.csv")
             fit.to_csv(written[-1], index=False)
+            lead = own_lead(results)
+            if not lead.empty:
+                written.append(out / "fit_lead.csv")
+                lead.to_csv(written[-1], index=False)
             written.append(out / "fit.md")
-            written[-1].write_text(fit_markdown(fit))
+            written[-1].write_text(fit_markdown(fit, lead))
             written.append(
                 figures.plot_fit_matrix(fit, FIT_METRICS, units, figure_dir / "fit_matrix.png")
             )

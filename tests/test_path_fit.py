@@ -225,6 +225,9 @@ def test_cross_compare_writes_fit_csv_and_the_fit_matrix(tmp_path: Path):
     assert (out / "figures" / "fit_matrix.png").stat().st_size > 10_000
     text = (out / "fit.md").read_text()
     assert "| mature | mature |" in text and "other type's paths" in text
+    lead = pd.read_csv(out / "fit_lead.csv")
+    assert set(lead["metric"]) == {"own_paths", "other_paths", "lead"}
+    assert "own - other [95% CI]" in text
 
 
 def test_fit_table_marks_own_cells():
@@ -241,6 +244,38 @@ def test_fit_table_marks_own_cells():
     assert own[("mature", "mature-reactivate")] and own[("emerging", "emerging-breakthrough")]
     assert not own[("mature", "emerging-breakthrough")]
     assert set(fit["public_spending"]) == {100.0}
+
+
+def _lead_rows(paths: dict[str, list[str]]) -> pd.DataFrame:
+    """Final-step runs: on each preset, own paths +0.02 and the other type's +0.01 over the
+    baseline, the placebo +0.05, in replications whose seeds shift every index alike."""
+    rows = []
+    for preset, policies in paths.items():
+        for replication, shift in enumerate((0.0, 0.3, -0.2)):
+            for policy in ["baseline", "placebo", *policies]:
+                home = model.package_home(policy)
+                gain = {None: 0.05 if policy == "placebo" else 0.0, preset: 0.02}.get(home, 0.01)
+                values = dict.fromkeys(INDEX_METRICS, 0.5 + shift + gain)
+                rows.append(dict(preset=preset, policy=policy, replication=replication,
+                                 step=12, year=1.0, **values))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_own_lead_is_paired_by_replication():
+    """The lead of own over other paths is taken within each replication (same seed), so a
+    seed effect shared by every package cancels: a lead of exactly +0.01 with no spread,
+    however much the replications differ; the placebo is in neither group."""
+    both = ["mature-reactivate", "emerging-breakthrough"]
+    lead = compare.own_lead(_lead_rows({"mature": both, "emerging": both}))
+    lead = lead.set_index(["preset", "metric"])
+    for preset in ("mature", "emerging"):
+        row = lead.loc[(preset, "lead")]
+        assert row["mean"] == pytest.approx(0.01)
+        assert row["ci_high"] - row["ci_low"] < 1e-9
+        assert lead.loc[(preset, "own_paths"), "mean"] == pytest.approx(0.02)
+    # The own design runs no other type's paths: there is no lead to report.
+    own = {"mature": ["mature-reactivate"], "emerging": ["emerging-breakthrough"]}
+    assert compare.own_lead(_lead_rows(own)).empty
 
 
 # --- fit follows conditions, not labels ---------------------------------------------------
