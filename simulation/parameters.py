@@ -392,10 +392,20 @@ class FirmsParams:
         1.0, "x", "productivity of logistics/port firms relative to the others", 0.2, 5
     )
     sector_productivity_creative: float = param(
-        1.0, "x", "productivity of creative firms relative to the others", 0.2, 5
+        1.0,
+        "x",
+        "productivity of creative firms relative to the others (white paper 5.1.1 Path 1: "
+        "London's creative value added per worker is 20% above the whole economy's)",
+        0.2,
+        5,
     )
     sector_productivity_digital: float = param(
-        1.0, "x", "productivity of digital/ICT firms relative to the others", 0.2, 5
+        1.0,
+        "x",
+        "productivity of digital/ICT firms relative to the others (white paper 5.1.2 Path 1: "
+        "Tel Aviv's technology industry)",
+        0.2,
+        5,
     )
     sector_productivity_health: float = param(
         1.0, "x", "productivity of health and elderly-care firms relative to the others", 0.2, 5

@@ -21,8 +21,9 @@ def failing_run_city(preset: str, **kwargs: object) -> pd.DataFrame:
 
 
 def slow_run_city(preset: str, **kwargs: object) -> pd.DataFrame:
-    """The real run, slowed down so that a test can interrupt a sweep half-way."""
-    time.sleep(0.2)
+    """The real run, slowed down so that a test can interrupt a sweep half-way, even on a
+    loaded machine where the parent notices the first stored runs late."""
+    time.sleep(0.5)
     return run_city(preset, **kwargs)
 
 
