@@ -174,13 +174,18 @@ def test_disease_solving_pays_in_proportion_to_the_disease():
     assert old.strength > young.strength
 
 
-def test_reactivation_pays_in_proportion_to_the_traditional_advantage():
-    name = "industry_platform_upgrade"
-    _, shallow, _ = _initiative("mature", "mature-rebuild-advantage", name, 2,
-                                firms__advantage_depth=0.1)  # fmt: skip
-    _, deep, _ = _initiative("mature", "mature-rebuild-advantage", name, 2,
-                             firms__advantage_depth=0.9)  # fmt: skip
-    assert deep.fit > shallow.fit and deep.strength > shallow.strength
+@pytest.mark.parametrize(
+    ("name", "policy"),
+    [("industry_platform_upgrade", "mature-rebuild-advantage"),
+     ("industry_micro_innovation", "mature-reactivate")],
+)  # fmt: skip
+def test_reactivation_pays_in_proportion_to_the_traditional_advantage(name, policy):
+    """Reactivation and rebuilding (5.1.1 Paths 1 and 4) act on established industries: the
+    same instrument in the same city works harder where those industries run deeper; only
+    the advantage depth differs."""
+    _, shallow, _ = _initiative("mature", policy, name, 2, firms__advantage_depth=0.1)
+    _, deep, _ = _initiative("mature", policy, name, 2, firms__advantage_depth=0.9)
+    assert deep.fit > shallow.fit + 0.2 and deep.strength > shallow.strength
 
 
 # --- the cross design ---------------------------------------------------------------------
