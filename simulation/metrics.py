@@ -369,9 +369,16 @@ def pollution(model: CityState) -> float:
 
 
 def safety_incidents(model: CityState) -> float:
-    """Safety incidents per 1000 residents per year (this step, annualised)."""
-    per_year = model.flows["safety_incidents"] * model.steps_per_year
-    return float(per_year * 1000 / max(len(model.citizens), 1))
+    """Safety incidents per 1000 residents per year over the last 12 months (annualised over
+    the months run in the first year; 0 before the first step): the annual rate a city
+    publishes, not one month's Poisson count, whose noise would swamp a policy's effect."""
+    history = model.incident_history
+    if not history:
+        return 0.0
+    incidents = sum(count for count, _ in history)
+    residents = sum(people for _, people in history) / len(history)
+    per_year = incidents * model.steps_per_year / len(history)
+    return float(per_year * 1000 / max(residents, 1))
 
 
 def response_time(model: CityState) -> float:

@@ -59,6 +59,7 @@ class CityState(Protocol):
     local_mix: np.ndarray
     local_scale: float
     gdp_history: deque[float]
+    incident_history: deque[tuple[int, int]]
     gdp_gain_total: float
 
     def next_uids(self, n: int) -> np.ndarray:
