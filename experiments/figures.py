@@ -257,7 +257,9 @@ def plot_fit_matrix(
                 sure = "*" if row["ci_low"] > 0 or row["ci_high"] < 0 else ""
                 digits = 2 if abs(row["mean"]) >= 10 else 3
                 lines.append(f"{short[metric]} {row['mean']:+.{digits}f}{sure}")
-            ax.text(j, i, "\n".join(lines), ha="center", va="center", fontsize=7)
+            dark = abs(colour[i, j]) > 0.6 * limit  # NaN compares False: empty cells stay black
+            ax.text(j, i, "\n".join(lines), ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")  # fmt: skip
             own = fit[(fit["preset"] == preset) & (fit["package"] == package)]["own"]
             if own.any():
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, linewidth=3))
