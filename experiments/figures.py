@@ -184,7 +184,8 @@ def plot_indices_bars(
             )
             ax.legend(fontsize="small")
         ax.set_yticks(list(positions), rows["parameter"])
-        ax.set_title(f"{metric.replace('_', ' ')}: {preset} / {policy}", fontsize="medium")
+        # Two lines: metric, preset and package names together overran narrow panels.
+        ax.set_title(f"{metric.replace('_', ' ')}\n{preset} / {policy}", fontsize="medium")
         ax.set_xlabel(f"{'index' if second else value} (error bars: 95% confidence)")
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(title)
