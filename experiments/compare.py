@@ -346,7 +346,7 @@ def own_lead(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     change = change.assign(home=change["policy"].map(homes)).dropna(subset=["home"])
     change["own"] = change["home"] == change["preset"].map(types)
     groups = change.groupby([*keys, "own"])["change"].mean().unstack("own")
-    if True not in groups or False not in groups:
+    if not {True, False} <= set(groups.columns):
         return pd.DataFrame()
     groups = groups.dropna().rename(columns={True: "own_paths", False: "other_paths"})
     groups["lead"] = groups["own_paths"] - groups["other_paths"]

@@ -369,9 +369,9 @@ def pollution(model: CityState) -> float:
 
 
 def safety_incidents(model: CityState) -> float:
-    """Safety incidents per 1000 residents per year over the last 12 months (annualised over
-    the months recorded so far in the first year): the annual rate a city publishes, not
-    one month's Poisson count, whose noise would swamp a policy's effect."""
+    """Safety incidents per 1000 residents per year over the last year's steps (annualised
+    over the steps recorded so far in the first year): the annual rate a city publishes,
+    not one month's Poisson count, whose noise would swamp a policy's effect."""
     history = model.incident_history
     if not history:
         return 0.0

@@ -91,7 +91,7 @@ class CityModel(mesa.Model):
         self.months_per_step = 12 / self.steps_per_year
         self._next_uid = 0
         self.flows = dict.fromkeys(FLOWS, 0)
-        # (incidents, residents) of the last 12 months: the annual rate a city reports.
+        # (incidents, residents) of the last year's steps: the annual rate a city reports.
         self.incident_history: deque[tuple[int, int]] = deque(maxlen=self.steps_per_year)
         self.districts = Districts(build_city_graph(self.params.city, self.params.citizens.count))
         self.transit = TransportNetwork(self.districts)
