@@ -228,6 +228,22 @@ def summarize(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     return table
 
 
+PAIR_KEYS = ["preset", "replication", "step", "year"]  # what a run and its baseline share
+
+
+def minus_baseline(results: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Every non-baseline row with `columns` minus those of the baseline run on the same
+    preset and replication (same seed) at the same step."""
+    is_base = results["policy"] == model.BASELINE_POLICY
+    base = results.loc[is_base, [*PAIR_KEYS, *columns]]
+    paired = results.loc[~is_base, ["policy", *PAIR_KEYS, *columns]].merge(
+        base, on=PAIR_KEYS, suffixes=("", "__baseline")
+    )
+    for column in columns:
+        paired[column] = paired[column] - paired.pop(f"{column}__baseline")
+    return paired
+
+
 def paired_differences(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Each package minus the baseline on the same preset and replication, summarized.
 
@@ -239,18 +255,11 @@ def paired_differences(results: pd.DataFrame, confidence: float = 0.95) -> pd.Da
         Rows as in `summarize`, for every package other than the baseline; empty when the
         results hold no baseline or no other package.
     """
-    keys = ["preset", "replication", "step", "year"]
     metrics = metric_columns(results)
     is_base = results["policy"] == model.BASELINE_POLICY
     if is_base.all() or not is_base.any():
         return pd.DataFrame()
-    base = results.loc[is_base, [*keys, *metrics]]
-    paired = results.loc[~is_base, ["policy", *keys, *metrics]].merge(
-        base, on=keys, suffixes=("", "__baseline")
-    )
-    for metric in metrics:
-        paired[metric] = paired[metric] - paired.pop(f"{metric}__baseline")
-    table = summarize(paired, confidence)
+    table = summarize(minus_baseline(results, metrics), confidence)
     if SPENDING_METRIC not in metrics:
         return table
     spending = table.loc[table["metric"] == SPENDING_METRIC, [*GROUP[:2], *GROUP[3:], "mean"]]
@@ -336,23 +345,19 @@ def own_lead(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """
     last = results[results["step"] == results.groupby("preset")["step"].transform("max")]
     indices = [m for m in model.INDEX_METRICS if m in last]
-    keys = ["preset", "replication", "step", "year"]
-    change = last.assign(change=last[indices].mean(axis=1))[[*keys, "policy", "change"]]
-    base = change[change["policy"] == model.BASELINE_POLICY].drop(columns="policy")
-    change = change.merge(base, on=keys, suffixes=("", "_base"))
-    change["change"] -= change.pop("change_base")
+    change = minus_baseline(last.assign(change=last[indices].mean(axis=1)), ["change"])
     homes = {p: model.package_home(p) for p in change["policy"].unique()}
     types = {p: model.city_type(p) for p in change["preset"].unique()}
     change = change.assign(home=change["policy"].map(homes)).dropna(subset=["home"])
     change["own"] = change["home"] == change["preset"].map(types)
-    groups = change.groupby([*keys, "own"])["change"].mean().unstack("own")
+    groups = change.groupby([*PAIR_KEYS, "own"])["change"].mean().unstack("own")
     if not {True, False} <= set(groups.columns):
         return pd.DataFrame()
     groups = groups.dropna().rename(columns={True: "own_paths", False: "other_paths"})
     groups["lead"] = groups["own_paths"] - groups["other_paths"]
     table = groups.reset_index().assign(policy="own - other")
-    return summarize(table[["preset", "policy", *keys[1:], "own_paths", "other_paths", "lead"]],
-                     confidence)  # fmt: skip
+    columns = ["preset", "policy", *PAIR_KEYS[1:], "own_paths", "other_paths", "lead"]
+    return summarize(table[columns], confidence)
 
 
 def fit_markdown(fit: pd.DataFrame, lead: pd.DataFrame | None = None) -> str:

@@ -36,8 +36,7 @@ from smartcity.simulation.urban_systems import (
     update_pollution,
 )
 
-FLOWS = ("births", "deaths", "immigrants", "emigrants", "firm_entries", "firm_exits",
-         "safety_incidents")  # fmt: skip
+FLOWS = ("births", "deaths", "immigrants", "emigrants", "firm_entries", "firm_exits")
 INITIAL_UNEMPLOYMENT = 0.06  # share of the labour force without a job at the start
 SETTLING_ROUNDS = 8  # rounds of initial commuting-mode choice against congestion
 

@@ -69,7 +69,6 @@ def count_safety_incidents(model: CityState) -> None:
     rate = INCIDENTS_PER_1000_YEAR * residents_per_district(model) / 1000 * (1 - 0.5 * sensing)
     rate *= 1 - model.levers.share("incident_cut")
     incidents = model.rng.poisson(rate / model.steps_per_year)
-    model.flows["safety_incidents"] += int(incidents.sum())
     model.incident_history.append((int(incidents.sum()), len(model.citizens)))
     response = BASE_RESPONSE_MINUTES * (1 - 0.4 * sensing) * (1 - 0.2 * gov.capability("platform"))
     response *= 1 - model.levers.share("response_cut")
