@@ -285,41 +285,77 @@ def test_own_lead_is_paired_by_replication():
 
 # --- fit follows conditions, not labels ---------------------------------------------------
 
-# The conditions that tell the two city types apart (white paper 5.1.1 and 5.1.2):
-# industrial mix and distance to the frontier, age structure and skills, legacy, core
-# congestion (road capacity per resident), land, research and traditional advantages; and
-# what keeps a condition over the horizon rather than only at the start: the births,
-# deaths and migration that hold an age structure (a young city given a mature city's flows
-# ages into one), and the environment quality behind the pollution disease (5.1.1 Path 3).
-CONDITION_KEYS = {
-    "firms": ("share_manufacturing", "share_services", "share_logistics", "share_creative",
-              "share_digital", "share_health", "share_platform", "productivity",
-              "research_capacity", "advantage_depth"),
-    "citizens": ("child_share", "elderly_share", "adult_age_tilt", "skill_mean", "birth_rate",
-                 "mortality_base", "in_migration_rate", "out_migration_rate"),
-    "city": ("legacy_burden", "new_town_land", "road_capacity", "environment_quality"),
+# The conditions that tell the two city types apart, in the white paper's words (5.1.1 for
+# the mature city, 5.1.2 for the emerging one), each with the parameters that set it and the
+# flows that keep it over the horizon (a young city given a mature city's births and
+# migration ages into one). What stays with the label: its type, layout seed and housing
+# slack, its residents' digital literacy, privacy concern, trust and pensions, its firm
+# density, entry and catch-up rates, and its starting debt.
+CONDITION_GROUPS = {
+    # "diversified industries" / "low starting status", traditional advantages "not
+    # prominent", few research institutions: industrial mix, distance to the frontier.
+    "industry": {"firms": ("share_manufacturing", "share_services", "share_logistics",
+                           "share_creative", "share_digital", "share_health", "share_platform",
+                           "productivity", "research_capacity", "advantage_depth")},
+    # aging (Path 3) / "demographic dividends" (Path 2); talent (Path 1).
+    "people": {"citizens": ("child_share", "elderly_share", "adult_age_tilt", "skill_mean",
+                            "birth_rate", "mortality_base", "in_migration_rate",
+                            "out_migration_rate")},
+    # "a long history" / "less burdened by the history".
+    "history": {"city": ("legacy_burden",)},
+    # "high density of population and industry", congestion and pollution, "continuous
+    # space expansion" into new towns: the district layout, roads and rail, land, air.
+    "space": {"city": ("n_core", "n_old", "n_new_town", "n_industrial", "n_suburb",
+                       "radius_km", "road_capacity", "rail_lines", "new_town_land",
+                       "environment_quality")},
+    # "high starting point", "well-developed urban functions" / "low starting status",
+    # "urban functions are gradually improving": infrastructure, services, firms' and the
+    # government's digital capabilities at the start.
+    "start": {"city": ("infrastructure_level", "ict_coverage", "computing_level",
+                       "iot_coverage", "service_level"),
+              "firms": ("digital_mean",),
+              "government": ("initial_organization", "initial_infrastructure",
+                             "initial_perception", "initial_platform", "initial_services",
+                             "initial_digital_governance")},
+    # "encouraged vigorously by the government", "policy dividends" (5.1.2 Path 2): what
+    # the government spends on its path each year and how fast that grows.
+    "drive": {"government": ("capability_budget_share", "spending_envelope",
+                             "envelope_growth")},
 }  # fmt: skip
 
 
 SWAPPED = ROOT / "docs" / "path_fit"
+ATTRIBUTION = SWAPPED / "attribution"
 SWAPS = [("mature", "emerging"), ("emerging", "mature")]
 
 
-def swapped_preset_text(extends: str, conditions_of: str) -> str:
-    """A preset that extends `extends` (its type, infrastructure, capabilities, budget)
-    but takes every condition of CONDITION_KEYS from `conditions_of`."""
+def swapped_preset_text(extends: str, conditions_of: str, keep: str | None = None) -> str:
+    """A preset that extends `extends` (its type and what CONDITION_GROUPS leaves to the
+    label) but takes every condition group from `conditions_of`, except `keep`."""
     from smartcity.simulation.resolve import resolve_parameters
 
     source = resolve_parameters(conditions_of, {})
+    but = f", except its own {keep}" if keep else ""
     lines = [
-        f"# The {extends} preset with the {conditions_of} preset's conditions (docs/path_fit.md).",
+        f"# The {extends} preset with the {conditions_of} preset's conditions{but} "
+        "(docs/path_fit.md).",
         "# Generated by `python tests/test_path_fit.py` from the two presets; do not edit.",
         f'extends = "{extends}"',
     ]  # fmt: skip
-    for section, keys in CONDITION_KEYS.items():
+    sections: dict[str, list[str]] = {}
+    for group, keys in CONDITION_GROUPS.items():
+        if group != keep:
+            for section, names in keys.items():
+                sections.setdefault(section, []).extend(names)
+    for section, names in sections.items():
         lines.append(f"[{section}]")
-        lines += [f"{key} = {getattr(getattr(source, section), key)!r}" for key in keys]
+        lines += [f"{key} = {getattr(getattr(source, section), key)!r}" for key in names]
     return "\n".join(lines) + "\n"
+
+
+def attribution_preset(extends: str, conditions_of: str, keep: str) -> Path:
+    """The swapped city that keeps its own `keep` group: what that group carries."""
+    return ATTRIBUTION / f"{extends}-with-{conditions_of}-conditions-but-own-{keep}.toml"
 
 
 def swapped_preset(extends: str, conditions_of: str) -> Path:
@@ -329,10 +365,12 @@ def swapped_preset(extends: str, conditions_of: str) -> Path:
 
 @pytest.mark.parametrize(("extends", "conditions_of"), SWAPS)
 def test_the_shipped_swapped_presets_are_current(extends, conditions_of):
-    path = swapped_preset(extends, conditions_of)
-    assert path.read_text() == swapped_preset_text(extends, conditions_of), (
-        f"{path.relative_to(ROOT)} is stale: run `python tests/test_path_fit.py`"
-    )
+    shipped = {swapped_preset(extends, conditions_of): None}
+    shipped |= {attribution_preset(extends, conditions_of, g): g for g in CONDITION_GROUPS}
+    for path, keep in shipped.items():
+        assert path.read_text() == swapped_preset_text(extends, conditions_of, keep), (
+            f"{path.relative_to(ROOT)} is stale: run `python tests/test_path_fit.py`"
+        )
 
 
 def _index_gain(preset: str, policies: list[str], seeds: range, years: int, count: int):
@@ -372,22 +410,7 @@ def swapped_lead(tmp_path_factory) -> pd.DataFrame:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("extends", "conditions_of"),
-    [
-        SWAPS[0],
-        pytest.param(
-            *SWAPS[1],
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="documented disagreement (docs/path_fit.md): given the mature city's "
-                "conditions, the emerging city still rewards the industrial-chain path most, "
-                "through instruments that name no condition and through growth that "
-                "repairs its budget",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize(("extends", "conditions_of"), SWAPS)
 def test_fit_follows_the_conditions_not_the_label(swapped_lead, extends, conditions_of):
     """A city typed `extends` but with the other type's conditions: the paths written for
     the conditions' type gain more there than the paths written for its label, beyond the
@@ -412,6 +435,8 @@ def test_own_paths_gain_more_than_the_other_types_paths(preset):
 
 
 if __name__ == "__main__":
-    SWAPPED.mkdir(exist_ok=True)
+    ATTRIBUTION.mkdir(parents=True, exist_ok=True)
     for pair in SWAPS:
         swapped_preset(*pair).write_text(swapped_preset_text(*pair))
+        for group in CONDITION_GROUPS:
+            attribution_preset(*pair, group).write_text(swapped_preset_text(*pair, group))
