@@ -32,7 +32,13 @@ Conditions (each clipped to 0-1):
 
 Legacy burden (parameter city.legacy_burden, 5.1.2: a young city is "less burdened by
 history") is not a fit condition: it raises the cost and slows the uptake of greenfield
-initiatives (Initiative.step).
+initiatives (Initiative.step). Two more conditions the white paper names act without a fit
+term. The start ("well-developed urban functions", 5.1.1, against "low starting status",
+5.1.2: the initial infrastructure, coverage, service level and capabilities) acts through
+saturation: district stocks and capabilities grow toward 1 in proportion to what is
+missing, so the same build-out adds more where functions are thin. The government's drive
+("encouraged vigorously by the government", 5.1.2: government.spending_envelope and
+envelope_growth under equal budgets) sets how much any path can build.
 """
 
 from __future__ import annotations
