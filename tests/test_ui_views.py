@@ -168,6 +168,13 @@ def test_paired_differences_and_end_year_table():
     one.step()
     d = paired_differences(one, INDEX_METRICS)
     assert (d["lo"] == d["mean"]).all() and (d["hi"] == d["mean"]).all()
+    # The map, the inspector and the metric charts draw the first seed's city: with several
+    # seeds they say which, with one they show the plain label.
+    assert run.runs[1].shown(3) == (
+        "B: emerging / emerging-breakthrough, seed 2 (first of 3), year 0.25"
+    )
+    assert run.frames()[1].equals(run.runs[1].models[0].metrics_frame())
+    assert one.runs[1].shown(1) == "B: emerging / emerging-breakthrough, year 0.08"
 
 
 def test_an_error_in_b_keeps_a_running():

@@ -8,7 +8,9 @@ year. The map shows the districts at their coordinates coloured by a chosen metr
 fixed for the run; hover a district for its name, kind and value, click it to inspect it. The
 history slider scrubs back through every stored step (map, inspector and charts follow).
 Comparison runs configuration B beside A (over one or several paired seeds) and shows B - A
-as a map, as charts with the paired 95% band and as an end-year table. A scenario is saved
+as a map, as charts with the paired 95% band and as an end-year table; with several seeds the
+maps, the inspector and the metric charts draw the first seed's city and say so in their
+titles and legend, while the B - A charts and the table average every seed. A scenario is saved
 and loaded as a TOML file (``smartcity run --scenario FILE`` runs it too) and shared as a URL.
 A change that would restart a run that has stepped asks first.
 
@@ -569,7 +571,8 @@ def Inspector(run: ViewRun, step: int, district: int, set_district, which: int, 
     city = run.runs[index]
     names = [f"{i}: {name}" for i, name in enumerate(city.model.districts.names)]
     district = min(district, len(names) - 1)
-    snap = city.history[min(step, len(city.history) - 1)]
+    step = min(step, len(city.history) - 1)
+    snap = city.history[step]
     kind = city.model.districts.kind[district]
     with solara.Card("District inspector", classes=["sc-inspector"]):
         with solara.Row():
@@ -596,8 +599,8 @@ def Inspector(run: ViewRun, step: int, district: int, set_district, which: int, 
         )
         with solara.Column(classes=["sc-inspector-summary"]):
             solara.Markdown(
-                f"**{city.label}, {names[district]} ({DISTRICT_KINDS[kind].replace('_', ' ')}), "
-                f"year {snap.year:.2f}**\n\n| | |\n|---|---|\n{rows}",
+                f"**{city.shown(step)}, {names[district]} "
+                f"({DISTRICT_KINDS[kind].replace('_', ' ')})**\n\n| | |\n|---|---|\n{rows}",
             )
         table = snap.sectors(district)
         lines = "\n".join(f"| {r.sector} | {r.firms} | {r.jobs} |" for r in table.itertuples())
@@ -692,14 +695,14 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
                     metric,
                     domain,
                     selected=district if index == min(which, len(built) - 1) else None,
-                    title=f"{city.label}, year {city.history[step].year:.2f}",
+                    title=city.shown(step),
                 )
                 with solara.Column(classes=["sc-map"]):
                     Chart(
                         chart,
                         on_click=lambda d, index=index: (set_which(index), clicked(d)),
                     )
-    labels = [r.label for r in built]
+    labels = [r.seed_label for r in built]
     with solara.Row(classes=["sc-charts"], style={"flex-wrap": "wrap"}):
         with solara.Column(classes=["sc-index-chart"]):
             Chart(metric_charts(frames, labels, INDEX_METRICS, at_year=snap_year))

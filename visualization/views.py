@@ -448,6 +448,20 @@ class CityRun:
         """Built and not stopped by an error."""
         return self.error is None and bool(self.models)
 
+    @property
+    def seed_label(self) -> str:
+        """The label, and with several paired seeds the seed whose districts and time series
+        the map, the inspector and the metric charts show (the first; the B - A card and
+        the end-year table average all of them)."""
+        seeds = len(self.models)
+        return (
+            f"{self.label}, seed {self.config.seed} (first of {seeds})" if seeds > 1 else self.label
+        )
+
+    def shown(self, step: int) -> str:
+        """Title of the map and the inspector at ``step``: the seed label and the year."""
+        return f"{self.seed_label}, year {self.history[step].year:.2f}"
+
 
 class ViewRun:
     """What the view steps: configuration A, or A and B compared, each over ``seeds`` paired
