@@ -177,6 +177,7 @@ def test_disease_solving_pays_in_proportion_to_the_disease():
 @pytest.mark.parametrize(
     ("name", "policy"),
     [("industry_platform_upgrade", "mature-rebuild-advantage"),
+     ("chain_data_integration", "mature-rebuild-advantage"),
      ("industry_micro_innovation", "mature-reactivate")],
 )  # fmt: skip
 def test_reactivation_pays_in_proportion_to_the_traditional_advantage(name, policy):
