@@ -286,7 +286,10 @@ def digitalization(model: CityState, sector: str) -> float:
 def young_firms(model: CityState, sector: str) -> float:
     """Firms of the {sector} sector founded in the last 12 months (firm formation)."""
     f = model.firms
-    return float((_sector_of_firms(model, sector) & (f.age < 1.0)).sum())
+    # An entrant is one step old at the end of its entry step, so the last year's entrants
+    # are 1 to steps_per_year steps old; the half step absorbs the rounding of summed steps.
+    founded = f.age < 1.0 + 0.5 / model.steps_per_year
+    return float((_sector_of_firms(model, sector) & founded).sum())
 
 
 def core_population(model: CityState) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from smartcity import CityModel
+from smartcity.simulation.parameters import SECTOR_NAMES
 
 SMALL = {"citizens__count": 2000}
 
@@ -58,3 +59,18 @@ def test_a_built_out_core_holds_its_population_while_the_city_grows() -> None:
         frame = model.metrics_frame()
         growth[room] = frame["core_population"].iloc[-1] / frame["core_population"].iloc[12]
     assert growth[0.0] < growth[0.5] - 0.03
+
+
+def test_young_firms_count_every_entry_of_the_last_twelve_months() -> None:
+    """young_firms_* counts the firms that entered in the last 12 monthly steps, the current
+    one included, so yearly samples count each entrant exactly once: a firm entered in the
+    current step is 1 month old at the sample, one entered 11 steps before is 12 months old
+    and still counts. After two years every firm founded at the start is older."""
+    model = CityModel("emerging", seed=4, firms__entry_rate=0.5, **SMALL)
+    model.run(2)
+    months = np.round(model.firms.age * model.steps_per_year)
+    assert (months == model.steps_per_year).sum() > 0  # the oldest cohort that counts exists
+    expected = (months <= model.steps_per_year).sum()
+    frame = model.metrics_frame()
+    counted = sum(frame[f"young_firms_{s}"].iloc[-1] for s in SECTOR_NAMES)
+    assert counted == expected
