@@ -6,7 +6,10 @@ figures. Each case runs its preset under its development path and under the base
 paired seeds (replication r shares its seed across the two), and each pattern is a statistic
 computed per replication (a level, a growth rate, or a path-minus-baseline difference) whose
 mean and t-based 95% interval are compared with the paper's figure. A pattern holds when its
-criterion holds for the mean; the report keeps every pattern, holding or not, with the reason.
+criterion holds for the mean, and a path-minus-baseline effect only when its whole interval
+also lies above 0: with paired seeds a path that does nothing differs from the baseline by
+exactly 0, which must not pass. The report keeps every pattern, holding or not, with the
+reason.
 
 The case -> path mapping and the patterns are validation data, not model rules: nothing in
 the model branches on a case's name.
@@ -99,6 +102,8 @@ class Pattern:
             cross-case pattern, from every case's runs by name).
         low, high: the criterion: the mean must lie in ``[low, high]``.
         unit: the statistic's unit.
+        effect: a path-minus-baseline effect: its whole 95% interval must also lie above 0
+            (module docstring).
     """
 
     name: str
@@ -107,12 +112,15 @@ class Pattern:
     low: float = -np.inf
     high: float = np.inf
     unit: str = ""
+    effect: bool = False
 
     def criterion(self) -> str:
         """The criterion in words."""
         if np.isfinite(self.low) and np.isfinite(self.high):
-            return f"in {self.low:g}..{self.high:g}"
-        return f">= {self.low:g}" if np.isfinite(self.low) else f"<= {self.high:g}"
+            words = f"in {self.low:g}..{self.high:g}"
+        else:
+            words = f">= {self.low:g}" if np.isfinite(self.low) else f"<= {self.high:g}"
+        return f"{words}, 95% CI above 0" if self.effect else words
 
 
 @dataclass(frozen=True)
@@ -243,6 +251,7 @@ CASES: tuple[Case, ...] = (
                 "companies in Marne-la-Vallee)",
                 lambda r: r.vs_baseline("new_town_job_share"),
                 low=0.005,
+                effect=True,
                 unit="share points, path - baseline",
             ),
         ),
@@ -272,6 +281,7 @@ CASES: tuple[Case, ...] = (
                 "WP 5.1.1 Path 3: ICT-based elderly care becomes an industry exported abroad",
                 lambda r: r.vs_baseline("value_added_health"),
                 low=0.0,
+                effect=True,
                 unit="M/year, path - baseline",
             ),
             Pattern(
@@ -279,6 +289,7 @@ CASES: tuple[Case, ...] = (
                 "WP 5.1.1 Path 3: the social security system for old-age care keeps improving",
                 lambda r: r.vs_baseline("elderly_care_coverage"),
                 low=0.0,
+                effect=True,
                 unit="0-1, path - baseline",
             ),
         ),
@@ -301,6 +312,7 @@ CASES: tuple[Case, ...] = (
                 "WP 5.1.1 Path 4: the port's second transformation after the 2008 slump",
                 lambda r: r.vs_baseline("value_added_logistics"),
                 low=0.0,
+                effect=True,
                 unit="M/year, path - baseline",
             ),
             Pattern(
@@ -308,6 +320,7 @@ CASES: tuple[Case, ...] = (
                 "WP 5.1.1 Path 4: port capacity up about 2 M TEU a year after digitalization",
                 lambda r: r.vs_baseline("jobs_logistics"),
                 low=0.0,
+                effect=True,
                 unit="jobs, path - baseline",
             ),
         ),
@@ -429,6 +442,8 @@ def evaluate(results: pd.DataFrame, cases: Sequence[Case] = CASES) -> pd.DataFra
     for case, pattern, values in checked:
         mean, low, high = interval(values)
         holds = bool(np.isfinite(mean) and pattern.low <= mean <= pattern.high)
+        if pattern.effect:
+            holds = holds and bool(low > 0)
         rows.append(
             {
                 "case": case,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -79,6 +80,38 @@ def test_creative_growth_pattern_follows_the_runs(growth: float, holds: bool) ->
 def test_paired_difference_is_taken_per_replication() -> None:
     runs = CaseRuns(_synthetic(0.02), "london", "mature-reactivate")
     assert np.allclose(runs.vs_baseline("gdp"), 0.0)
+
+
+def _hamburg_like(gain: float) -> pd.DataFrame:
+    """Three replications of a Hamburg-like case, years 0-2: the path's logistics value
+    added is the baseline's plus ``gain`` with a little replication noise."""
+    rows = []
+    for policy in ("baseline", "mature-rebuild-advantage"):
+        for replication in range(3):
+            for year in range(3):
+                extra = (gain + 0.1 * (replication - 1)) if policy != "baseline" else 0.0
+                rows.append(
+                    {
+                        "preset": "hamburg", "policy": policy, "replication": replication,
+                        "year": float(year), "step": 12 * year,
+                        "value_added_logistics": 50.0 + year + extra,
+                    }
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(("gain", "holds"), [(0.0, False), (0.05, False), (1.0, True)])
+def test_an_effect_pattern_holds_only_beyond_the_paired_noise(gain: float, holds: bool) -> None:
+    """A path that does nothing gives exactly 0 against the baseline on paired seeds: it must
+    not pass 'recovers against the baseline'; nor may a gain the interval does not separate
+    from 0; a clear gain does."""
+    hamburg = next(case for case in CASES if case.name == "hamburg")
+    pattern = next(p for p in hamburg.patterns if p.statistic.__name__ == "<lambda>"
+                   and "value added" in p.name)  # fmt: skip
+    only = dataclasses.replace(hamburg, patterns=(pattern,))
+    row = evaluate(_hamburg_like(gain), cases=[only]).iloc[0]
+    assert bool(row["holds"]) is holds
+    assert row["criterion"] == ">= 0, 95% CI above 0"
 
 
 def test_docs_validation_is_current() -> None:
