@@ -82,6 +82,17 @@ def test_paired_difference_is_taken_per_replication() -> None:
     assert np.allclose(runs.vs_baseline("gdp"), 0.0)
 
 
+def test_a_pattern_year_beyond_the_horizon_is_not_evaluated() -> None:
+    """Runs kept to year 5 have no year 10 and no growth from year 1 to year 1: such a
+    statistic is NaN (the pattern does not hold), not the last year's value under the
+    year-10 label."""
+    runs = CaseRuns(_synthetic(0.02), "london", "mature-reactivate")
+    assert np.isnan(runs.at("gdp", 10)).all() and np.isfinite(runs.at("gdp", 5)).all()
+    short = _synthetic(0.02)
+    short = CaseRuns(short[short["year"] <= 1], "london", "mature-reactivate")
+    assert np.isnan(short.growth("gdp")).all()
+
+
 def _hamburg_like(gain: float) -> pd.DataFrame:
     """Three replications of a Hamburg-like case, years 0-2: the path's logistics value
     added is the baseline's plus ``gain`` with a little replication noise."""
