@@ -201,17 +201,26 @@ def plot_pattern_checks(table: pd.DataFrame, title: str, path: Path) -> Path:
     for ax, row in zip(axes, table.itertuples(), strict=True):
         low = row.criterion_low if np.isfinite(row.criterion_low) else None
         high = row.criterion_high if np.isfinite(row.criterion_high) else None
-        values = [v for v in (row.mean, row.ci_low, row.ci_high, low, high) if v is not None]
-        span = (max(values) - min(values)) or abs(row.mean) or 1.0
+        # A pattern the runs cannot evaluate (its year lies beyond their horizon) has a NaN
+        # mean: the panel shows the criterion and says so.
+        evaluated = bool(np.isfinite(row.mean))
+        values = [v for v in (row.mean, row.ci_low, row.ci_high, low, high)
+                  if v is not None and np.isfinite(v)] or [0.0]  # fmt: skip
+        span = (max(values) - min(values)) or abs(values[0]) or 1.0
         left, right = min(values) - 0.3 * span, max(values) + 0.3 * span
         ax.axvspan(low if low is not None else left, high if high is not None else right,
                    color="tab:green", alpha=0.15, label="paper's criterion")  # fmt: skip
         colour = "tab:green" if row.holds else "tab:red"
-        ax.errorbar([row.mean], [0], xerr=[[row.mean - row.ci_low], [row.ci_high - row.mean]],
-                    fmt="o", color=colour, capsize=4)  # fmt: skip
+        if evaluated:
+            ax.errorbar([row.mean], [0], xerr=[[row.mean - row.ci_low], [row.ci_high - row.mean]],
+                        fmt="o", color=colour, capsize=4)  # fmt: skip
+        else:
+            ax.text(0.5, 0.5, "not evaluated: the runs end before its year",
+                    transform=ax.transAxes, ha="center", va="center", fontsize=8)  # fmt: skip
         ax.set_xlim(left, right)
         ax.set_yticks([])
-        ax.set_title(f"{row.pattern} ({'holds' if row.holds else 'fails'})", fontsize=9)
+        verdict = ("holds" if row.holds else "fails") if evaluated else "not evaluated"
+        ax.set_title(f"{row.pattern} ({verdict})", fontsize=9)
         ax.set_xlabel(row.unit, fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
