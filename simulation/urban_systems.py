@@ -61,8 +61,8 @@ def pollution_target(model: CityState) -> np.ndarray:
 def count_safety_incidents(model: CityState) -> None:
     """Safety incidents occur in proportion to residents, fewer where sensing gives early
     warning; response time falls with sensing and the platform (white paper Table 1,
-    public safety; 6.2.3). The month's count joins the city's 12-month record, from which
-    the published annual rate is read (metrics.safety_incidents)."""
+    public safety; 6.2.3). The step's count joins the city's record of the last year's
+    steps, from which the published annual rate is read (metrics.safety_incidents)."""
     d = model.districts
     gov = model.government
     sensing = gov.capability("perception") * d.iot
