@@ -17,7 +17,7 @@ city, parameters, metrics), ``smartcity.agents``, ``smartcity.policies``,
 
 __version__ = "0.2.0"
 
-from smartcity.simulation.errors import InputError, InvariantError, ParameterError
 from smartcity.simulation.model import CityModel
+from smartcity.simulation.world.errors import InputError, InvariantError, ParameterError
 
 __all__ = ["CityModel", "InputError", "InvariantError", "ParameterError", "__version__"]

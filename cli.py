@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from smartcity.experiments import calibrate, compare, sensitivity, sweep, validation
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.parameters import iter_specs, parameters_markdown, parse_set_option
-from smartcity.simulation.schema import check_output_dir, json_schema, schema_text
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
+from smartcity.simulation.world.schema import check_output_dir, json_schema, schema_text
 from smartcity.visualization import cli as ui_cli
 
 EXIT_BAD_INPUT = 2
@@ -39,16 +39,16 @@ def overrides_from(pairs: Sequence[str]) -> dict[str, str]:
 def command_run(args: argparse.Namespace) -> int:
     """Run one city and write DIR/metrics.parquet and DIR/manifest.json."""
     from smartcity.experiments.provenance import write_run_outputs
+    from smartcity.experiments.runs import run_city
     from smartcity.policies.packages import load_package
-    from smartcity.simulation.resolve import resolve_parameters
-    from smartcity.simulation.runs import run_city
+    from smartcity.simulation.model.resolve import resolve_parameters
 
     overrides = overrides_from(args.overrides)
     preset, policy, choices = args.preset, args.policy, ""
     seed = 1 if args.seed is None else args.seed
     years = 20.0 if args.years is None else args.years
     if args.scenario is not None:
-        from smartcity.simulation.scenario import load_scenario
+        from smartcity.visualization.scenario import load_scenario
 
         scenario = load_scenario(args.scenario)
         a = scenario.a
@@ -129,7 +129,7 @@ def _resolved_values(args: argparse.Namespace) -> dict[str, object]:
     """The values a preset (and package) resolve to, or {} when neither is given."""
     if args.preset is None and args.policy is None:
         return {}
-    from smartcity.simulation.resolve import resolve_parameters
+    from smartcity.simulation.model.resolve import resolve_parameters
 
     return resolve_parameters(args.preset or "mature", {}, args.policy).as_flat_dict()
 
@@ -181,7 +181,7 @@ def file_schemas() -> dict[str, dict]:
     from smartcity.experiments.spec import SpecSchema
     from smartcity.policies.initiatives import InitiativeSpec
     from smartcity.policies.packages import PackageSchema
-    from smartcity.simulation.parameters import PresetSchema
+    from smartcity.simulation.world.parameters import PresetSchema
 
     formats = {
         "preset": (PresetSchema, "A city preset: [section] tables of parameter values."),

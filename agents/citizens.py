@@ -12,14 +12,20 @@ from typing import ClassVar
 import numpy as np
 
 from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
-from smartcity.simulation.parameters import SECTOR_NAMES
-from smartcity.simulation.protocols import CityState
-from smartcity.simulation.transport import MICRO, MODES, TRANSIT
+from smartcity.simulation.world.protocols import CityState
+from smartcity.simulation.world.vocabulary import (
+    CONVENIENCE_SERVICES,
+    DIGITAL_SERVICES,
+    MICRO,
+    MODES,
+    NEED_LEVELS,
+    NO_ONE,
+    SECTOR_NAMES,
+    TRANSIT,
+    per_step,
+)
 
-DIGITAL_SERVICES = ("e_government", "telehealth", "convenience", "mobility")
-NEED_LEVELS = ("basic", "convenience", "equality", "privacy", "participation")
 WORKING_AGE = 18.0
-NO_ONE = -1
 MINUTES_WORKED_PER_MONTH = 160 * 60  # wage per minute worked = monthly wage / this
 
 # Weights of the need levels in a citizen's overall satisfaction: the basic level counts
@@ -28,8 +34,6 @@ NEED_WEIGHTS = np.array([0.3, 0.25, 0.15, 0.15, 0.15])
 # Health and care workers one elderly resident needs: one per four (the elderly use health
 # and care services several times as much as the young; white paper Table 1, aging).
 CARE_WORKERS_PER_ELDER = 0.25
-# Digital services that spare a trip or a queue (convenience need, white paper 4.1).
-CONVENIENCE_SERVICES = [0, 2, 3]  # e_government, convenience, mobility
 
 
 class Citizens(Population):
@@ -85,11 +89,6 @@ def weighted_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def _clip01(values: np.ndarray) -> np.ndarray:
     return np.clip(values, 0.0, 1.0)
-
-
-def per_step(model: CityState, yearly_rate: float | np.ndarray) -> np.ndarray | float:
-    """Probability in one step of an event with the given yearly hazard rate."""
-    return 1.0 - np.exp(-np.asarray(yearly_rate) / model.steps_per_year)
 
 
 def new_citizen_columns(
@@ -399,7 +398,7 @@ def choose_commute_mode(model: CityState) -> None:
     Workers without a mode, and a share per_step(transport.mode_reconsider_rate) of the
     others, choose among car, transit, micro-mobility (users of the mobility service only),
     cycling and walking with utility -transport.mode_sensitivity x generalized cost, where
-    generalized cost (minutes) = perceived minutes (simulation.transport) + money per trip /
+    generalized cost (minutes) = perceived minutes (simulation.world.transport) + money per trip /
     value of time + the mode's constant (car 0), and the value of time is
     transport.value_of_time_share x the citizen's wage per minute worked (160 hours a
     month), so richer commuters weigh money less (white paper Table 1, urban traffic).

@@ -14,10 +14,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from smartcity.agents.citizens import DIGITAL_SERVICES, NO_ONE, per_step
 from smartcity.agents.population import Population, choose_gumbel
-from smartcity.simulation.parameters import SECTOR_NAMES
-from smartcity.simulation.protocols import CityState
+from smartcity.simulation.world.protocols import CityState
+from smartcity.simulation.world.vocabulary import DIGITAL_SERVICES, NO_ONE, SECTOR_NAMES, per_step
 
 N_SECTORS = len(SECTOR_NAMES)
 HIGH_VALUE_SECTORS = ("creative", "digital", "health", "platform")

@@ -25,10 +25,10 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from smartcity.agents.citizens import DIGITAL_SERVICES, per_step, residents_per_district
+from smartcity.agents.citizens import residents_per_district
 from smartcity.agents.firms import sector_mask
-from smartcity.simulation.parameters import CAPABILITY_NAMES
-from smartcity.simulation.protocols import CityState
+from smartcity.simulation.world.protocols import CityState
+from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, DIGITAL_SERVICES, per_step
 
 ACCOUNTS = (
     "income_tax",

@@ -29,9 +29,10 @@ CHROMIUM = "/usr/bin/chromium"
 def measure_model(count: int, steps: int, compare: bool) -> dict[str, float]:
     """Steps per second of a ViewRun of ``count`` citizens, and the seconds one redraw's
     charts take to build (maps, index and headline charts)."""
-    from smartcity.simulation.scenario import CityConfig
+    from smartcity.simulation.world.vocabulary import INDEX_METRICS
     from smartcity.visualization.figures import colour_domain, district_map, metric_charts
-    from smartcity.visualization.views import HEADLINE_METRICS, INDEX_METRICS, ViewRun
+    from smartcity.visualization.scenario import CityConfig
+    from smartcity.visualization.views import HEADLINE_METRICS, ViewRun
 
     overrides = {"citizens.count": count}
     configs = [CityConfig("mature", "baseline", 1, overrides)]

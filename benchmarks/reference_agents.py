@@ -27,6 +27,7 @@ import numpy as np
 
 from smartcity.agents import citizens as cz
 from smartcity.simulation.model import CityModel
+from smartcity.simulation.world.vocabulary import DIGITAL_SERVICES, NO_ONE
 
 
 class CitizenAgent(mesa.Agent):
@@ -55,7 +56,7 @@ class CitizenAgent(mesa.Agent):
     def workplace(self) -> int:
         """District of this citizen's employer, -1 without a job."""
         if self.employer < 0:
-            return cz.NO_ONE
+            return NO_ONE
         return int(self.model.city.firms.district[self.employer])
 
     # --- labour market ---------------------------------------------------------------
@@ -77,7 +78,7 @@ class CitizenAgent(mesa.Agent):
             open_jobs = sum(vacancies[f] for f in firms)
             weights.append(open_jobs * math.exp(-p.commute_decay * travel[d]))
         if sum(weights) <= 0:
-            return cz.NO_ONE
+            return NO_ONE
         (district,) = self.random.choices(range(len(weights)), weights=weights)
         firms = firms_by_district[district]
         (firm,) = self.random.choices(firms, weights=[vacancies[f] for f in firms])
@@ -124,7 +125,7 @@ class CitizenAgent(mesa.Agent):
         hesitancy = 1.0 - self.privacy * (1.0 - protection)
         adult = self.is_adult()
         drop_prob = self.model.per_step(p.disadoption_rate)
-        for s in range(len(cz.DIGITAL_SERVICES)):
+        for s in range(len(DIGITAL_SERVICES)):
             draw = self.random.random()
             if self.adopted[s]:
                 if draw < drop_prob:
@@ -241,7 +242,7 @@ class ReferenceCity(mesa.Model):
         """Digital adoption of every citizen; returns new adopters per service."""
         p = self.params.citizens
         d = self.city.districts
-        n_services = len(cz.DIGITAL_SERVICES)
+        n_services = len(DIGITAL_SERVICES)
         adults = self.residents(adults_only=True)
         users = [[0] * n_services for _ in range(d.n)]
         for a in self.people:

@@ -41,7 +41,7 @@ from smartcity.experiments.spec import (
     flat_table,
 )
 from smartcity.experiments.sweep import guarded, positive_int
-from smartcity.simulation.schema import Number, Schema, did_you_mean, read_toml, validate
+from smartcity.simulation.world.schema import Number, Schema, did_you_mean, read_toml, validate
 
 SAMPLERS = ("tpe", "random", "qmc")
 

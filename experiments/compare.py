@@ -44,7 +44,7 @@ from smartcity.experiments.sweep import (
     positive_int,
     stored_results,
 )
-from smartcity.simulation.parameters import parse_set_option
+from smartcity.simulation.world.parameters import parse_set_option
 
 # Tuned so `make demo` finishes in a few minutes on 2 cores with the default city.
 DEFAULT_PRESETS = ("mature", "emerging")

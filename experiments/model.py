@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from smartcity.experiments.provenance import package_version
+from smartcity.experiments.runs import policy_names as _policy_names
+from smartcity.experiments.runs import run_city
 from smartcity.policies.packages import check_horizon, load_package
-from smartcity.simulation.city import load_city_graph
-from smartcity.simulation.errors import InputError, ParameterError
-from smartcity.simulation.metrics import INDEX_METRICS, METRICS
-from smartcity.simulation.presets import preset_names as _preset_names
-from smartcity.simulation.resolve import resolve_parameters
-from smartcity.simulation.runs import policy_names as _policy_names
-from smartcity.simulation.runs import run_city
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.world.errors import InputError, ParameterError
+from smartcity.simulation.world.graph import load_city_graph
+from smartcity.simulation.world.presets import preset_names as _preset_names
+from smartcity.simulation.world.vocabulary import INDEX_METRICS
 
 BASELINE_POLICY = "baseline"
 

@@ -38,7 +38,7 @@ from smartcity.experiments import model, store
 from smartcity.experiments.provenance import git_commit, provenance
 from smartcity.experiments.spec import ExperimentSpec, validate_points
 from smartcity.experiments.store import StoreError
-from smartcity.simulation.schema import check_output_dir
+from smartcity.simulation.world.schema import check_output_dir
 
 # A run is tried this many times before it is recorded as failed.
 ATTEMPTS = 2
@@ -173,7 +173,7 @@ def execute_run(task: RunTask, run_fn: RunFunction | None = None) -> pd.DataFram
 
     Args:
         task: the run.
-        run_fn: the model's run function; default `simulation.runs.run_city`.
+        run_fn: the model's run function; default `experiments.runs.run_city`.
 
     Returns:
         The kept rows of the model's per-step table, identity columns first.
@@ -421,7 +421,7 @@ def run_sweep(
         slots: worker threads behind `executor` (default `workers`); about twice as many
             runs are kept queued, so workers stay busy and Ctrl-C stops soon.
         resume: skip runs whose file exists; needed when OUT already holds this sweep.
-        run_fn: the model run function (default `simulation.runs.run_city`); must be
+        run_fn: the model run function (default `experiments.runs.run_city`); must be
             picklable for process or Dask executors.
         progress: show a progress bar on stderr.
 

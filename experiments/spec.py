@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from smartcity.experiments import model
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.schema import (
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.schema import (
     Number,
     Schema,
     did_you_mean,

@@ -23,7 +23,7 @@ from smartcity.experiments.runner import (
 )
 from smartcity.experiments.spec import ExperimentSpec, SpecError, load_spec
 from smartcity.experiments.store import load_results
-from smartcity.simulation.errors import InputError
+from smartcity.simulation.world.errors import InputError
 
 EXIT_OK = 0
 EXIT_RUNS_FAILED = 1

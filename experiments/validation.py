@@ -37,7 +37,7 @@ from smartcity.experiments.sweep import (
     positive_int,
     stored_results,
 )
-from smartcity.simulation.parameters import SECTOR_NAMES
+from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 DEFAULT_REPLICATIONS = 3
 DEFAULT_YEARS = 10

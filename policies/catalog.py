@@ -8,9 +8,10 @@ current), so the documentation cannot drift from the TOML files.
 from __future__ import annotations
 
 from smartcity.policies.financing import FINANCING_MODELS
-from smartcity.policies.initiatives import STAGES, initiative_names, load_initiative
+from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.new_infrastructure import KINDS
 from smartcity.policies.packages import load_package, package_names
+from smartcity.simulation.world.vocabulary import STAGES
 
 
 def _table(values: dict[str, float], signed: bool = True) -> str:

@@ -47,8 +47,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from smartcity.simulation.parameters import SECTOR_NAMES
-from smartcity.simulation.protocols import CityState
+from smartcity.simulation.world.protocols import CityState
+from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 CONDITIONS = (
     "frontier_gap",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smartcity.simulation.errors import InputError
+from smartcity.simulation.world.errors import InputError
 
 CAPITAL_RECOVERY_YEARS = 10.0  # years over which fees pay back capital
 FULL_USE = 0.5  # uptake at which fees recover fee_recovery of the running cost

@@ -48,7 +48,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from smartcity.agents.citizens import DIGITAL_SERVICES, MODES, per_step
 from smartcity.policies.conditions import (
     CONDITIONS,
     FIT_REFERENCE,
@@ -59,30 +58,20 @@ from smartcity.policies.conditions import (
 )
 from smartcity.policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
 from smartcity.policies.levers import lever_keys
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.parameters import CAPABILITY_NAMES, find_toml, shipped_names
-from smartcity.simulation.protocols import CityState
-from smartcity.simulation.schema import Schema, number, read_toml, validate
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.parameters import find_toml, shipped_names
+from smartcity.simulation.world.protocols import CityState
+from smartcity.simulation.world.schema import Schema, number, read_toml, validate
+from smartcity.simulation.world.vocabulary import (
+    CAPABILITY_NAMES,
+    DIGITAL_SERVICES,
+    KEY_ISSUES,
+    MODES,
+    per_step,
+)
 
 INITIATIVE_DIR = Path(__file__).parent / "initiatives"
 
-KEY_ISSUES = (
-    "aging",
-    "convenient_service",
-    "personal_privacy",
-    "equal_service",
-    "industrial_transformation",
-    "industry_cooperation",
-    "business_environment",
-    "environmental_pollution",
-    "urban_traffic",
-    "public_safety",
-    "public_participation",
-    "urban_infrastructure",
-)
-"""The 11 key issues of white paper Table 1 plus urban infrastructure (4.1)."""
-
-STAGES = ("not started", "function", "performance", "effectiveness")
 STAGE_FACTOR = np.array([0.0, 0.3, 0.7, 1.0])
 DISTRICT_STOCKS = ("ict", "computing", "iot", "transport", "environment")
 DISTRICT_SCOPES = ("all", "core", "old", "new_town", "industrial", "suburb")

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from smartcity.agents.citizens import DIGITAL_SERVICES
-from smartcity.simulation.parameters import SECTOR_NAMES
+from smartcity.simulation.world.vocabulary import DIGITAL_SERVICES, SECTOR_NAMES
 
 VECTOR_ITEMS = {
     "service_availability": DIGITAL_SERVICES,
@@ -49,7 +48,7 @@ class Levers:
         new_town_appeal: added appeal of new towns to firms and residents.
         road_capacity: relative rise of link capacity by traffic management (traffic).
         transit_speed: share (0-1) of bus running time protected from road congestion by
-            bus priority; buses never beat their speed bound (simulation.transport).
+            bus priority; buses never beat their speed bound (simulation.world.transport).
         emission_cut: share (0-1) cut from traffic and industrial pollution.
         incident_cut: share (0-1) cut from safety incidents; response_cut: from response time.
         energy_cost_cut: share (0-1) cut from firms' fixed operating cost.

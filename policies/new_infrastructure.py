@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smartcity.agents.citizens import MODES, per_step
 from smartcity.agents.firms import sector_mask
 from smartcity.policies.initiatives import adoption_signal
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.protocols import CityState
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.protocols import CityState
+from smartcity.simulation.world.vocabulary import MODES, per_step
 
 CAPACITY_COST = 0.6  # k per resident to build capacity serving all potential demand
 DEPRECIATION = 0.05  # 1/year

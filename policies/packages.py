@@ -23,15 +23,10 @@ from pydantic import Field
 from smartcity.policies.financing import FINANCING_MODELS, FinancingModel
 from smartcity.policies.initiatives import Initiative, InitiativeSpec, load_initiative
 from smartcity.policies.new_infrastructure import KINDS
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.parameters import (
-    CAPABILITY_NAMES,
-    SECTOR_NAMES,
-    Parameters,
-    find_toml,
-    shipped_names,
-)
-from smartcity.simulation.schema import Schema, number, one_line, read_toml, validate
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.parameters import Parameters, find_toml, shipped_names
+from smartcity.simulation.world.schema import Schema, number, one_line, read_toml, validate
+from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, SECTOR_NAMES
 
 PACKAGE_DIR = Path(__file__).parent / "packages"
 DEFAULT_PLATFORM_COST = 0.02  # k per resident-year to run the unified data middle platform

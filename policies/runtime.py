@@ -33,8 +33,8 @@ from smartcity.policies.conditions import measure_conditions
 from smartcity.policies.levers import Levers
 from smartcity.policies.new_infrastructure import NewInfrastructure
 from smartcity.policies.packages import PolicyPackage
-from smartcity.simulation.parameters import SECTOR_NAMES
-from smartcity.simulation.protocols import CityState
+from smartcity.simulation.world.protocols import CityState
+from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 COORDINATION_GAIN = 0.4
 DUPLICATED_DATA_SHARE = 0.1  # of initiatives' public cost, spent twice on unlinked data systems

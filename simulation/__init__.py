@@ -1,6 +1,8 @@
-"""The Mesa model of the city: CityModel, city graph, presets, parameters and metrics.
+"""The Mesa model of the city, in two layers.
 
-Import the model from ``smartcity`` (``from smartcity import CityModel``) or from
-``smartcity.simulation.model``; this package's ``__init__`` stays empty of imports so that
-its low layers (errors, parameters, city) load without the model above them.
+``smartcity.simulation.world`` lies below the agents (vocabulary, inputs, the district graph,
+districts, transport); ``smartcity.simulation.model`` lies above the agents and policies
+(CityModel, metrics, invariants). Import the model from ``smartcity`` (``from smartcity
+import CityModel``) or from ``smartcity.simulation.model``; this ``__init__`` stays empty of
+imports so that the world layer loads without the model above it.
 """

@@ -191,10 +191,11 @@ def test_case_calibrations_are_valid_specs_folded_into_their_presets(path: Path)
     """Each calibration of a case preset (docs/calibration) is a valid spec; its preset
     names it and carries a fitted value inside the search bounds, away from the default."""
     from smartcity.experiments import model
-    from smartcity.simulation.parameters import Parameters
+    from smartcity.simulation.world.parameters import Parameters
 
     spec = parse_calibration_spec(tomllib.loads(path.read_text()), str(path))
-    preset_file = Path(model.__file__).resolve().parents[1] / "simulation" / "presets"
+    root = Path(__file__).resolve().parents[1]
+    preset_file = root / "simulation" / "world" / "presets"
     assert f"docs/calibration/{path.name}" in (preset_file / f"{spec.preset}.toml").read_text()
     resolved = model.resolve_point(spec.preset, {})
     defaults = Parameters().as_flat_dict()
@@ -202,5 +203,5 @@ def test_case_calibrations_are_valid_specs_folded_into_their_presets(path: Path)
         value = resolved[parameter.key]
         assert parameter.low <= value <= parameter.high
         assert value != defaults[parameter.key]
-    validation = (preset_file.parents[1] / "docs" / "validation.md").read_text()
+    validation = (root / "docs" / "validation.md").read_text()
     assert f"docs/calibration/{path.name}" in validation

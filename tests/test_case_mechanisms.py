@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from smartcity import CityModel
-from smartcity.simulation.parameters import SECTOR_NAMES
+from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 SMALL = {"citizens__count": 2000}
 

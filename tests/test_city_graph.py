@@ -8,16 +8,16 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from smartcity.simulation.city import (
-    DISTRICT_KINDS,
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.graph import (
     EDGE_ATTRIBUTES,
     NODE_ATTRIBUTES,
     generate_city_graph,
     load_city_graph,
 )
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.model import CityModel
-from smartcity.simulation.resolve import resolve_parameters
+from smartcity.simulation.world.vocabulary import DISTRICT_KINDS
 
 POPULATION = 2000
 

@@ -10,9 +10,9 @@ import pytest
 
 import smartcity
 from smartcity.cli import main
-from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.parameters import iter_specs, parameters_markdown
-from smartcity.simulation.resolve import resolve_parameters
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.world.parameters import iter_specs, parameters_markdown
 
 YEARS = 1
 

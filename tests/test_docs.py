@@ -3,7 +3,7 @@
 import subprocess
 from pathlib import Path
 
-from smartcity.simulation.parameters import parameters_markdown
+from smartcity.simulation.world.parameters import parameters_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartcity.simulation.parameters import CAPABILITY_NAMES
+from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES
 
 SEED = 3
 CAPABILITY_METRICS = [f"capability_{name}" for name in CAPABILITY_NAMES]

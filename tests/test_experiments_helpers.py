@@ -10,7 +10,7 @@ import time
 
 import pandas as pd
 
-from smartcity.simulation.runs import run_city
+from smartcity.experiments.runs import run_city
 
 
 def failing_run_city(preset: str, **kwargs: object) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Fair comparisons: indices of outcomes only, a placebo control, equal budgets, a fiscal
 closure that binds, nothing free, staged roll-out, a steady-state start and demand
 satisfaction that follows what citizens receive (policies/, agents/government.py,
-simulation/metrics.py, experiments/compare.py)."""
+simulation/model/metrics.py, experiments/compare.py)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,14 @@ import pytest
 import smartcity.policies.runtime as runtime
 from smartcity.agents import citizens as cz
 from smartcity.agents import firms as fm
-from smartcity.agents.citizens import NEED_LEVELS
 from smartcity.agents.government import Government
 from smartcity.experiments import compare
 from smartcity.experiments.model import own_paths
 from smartcity.policies.packages import PACKAGE_DIR, package_names
-from smartcity.simulation import metrics, urban_systems
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.metrics import INDEX_METRICS, METRICS, governance_terms
-from smartcity.simulation.model import CityModel
+from smartcity.simulation.model import CityModel, metrics, urban_systems
+from smartcity.simulation.model.metrics import METRICS, governance_terms
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.vocabulary import CONVENIENCE_SERVICES, INDEX_METRICS, NEED_LEVELS
 
 SMALL = {"citizens__count": 2000}
 
@@ -332,9 +331,7 @@ def test_more_convenience_services_raise_convenience_satisfaction_by_the_documen
         runs = [
             _run("mature", seed, None, 4, citizens__adoption_imitation=imitation) for seed in (1, 2)
         ]
-        use[imitation] = np.mean(
-            [m.citizens.adopted[:, cz.CONVENIENCE_SERVICES].mean() for m in runs]
-        )
+        use[imitation] = np.mean([m.citizens.adopted[:, CONVENIENCE_SERVICES].mean() for m in runs])
         sat[imitation] = np.mean([m.citizens.satisfaction[:, convenience].mean() for m in runs])
         index[imitation] = np.mean(
             [m.metrics_frame()["demand_advancement_index"].iloc[-1] for m in runs]

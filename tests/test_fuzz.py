@@ -24,10 +24,11 @@ from smartcity.experiments.spec import parse_spec
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import InitiativeSpec, initiative_names
 from smartcity.policies.packages import load_package
-from smartcity.simulation.city import load_city_graph
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.parameters import CAPABILITY_NAMES, SECTIONS, SECTOR_NAMES, iter_specs
-from smartcity.simulation.resolve import resolve_parameters
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.graph import load_city_graph
+from smartcity.simulation.world.parameters import SECTIONS, iter_specs
+from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, SECTOR_NAMES
 
 FUZZ = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True

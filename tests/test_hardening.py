@@ -21,8 +21,8 @@ import pytest
 from smartcity.cli import main
 from smartcity.experiments import store
 from smartcity.experiments.store import StoreError, load_results
-from smartcity.simulation.errors import InputError
 from smartcity.simulation.model import CityModel
+from smartcity.simulation.world.errors import InputError
 
 SMALL = ["--set", "citizens.count=200", "--quiet"]
 

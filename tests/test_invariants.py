@@ -1,4 +1,4 @@
-"""Invariants after every step, checked independently of simulation.invariants, and the
+"""Invariants after every step, checked independently of simulation.model.invariants, and the
 checker's own reaction to corrupted state."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from smartcity.agents.government import REVENUE_ACCOUNTS
-from smartcity.simulation.errors import InvariantError
-from smartcity.simulation.invariants import check_invariants
-from smartcity.simulation.metrics import INDEX_METRICS, METRICS
-from smartcity.simulation.parameters import CAPABILITY_NAMES
+from smartcity.simulation.model.invariants import check_invariants
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.world.errors import InvariantError
+from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, INDEX_METRICS
 
 YEARS = 2
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from smartcity.simulation.errors import InputError, ParameterError
-from smartcity.simulation.metrics import METRICS
+from smartcity.experiments.runs import policy_names, run_city
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.runs import policy_names, run_city
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.world.errors import InputError, ParameterError
 
 
 def test_metrics_frame_has_a_row_per_step(mature_one_year):

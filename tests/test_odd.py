@@ -9,9 +9,9 @@ import inspect
 import re
 from pathlib import Path
 
-from smartcity.simulation.metrics import METRICS
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.parameters import iter_specs
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.world.parameters import iter_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 ODD = ROOT / "docs" / "ODD.md"
@@ -42,7 +42,7 @@ def _odd_metric_rows() -> dict[str, list[str]]:
 
 
 def test_odd_lists_every_metric_with_unit_and_formula():
-    """Every metric of simulation.metrics.METRICS has a row in docs/ODD.md with its unit and
+    """Every metric of simulation.model.metrics.METRICS has a row in docs/ODD.md with its unit and
     its formula (the reporter's docstring)."""
     assert metrics_table() in ODD.read_text(), (
         "the metrics table of docs/ODD.md is stale: replace it with the output of "

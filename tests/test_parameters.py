@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from smartcity.simulation.errors import InputError, ParameterError
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.parameters import (
-    SECTOR_NAMES,
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.world.errors import InputError, ParameterError
+from smartcity.simulation.world.parameters import (
     Parameters,
     apply_overrides,
     iter_specs,
     parameters_markdown,
 )
-from smartcity.simulation.resolve import resolve_parameters
+from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 SPECS = {key: spec for key, _, spec in iter_specs()}
 
@@ -244,7 +244,7 @@ def test_section_schema_handles_optional_and_choice_parameters():
 
     from pydantic import ValidationError
 
-    from smartcity.simulation.parameters import param, section_schema
+    from smartcity.simulation.world.parameters import param, section_schema
 
     @dataclasses.dataclass
     class Extra:

@@ -21,8 +21,8 @@ from smartcity.experiments import compare, model
 from smartcity.experiments.compare import fit_table
 from smartcity.policies.conditions import CONDITIONS, fit_level, measure_conditions
 from smartcity.policies.packages import load_package, package_names
-from smartcity.simulation.metrics import INDEX_METRICS
-from smartcity.simulation.presets import preset_names
+from smartcity.simulation.world.presets import preset_names
+from smartcity.simulation.world.vocabulary import INDEX_METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"citizens__count": 2000}
@@ -333,7 +333,7 @@ SWAPS = [("mature", "emerging"), ("emerging", "mature")]
 def swapped_preset_text(extends: str, conditions_of: str, keep: str | None = None) -> str:
     """A preset that extends `extends` (its type and what CONDITION_GROUPS leaves to the
     label) but takes every condition group from `conditions_of`, except `keep`."""
-    from smartcity.simulation.resolve import resolve_parameters
+    from smartcity.simulation.model.resolve import resolve_parameters
 
     source = resolve_parameters(conditions_of, {})
     but = f", except its own {keep}" if keep else ""

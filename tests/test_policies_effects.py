@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smartcity.policies.initiatives import STAGES, initiative_names, load_initiative
+from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.simulation.model import CityModel
+from smartcity.simulation.world.vocabulary import STAGES
 
 SEEDS = (1, 2, 3)
 YEARS = 6  # 1 year to performance + 2 to effectiveness, then time to act

@@ -10,8 +10,8 @@ import pytest
 from smartcity.cli import main
 from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.packages import load_package, package_names
-from smartcity.simulation.errors import InputError
 from smartcity.simulation.model import CityModel
+from smartcity.simulation.world.errors import InputError
 
 TINY = {"citizens__count": 1500}
 

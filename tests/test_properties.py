@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smartcity.simulation.errors import ParameterError
-from smartcity.simulation.metrics import METRICS
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.parameters import iter_specs
-from smartcity.simulation.resolve import resolve_parameters
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.world.errors import ParameterError
+from smartcity.simulation.world.parameters import iter_specs
 
 SPECS = {key: spec for key, _, spec in iter_specs()}
 KEYS = (

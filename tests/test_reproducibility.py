@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from smartcity.cli import main
+from smartcity.experiments.runs import run_city
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.runs import run_city
 
 YEARS = 1
 

@@ -12,9 +12,9 @@ from smartcity.cli import main
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import initiative_names
 from smartcity.policies.packages import load_package
-from smartcity.simulation.errors import InputError
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.scenario import (
+from smartcity.simulation.world.errors import InputError
+from smartcity.visualization.scenario import (
     AS_IN_PACKAGE,
     CityConfig,
     Scenario,

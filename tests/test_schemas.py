@@ -13,8 +13,8 @@ import pytest
 from smartcity.cli import SCHEMA_DIR, file_schemas, main
 from smartcity.policies.initiatives import INITIATIVE_DIR
 from smartcity.policies.packages import PACKAGE_DIR
-from smartcity.simulation.presets import PRESET_DIR
-from smartcity.simulation.schema import schema_text
+from smartcity.simulation.world.presets import PRESET_DIR
+from smartcity.simulation.world.schema import schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

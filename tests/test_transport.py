@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from smartcity.agents import citizens as cz
-from smartcity.simulation import metrics
-from smartcity.simulation.city import generate_city_graph
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.model import CityModel
-from smartcity.simulation.resolve import resolve_parameters
-from smartcity.simulation.transport import CAR, MODES, TRANSIT, crowding_multiplier
+from smartcity.simulation.model import CityModel, metrics
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.graph import generate_city_graph
+from smartcity.simulation.world.transport import crowding_multiplier
+from smartcity.simulation.world.vocabulary import CAR, MODES, TRANSIT
 
 RAIL_CITY = 20000  # rail effects are a few points of share: a full-size city keeps noise low
 SEEDS = (1, 2, 3)

@@ -1,5 +1,5 @@
 """Under every shipped package, both presets keep a congested road network and a car share of
-commuting inside the band documented for them (simulation.parameters.TransportParams), year
+commuting inside the band documented for them (simulation.world.parameters.TransportParams), year
 after year for 20 years, on paired seeds.
 
 The test runs cities of 5,000 citizens, the smallest size tried whose car shares stay near

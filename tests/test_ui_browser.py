@@ -528,7 +528,7 @@ def test_a_full_server_says_so(browser, server):
 def test_a_loaded_scenario_asks_then_starts_a_new_run(browser, server):
     """4: a scenario file's text loaded into the page while a run has stepped asks first;
     starting the new run loads its preset, package, choices, seed and horizon."""
-    from smartcity.simulation.scenario import CityConfig, Scenario, scenario_toml
+    from smartcity.visualization.scenario import CityConfig, Scenario, scenario_toml
 
     scenario = Scenario(
         CityConfig("emerging", "emerging-breakthrough", 11, {"citizens.count": 5000},

@@ -19,13 +19,13 @@ import pytest
 
 pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
 
-from smartcity.simulation.errors import InputError, ParameterError
-from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES, iter_specs
-from smartcity.simulation.scenario import CityConfig
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.world.errors import InputError, ParameterError
+from smartcity.simulation.world.parameters import iter_specs
+from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, INDEX_METRICS, SECTOR_NAMES
+from smartcity.visualization.scenario import CityConfig
 from smartcity.visualization.views import (
     DISTRICT_METRICS,
-    INDEX_METRICS,
     VIEW_CITIZENS,
     ViewRun,
     capability_shares,

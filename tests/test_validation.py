@@ -150,7 +150,9 @@ def test_docs_validation_says_why_each_failing_pattern_fails() -> None:
 def test_every_case_preset_number_names_its_source(case) -> None:
     """Each number a case preset sets carries a source: a comment on its line or on the
     lines just above its group of settings."""
-    lines = (ROOT / "simulation" / "presets" / f"{case.preset}.toml").read_text().splitlines()
+    lines = (
+        (ROOT / "simulation" / "world" / "presets" / f"{case.preset}.toml").read_text().splitlines()
+    )
     sourced = False
     for line in lines:
         text = line.strip()

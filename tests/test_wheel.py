@@ -71,7 +71,7 @@ def test_wheel_ships_the_data_files_and_no_other_package(wheel: Path):
     ``smartcity/``; tests/, benchmarks/ and docs/ are not, and nothing else is top level."""
     names = set(zipfile.ZipFile(wheel).namelist())
     data = [
-        *(ROOT / "simulation" / "presets").glob("*.toml"),
+        *(ROOT / "simulation" / "world" / "presets").glob("*.toml"),
         *(ROOT / "policies" / "initiatives").glob("*.toml"),
         *(ROOT / "policies" / "packages").glob("*.toml"),
         ROOT / "py.typed",

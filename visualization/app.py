@@ -41,19 +41,10 @@ from solara.widgets import VegaLite
 
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.packages import load_package
-from smartcity.simulation.city import DISTRICT_KINDS
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.presets import load_preset
-from smartcity.simulation.scenario import (
-    AS_IN_PACKAGE,
-    MAX_SEEDS,
-    MAX_YEARS,
-    CityConfig,
-    Scenario,
-    scenario_from_text,
-    scenario_toml,
-)
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.presets import load_preset
+from smartcity.simulation.world.vocabulary import DISTRICT_KINDS, INDEX_METRICS
 from smartcity.visualization.figures import (
     colour_domain,
     difference_charts,
@@ -62,10 +53,18 @@ from smartcity.visualization.figures import (
     metric_charts,
     metric_title,
 )
+from smartcity.visualization.scenario import (
+    AS_IN_PACKAGE,
+    MAX_SEEDS,
+    MAX_YEARS,
+    CityConfig,
+    Scenario,
+    scenario_from_text,
+    scenario_toml,
+)
 from smartcity.visualization.views import (
     DISTRICT_METRICS,
     HEADLINE_METRICS,
-    INDEX_METRICS,
     SUMMARY_UNITS,
     USER_PRESET_PREFIX,
     VIEW_CITIZENS,

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from smartcity.simulation.errors import InputError
+from smartcity.simulation.world.errors import InputError
 from smartcity.visualization.views import PRESETS_ENV
 
 APP = Path(__file__).with_name("app.py")

@@ -16,8 +16,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from smartcity.simulation.city import DISTRICT_KINDS
-from smartcity.simulation.metrics import METRICS
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.world.vocabulary import DISTRICT_KINDS
 from smartcity.visualization.views import DISTRICT_METRICS, CityRun, Snapshot
 
 MAP_SIZE = (380, 300)

@@ -28,21 +28,15 @@ from scipy import stats
 
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import initiative_names, load_initiative
-from smartcity.simulation.city import DISTRICT_KINDS
-from smartcity.simulation.errors import InputError, InvariantError
-from smartcity.simulation.metrics import METRICS
+from smartcity.policies.packages import package_names
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.parameters import (
-    CAPABILITY_NAMES,
-    SECTIONS,
-    SECTOR_NAMES,
-    ParamSpec,
-    iter_specs,
-)
-from smartcity.simulation.presets import preset_names
-from smartcity.simulation.resolve import resolve_parameters
-from smartcity.simulation.runs import policy_names
-from smartcity.simulation.scenario import AS_IN_PACKAGE, CityConfig, Scenario
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.world.errors import InputError, InvariantError
+from smartcity.simulation.world.parameters import SECTIONS, ParamSpec, iter_specs
+from smartcity.simulation.world.presets import preset_names
+from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, DISTRICT_KINDS, SECTOR_NAMES
+from smartcity.visualization.scenario import AS_IN_PACKAGE, CityConfig, Scenario
 
 VIEW_CITIZENS = 5000
 """Initial population of the view's city: small enough to play at more than a simulated year
@@ -51,7 +45,6 @@ VIEW_CITIZENS_MAX = 50_000
 """Upper end of the population slider (the parameter itself allows more)."""
 
 HEADLINE_METRICS = ("gdp_per_capita", "population", "digital_adoption", "congestion_index")
-INDEX_METRICS = ("demand_advancement_index", "industrial_transition_index", "governance_index")
 PRESETS_ENV = "SMARTCITY_PRESETS_DIR"
 """Environment variable naming the folder of user presets the view lists (set by
 ``smartcity ui --presets DIR``); unset = shipped presets only."""
@@ -404,7 +397,7 @@ def view_catalog(presets_dir: str | Path | None = None) -> Catalog:
         for path in sorted(root.glob("*.toml")):
             if path.is_file() and path.resolve().parent == root:
                 user[f"{USER_PRESET_PREFIX}{path.name}"] = path.resolve()
-    return Catalog((*preset_names(), *user), user, tuple(policy_names()))
+    return Catalog((*preset_names(), *user), user, tuple(package_names()))
 
 
 def effective_overrides(config: CityConfig, catalog: Catalog) -> dict[str, Any]:

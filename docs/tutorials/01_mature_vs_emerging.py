@@ -18,7 +18,7 @@
 # Paris, Tokyo, Hamburg) starts high -- dense, rich, well served, with an aging population --
 # and grows slowly. An *emerging* city (Shenzhen, Tel Aviv) starts low -- young, thin
 # infrastructure, a strong government drive -- and grows fast. The model ships both as
-# presets (`simulation/presets/mature.toml` and `emerging.toml`).
+# presets (`simulation/world/presets/mature.toml` and `emerging.toml`).
 #
 # What this notebook does, step by step:
 #
@@ -46,8 +46,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from smartcity.simulation.metrics import INDEX_METRICS
-from smartcity.simulation.runs import run_city
+from smartcity.experiments.runs import run_city
+from smartcity.simulation.world.vocabulary import INDEX_METRICS
 
 # %% [markdown]
 # ## Settings
@@ -121,6 +121,6 @@ print(f"wrote {OUT / 'indices.png'} and the metrics as CSV")
 #    city's population grows faster, and does that match the white paper's description?
 # 5. **Swap one condition.** The presets differ in many parameters. Give the emerging city
 #    the mature city's `government.capability_budget_share` (look both values up with
-#    `resolve_parameters(preset).as_flat_dict()`, from `smartcity.simulation.resolve`) by
+#    `resolve_parameters(preset).as_flat_dict()`, from `smartcity.simulation.model.resolve`) by
 #    adding it to `overrides` for the emerging run only. How much of the emerging city's
 #    climb in `governance_index` is left?

@@ -45,8 +45,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from smartcity.simulation.resolve import resolve_parameters
-from smartcity.simulation.runs import run_city
+from smartcity.experiments.runs import run_city
+from smartcity.simulation.model.resolve import resolve_parameters
 
 # %% [markdown]
 # ## Settings

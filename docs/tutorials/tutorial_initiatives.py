@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartcity.agents.citizens import per_step
 from smartcity.policies.initiatives import Initiative
+from smartcity.simulation.world.vocabulary import per_step
 
 
 class GreenCorridors(Initiative):

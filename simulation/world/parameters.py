@@ -20,30 +20,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, create_model
 
-from smartcity.simulation.errors import InputError, ParameterError
-from smartcity.simulation.schema import Schema, did_you_mean, number, validate
-
-SECTOR_NAMES = (
-    "manufacturing",
-    "services",
-    "logistics",
-    "creative",
-    "digital",
-    "health",
-    "platform",
-)
-"""Firm sectors: traditional manufacturing, traditional services,
-logistics/port, creative, digital/ICT, health and elderly care, platform services."""
-
-CAPABILITY_NAMES = (
-    "organization",
-    "infrastructure",
-    "perception",
-    "platform",
-    "services",
-    "digital_governance",
-)
-"""The six capabilities of white paper 6.2."""
+from smartcity.simulation.world.errors import InputError, ParameterError
+from smartcity.simulation.world.schema import Schema, did_you_mean, number, validate
+from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, SECTOR_NAMES
 
 
 @dataclass(frozen=True)
@@ -831,7 +810,7 @@ def parameters_markdown() -> str:
         "Set a value in a preset TOML file (`[section]` then `name = value`), by keyword",
         "(`CityModel(citizens__count=5000)`) or on the command line",
         "(`--set citizens.count=5000`). Defaults below are the built-in values;",
-        "presets (`simulation/presets/*.toml`) override some of them.",
+        "presets (`simulation/world/presets/*.toml`) override some of them.",
         "",
     ]
     current = None

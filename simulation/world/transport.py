@@ -2,7 +2,7 @@
 1 and 4.3, urban rail).
 
 Every mode has a physical speed bound and a capacity. Cars run on the road links at their
-free-flow time, slowed by congestion (simulation.districts, BPR). Buses run on every link at
+free-flow time, slowed by congestion (simulation.world.districts, BPR). Buses run on every link at
 most at ``transport.bus_speed`` and are slowed by road congestion except on the share of
 their route with bus priority; rail runs on the links of its lines at
 ``transport.rail_speed``. Bus and rail links offer seats per peak hour; riders beyond
@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartcity.simulation.districts import Districts
-from smartcity.simulation.parameters import TransportParams
-
-MODES = ("car", "transit", "micro", "cycle", "walk")
-"""Commuting modes: car, transit (bus and rail), shared micro-mobility, own bicycle, walking."""
-CAR, TRANSIT, MICRO, CYCLE, WALK = range(len(MODES))
+from smartcity.simulation.world.districts import Districts
+from smartcity.simulation.world.parameters import TransportParams
+from smartcity.simulation.world.vocabulary import CAR, CYCLE, MICRO, MODES, TRANSIT, WALK
 
 
 def crowding_multiplier(load: np.ndarray, alpha: float, beta: float) -> np.ndarray:
@@ -45,7 +42,7 @@ class TransportNetwork:
 
     Args:
         districts: the city's districts; the links' ``bus_seats`` and ``rail_seats``
-            attributes (simulation.city.lay_transit) give the seats per peak hour.
+            attributes (simulation.world.graph.lay_transit) give the seats per peak hour.
 
     Attributes:
         bus_seats, rail_seats: (E,) seats per peak hour on each link; base_rail_seats

@@ -37,7 +37,7 @@ from typing import Any
 from smartcity.policies.financing import FINANCING_MODELS, financing_model
 from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.packages import InitiativePlan, PolicyPackage, load_package
-from smartcity.simulation.errors import InputError
+from smartcity.simulation.world.errors import InputError
 
 AS_IN_PACKAGE = "as in package"
 """Financing choice that keeps each initiative's financing model from the package."""

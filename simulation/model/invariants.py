@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartcity.simulation.errors import InvariantError
-from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.protocols import CityState
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.world.errors import InvariantError
+from smartcity.simulation.world.protocols import CityState
 
 BUDGET_TOLERANCE = 1e-6  # relative; the identity holds to float rounding
 

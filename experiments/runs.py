@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from smartcity.policies.packages import check_horizon, load_package, package_names
-from smartcity.simulation.errors import ParameterError
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.resolve import resolve_parameters
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.world.errors import ParameterError
 
 
 def policy_names() -> list[str]:
@@ -38,7 +38,7 @@ def run_city(
 ) -> pd.DataFrame:
     """Build a city, run it for ``years`` and return its metrics, one row per step.
 
-    Columns: ``step``, ``year`` and one column per metric of simulation.metrics.METRICS.
+    Columns: ``step``, ``year`` and one column per metric of simulation.model.metrics.METRICS.
     Raises InputError (ParameterError for parameters) for bad input before anything runs;
     ``allow_code`` lets the policy package run Python classes (see CityModel).
     """

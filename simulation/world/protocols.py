@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from smartcity.simulation.districts import Districts
-from smartcity.simulation.parameters import Parameters
-from smartcity.simulation.transport import TransportNetwork
+from smartcity.simulation.world.districts import Districts
+from smartcity.simulation.world.parameters import Parameters
+from smartcity.simulation.world.transport import TransportNetwork
 
 
 class CityState(Protocol):

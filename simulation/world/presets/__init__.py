@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from smartcity.simulation.errors import ParameterError
-from smartcity.simulation.parameters import find_toml, preset_values, shipped_names
-from smartcity.simulation.schema import read_toml
+from smartcity.simulation.world.errors import ParameterError
+from smartcity.simulation.world.parameters import find_toml, preset_values, shipped_names
+from smartcity.simulation.world.schema import read_toml
 
 PRESET_DIR = Path(__file__).parent
 

@@ -14,7 +14,7 @@ from functools import partial
 
 import numpy as np
 
-from smartcity.agents.citizens import NEED_LEVELS, NEED_WEIGHTS, care_supply, weighted_rows
+from smartcity.agents.citizens import NEED_WEIGHTS, care_supply, weighted_rows
 from smartcity.agents.firms import (
     DIGITAL_CORE_SECTORS,
     HIGH_VALUE_SECTORS,
@@ -22,9 +22,8 @@ from smartcity.agents.firms import (
     sector_mask,
 )
 from smartcity.policies.initiatives import initiative_names
-from smartcity.simulation.parameters import CAPABILITY_NAMES, SECTOR_NAMES
-from smartcity.simulation.protocols import CityState
-from smartcity.simulation.transport import MODES
+from smartcity.simulation.world.protocols import CityState
+from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, MODES, NEED_LEVELS, SECTOR_NAMES
 
 
 @dataclass(frozen=True)
@@ -606,5 +605,3 @@ METRICS: dict[str, MetricSpec] = {
     spec.name: spec for spec in (_metric_spec(fn, unit, lo, hi) for fn, unit, (lo, hi) in _TABLE)
 }
 """Every metric by name, in reporting order."""
-
-INDEX_METRICS = ("demand_advancement_index", "industrial_transition_index", "governance_index")

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from smartcity.simulation.errors import InputError
+from smartcity.simulation.world.errors import InputError
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from smartcity.policies.packages import load_package
-from smartcity.simulation.errors import ParameterError
-from smartcity.simulation.parameters import Parameters, apply_overrides
-from smartcity.simulation.presets import load_preset
+from smartcity.simulation.world.errors import ParameterError
+from smartcity.simulation.world.parameters import Parameters, apply_overrides
+from smartcity.simulation.world.presets import load_preset
 
 
 def resolve_parameters(

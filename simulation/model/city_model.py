@@ -2,8 +2,9 @@
 
 One step is one month by default (``simulation.steps_per_year``). Citizens and firms are
 populations stored as arrays (agents/), the government is a ``mesa.Agent``, districts live
-on a networkx graph (simulation.city). The step order is written out in :meth:`CityModel.step`
-and in docs/ODD.md (process overview and scheduling).
+on a networkx graph (simulation.world.graph). The step order is written out in
+:meth:`CityModel.step`, one method per phase, and in docs/ODD.md (process overview and
+scheduling).
 """
 
 from __future__ import annotations
@@ -15,26 +16,26 @@ from typing import Any
 import mesa
 import numpy as np
 
-from smartcity.agents import citizens as cz
-from smartcity.agents import firms as fm
+from smartcity.agents import citizens, firms
 from smartcity.agents.government import Government
 from smartcity.policies.initiatives import DISTRICT_STOCKS
 from smartcity.policies.levers import Levers
 from smartcity.policies.packages import check_prerequisites_reachable, load_package
 from smartcity.policies.runtime import PolicyRuntime
-from smartcity.simulation.city import build_city_graph
-from smartcity.simulation.districts import Districts
-from smartcity.simulation.invariants import check_invariants
-from smartcity.simulation.metrics import METRICS
-from smartcity.simulation.parameters import Parameters, check_seed
-from smartcity.simulation.resolve import resolve_parameters
-from smartcity.simulation.transport import CAR, TRANSIT, TransportNetwork
-from smartcity.simulation.urban_systems import (
+from smartcity.simulation.model.invariants import check_invariants
+from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.resolve import resolve_parameters
+from smartcity.simulation.model.urban_systems import (
     build_housing,
     count_safety_incidents,
     pollution_target,
     update_pollution,
 )
+from smartcity.simulation.world.districts import Districts
+from smartcity.simulation.world.graph import build_city_graph
+from smartcity.simulation.world.parameters import Parameters, check_seed
+from smartcity.simulation.world.transport import TransportNetwork
+from smartcity.simulation.world.vocabulary import CAR, DIGITAL_SERVICES, NO_ONE, TRANSIT
 
 FLOWS = ("births", "deaths", "immigrants", "emigrants", "firm_entries", "firm_exits")
 INITIAL_UNEMPLOYMENT = 0.06  # share of the labour force without a job at the start
@@ -58,7 +59,7 @@ class CityModel(mesa.Model):
     Attributes:
         citizens, firms: the populations (``model.citizens[i]`` is a read-only view).
         government: the Government agent. districts: the district stocks and routes.
-        datacollector: one row per step of every metric in simulation.metrics.METRICS.
+        datacollector: one row per step of every metric in simulation.model.metrics.METRICS.
     """
 
     def __init__(
@@ -102,8 +103,8 @@ class CityModel(mesa.Model):
         )
         self.frontier = self.params.firms.frontier_productivity
         self.wage_index = 1.0
-        self.citizens = cz.create_citizens(self)
-        self.firms = fm.create_firms(self)
+        self.citizens = citizens.create_citizens(self)
+        self.firms = firms.create_firms(self)
         self.government = Government(self)
         self._start_economy()
         self._start_daily_life()
@@ -135,54 +136,56 @@ class CityModel(mesa.Model):
         jobs = (1 - INITIAL_UNEMPLOYMENT) * workforce * size_weight / size_weight.sum()
         f.vacancies = np.ceil(jobs).astype(np.int64)
         for _ in range(4):  # a few rounds place nearly everyone the firms can take
-            cz.match_jobs(
+            citizens.match_jobs(
                 self, np.flatnonzero(c.labour_force(p.citizens.retirement_age) & (c.employer < 0))
             )
         f.vacancies[:] = 0
-        self.multiplier = fm.productivity_multiplier(self)
-        unit = f.tfp * self.multiplier * fm.REFERENCE_SIZE ** (1 - alpha)
-        rel = fm.relative_productivity(self) ** 0.5
+        self.multiplier = firms.productivity_multiplier(self)
+        unit = f.tfp * self.multiplier * firms.REFERENCE_SIZE ** (1 - alpha)
+        rel = firms.relative_productivity(self) ** 0.5
         labour = f.employees()
         productive = np.maximum(labour - p.firms.overhead_staff, 0.0).sum()
         self.wage_index = (
             ((alpha * unit / rel) ** (1 / (1 - alpha))).sum() / max(productive, 1.0)
         ) ** (1 - alpha)
         f.wage = self.wage_index * rel
-        cz.receive_income(self)
+        citizens.receive_income(self)
         self.government.provide_public_services()
-        output = fm.potential_output(self, self.multiplier, labour)
-        self.initial_supply = np.bincount(f.sector, output, fm.N_SECTORS)
-        local = (1 - fm.EXPORT_SHARE) * self.initial_supply
+        output = firms.potential_output(self, self.multiplier, labour)
+        self.initial_supply = np.bincount(f.sector, output, firms.N_SECTORS)
+        local = (1 - firms.EXPORT_SHARE) * self.initial_supply
         self.local_mix = local / max(local.sum(), 1e-9)
         self.initial_elderly_share = float((c.age >= p.citizens.retirement_age).mean())
-        convenience = c.adopted[:, cz.DIGITAL_SERVICES.index("convenience")].mean()
+        convenience = c.adopted[:, DIGITAL_SERVICES.index("convenience")].mean()
         self.initial_convenience_use = max(float(convenience), 0.05)
         spending = (
             p.citizens.consumption_share * (1 - p.government.income_tax) * c.income.sum()
             + self.government.service_purchases
         )
         self.local_scale = local.sum() / max(spending, 1e-9)
-        self.prices = np.ones(fm.N_SECTORS)
+        self.prices = np.ones(firms.N_SECTORS)
         f.value_added = output * self.months_per_step
-        f.profit = (output - f.wage * labour - fm.overhead(self)) * self.months_per_step
-        self.initial_margin = fm.profit_margin(self)
-        gov = self.government
-        gov.debt = p.government.initial_debt_ratio * output.sum() * 12  # monthly output x 12
-        gov.collect_taxes()
-        gov.pay_benefits()
-        gov.plan_year()
-        gov.accounts["capability_investment"] = gov.yearly_capability_budget / self.steps_per_year
-        gov.calibrate_other_programmes()
+        f.profit = (output - f.wage * labour - firms.overhead(self)) * self.months_per_step
+        self.initial_margin = firms.profit_margin(self)
+        government = self.government
+        government.debt = p.government.initial_debt_ratio * output.sum() * 12  # monthly output x 12
+        government.collect_taxes()
+        government.pay_benefits()
+        government.plan_year()
+        government.accounts["capability_investment"] = (
+            government.yearly_capability_budget / self.steps_per_year
+        )
+        government.calibrate_other_programmes()
 
     def _start_daily_life(self) -> None:
         """Initial commuting, traffic, service use, satisfaction and pollution."""
         self.government.offer_digital_services()
         self._assign_traffic()
         self._settle_commuting()
-        cz.use_public_services(self)
+        citizens.use_public_services(self)
         # Start at the health the rule holds (not the age-given level above it).
-        self.citizens.health = cz.health_target(self)
-        cz.evaluate_satisfaction(self)
+        self.citizens.health = citizens.health_target(self)
+        citizens.evaluate_satisfaction(self)
         self.districts.pollution = pollution_target(self)
         count_safety_incidents(self)
 
@@ -192,16 +195,16 @@ class CityModel(mesa.Model):
         so the first step does not start from everyone having chosen on empty roads."""
         c = self.citizens
         for k in range(1, SETTLING_ROUNDS + 1):
-            c.mode[self.rng.random(len(c)) < 1.0 / k] = cz.NO_ONE
-            cz.choose_commute_mode(self)
-            cz.board_transit(self)
+            c.mode[self.rng.random(len(c)) < 1.0 / k] = NO_ONE
+            citizens.choose_commute_mode(self)
+            citizens.board_transit(self)
             self._assign_traffic()
 
     def _assign_traffic(self) -> None:
         """Load cars on the roads and riders on the transit links, then update every mode's
         times and costs for the next choices."""
         d = self.districts
-        self.commute_trips = cz.commute_trips(self)
+        self.commute_trips = citizens.commute_trips(self)
         self.car_trips = self.commute_trips[CAR]
         city = self.params.city
         d.assign_traffic(
@@ -215,7 +218,7 @@ class CityModel(mesa.Model):
             transport,
             self.levers.share("transit_speed"),
             jobs / d.area_km2,
-            self.wage_index / cz.MINUTES_WORKED_PER_MONTH,
+            self.wage_index / citizens.MINUTES_WORKED_PER_MONTH,
         )
         self.transit.average_commutes(self.commute_trips)
 
@@ -242,43 +245,107 @@ class CityModel(mesa.Model):
         self.flows = dict.fromkeys(FLOWS, 0)
         self.population_before = len(self.citizens)
         self.debt_before = self.government.debt
-        gov = self.government
+        self._change_firms()
+        self._run_economy()
+        self._run_labour_market()
         # Inside `employers_fixed` blocks no rule may change an employer or the set of firms:
         # firms' employee counts are made once per block (Firms.employers_fixed).
-        employers_fixed = self.firms.employers_fixed
-        for rule in (fm.exit_firms, fm.enter_firms):
-            rule(self)
-        with employers_fixed():
-            for rule in (fm.relocate_firms, fm.grow_productivity, fm.produce,
-                         fm.plan_employment, fm.set_wages, fm.invest_in_digital):  # fmt: skip
+        with self.firms.employers_fixed():
+            self._govern()
+            self._live()
+            self._change_districts()
+        self._change_population()
+        self._settle_and_record()
+
+    def _change_firms(self) -> None:
+        """Phase 1: firms exit and enter (white paper 4.1, industrial transition)."""
+        firms.exit_firms(self)
+        firms.enter_firms(self)
+
+    def _run_economy(self) -> None:
+        """Phase 2: relocation, productivity growth, production, employment plans, wages and
+        digital investment."""
+        with self.firms.employers_fixed():
+            for rule in (
+                firms.relocate_firms,
+                firms.grow_productivity,
+                firms.produce,
+                firms.plan_employment,
+                firms.set_wages,
+                firms.invest_in_digital,
+            ):
                 rule(self)
-        for rule in (cz.leave_jobs, cz.search_jobs, cz.receive_income):
-            rule(self)
+
+    def _run_labour_market(self) -> None:
+        """Phase 3: separations and layoffs, job search, incomes."""
+        citizens.leave_jobs(self)
+        citizens.search_jobs(self)
+        citizens.receive_income(self)
+
+    def _govern(self) -> None:
+        """Phase 4: the yearly plan and fiscal rule, then the month's public finance,
+        services, capability investment, infrastructure, policies and conventional
+        programmes (white paper 6.2, 7)."""
+        government = self.government
         if (self.steps - 1) % self.steps_per_year == 0:
-            gov.plan_year()
-        with employers_fixed():
-            for action in (gov.collect_taxes, gov.fund_other_programmes, gov.pay_benefits,
-                           gov.provide_public_services,
-                           gov.invest_in_capabilities, gov.roll_out_infrastructure,
-                           self.run_policies, gov.fund_conventional_programmes,
-                           gov.offer_digital_services):  # fmt: skip
-                action()
-            cz.choose_residence(self)
-            cz.choose_commute_mode(self)
-            cz.board_transit(self)
-            self._assign_traffic()
-            for rule in (cz.use_public_services, cz.update_health, cz.adopt_digital_services,
-                         cz.learn, cz.participate_online, cz.evaluate_satisfaction,
-                         cz.update_trust, build_housing, update_pollution,
-                         count_safety_incidents):  # fmt: skip
-                rule(self)
-        for rule in (cz.age_citizens, cz.die, cz.give_birth, cz.attract_migrants, cz.emigrate):
+            government.plan_year()
+        for action in (
+            government.collect_taxes,
+            government.fund_other_programmes,
+            government.pay_benefits,
+            government.provide_public_services,
+            government.invest_in_capabilities,
+            government.roll_out_infrastructure,
+            self.run_policies,
+            government.fund_conventional_programmes,
+            government.offer_digital_services,
+        ):
+            action()
+
+    def _live(self) -> None:
+        """Phase 5: residence, commuting and traffic, service use, health, digital adoption,
+        learning, online participation, satisfaction and trust (white paper 4.1, demand
+        advancement)."""
+        citizens.choose_residence(self)
+        citizens.choose_commute_mode(self)
+        citizens.board_transit(self)
+        self._assign_traffic()
+        for rule in (
+            citizens.use_public_services,
+            citizens.update_health,
+            citizens.adopt_digital_services,
+            citizens.learn,
+            citizens.participate_online,
+            citizens.evaluate_satisfaction,
+            citizens.update_trust,
+        ):
             rule(self)
-        gov.settle_budget()
-        self.gdp_history.append(self.firms.value_added.sum())
-        self.gdp_gain_total += self.firms.value_added.sum() - self.initial_value_added
+
+    def _change_districts(self) -> None:
+        """Phase 6: housing construction, pollution, safety incidents."""
+        build_housing(self)
+        update_pollution(self)
+        count_safety_incidents(self)
+
+    def _change_population(self) -> None:
+        """Phase 7: aging, deaths, births, in- and out-migration."""
+        for rule in (
+            citizens.age_citizens,
+            citizens.die,
+            citizens.give_birth,
+            citizens.attract_migrants,
+            citizens.emigrate,
+        ):
+            rule(self)
+
+    def _settle_and_record(self) -> None:
+        """Phase 8: budget settlement, invariant checks, data collection."""
+        self.government.settle_budget()
+        value_added = self.firms.value_added.sum()
+        self.gdp_history.append(value_added)
+        self.gdp_gain_total += value_added - self.initial_value_added
         check_invariants(self)
-        with employers_fixed():
+        with self.firms.employers_fixed():
             self.datacollector.collect(self)
         check_invariants(self, metrics=self.datacollector.model_vars)
 

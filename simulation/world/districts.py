@@ -1,6 +1,6 @@
 """District stocks as arrays, plus the routing structures derived from the graph.
 
-The graph (simulation.city) gives structure; this module holds the state that changes
+The graph (simulation.world.graph) gives structure; this module holds the state that changes
 during a run (housing, infrastructure, services, pollution) as one numpy array per stock,
 indexed by district number, and the shortest-path routing used by traffic assignment.
 Routes are computed once per network change, not every step.
@@ -14,7 +14,8 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from smartcity.simulation.city import DISTRICT_KINDS, NODE_ATTRIBUTES
+from smartcity.simulation.world.graph import NODE_ATTRIBUTES
+from smartcity.simulation.world.vocabulary import DISTRICT_KINDS
 
 INTRA_DISTRICT_MINUTES = 6.0  # a trip inside a district: walk/drive to a local destination
 
@@ -26,7 +27,7 @@ class Districts:
         graph: the district graph (node ids 0..D-1).
         kind: district kind code, index into DISTRICT_KINDS.
         x, y, area_km2, housing_capacity, housing_max, transport, ict, computing, iot,
-        service_capacity, environment: node stocks (see simulation.city.NODE_ATTRIBUTES).
+        service_capacity, environment: node stocks (see simulation.world.graph.NODE_ATTRIBUTES).
         pollution: 0-1 pollution level, updated each step.
         free_time: (D, D) free-flow travel time between districts, minutes.
         travel_time: (D, D) congested travel time by car, minutes.

@@ -16,11 +16,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from smartcity.simulation.errors import InputError
-from smartcity.simulation.parameters import CityParams
-from smartcity.simulation.schema import one_line
-
-DISTRICT_KINDS = ("core", "old", "new_town", "industrial", "suburb")
+from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.parameters import CityParams
+from smartcity.simulation.world.schema import one_line
+from smartcity.simulation.world.vocabulary import DISTRICT_KINDS
 
 NODE_ATTRIBUTES = {
     "kind": "district kind, one of " + ", ".join(DISTRICT_KINDS),

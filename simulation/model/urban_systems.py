@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartcity.agents.citizens import per_step, residents_per_district
+from smartcity.agents.citizens import residents_per_district
 from smartcity.agents.firms import POLLUTING_SECTORS, sector_mask
-from smartcity.simulation.protocols import CityState
+from smartcity.simulation.world.protocols import CityState
+from smartcity.simulation.world.vocabulary import per_step
 
 # Background pollution by district kind (DISTRICT_KINDS order): dense and industrial
 # districts start dirtier ("urban diseases", white paper 5.1.1).

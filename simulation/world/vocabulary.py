@@ -1,0 +1,91 @@
+"""The model's shared vocabulary: the names every layer uses, defined once, at the bottom.
+
+Sectors, capabilities, digital services, need levels, commuting modes, district kinds, key
+issues, initiative stages and the three development indices are tuples whose order is the
+column order of the arrays that hold them (a firm's ``sector`` is an index into
+:data:`SECTOR_NAMES`, a citizen's ``adopted`` has one column per :data:`DIGITAL_SERVICES`).
+Nothing here imports the rest of the package.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+SECTOR_NAMES = (
+    "manufacturing",
+    "services",
+    "logistics",
+    "creative",
+    "digital",
+    "health",
+    "platform",
+)
+"""Firm sectors: traditional manufacturing, traditional services,
+logistics/port, creative, digital/ICT, health and elderly care, platform services."""
+
+CAPABILITY_NAMES = (
+    "organization",
+    "infrastructure",
+    "perception",
+    "platform",
+    "services",
+    "digital_governance",
+)
+"""The six capabilities of white paper 6.2."""
+
+DIGITAL_SERVICES = ("e_government", "telehealth", "convenience", "mobility")
+"""Digital services a citizen can adopt (columns of ``Citizens.adopted``)."""
+
+CONVENIENCE_SERVICES = tuple(
+    DIGITAL_SERVICES.index(s) for s in ("e_government", "convenience", "mobility")
+)
+"""Digital services that spare a trip or a queue (convenience need, white paper 4.1)."""
+
+NEED_LEVELS = ("basic", "convenience", "equality", "privacy", "participation")
+"""Citizens' need levels (white paper 2.1; columns of ``Citizens.satisfaction``)."""
+
+MODES = ("car", "transit", "micro", "cycle", "walk")
+"""Commuting modes: car, transit (bus and rail), shared micro-mobility, own bicycle, walking."""
+CAR, TRANSIT, MICRO, CYCLE, WALK = range(len(MODES))
+
+DISTRICT_KINDS = ("core", "old", "new_town", "industrial", "suburb")
+"""District kinds (white paper 5.1): dense core, old district, new town, industrial zone,
+suburb."""
+
+KEY_ISSUES = (
+    "aging",
+    "convenient_service",
+    "personal_privacy",
+    "equal_service",
+    "industrial_transformation",
+    "industry_cooperation",
+    "business_environment",
+    "environmental_pollution",
+    "urban_traffic",
+    "public_safety",
+    "public_participation",
+    "urban_infrastructure",
+)
+"""The 11 key issues of white paper Table 1 plus urban infrastructure (4.1)."""
+
+STAGES = ("not started", "function", "performance", "effectiveness")
+"""An initiative's maturity stages (white paper 1.3, 2.2, 4.3)."""
+
+INDEX_METRICS = ("demand_advancement_index", "industrial_transition_index", "governance_index")
+"""The three development indices (white paper 4.1): demand, industry, governance."""
+
+NO_ONE = -1
+"""Row index meaning "none": a citizen without an employer or without a commuting mode."""
+
+
+class Clock(Protocol):
+    """Anything that knows how many steps make a year (the model)."""
+
+    steps_per_year: int
+
+
+def per_step(model: Clock, yearly_rate: float | np.ndarray) -> np.ndarray | float:
+    """Probability in one step of an event with the given yearly hazard rate."""
+    return 1.0 - np.exp(-np.asarray(yearly_rate) / model.steps_per_year)
