@@ -12,13 +12,16 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from smartcity.experiments import calibrate, cli_kit, compare, sensitivity, sweep, validation
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
 from smartcity.simulation.world.schema import check_output_dir, json_schema, schema_text
 from smartcity.visualization import cli as ui_cli
+
+if TYPE_CHECKING:
+    from smartcity.policies.packages import PolicyPackage
 
 EXIT_BAD_INPUT = 2
 
@@ -62,6 +65,7 @@ def command_run(args: argparse.Namespace) -> int:
     package = load_package(policy, allow_code=args.allow_code)
     params = resolve_parameters(preset, overrides, package)
     check_run_size(args, years, params.simulation.steps_per_year)
+    warn_late_initiatives(package, years)
     check_output_dir(args.out)
     out = Path(args.out)
     frame = run_city(
@@ -108,8 +112,16 @@ def check_run_size(args: argparse.Namespace, years: float, steps_per_year: int) 
         InputError: years not a positive finite number, or years x steps above the limit.
     """
     if not (math.isfinite(years) and years > 0):
-        raise InputError(f"--years must be a positive number, got {years!r}")
+        raise InputError(f"--years must be a positive, finite number, got {years!r}")
     cli_kit.limits_of(args).check_steps(years, steps_per_year)
+
+
+def warn_late_initiatives(package: PolicyPackage, years: float) -> None:
+    """One warning line per initiative of the package that starts after the run ends."""
+    from smartcity.policies.packages import late_initiatives
+
+    for message in late_initiatives(package, years):
+        cli_kit.warn("run", message)
 
 
 def command_params(args: argparse.Namespace) -> int:

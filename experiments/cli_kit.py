@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from smartcity.experiments import model
 from smartcity.experiments.limits import Limits, limits_from, limits_help, parse_limit
 from smartcity.experiments.runner import (
     SchedulerError,
@@ -150,8 +151,13 @@ def execute(
     scheduler: str | None,
     resume: bool,
     progress: bool = True,
+    name: str = "sweep",
 ) -> SweepReport:
-    """Run a validated spec into OUT on the executor the options ask for."""
+    """Run a validated spec into OUT on the executor the options ask for, after one warning
+    line per initiative that starts only after the runs end (``name``: the command)."""
+    for policy in dict.fromkeys(policy for _, policy in spec.pairs()):
+        for message in model.check_policy(policy, spec.years, spec.allow_code):
+            warn(name, message)
     if scheduler:
         with dask_executor(scheduler) as (executor, slots):
             return run_sweep(
@@ -237,6 +243,7 @@ def stored_results(
         scheduler=args.scheduler,
         resume=True,
         progress=not getattr(args, "quiet", False),
+        name=name,
     )
     status = finish(name, report, args.out)
     if status is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from smartcity.experiments import provenance
 from smartcity.experiments.runs import policy_names as _policy_names
 from smartcity.experiments.runs import run_city
-from smartcity.policies.packages import check_horizon, load_package
+from smartcity.policies.packages import late_initiatives, load_package
 from smartcity.simulation.model.metrics import METRICS
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError, ParameterError
@@ -136,9 +136,10 @@ def input_digest(
     return hashlib.sha256("\n".join(sorted(reads.values())).encode()).hexdigest()[:16]
 
 
-def check_policy(policy: str | None, years: float, allow_code: bool = False) -> None:
-    """Refuse a policy package that cannot be loaded or cannot act within `years` years."""
-    check_horizon(load_package(policy, allow_code=allow_code), years)
+def check_policy(policy: str | None, years: float, allow_code: bool = False) -> list[str]:
+    """Refuse a policy package that cannot be loaded; return a warning line for each of its
+    initiatives that would start only after a run of ``years`` years has ended."""
+    return late_initiatives(load_package(policy, allow_code=allow_code), years)
 
 
 def parameter_names() -> list[str]:

@@ -197,6 +197,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             resume=args.resume,
+            name="sensitivity",
         )
         status = finish("sensitivity", report, args.out)
         if status is not None:
