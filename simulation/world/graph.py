@@ -265,7 +265,7 @@ def validate_city_graph(G: nx.Graph, source: str = "city graph") -> None:
         parts = nx.number_connected_components(G)
         raise InputError(f"{source}: the district graph is disconnected ({parts} parts)")
     for node, data in G.nodes(data=True):
-        label = data.get("name", node)
+        label = one_line(data.get("name", node)) or repr(data.get("name", node))
         data.setdefault("housing_max", data.get("housing_capacity"))
         for attr, meaning in NODE_ATTRIBUTES.items():
             if attr not in data or data[attr] is None or _is_nan(data[attr]):

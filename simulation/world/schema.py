@@ -324,6 +324,8 @@ def _describe_group(errors: list[Any], schema: type[BaseModel]) -> str:
     kind, value = err["type"], err.get("input")
     where = _location(loc)
     if kind == "extra_forbidden":
+        # A key written like a tag ("[x]") is still the unknown key.
+        loc = loc or tuple(err["loc"][-1:])
         table, key = loc[:-1], loc[-1]
         allowed = _allowed_keys(schema, table)
         inside = f" in [{_location(table)}]" if table else ""
