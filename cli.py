@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from smartcity.experiments import calibrate, compare, sensitivity, sweep, validation
+from smartcity.experiments import calibrate, cli_kit, compare, sensitivity, sweep, validation
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
 from smartcity.simulation.world.schema import check_output_dir, json_schema, schema_text
 from smartcity.visualization import cli as ui_cli
+
+if TYPE_CHECKING:
+    from smartcity.policies.packages import PolicyPackage
 
 EXIT_BAD_INPUT = 2
 
@@ -26,7 +30,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset", default="mature", help="mature, emerging or a path to a preset TOML file"
     )
-    sweep.add_set_option(
+    cli_kit.add_set_option(
         parser, "override a parameter (repeatable), e.g. --set citizens.count=5000"
     )
 
@@ -60,6 +64,8 @@ def command_run(args: argparse.Namespace) -> int:
     # Validate everything before the run so that bad input writes nothing.
     package = load_package(policy, allow_code=args.allow_code)
     params = resolve_parameters(preset, overrides, package)
+    check_run_size(args, years, params.simulation.steps_per_year)
+    warn_late_initiatives(package, years)
     check_output_dir(args.out)
     out = Path(args.out)
     frame = run_city(
@@ -97,6 +103,25 @@ def command_run(args: argparse.Namespace) -> int:
             f"{last['population']:.0f}, GDP per capita {last['gdp_per_capita']:.1f} k/year"
         )
     return 0
+
+
+def check_run_size(args: argparse.Namespace, years: float, steps_per_year: int) -> None:
+    """Refuse a run of no time, or longer than the steps limit (``--limit steps=N``).
+
+    Raises:
+        InputError: years not a positive finite number, or years x steps above the limit.
+    """
+    if not (math.isfinite(years) and years > 0):
+        raise InputError(f"--years must be a positive, finite number, got {years!r}")
+    cli_kit.limits_of(args).check_steps(years, steps_per_year)
+
+
+def warn_late_initiatives(package: PolicyPackage, years: float) -> None:
+    """One warning line per initiative of the package that starts after the run ends."""
+    from smartcity.policies.packages import late_initiatives
+
+    for message in late_initiatives(package, years):
+        cli_kit.warn("run", message)
 
 
 def command_params(args: argparse.Namespace) -> int:
@@ -222,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--years", type=float, help="years to simulate (default 20)")
     run.add_argument("--seed", type=seed_int, help="random seed, >= 0 (default 1)")
-    sweep.add_allow_code_option(run)
+    cli_kit.add_allow_code_option(run)
+    cli_kit.add_limit_option(run)
     run.add_argument(
         "--scenario",
         help="a scenario TOML file saved by the view: its configuration A (preset, package "
@@ -266,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except InputError as exc:
-        print(f"smartcity {args.command}: error: {exc}", file=sys.stderr)
+        print("\n".join(cli_kit.error_lines(args.command, exc)), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"smartcity {args.command}: interrupted", file=sys.stderr)

@@ -31,6 +31,14 @@ import pandas as pd
 from pydantic import Field
 
 from smartcity.experiments import model
+from smartcity.experiments.cli_kit import (
+    add_limit_option,
+    check_out,
+    guarded,
+    limits_of,
+    positive_int,
+)
+from smartcity.experiments.limits import DEFAULT_LIMITS, Limits
 from smartcity.experiments.provenance import provenance
 from smartcity.experiments.runner import local_executor
 from smartcity.experiments.spec import (
@@ -40,7 +48,6 @@ from smartcity.experiments.spec import (
     SpecError,
     flat_table,
 )
-from smartcity.experiments.sweep import guarded, positive_int
 from smartcity.simulation.world.schema import Number, Schema, did_you_mean, read_toml, validate
 
 SAMPLERS = ("tpe", "random", "qmc")
@@ -125,12 +132,12 @@ class TargetTable(Schema):
     """A ``[[targets]]`` table of a calibration spec."""
 
     metric: MetricName
-    year: Annotated[float, Field(ge=0, allow_inf_nan=False, strict=False)] = Field(
+    year: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
         description="simulated year at which the metric is read (0 = the initial state)"
     )
     value: Number = Field(description="the target value, in the metric's unit")
-    weight: Annotated[float, Field(ge=0, allow_inf_nan=False, strict=False)] = 1.0
-    scale: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False)] | None = Field(
+    weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
+    scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
         default=None, description="error scale (default: |value|, a relative error)"
     )
 
@@ -141,7 +148,7 @@ class CalibrationSchema(Schema):
     name: str = ""
     preset: str = Field(description="the preset to calibrate: a shipped name or a .toml path")
     policy: str = Field(default=model.BASELINE_POLICY, description="policy package of the runs")
-    years: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False)]
+    years: Annotated[float, Field(gt=0, allow_inf_nan=False)]
     replications: Annotated[int, Field(ge=1)] = 2
     root_seed: Annotated[int, Field(ge=0, le=MAX_ROOT_SEED)] = 0
     trials: Annotated[int, Field(ge=1)] = 40
@@ -151,24 +158,32 @@ class CalibrationSchema(Schema):
     targets: Annotated[list[TargetTable], Field(min_length=1)]
 
 
-def load_calibration_spec(path: str | Path) -> CalibrationSpec:
+def load_calibration_spec(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> CalibrationSpec:
     """Read and validate a calibration spec TOML file.
 
     Raises:
         SpecError: the file is missing, not UTF-8 TOML, or names an invalid calibration.
+        InputError: the calibration asks for more runs or steps than ``limits`` allow.
     """
-    return parse_calibration_spec(read_toml(path, "calibration spec", SpecError), str(path))
+    raw = read_toml(path, "calibration spec", SpecError)
+    return parse_calibration_spec(raw, str(path), limits)
 
 
 def parse_calibration_spec(
-    raw: Mapping[str, Any], source: str = "calibration spec"
+    raw: Mapping[str, Any], source: str = "calibration spec", limits: Limits = DEFAULT_LIMITS
 ) -> CalibrationSpec:
     """Validate a calibration spec given as a mapping (the parsed TOML).
 
     Raises:
         SpecError: one line naming the key, the value and what is allowed.
+        InputError: trials x replications runs, or years x steps per year, above ``limits``.
     """
     table = validate(CalibrationSchema, raw, source, SpecError)
+    limits.check(
+        "runs",
+        table.trials * table.replications,
+        f"{source}: {table.trials:,} trials x {table.replications:,} replication(s)",
+    )
     if not model.is_preset(table.preset):
         raise SpecError(
             f"{source}: unknown preset {table.preset!r}"
@@ -180,7 +195,8 @@ def parse_calibration_spec(
                         f"{did_you_mean(table.policy, model.policy_names())}")  # fmt: skip
     overrides = flat_table(table.overrides)
     # The fixed overrides must resolve on their own (a typo fails here, not in trial 1).
-    model.resolve_point(table.preset, overrides, table.policy)
+    resolved = model.resolve_point(table.preset, overrides, table.policy)
+    limits.check_steps(table.years, resolved["simulation.steps_per_year"])
     parameters = []
     for key, entry in table.parameters.items():
         where = f"{source}: parameters.{key}"
@@ -412,6 +428,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=1,
         help="local worker processes for each trial's replications (results do not depend on it)",
     )
+    add_limit_option(parser)
     parser.set_defaults(handler=command_calibrate)
 
 
@@ -419,9 +436,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
     """Run a calibration from the command line."""
 
     def body() -> int:
-        spec = load_calibration_spec(args.spec)
-        if args.out.exists() and not args.out.is_dir():
-            raise SpecError(f"--out {str(args.out)!r} is a file, not a directory")
+        spec = load_calibration_spec(args.spec, limits_of(args))
+        # Before any trial: a read-only, full or dangling --out fails now, not after them.
+        check_out(args.out)
         result = calibrate(spec, workers=args.workers, progress=True)
         for path in write_outputs(spec, result, args.out):
             print(path)

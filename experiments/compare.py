@@ -33,17 +33,20 @@ import pandas as pd
 from scipy import stats
 
 from smartcity.experiments import figures, model
-from smartcity.experiments.spec import ExperimentSpec, parse_spec
-from smartcity.experiments.sweep import (
+from smartcity.experiments.cli_kit import (
     EXIT_OK,
     EXIT_RUNS_FAILED,
     add_allow_code_option,
     add_executor_options,
+    add_limit_option,
     add_set_option,
     guarded,
+    limits_of,
     positive_int,
     stored_results,
 )
+from smartcity.experiments.limits import DEFAULT_LIMITS, Limits
+from smartcity.experiments.spec import ExperimentSpec, parse_spec
 from smartcity.simulation.world.parameters import parse_set_option
 
 # Tuned so `make demo` finishes in a few minutes on 2 cores with the default city.
@@ -125,6 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_set_option(parser, "parameter override for every run (repeatable)")
     add_executor_options(parser)
     add_allow_code_option(parser)
+    add_limit_option(parser)
     parser.set_defaults(handler=command_compare)
 
 
@@ -139,6 +143,7 @@ def compare_spec(
     allow_code: bool = False,
     budget: str | None = None,
     design: str = "own",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ExperimentSpec:
     """Return the validated spec of a comparison (yearly rows kept, all metrics).
 
@@ -177,6 +182,7 @@ def compare_spec(
             "overrides": overrides,
         },
         allow_code=allow_code,
+        limits=limits,
     )
     resolved = model.resolve_point(spec.presets[0], spec.point_overrides(0))
     return dataclasses.replace(
@@ -512,6 +518,7 @@ def command_compare(args: argparse.Namespace) -> int:
             allow_code=args.allow_code,
             budget=args.budget,
             design=args.design,
+            limits=limits_of(args),
         )
         # Always resume: rerunning the same comparison (`make demo` twice, or after Ctrl-C)
         # reuses the stored runs; other settings in the same OUT are refused.

@@ -7,19 +7,22 @@ experiment code never reaches into model internals.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from smartcity.experiments.provenance import package_version
+from smartcity.experiments import provenance
 from smartcity.experiments.runs import policy_names as _policy_names
 from smartcity.experiments.runs import run_city
-from smartcity.policies.packages import check_horizon, load_package
+from smartcity.policies.packages import late_initiatives, load_package
 from smartcity.simulation.model.metrics import METRICS
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError, ParameterError
 from smartcity.simulation.world.graph import load_city_graph
+from smartcity.simulation.world.parameters import PARAM_SPECS
 from smartcity.simulation.world.presets import preset_names as _preset_names
+from smartcity.simulation.world.schema import recording_reads
 from smartcity.simulation.world.vocabulary import INDEX_METRICS
 
 BASELINE_POLICY = "baseline"
@@ -30,13 +33,16 @@ __all__ = [
     "ParameterError",
     "check_policy",
     "city_type",
+    "code_version",
     "development_paths",
+    "input_digest",
     "is_policy",
     "is_preset",
     "metric_units",
     "model_version",
     "own_paths",
     "package_home",
+    "parameter_names",
     "policy_names",
     "preset_names",
     "resolve_point",
@@ -111,9 +117,34 @@ def _check_graph_file(path: str) -> None:
     load_city_graph(path)
 
 
-def check_policy(policy: str | None, years: float, allow_code: bool = False) -> None:
-    """Refuse a policy package that cannot be loaded or cannot act within `years` years."""
-    check_horizon(load_package(policy, allow_code=allow_code), years)
+def input_digest(
+    preset: str, policy: str | None, overrides: Mapping[str, Any], allow_code: bool = False
+) -> str:
+    """16 hex digits of SHA-256 over the content of every file a run of this point reads.
+
+    The preset and every preset it extends, the policy package and its initiatives, the city
+    graph file(s): whatever the one input reader (world.schema.read_input) reads while the
+    point is resolved and its graph loaded. Paths are not part of it (a file moved with the
+    same content is the same input); a changed byte in any of them changes it.
+    """
+    with recording_reads() as reads:
+        params = resolve_parameters(
+            preset, dict(overrides), load_package(policy, allow_code=allow_code)
+        )
+        if params.city.graph_file:
+            load_city_graph(params.city.graph_file)
+    return hashlib.sha256("\n".join(sorted(reads.values())).encode()).hexdigest()[:16]
+
+
+def check_policy(policy: str | None, years: float, allow_code: bool = False) -> list[str]:
+    """Refuse a policy package that cannot be loaded; return a warning line for each of its
+    initiatives that would start only after a run of ``years`` years has ended."""
+    return late_initiatives(load_package(policy, allow_code=allow_code), years)
+
+
+def parameter_names() -> list[str]:
+    """Return every parameter key ("section.name") of the model."""
+    return list(PARAM_SPECS)
 
 
 def metric_units() -> dict[str, str]:
@@ -123,4 +154,9 @@ def metric_units() -> dict[str, str]:
 
 def model_version() -> str:
     """Return the installed package version, part of every run id."""
-    return package_version()
+    return provenance.package_version()
+
+
+def code_version() -> str:
+    """Return the digest of the result code this process runs, part of every run id."""
+    return provenance.code_digest()

@@ -1,7 +1,10 @@
-"""Where a result came from: package version, git commit, and atomic writing of outputs."""
+"""Where a result came from: package version, code digest, git commit, and atomic writing
+of outputs."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -16,6 +19,9 @@ import pandas as pd
 from smartcity import __version__
 
 PACKAGE = "smartcity-abm"
+# The folders whose code and shipped files make a run's result (not tests, docs or the view).
+RESULT_CODE = ("agents", "simulation", "policies", "experiments")
+CODE_SUFFIXES = (".py", ".toml")
 
 
 def package_version() -> str:
@@ -29,8 +35,37 @@ def provenance() -> dict[str, Any]:
         "package": PACKAGE,
         "version": package_version(),
         "git_commit": git_commit(),
+        "code_digest": code_digest(),
         "python": platform.python_version(),
     }
+
+
+def source_digest(root: Path, folders: tuple[str, ...] = RESULT_CODE) -> str:
+    """16 hex digits of SHA-256 over the content of a package's result code.
+
+    Covers the package's ``__init__.py`` and every ``.py`` and ``.toml`` file under
+    ``folders`` (shipped presets, packages and initiatives included), each with its path
+    relative to ``root``: committed or not, any edit of the code a run executes changes it.
+    """
+    files = [root / "__init__.py"] + [
+        path
+        for folder in folders
+        for path in (root / folder).rglob("*")
+        if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts and path.is_file()
+    ]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def code_digest() -> str:
+    """The digest of the code this process runs (:func:`source_digest` of the package), part
+    of every run id, so a stored run is reused only by the code that made it: this is why a
+    store needs no guard against a dirty git tree (an uncommitted edit changes the digest)."""
+    return source_digest(Path(__file__).resolve().parent.parent)
 
 
 def git_commit() -> str | None:

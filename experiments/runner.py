@@ -35,7 +35,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from smartcity.experiments import model, store
-from smartcity.experiments.provenance import git_commit, provenance
+from smartcity.experiments.provenance import provenance
 from smartcity.experiments.spec import ExperimentSpec, validate_points
 from smartcity.experiments.store import StoreError
 from smartcity.simulation.world.schema import check_output_dir
@@ -74,6 +74,10 @@ class RunTask:
         metrics: metric columns to keep; None keeps all.
         keep_every: keep one row every this many steps (the last step is always kept).
         model_version: package version, part of the run's identity.
+        inputs: digest of the content of every file the run reads (preset chain, package,
+            initiatives, graph; experiments.model.input_digest), part of its identity.
+        code: digest of the result code (experiments.provenance.code_digest), part of its
+            identity.
         allow_code: the policy package may run Python classes (not part of the identity:
             it permits the same run, it does not change it).
     """
@@ -88,6 +92,8 @@ class RunTask:
     metrics: tuple[str, ...] | None = None
     keep_every: int = 1
     model_version: str = "unknown"
+    inputs: str = ""
+    code: str = ""
     allow_code: bool = False
 
     @property
@@ -95,8 +101,10 @@ class RunTask:
         """16 hex digits of sha256 over the run's canonical JSON identity: the name of its file.
 
         The design point index is part of the identity because it is part of the seed; the
-        years because they change the result; metrics and keep_every are not (they only
-        choose what is kept of the same run).
+        years, the content of the input files and the code because they change the result;
+        metrics and keep_every are not (they only choose what is kept of the same run). So a
+        package edited between two identical commands, or an edit of the model's code,
+        committed or not, gives new ids: the stored runs are never answered for them.
         """
         identity = {
             "preset": self.preset,
@@ -107,6 +115,8 @@ class RunTask:
             "root_seed": self.root_seed,
             "years": self.years,
             "model_version": self.model_version,
+            "inputs": self.inputs,
+            "code": self.code,
         }
         canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
@@ -128,7 +138,10 @@ class SweepReport:
         done: runs computed and stored by this call.
         failed: runs that failed twice, recorded in failed.jsonl.
         interrupted: True when Ctrl-C stopped the sweep early.
-        damaged: ids of run files found damaged on resume, removed and run again.
+        damaged: ids of run files found damaged (or holding another run than their name
+            says) on resume, removed and run again.
+        foreign: names of files in runs/ that no run of the spec has, left alone and
+            never counted.
     """
 
     total: int
@@ -137,15 +150,23 @@ class SweepReport:
     failed: int = 0
     interrupted: bool = False
     damaged: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
 
 
 def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
     """Return every run of the spec in a fixed order (point, replication, preset, policy)."""
     version = model.model_version()
+    code = model.code_version()
     metrics = tuple(spec.metrics) if spec.metrics is not None else None
+    # Only a graph file can differ between design points of one (preset, policy).
+    digests: dict[tuple[str, str, Any], str] = {}
     tasks = []
     for point in range(len(spec.points)):
         overrides = spec.point_overrides(point)
+        for preset, policy in spec.pairs():
+            key = (preset, policy, overrides.get("city.graph_file"))
+            if key not in digests:
+                digests[key] = model.input_digest(preset, policy, overrides, spec.allow_code)
         for replication in range(spec.replications):
             for preset, policy in spec.pairs():
                 tasks.append(
@@ -160,6 +181,8 @@ def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
                         metrics=metrics,
                         keep_every=spec.keep_every,
                         model_version=version,
+                        inputs=digests[preset, policy, overrides.get("city.graph_file")],
+                        code=code,
                         allow_code=spec.allow_code,
                     )
                 )
@@ -221,8 +244,10 @@ def build_manifest(spec: ExperimentSpec, tasks: list[RunTask]) -> dict[str, Any]
         base.setdefault(preset, {})[policy] = model.resolve_point(
             preset, spec.overrides, policy, spec.allow_code
         )
+    recorded = json.loads(json.dumps(spec.to_dict(), default=str))
     return {
-        "spec": spec.to_dict(),
+        "spec": recorded,
+        "spec_hash": store.spec_hash(recorded),
         "provenance": provenance(),
         "seed_scheme": "SeedSequence(root_seed, spawn_key=(design_point, replication))",
         "base_parameters": base,
@@ -263,7 +288,9 @@ def check_store(out: Path, spec: ExperimentSpec, resume: bool) -> None:
     """Refuse an output directory this sweep must not write into; writes nothing.
 
     Raises:
-        StoreError: OUT is a file, holds runs of another spec, or holds runs without resume.
+        StoreError: OUT is a file, holds runs of another spec, holds runs without resume, or
+            its manifest is damaged.
+        InputError: OUT cannot be written (schema.check_output_dir).
     """
     if out.exists() and not out.is_dir():
         raise StoreError(f"output {str(out)!r} exists and is not a directory")
@@ -276,21 +303,14 @@ def check_store(out: Path, spec: ExperimentSpec, resume: bool) -> None:
             f"output {str(out)!r} already holds a sweep; pass --resume to complete it "
             "or choose another --out"
         )
-    # Compare through JSON so tuples and lists from the two sources compare equal.
+    # Compare through JSON so tuples and lists from the two sources compare equal. Runs of
+    # other code or other input files need no guard here: their ids differ (RunTask.run_id).
     recorded = store.read_manifest(out).get("spec")
     current = json.loads(json.dumps(spec.to_dict(), default=str))
     if recorded != current:
         raise StoreError(
             f"output {str(out)!r} was written by a different spec; "
             "resume only with the same spec, or choose another --out"
-        )
-    # Runs from other code would be mixed in silently: the run id holds the version only.
-    was = store.read_manifest(out).get("provenance", {}).get("git_commit")
-    now = git_commit()
-    if was and now and was != now:
-        raise StoreError(
-            f"output {str(out)!r} was written by the code at commit {was[:10]}, this is "
-            f"{now[:10]}; resuming would mix results of both: choose another --out"
         )
 
 
@@ -464,11 +484,17 @@ def _sweep(
     store.write_manifest(out, manifest)
     # A new attempt at the remaining runs makes old failure records stale.
     (out / store.FAILED).unlink(missing_ok=True)
-    present, damaged = store.check_runs(out)
-    for run_id in damaged:
+    planned = store.planned_runs(manifest)
+    found = store.check_runs(out, planned)
+    for run_id in found.damaged:
         store.run_path(out, run_id).unlink()
-    todo = [t for t in tasks if t.run_id not in present]
-    report = SweepReport(total=len(tasks), skipped=len(tasks) - len(todo), damaged=damaged)
+    todo = [t for t in tasks if t.run_id not in found.intact]
+    report = SweepReport(
+        total=len(tasks),
+        skipped=len(tasks) - len(todo),
+        damaged=found.damaged,
+        foreign=found.foreign,
+    )
 
     owned = executor is None
     pool = local_executor(workers) if owned else executor
@@ -497,7 +523,7 @@ def _sweep(
             return
         isolate.discard(task.run_id)
         if error is None:
-            store.write_run(out, task.run_id, future.result())
+            store.write_run(out, planned[task.run_id], future.result())
             report.done += 1
         elif attempts[task.run_id] < ATTEMPTS:
             queue.append(task)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smartcity.policies.packages import check_horizon, load_package, package_names
+from smartcity.policies.packages import load_package, package_names
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import ParameterError
@@ -44,7 +44,6 @@ def run_city(
     """
     check_years(years)
     package = load_package(policy, allow_code=allow_code)
-    check_horizon(package, years)
     params = resolve_parameters(preset, overrides, package)
     model = CityModel(preset, seed=seed, policy=package, params=params)
     model.run(years, progress=progress)

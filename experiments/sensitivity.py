@@ -20,17 +20,19 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from smartcity.experiments import figures, model
-from smartcity.experiments.spec import ExperimentSpec, SensitivitySpec, load_spec
-from smartcity.experiments.store import load_results
-from smartcity.experiments.sweep import (
+from smartcity.experiments.cli_kit import (
     EXIT_OK,
     CommandError,
     add_allow_code_option,
     add_executor_options,
+    add_limit_option,
     execute,
     finish,
     guarded,
+    limits_of,
 )
+from smartcity.experiments.spec import ExperimentSpec, SensitivitySpec, load_spec
+from smartcity.experiments.store import load_results
 
 METHODS = ("morris", "sobol")
 MORRIS_LEVELS = 4
@@ -57,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="complete an interrupted analysis in OUT"
     )
+    add_limit_option(parser)
     parser.set_defaults(handler=command_sensitivity)
 
 
@@ -184,7 +187,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     """Handler of `smartcity sensitivity`."""
 
     def body() -> int:
-        spec = load_spec(args.spec, allow_code=args.allow_code)
+        spec = load_spec(args.spec, allow_code=args.allow_code, limits=limits_of(args))
         if spec.sensitivity is None:
             raise CommandError(f"{args.spec} has no [sensitivity] table")
         sampled, sample = sample_spec(spec, args.method)
@@ -194,6 +197,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             resume=args.resume,
+            name="sensitivity",
         )
         status = finish("sensitivity", report, args.out)
         if status is not None:

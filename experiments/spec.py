@@ -1,13 +1,16 @@
 """Experiment specifications: the TOML file that describes a sweep, and its validation.
 
-A spec is checked completely before anything runs or anything is written: every design point
-is resolved by the model's own parameter validation, so a typo in a parameter name fails in
-a second with a did-you-mean instead of after an hour of runs.
+A spec is checked completely before anything runs or anything is written: its sizes against
+the limits (experiments.limits) before any design point is built -- a grid's names are
+checked and its size counted before it is expanded -- then every design point is resolved
+by the model's own parameter validation, so a typo in a parameter name fails in a second
+with a did-you-mean instead of after an hour of runs.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,10 +19,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from smartcity.experiments import model
+from smartcity.experiments.limits import DEFAULT_LIMITS, Limits
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.schema import (
     Number,
     Schema,
+    choices_text,
     did_you_mean,
     read_toml,
     validate,
@@ -142,22 +147,32 @@ class ExperimentSpec:
         return asdict(self)
 
 
-def load_spec(path: str | Path, *, allow_code: bool = False) -> ExperimentSpec:
+def load_spec(
+    path: str | Path, *, allow_code: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> ExperimentSpec:
     """Read and validate a TOML spec file.
 
     Raises:
         SpecError: the file is missing, not UTF-8 TOML, or describes an invalid experiment.
+        InputError: the spec asks for more runs or steps than ``limits`` allow.
     """
-    return parse_spec(read_toml(path, "spec", SpecError), str(path), allow_code=allow_code)
+    raw = read_toml(path, "spec", SpecError)
+    return parse_spec(raw, str(path), allow_code=allow_code, limits=limits)
 
 
 def parse_spec(
-    raw: Mapping[str, Any], source: str = "spec", *, allow_code: bool = False
+    raw: Mapping[str, Any],
+    source: str = "spec",
+    *,
+    allow_code: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ExperimentSpec:
     """Validate a spec given as a mapping (the parsed TOML).
 
     Raises:
         SpecError: the spec is invalid; the message names the key and what is allowed.
+        InputError: the spec asks for more runs or steps than ``limits`` allow (checked
+            before any design point is built).
     """
     table = validate(SpecSchema, raw, source, SpecError)
     presets = _names(table.presets, "presets", model.preset_names(), "preset", model.is_preset)
@@ -166,6 +181,7 @@ def parse_spec(
     if table.metrics is not None:
         metrics = _names(table.metrics, "metrics", list(model.metric_units()), "metric")
     sensitivity = _sensitivity(table.sensitivity) if table.sensitivity is not None else None
+    _check_sizes(table, source, sum(len(policies[p]) for p in presets), limits)
     spec = ExperimentSpec(
         presets=presets,
         policies=policies,
@@ -225,7 +241,7 @@ def _names(
         if name not in known and not (accept and accept(name)):
             hint = did_you_mean(name, known)
             also = " or a path to a .toml file" if accept else ""
-            raise SpecError(f"unknown {what} {name!r}{hint}; known: {', '.join(known)}{also}")
+            raise SpecError(f"unknown {what} {name!r}{hint}; {choices_text(name, known)}{also}")
     if len(set(names)) != len(names):
         raise SpecError(f"{key!r} lists a {what} twice: {names!r}")
     return names
@@ -264,6 +280,50 @@ def flat_table(value: Mapping[str, Any]) -> dict[str, Any]:
         else:
             flat[key] = item
     return flat
+
+
+def _check_sizes(table: SpecSchema, source: str, pairs: int, limits: Limits) -> None:
+    """Refuse a spec whose runs or steps exceed the limits, before any point is built.
+
+    A grid's names are checked first (a misspelt name is reported, not a grid of it
+    expanded), then its size is the product of its lists' lengths.
+    """
+    if table.grid is not None:
+        known = model.parameter_names()
+        for key in flat_table(table.grid):
+            if key.replace("__", ".") not in known:
+                raise SpecError(
+                    f"{source}: [grid] names unknown parameter {key!r}{did_you_mean(key, known)}"
+                )
+        lengths = [len(values) for values in flat_table(table.grid).values()]
+        points, how = math.prod(lengths), " x ".join(map(str, lengths)) + " grid points"
+    elif table.samples is not None:
+        points, how = len(table.samples), "samples"
+    elif table.sensitivity is not None:
+        # Morris draws N x (k + 1) rows, Sobol (first and total order) N x (k + 2).
+        k = len(flat_table(table.sensitivity.bounds))
+        points = table.sensitivity.samples * (k + 2)
+        how = f"sensitivity samples ({table.sensitivity.samples:,} x {k + 2})"
+    else:
+        points, how = 1, "design point"
+    limits.check(
+        "runs",
+        points * table.replications * pairs,
+        f"{source}: {points:,} {how} x {table.replications:,} replication(s) x {pairs} "
+        "preset/policy pair(s)",
+    )
+    try:
+        per_year = max(
+            model.resolve_point(preset, flat_table(table.overrides))["simulation.steps_per_year"]
+            for preset in ([table.presets] if isinstance(table.presets, str) else table.presets)
+        )
+    except InputError:
+        return  # a bad override: validate_points names it with its design point
+    limits.check(
+        "steps",
+        table.years * per_year,
+        f"{source}: {table.years:,} years x {per_year} steps per year",
+    )
 
 
 def _points(table: SpecSchema) -> list[dict[str, Any]]:

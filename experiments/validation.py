@@ -29,14 +29,18 @@ import pandas as pd
 from scipy import stats
 
 from smartcity.experiments import figures, model
-from smartcity.experiments.spec import ExperimentSpec, parse_spec
-from smartcity.experiments.sweep import (
+from smartcity.experiments.cli_kit import (
     EXIT_OK,
     add_executor_options,
+    add_limit_option,
+    check_out,
     guarded,
+    limits_of,
     positive_int,
     stored_results,
 )
+from smartcity.experiments.limits import DEFAULT_LIMITS, Limits
+from smartcity.experiments.spec import ExperimentSpec, parse_spec
 from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 DEFAULT_REPLICATIONS = 3
@@ -470,7 +474,11 @@ def evaluate(results: pd.DataFrame, cases: Sequence[Case] = CASES) -> pd.DataFra
 
 
 def validation_spec(
-    replications: int, years: int, root_seed: int, overrides: dict[str, Any]
+    replications: int,
+    years: int,
+    root_seed: int,
+    overrides: dict[str, Any],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ExperimentSpec:
     """The sweep of every case preset under the baseline and its path."""
     return parse_spec(
@@ -486,7 +494,8 @@ def validation_spec(
             "keep_every": int(
                 model.resolve_point(CASES[0].preset, overrides)["simulation.steps_per_year"]
             ),
-        }
+        },
+        limits=limits,
     )
 
 
@@ -571,6 +580,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--citizens", type=positive_int, help="citizens per city (default: each preset's)"
     )
     add_executor_options(parser)
+    add_limit_option(parser)
     parser.set_defaults(handler=command_validate)
 
 
@@ -579,7 +589,8 @@ def command_validate(args: argparse.Namespace) -> int:
 
     def body() -> int:
         overrides = {} if args.citizens is None else {"citizens.count": args.citizens}
-        spec = validation_spec(args.replications, args.years, args.seed, overrides)
+        check_out(args.out)
+        spec = validation_spec(args.replications, args.years, args.seed, overrides, limits_of(args))
         _, results = stored_results("validate", spec, args)
         table = evaluate(results)
         table.to_csv(args.out / "validation.csv", index=False)

@@ -238,15 +238,16 @@ def _find_cycle(start: str, requires: dict[str, tuple[str, ...]], path: list[str
     return []
 
 
-def check_horizon(package: PolicyPackage, years: float) -> None:
-    """Refuse a package with an initiative that starts at or after the end of the run."""
-    for plan in package.initiatives:
-        if plan.start_year >= years:
-            raise InputError(
-                f"package '{package.name}': initiative '{plan.spec.name}' starts in year "
-                f"{plan.start_year:g}, but the run lasts {years:g} years; it would never run "
-                "(lower start_year or run longer)"
-            )
+def late_initiatives(package: PolicyPackage, years: float) -> list[str]:
+    """One warning line per initiative that starts at or after the end of a run of
+    ``years`` years: it will not run (a short horizon of a shipped path is still a valid
+    run of its other initiatives)."""
+    return [
+        f"package '{package.name}': initiative '{plan.spec.name}' starts in year "
+        f"{plan.start_year:g}, when the {years:g}-year run has ended; it will not run"
+        for plan in package.initiatives
+        if plan.start_year >= years
+    ]
 
 
 def check_prerequisites_reachable(

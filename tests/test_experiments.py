@@ -151,16 +151,19 @@ def test_a_run_that_kills_its_worker_is_blamed_alone(tmp_path: Path) -> None:
     assert {(f["preset"], f["replication"]) for f in failures} == {("emerging", 0)}
 
 
-def test_resume_refuses_a_store_written_by_other_code(tmp_path: Path) -> None:
+def test_runs_of_other_code_are_never_reused(tmp_path: Path, monkeypatch) -> None:
+    """The code digest is part of every run id: after an edit of the model's code (here its
+    digest), resume runs everything again and leaves the old files alone, unread."""
     spec_path = write_spec(tmp_path / "s.toml", SMALL_SPEC)
     sweep_into(spec_path, tmp_path / "out", workers=1)
-    manifest = json.loads((tmp_path / "out" / store.MANIFEST).read_text())
-    manifest["provenance"]["git_commit"] = "0" * 40
-    (tmp_path / "out" / store.MANIFEST).write_text(json.dumps(manifest))
-    if runner.git_commit() is None:
-        pytest.skip("not a git checkout: no commit to compare")
-    with pytest.raises(runner.StoreError, match="commit 0000000000"):
-        sweep_into(spec_path, tmp_path / "out", workers=1, resume=True)
+    before = sorted(p.name for p in (tmp_path / "out" / "runs").glob("*.parquet"))
+    monkeypatch.setattr(runner.model, "code_version", lambda: "edited-code")
+    report = sweep_into(spec_path, tmp_path / "out", workers=1, resume=True)
+    assert (report.skipped, report.done) == (0, SMALL_RUNS)
+    assert sorted(report.foreign) == before
+    results = store.load_results(tmp_path / "out")
+    assert results["run_id"].nunique() == SMALL_RUNS
+    assert not set(results["run_id"]) & {name.removesuffix(".parquet") for name in before}
 
 
 def test_resume_skips_stored_runs(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smartcity.cli import main
-from smartcity.experiments.spec import parse_spec
+from smartcity.experiments.calibrate import load_calibration_spec
+from smartcity.experiments.limits import DEFAULT_LIMITS
+from smartcity.experiments.spec import load_spec, parse_spec
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import InitiativeSpec, initiative_names
 from smartcity.policies.packages import load_package
@@ -28,13 +31,16 @@ from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.graph import load_city_graph
 from smartcity.simulation.world.parameters import SECTIONS, iter_specs
+from smartcity.simulation.world.schema import MAX_MISTAKES
 from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, SECTOR_NAMES
+from smartcity.visualization.scenario import load_scenario
 
 FUZZ = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 
 PARAM_KEYS = [key for key, _, _ in iter_specs()]
+PARAM_KEYS_01 = [key for key, _, spec in iter_specs() if (spec.lo, spec.hi) == (0, 1)]
 JUNK = ["", "x", "count ", "ñ", "a.b.c", "[x]", "__class__"]
 
 scalars = st.one_of(
@@ -80,12 +86,14 @@ def toml_text(data: dict[str, Any]) -> str:
 
 
 def accepted_or_one_line(load: Callable[[], Any]) -> None:
-    """``load`` returns, or raises one InputError line; nothing else."""
+    """``load`` returns, or raises an InputError of one line per mistake (at most ten, and a
+    line saying how many more); nothing else."""
     try:
         load()
     except InputError as exc:
-        message = str(exc)
-        assert message and "\n" not in message, message
+        lines = str(exc).split("\n")
+        assert lines and all(line.strip() for line in lines), str(exc)
+        assert len(lines) <= MAX_MISTAKES + 1, str(exc)
 
 
 def in_tmp(name: str, content: str | bytes, load: Callable[[Path], Any]) -> None:
@@ -296,3 +304,122 @@ class _Lines:
 
     def isatty(self) -> bool:
         return False
+
+
+# --- hardening 2: sizes, nesting, byte-order marks, scenarios, calibrations, CSV quotes ----
+
+SIZES = st.sampled_from([1, 2, 10**3, 10**6, 10**9, 2**62])
+
+
+@FUZZ
+@given(SIZES, SIZES, st.sampled_from([0, 1, 2, 10]))
+def test_fuzz_spec_sizes(replications, years, lists):
+    """Any replications, years and grid of ``lists`` lists of ten values: a valid spec or
+    one line, within 2 s (the limits are checked before anything is built)."""
+    grid = {f'"{key}"': [0.05 * i for i in range(1, 11)] for key in PARAM_KEYS_01[:lists]}
+    raw = {
+        "presets": ["mature"],
+        "replications": replications,
+        "years": years,
+        "root_seed": 1,
+        "overrides": {"citizens.count": 100},
+        **({"grid": {k.strip('"'): v for k, v in grid.items()}} if grid else {}),
+    }
+    runs, steps = replications * 10**lists, years * 12
+    start = time.monotonic()
+    if runs > DEFAULT_LIMITS.runs or steps > DEFAULT_LIMITS.steps:
+        with pytest.raises(InputError) as caught:
+            parse_spec(raw)
+        assert "\n" not in str(caught.value) and "limit" in str(caught.value)
+    else:
+        accepted_or_one_line(lambda: parse_spec(raw))
+    assert time.monotonic() - start < 2.0
+
+
+def nested(depth: int, table: bool) -> str:
+    """A TOML value nested ``depth`` deep: arrays or inline tables."""
+    return ("{a = " * depth + "1" + "}" * depth) if table else ("[" * depth + "1" + "]" * depth)
+
+
+LOADERS: dict[str, Callable[[Path], Any]] = {
+    "preset": resolve_parameters,
+    "package": load_package,
+    "spec": lambda path: load_spec(path),
+    "calibration": load_calibration_spec,
+    "scenario": load_scenario,
+}
+
+
+@FUZZ
+@given(st.integers(1, 3000), st.booleans(), st.sampled_from(sorted(LOADERS)), st.booleans())
+def test_fuzz_nesting_and_byte_order_marks(depth, table, kind, bom):
+    """However deep a value nests, with or without a BOM: one line per mistake, never a
+    RecursionError."""
+    text = ("\ufeff" if bom else "") + f"x = {nested(depth, table)}\n"
+    in_tmp(f"{kind}.toml", text, LOADERS[kind])
+
+
+scenario_cities = st.fixed_dictionaries(
+    {},
+    optional={
+        "preset": st.sampled_from(["mature", "emerging", "nope", "x.toml", 5]),
+        "policy": st.sampled_from(["baseline", "placebo", "nope", True]),
+        "initiatives": st.lists(st.sampled_from([*initiative_names()[:3], "nope"]), max_size=2),
+        "financing": st.sampled_from(["ppp", "as in package", "nope", 1]),
+        "unified_platform": st.sampled_from([True, False, "yes"]),
+    },
+)
+
+
+@FUZZ
+@given(
+    st.fixed_dictionaries(
+        {"a": scenario_cities},
+        optional={
+            "b": scenario_cities,
+            "years": st.sampled_from([1, 0.5, 0, -1, 10**6, "1", float("nan")]),
+            "seed": st.sampled_from([1, -1, "1"]),
+            "overrides": st.dictionaries(
+                st.sampled_from(PARAM_KEYS[:5] + JUNK), scalars, max_size=2
+            ),
+        },
+    )
+)
+def test_fuzz_scenarios(data):
+    """Every part of a scenario, [b] included, is checked: a scenario or one line."""
+    in_tmp("scenario.toml", toml_text(data), load_scenario)
+
+
+@FUZZ
+@given(
+    st.fixed_dictionaries(
+        {"preset": st.sampled_from(["mature", "nope"])},
+        optional={
+            "years": st.sampled_from([1, 1.5, "1", 0, 10**7, float("inf"), True]),
+            "trials": st.sampled_from([1, 0, 10**9, "3", 2.0]),
+            "replications": st.sampled_from([1, 0, 10**9, "2"]),
+            "sampler": st.sampled_from(["tpe", "grid", 1]),
+            "parameters": st.sampled_from(
+                [{}, {"citizens.trust_mean": {"low": 0.3, "high": 0.6}}, {"x.y": {"low": 1}}]
+            ),
+            "targets": st.sampled_from(
+                [[], [{"metric": "population", "year": 1, "value": 100}], [{"metric": "popul"}]]
+            ),
+        },
+    )
+)
+def test_fuzz_calibration_specs(data):
+    """Calibration specs are strict (years = "1" is a wrong type) and sized: a valid spec or
+    one line per mistake."""
+    in_tmp("calibration.toml", toml_text(data), load_calibration_spec)
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(['"', "a", ",", "\n", "1", '""', "\r", "\ufeff"]), max_size=30))
+def test_fuzz_csv_quotes(tokens):
+    """A nodes table of stray quotes, separators and line ends: a graph or one line."""
+    with tempfile.TemporaryDirectory() as folder:
+        nodes = Path(folder) / "nodes.csv"
+        nodes.write_text("id,kind,x\n" + "".join(tokens), encoding="utf-8")
+        (Path(folder) / "edges.csv").write_text("source,target\n", encoding="utf-8")
+        accepted_or_one_line(lambda: load_city_graph(nodes))

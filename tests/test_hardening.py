@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import networkx as nx
+import numpy as np
 import pandas as pd
 import psutil
 import pytest
@@ -23,6 +25,7 @@ from smartcity.experiments import store
 from smartcity.experiments.store import StoreError, load_results
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.parameters import PARAM_SPECS
 
 SMALL = ["--set", "citizens.count=200", "--quiet"]
 
@@ -269,11 +272,20 @@ def test_circular_requires_is_refused(tmp_path, capsys):
     refused(run_argv(tmp_path, "--policy", str(path)), capsys, tmp_path / "out", "a -> b -> a")
 
 
-def test_start_year_beyond_the_horizon_is_refused(tmp_path, capsys):
+def test_start_year_beyond_the_horizon_is_one_warning_line_and_the_run_goes_on(tmp_path, capsys):
     path = tmp_path / "p.toml"
     path.write_text("[initiatives.online_government]\nstart_year = 5\n")
-    argv = run_argv(tmp_path, "--policy", str(path), years="2")
-    refused(argv, capsys, tmp_path / "out", "online_government", "starts in year 5")
+    status, err = run_cli(run_argv(tmp_path, "--policy", str(path), years="2"), capsys)
+    assert status == 0, err
+    assert err.count("\n") == 1 and "warning" in err and "starts in year 5" in err, err
+    assert (tmp_path / "out" / "metrics.parquet").exists()
+
+
+def test_a_shipped_path_runs_a_one_year_horizon(tmp_path, capsys):
+    argv = run_argv(tmp_path, "--preset", "emerging", "--policy", "emerging-industrial-chain")
+    status, err = run_cli(argv, capsys)
+    assert status == 0, err
+    assert err.count("\n") >= 1 and "will not run" in err and "Traceback" not in err, err
 
 
 EVIL = "from pathlib import Path\nPath({marker!r}).write_text('ran')\nclass Evil: pass\n"
@@ -460,12 +472,14 @@ def _running(process: psutil.Process) -> bool:
         return False
 
 
-def test_spec_with_a_package_starting_after_its_years_fails_before_writing(tmp_path, capsys):
+def test_spec_with_a_package_starting_after_its_years_warns_and_runs(tmp_path, capsys):
     package = tmp_path / "late.toml"
     package.write_text("[initiatives.online_government]\nstart_year = 3\n")
     spec = tmp_path / "s.toml"
     spec.write_text(SPEC.replace('name = "tiny"', f'policies = ["{package}"]'))
-    refused(sweep(spec, tmp_path / "out"), capsys, tmp_path / "out", "starts in year 3")
+    status, err = run_cli(sweep(spec, tmp_path / "out", "--quiet"), capsys)
+    assert status == 0, err
+    assert err.count("\n") == 1 and "starts in year 3" in err, err
 
 
 def test_sweep_runs_package_code_only_with_allow_code(tmp_path, capsys):
@@ -500,3 +514,283 @@ def test_bad_package_parameter_names_the_package(tmp_path, capsys):
     path.write_text('[parameters]\n"citizens.count" = "x"\n')
     argv = run_argv(tmp_path, "--policy", str(path))
     refused(argv, capsys, tmp_path / "out", "policy package 'p'", "citizens.count")
+
+
+# --- hardening 2: limits before cost -----------------------------------------------------
+
+
+def quickly_refused(argv: list[str], capsys, out: Path, *needles: str) -> str:
+    """Refused like ``refused``, and within 2 s: nothing was planned first."""
+    start = time.monotonic()
+    err = refused(argv, capsys, out, *needles)
+    assert time.monotonic() - start < 2.0, err
+    return err
+
+
+@pytest.mark.parametrize("years", ["1000000", "1e300"])
+def test_run_of_a_million_years_is_refused_at_once(tmp_path, capsys, years):
+    quickly_refused(run_argv(tmp_path, years=years), capsys, tmp_path / "out", "--limit steps=N")
+
+
+@pytest.mark.parametrize("years", ["0", "-1", "nan", "inf"])
+def test_run_of_no_time_is_refused(tmp_path, capsys, years):
+    refused(run_argv(tmp_path, years=years), capsys, tmp_path / "out", "--years")
+
+
+def test_raised_step_limit_is_a_documented_option(tmp_path, capsys):
+    argv = run_argv(tmp_path, "--limit", "steps=20", years="2")
+    refused(argv, capsys, tmp_path / "out", "24 steps", "limit of 20 steps")
+    status, err = run_cli(["run", "--limit", "steps=0", "--out", str(tmp_path / "o")], capsys)
+    assert status == 2 and "from 1 to" in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("change", "needles"),
+    [
+        (("replications = 2", "replications = 1000000000"), ("2,000,000,000 runs", "--limit")),
+        (("years = 1", "years = 1000000"), ("12,000,000 steps", "--limit steps=N")),
+    ],
+)
+def test_spec_sizes_are_refused_before_anything_is_planned(tmp_path, capsys, change, needles):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.replace(*change))
+    quickly_refused(sweep(spec, tmp_path / "out"), capsys, tmp_path / "out", *needles)
+
+
+UNIT_KEYS = [key for key, spec in PARAM_SPECS.items() if (spec.lo, spec.hi) == (0, 1)][:10]
+
+
+def ten_billion_point_grid(suffix: str = "") -> str:
+    """Ten parameters of ten values each: 10^10 grid points."""
+    values = ", ".join(f"{0.05 * i:.2f}" for i in range(1, 11))
+    return "\n".join(f'"{key}{suffix}" = [{values}]' for key in UNIT_KEYS) + "\n"
+
+
+def test_ten_billion_point_grid_is_refused_within_two_seconds(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.split("[grid]")[0] + "[grid]\n" + ten_billion_point_grid())
+    quickly_refused(
+        sweep(spec, tmp_path / "out"), capsys, tmp_path / "out", "10,000,000,000", "grid points"
+    )
+
+
+def test_misspelt_grid_names_are_named_before_the_grid_is_expanded(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.split("[grid]")[0] + "[grid]\n" + ten_billion_point_grid("x"))
+    quickly_refused(sweep(spec, tmp_path / "out"), capsys, tmp_path / "out", f"'{UNIT_KEYS[0]}x'")
+
+
+def test_compare_of_a_billion_replications_is_refused_at_once(tmp_path, capsys):
+    argv = ["compare", "--out", str(tmp_path / "out"), "--replications", "1000000000"]
+    quickly_refused(argv, capsys, tmp_path / "out", "runs", "--limit runs=N")
+
+
+def test_calibration_trials_and_years_are_limited(tmp_path, capsys):
+    spec = tmp_path / "cal.toml"
+    body = (
+        'preset = "mature"\nyears = 1\ntrials = 1000000000\n'
+        '[parameters."citizens.trust_mean"]\nlow = 0.3\nhigh = 0.6\n'
+        '[[targets]]\nmetric = "population"\nyear = 1\nvalue = 100\n'
+    )
+    spec.write_text(body)
+    argv = ["calibrate", str(spec), "--out", str(tmp_path / "out")]
+    quickly_refused(argv, capsys, tmp_path / "out", "trials", "--limit runs=N")
+    spec.write_text(
+        body.replace("trials = 1000000000", "trials = 2").replace("years = 1", 'years = "1"')
+    )
+    refused(argv, capsys, tmp_path / "out", "years", "wrong type")
+
+
+def test_graph_of_too_many_districts_is_refused(tmp_path, capsys, monkeypatch):
+    from smartcity.simulation.world import graph
+
+    monkeypatch.setattr(graph, "MAX_DISTRICTS", 1)
+    preset = graph_preset(tmp_path)
+    refused(run_argv(tmp_path, "--preset", str(preset)), capsys, tmp_path / "out", "limit of 1")
+
+
+def test_fifo_given_as_a_preset_or_a_graph_is_refused(tmp_path, capsys):
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    refused(run_argv(tmp_path, "--preset", str(fifo)), capsys, tmp_path / "out", "not a regular")
+    graph = tmp_path / "pipe.graphml"
+    os.mkfifo(graph)
+    preset = tmp_path / "g.toml"
+    preset.write_text(f'extends = "mature"\n[city]\ngraph_file = "{graph}"\n')
+    refused(run_argv(tmp_path, "--preset", str(preset)), capsys, tmp_path / "out", "not a regular")
+
+
+# --- hardening 2: output folders ---------------------------------------------------------
+
+
+def test_dangling_out_link_is_refused_before_the_run(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.symlink_to(tmp_path / "missing")
+    for argv in (run_argv(tmp_path), sweep(write_spec(tmp_path), out)):
+        start = time.monotonic()
+        status, err = run_cli(argv, capsys)
+        assert status == 2 and err.count("\n") == 1 and "does not exist" in err, err
+        assert time.monotonic() - start < 2.0
+    assert not (tmp_path / "missing").exists()
+
+
+def write_spec(tmp_path: Path) -> Path:
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC)
+    return spec
+
+
+def test_calibrate_on_a_read_only_out_fails_before_any_trial(tmp_path, capsys, monkeypatch):
+    from smartcity.experiments import calibrate
+
+    spec = tmp_path / "cal.toml"
+    spec.write_text(
+        'preset = "mature"\nyears = 1\ntrials = 2\n[overrides]\n"citizens.count" = 100\n'
+        '[parameters."citizens.trust_mean"]\nlow = 0.3\nhigh = 0.6\n'
+        '[[targets]]\nmetric = "population"\nyear = 1\nvalue = 100\n'
+    )
+    ran = []
+    monkeypatch.setattr(calibrate, "calibrate", lambda *a, **k: ran.append(1))
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)
+    status, err = run_cli(["calibrate", str(spec), "--out", str(tmp_path / "cal")], capsys)
+    assert status == 2 and err.count("\n") == 1 and "not writable" in err, err
+    assert not ran
+
+
+# --- hardening 2: one reader for every format --------------------------------------------
+
+NESTED = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+
+
+@pytest.mark.parametrize("command", ["sweep", "sensitivity", "calibrate", "run"])
+def test_deeply_nested_toml_is_one_line(tmp_path, capsys, command):
+    path = tmp_path / "deep.toml"
+    path.write_text(NESTED)
+    out = tmp_path / "out"
+    argv = {
+        "sweep": sweep(path, out),
+        "sensitivity": ["sensitivity", str(path), "--method", "morris", "--out", str(out)],
+        "calibrate": ["calibrate", str(path), "--out", str(out)],
+        "run": run_argv(tmp_path, "--scenario", str(path)),
+    }[command]
+    refused(argv, capsys, out, "nested deeper")
+
+
+def test_moderately_nested_toml_is_one_line_too(tmp_path, capsys):
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 60 + "]" * 60 + "\n")
+    refused(sweep(path, tmp_path / "out"), capsys, tmp_path / "out", "nested deeper than 32")
+
+
+SCENARIO = 'years = 1\n[a]\npreset = "mature"\npolicy = "baseline"\n'
+
+
+def test_scenario_with_a_byte_order_mark_runs(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + SCENARIO.encode())
+    status, err = run_cli(run_argv(tmp_path, "--scenario", str(path)), capsys)
+    assert status == 0, err
+
+
+@pytest.mark.parametrize(
+    ("b", "needle"),
+    [
+        ('[b]\npreset = "nope"\n', "[b]: unknown preset 'nope'"),
+        ('[b]\npolicy = "nope"\n', "[b]: unknown policy package 'nope'"),
+    ],
+)
+def test_every_part_of_a_scenario_is_checked(tmp_path, capsys, b, needle):
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO + b)
+    refused(run_argv(tmp_path, "--scenario", str(path)), capsys, tmp_path / "out", needle)
+
+
+def test_every_mistake_in_a_file_is_listed_one_line_each(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        'presets = ["mature"]\nroot_seed = -1\nyears = "2"\nreplications = 0\nkeep_evry = 1\n'
+    )
+    status, err = run_cli(sweep(spec, tmp_path / "out"), capsys)
+    lines = err.splitlines()
+    assert status == 2 and len(lines) == 4, err
+    assert all(line.startswith("smartcity sweep: error: ") for line in lines), err
+    for needle in ("root_seed = -1", "years = '2'", "replications = 0", "key 'keep_evry'"):
+        assert sum(needle in line for line in lines) == 1, err
+
+
+def test_at_most_ten_mistakes_are_listed(tmp_path, capsys):
+    keys = [key for key in PARAM_SPECS if key.startswith("citizens.")][:12]
+    preset = tmp_path / "p.toml"
+    preset.write_text("[citizens]\n" + "".join(f"{k.split('.')[1]} = true\n" for k in keys))
+    status, err = run_cli(run_argv(tmp_path, "--preset", str(preset)), capsys)
+    lines = err.splitlines()
+    assert status == 2 and len(lines) == 11, err
+    assert "and 2 more mistake(s)" in lines[-1], err
+
+
+@pytest.mark.parametrize(
+    ("setting", "needle", "absent"),
+    [
+        ("citizens.count=5e3", "whole number: 50 to 5000000 citizens", "5e+06"),
+        ("citizens.trust_mean=2", "allowed: 0 to 1", "0 to 1 0-1"),
+    ],
+)
+def test_ranges_are_printed_as_declared(tmp_path, capsys, setting, needle, absent):
+    err = refused(run_argv(tmp_path, "--set", setting), capsys, tmp_path / "out", needle)
+    assert absent not in err
+
+
+def test_unknown_metric_gets_the_nearest_names_not_all(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.replace('name = "tiny"', 'metrics = ["governance_indx"]'))
+    err = refused(sweep(spec, tmp_path / "out"), capsys, tmp_path / "out", "governance_index")
+    assert len(err) < 400, err
+
+
+# --- hardening 2: small and large cities -------------------------------------------------
+
+
+def test_one_district_city_from_the_generator_runs(tmp_path, capsys):
+    one = [f"--set=city.n_{kind}=0" for kind in ("old", "new_town", "industrial", "suburb")]
+    status, err = run_cli(run_argv(tmp_path, *one), capsys)
+    assert status == 0, err
+    assert len(pd.read_parquet(tmp_path / "out" / "metrics.parquet")) == 13
+
+
+def test_one_node_graphml_city_runs(tmp_path, capsys):
+    graph = nx.Graph()
+    graph.add_node(
+        "only", kind="core", x=0.0, y=0.0, area_km2=8.0, housing_capacity=900.0,
+        transport=0.8, ict=0.7, computing=0.5, iot=0.3, service_capacity=600.0,
+        environment=0.6,
+    )  # fmt: skip
+    nx.write_graphml(graph, tmp_path / "one.graphml")
+    preset = tmp_path / "g.toml"
+    preset.write_text(f'extends = "mature"\n[city]\ngraph_file = "{tmp_path / "one.graphml"}"\n')
+    status, err = run_cli(run_argv(tmp_path, "--preset", str(preset)), capsys)
+    assert status == 0, err
+
+
+def test_csv_graph_with_a_bad_quote_is_one_line(tmp_path, capsys):
+    preset = graph_preset(tmp_path)
+    (tmp_path / "edges.csv").write_text('source,target,travel_time,capacity\n"a,b,12,500\n')
+    refused(run_argv(tmp_path, "--preset", str(preset)), capsys, tmp_path / "out", "edges.csv")
+
+
+def test_route_trees_agree_with_the_link_incidence():
+    """The two route representations give the same sums, loads and minima (to rounding) on
+    a generated city, so the choice by size changes no result beyond the last bits."""
+    from smartcity.simulation.model.resolve import resolve_parameters
+    from smartcity.simulation.world.districts import Districts, LinkIncidence, PathTrees
+    from smartcity.simulation.world.graph import build_city_graph
+
+    params = resolve_parameters("mature", {"city.n_old": 30, "city.n_suburb": 20})
+    d = Districts(build_city_graph(params.city, 5000))
+    assert isinstance(d.routes, LinkIncidence)
+    trees = PathTrees(d.n, d.edges, d.edge_free_time)
+    rng = np.random.default_rng(0)
+    values = rng.uniform(0.1, 1.0, len(d.edges))
+    trips = rng.uniform(0, 10, (d.n, d.n))
+    np.testing.assert_allclose(trees.sum(values), d.routes.sum(values), rtol=1e-12)
+    np.testing.assert_allclose(trees.load(trips), d.routes.load(trips), rtol=1e-12)
+    np.testing.assert_array_equal(trees.smallest(values), d.routes.smallest(values))

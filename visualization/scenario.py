@@ -28,7 +28,6 @@ File format (every key but ``[a]`` optional)::
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,7 +36,9 @@ from typing import Any
 from smartcity.policies.financing import FINANCING_MODELS, financing_model
 from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.packages import InitiativePlan, PolicyPackage, load_package
+from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.schema import parse_toml, read_text
 
 AS_IN_PACKAGE = "as in package"
 """Financing choice that keeps each initiative's financing model from the package."""
@@ -325,23 +326,29 @@ def scenario_from_text(
     presets: Iterable[str] | None = None,
     policies: Iterable[str] | None = None,
 ) -> Scenario:
-    """Parse scenario TOML text (see :func:`parse_scenario`)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _fail(source, f"invalid TOML: {exc}") from None
-    return parse_scenario(data, source, presets=presets, policies=policies)
+    """Parse scenario TOML text (see :func:`parse_scenario`); a byte-order mark is ignored,
+    bad syntax or too deep nesting is one InputError line."""
+    return parse_scenario(parse_toml(text, source), source, presets=presets, policies=policies)
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario TOML file (UTF-8); one-line InputError for a missing or bad file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"scenario file not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"scenario {path} is a directory, not a .toml file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"scenario {path} is not UTF-8 text") from None
-    return scenario_from_text(text, str(path))
+    """Read a scenario TOML file through the one input reader (UTF-8 with or without a
+    byte-order mark, a regular file) and check every part of it: A and B each resolve to a
+    valid parameter set under a valid package. One-line InputError otherwise."""
+    scenario = scenario_from_text(read_text(path, "scenario"), str(path))
+    check_scenario(scenario, str(path))
+    return scenario
+
+
+def check_scenario(scenario: Scenario, source: str) -> None:
+    """Resolve each configuration of a scenario (preset, package with its choices,
+    overrides), so a bad name or value in [a] or [b] is refused before anything runs.
+
+    Raises:
+        InputError: ``SOURCE [a|b]: <the model's message>``.
+    """
+    for name, config in zip("ab", scenario.cities, strict=False):
+        try:
+            resolve_parameters(config.preset, dict(config.overrides), config.package())
+        except InputError as exc:
+            raise InputError(f"{source} [{name}]: {exc}") from None

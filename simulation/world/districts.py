@@ -3,7 +3,9 @@
 The graph (simulation.world.graph) gives structure; this module holds the state that changes
 during a run (housing, infrastructure, services, pollution) as one numpy array per stock,
 indexed by district number, and the shortest-path routing used by traffic assignment.
-Routes are computed once per network change, not every step.
+Routes are computed once per network change, not every step: as a link-by-pair incidence
+matrix for cities of up to INCIDENCE_MAX_DISTRICTS districts, as shortest-path trees for
+larger ones (memory D^2 instead of D^2 x links, so a 2,000-district city runs).
 """
 
 from __future__ import annotations
@@ -13,11 +15,124 @@ from itertools import pairwise
 import networkx as nx
 import numpy as np
 from scipy import sparse
+from scipy.sparse import csgraph
 
 from smartcity.simulation.world.graph import NODE_ATTRIBUTES
 from smartcity.simulation.world.vocabulary import DISTRICT_KINDS
 
 INTRA_DISTRICT_MINUTES = 6.0  # a trip inside a district: walk/drive to a local destination
+
+
+# Cities of up to this many districts route on a dense link-by-pair incidence, the way the
+# published results of the shipped presets (13 to 19 districts) were computed, bit for bit;
+# larger cities route on shortest-path trees, whose memory grows with D^2 instead of
+# D^2 x links (2,000 districts: 0.1 GB instead of about 100 GB).
+INCIDENCE_MAX_DISTRICTS = 100
+
+
+class PathTrees:
+    """The free-flow shortest-path tree of every origin, as flat arrays over the D x D pairs.
+
+    Pair ``p = origin * D + destination``; a pair other than (o, o) has a parent, the pair of
+    the district before its destination on its route, and the link from there. A route's
+    sum, minimum or load is then one pass over the pairs by hop depth (D^2 work), never a
+    table of every link of every route.
+
+    Args:
+        n: number of districts.
+        edges: (E, 2) district pairs of the links.
+        edge_time: (E,) free-flow minutes of each link (> 0), the route weight.
+    """
+
+    def __init__(self, n: int, edges: np.ndarray, edge_time: np.ndarray):
+        u, v = edges.T
+        graph = sparse.csr_matrix(
+            (np.r_[edge_time, edge_time], (np.r_[u, v], np.r_[v, u])), shape=(n, n)
+        )
+        _, pred = csgraph.dijkstra(graph, return_predecessors=True)
+        link_of = np.full((n, n), -1, dtype=np.int64)
+        link_of[u, v] = link_of[v, u] = np.arange(len(edges))
+        origin = np.repeat(np.arange(n), n)
+        pred = pred.ravel().astype(np.int64)
+        has_parent = pred >= 0
+        parent = np.where(has_parent, origin * n + pred, np.arange(n * n))
+        depth = np.where(has_parent, -1, 0)
+        while (depth < 0).any():
+            ready = (depth < 0) & (depth[parent] >= 0)
+            depth[ready] = depth[parent[ready]] + 1
+        by_depth = np.argsort(depth, kind="stable")
+        bounds = np.searchsorted(depth[by_depth], np.arange(1, depth.max() + 2))
+        self.n = n
+        self.n_links = len(edges)
+        self.levels = [
+            (pairs, parent[pairs], link_of[pred[pairs], pairs % n])
+            for pairs in np.split(by_depth, bounds)[1:]
+            if len(pairs)
+        ]
+
+    def sum(self, edge_values: np.ndarray) -> np.ndarray:
+        """(D*D,) sum of a per-link quantity over each pair's route (0 within a district)."""
+        total = np.zeros(self.n * self.n)
+        for pairs, parents, links in self.levels:
+            total[pairs] = total[parents] + edge_values[links]
+        return total
+
+    def smallest(self, edge_values: np.ndarray) -> np.ndarray:
+        """(D*D,) smallest of a per-link quantity over each pair's route, and of 1."""
+        low = np.ones(self.n * self.n)
+        for pairs, parents, links in self.levels:
+            low[pairs] = np.minimum(low[parents], edge_values[links])
+        return low
+
+    def load(self, pair_values: np.ndarray) -> np.ndarray:
+        """(E,) sum over the pairs routed over each link of a per-pair quantity (D*D,)."""
+        carried = np.asarray(pair_values, dtype=float).ravel().copy()
+        flow = np.zeros(self.n_links)
+        for pairs, parents, links in reversed(self.levels):
+            np.add.at(carried, parents, carried[pairs])
+            flow += np.bincount(links, weights=carried[pairs], minlength=self.n_links)
+        return flow
+
+
+class LinkIncidence:
+    """The links of each pair's free-flow shortest route (networkx's Dijkstra paths) as a
+    sparse link-by-pair matrix, and its dense boolean form; the same three operations as
+    PathTrees.
+
+    Args:
+        graph: the district graph (node ids 0..D-1).
+        edges: (E, 2) district pairs of the links, in the order of ``graph.edges``.
+    """
+
+    def __init__(self, graph: nx.Graph, edges: np.ndarray):
+        n = graph.number_of_nodes()
+        edge_index = {}
+        for k, (u, v) in enumerate(edges):
+            edge_index[(u, v)] = edge_index[(v, u)] = k
+        rows, cols = [], []
+        paths = dict(nx.all_pairs_dijkstra_path(graph, weight="travel_time"))
+        for o in range(n):
+            for d, path in paths[o].items():
+                for a, b in pairwise(path):
+                    rows.append(edge_index[(a, b)])
+                    cols.append(o * n + d)
+        self.matrix = sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(len(edges), n * n)
+        )
+        self.by_pair = self.matrix.T.tocsr()
+        self.on_route = self.by_pair.toarray() > 0
+
+    def sum(self, edge_values: np.ndarray) -> np.ndarray:
+        """(D*D,) sum of a per-link quantity over each pair's route (0 within a district)."""
+        return self.by_pair @ edge_values
+
+    def smallest(self, edge_values: np.ndarray) -> np.ndarray:
+        """(D*D,) smallest of a per-link quantity over each pair's route, and of 1."""
+        return np.where(self.on_route, edge_values[None, :], 1.0).min(axis=1, initial=1.0)
+
+    def load(self, pair_values: np.ndarray) -> np.ndarray:
+        """(E,) sum over the pairs routed over each link of a per-pair quantity (D*D,)."""
+        return self.matrix @ np.ravel(pair_values)
 
 
 class Districts:
@@ -31,8 +146,9 @@ class Districts:
         pollution: 0-1 pollution level, updated each step.
         free_time: (D, D) free-flow travel time between districts, minutes.
         travel_time: (D, D) congested travel time by car, minutes.
-        routes: sparse (E, D*D) incidence of links on the shortest route of each pair.
-        on_route: dense (D*D, E) boolean form of the same incidence.
+        routes: the free-flow shortest route of each pair (LinkIncidence, or PathTrees for
+            cities of more than INCIDENCE_MAX_DISTRICTS districts); route_sum, route_load
+            and route_smallest read it.
         edge_length: link length, km (straight line between the districts, >= 0.2 km).
         local_km: (D, D) distance covered inside the home and work districts, km: a quarter
             of the square root of each one's area.
@@ -72,30 +188,27 @@ class Districts:
         return self.kind == DISTRICT_KINDS.index(kind)
 
     def compute_routes(self) -> None:
-        """Shortest free-flow routes between all district pairs, as a link incidence matrix."""
-        n = self.n
-        edge_index = {}
-        for k, (u, v) in enumerate(self.edges):
-            edge_index[(u, v)] = edge_index[(v, u)] = k
-        rows, cols = [], []
-        paths = dict(nx.all_pairs_dijkstra_path(self.graph, weight="travel_time"))
-        for o in range(n):
-            for d, path in paths[o].items():
-                for a, b in pairwise(path):
-                    rows.append(edge_index[(a, b)])
-                    cols.append(o * n + d)
-        self.routes = sparse.csr_matrix(
-            (np.ones(len(rows)), (rows, cols)), shape=(len(self.edges), n * n)
-        )
-        self.routes_t = self.routes.T.tocsr()
-        self.on_route = self.routes_t.toarray() > 0
+        """Shortest free-flow routes between all district pairs, and the free-flow tables."""
+        if self.n <= INCIDENCE_MAX_DISTRICTS:
+            self.routes: LinkIncidence | PathTrees = LinkIncidence(self.graph, self.edges)
+        else:
+            self.routes = PathTrees(self.n, self.edges, self.edge_free_time)
         self.distance = self.route_sum(self.edge_length) + self.local_km
         self.free_time = self._route_time(self.edge_free_time)
         self.travel_time = self.free_time.copy()
 
     def route_sum(self, edge_values: np.ndarray) -> np.ndarray:
         """(D, D) sum of a per-link quantity over the links of each pair's route."""
-        return (self.routes_t @ edge_values).reshape(self.n, self.n)
+        return self.routes.sum(edge_values).reshape(self.n, self.n)
+
+    def route_load(self, pair_values: np.ndarray) -> np.ndarray:
+        """(E,) sum of a (D, D) per-pair quantity (trips) over the pairs each link carries."""
+        return self.routes.load(pair_values)
+
+    def route_smallest(self, edge_values: np.ndarray) -> np.ndarray:
+        """(D*D,) smallest of a per-link quantity (at most 1) over each pair's route; 1 for a
+        pair without links (within a district)."""
+        return self.routes.smallest(edge_values)
 
     def _route_time(self, edge_time: np.ndarray) -> np.ndarray:
         return self.route_sum(edge_time) + INTRA_DISTRICT_MINUTES
@@ -113,7 +226,7 @@ class Districts:
             alpha: BPR coefficient. beta: BPR exponent.
             capacity_gain: relative rise of every link's capacity (traffic management).
         """
-        self.edge_flow = self.routes @ car_trips.ravel()
+        self.edge_flow = self.route_load(car_trips)
         ratio = self.edge_flow / (self.edge_capacity * (1.0 + capacity_gain))
         self.edge_time = self.edge_free_time * (1.0 + alpha * ratio**beta)
         self.travel_time = self._route_time(self.edge_time)

@@ -8,8 +8,11 @@ city descriptions of white paper 5.1.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import math
+import warnings
 from pathlib import Path
 
 import networkx as nx
@@ -18,7 +21,7 @@ import pandas as pd
 
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.parameters import CityParams
-from smartcity.simulation.world.schema import one_line
+from smartcity.simulation.world.schema import one_line, read_input, read_text
 from smartcity.simulation.world.vocabulary import DISTRICT_KINDS
 
 NODE_ATTRIBUTES = {
@@ -63,6 +66,9 @@ KIND_PROFILES: dict[str, dict[str, float]] = {
                    service=0.7, environment=1.2, headroom=2.0),
 }  # fmt: skip
 
+# The largest district graph the model runs: its (mode, home, work) travel tables hold
+# 5 x D^2 numbers each (D = 5,000: 1 GB per table).
+MAX_DISTRICTS = 5_000
 FREE_FLOW_SPEED_KMH = 30.0  # urban arterial speed at full transport quality
 NEAREST_LINKS = 3  # each district links to its 3 nearest neighbours (plus a spanning tree)
 
@@ -174,18 +180,16 @@ def load_city_graph(path: str | Path) -> nx.Graph:
     file is missing or the graph is invalid.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"city graph file not found: {path}")
-    if path.is_dir():
-        raise InputError(f"city graph {path} is a directory, not a .graphml or .csv file")
     if path.suffix.lower() == ".graphml":
+        raw = read_input(path, "city graph")
         try:
-            G = nx.read_graphml(path)
+            G = nx.read_graphml(io.BytesIO(raw))
         except Exception as exc:  # networkx raises several parser types
             raise InputError(f"{path}: not a readable GraphML file ({one_line(exc)})") from None
     elif path.suffix.lower() == ".csv":
         G = _read_csv_graph(path)
     else:
+        read_input(path, "city graph")  # a missing file or a folder is named as such first
         raise InputError(f"city graph {path}: use a .graphml file or a nodes .csv file")
     G = nx.convert_node_labels_to_integers(nx.Graph(G), label_attribute="name")
     validate_city_graph(G, str(path))
@@ -194,6 +198,7 @@ def load_city_graph(path: str | Path) -> nx.Graph:
 
 def _read_csv_graph(nodes_path: Path) -> nx.Graph:
     edges_path = nodes_path.with_name(nodes_path.name.replace("nodes", "edges"))
+    read_input(nodes_path, "city graph")
     if edges_path == nodes_path or not edges_path.exists():
         raise InputError(
             f"{nodes_path}: the edges file {edges_path.name} must sit beside the nodes file"
@@ -219,16 +224,19 @@ def _read_csv_graph(nodes_path: Path) -> nx.Graph:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    """A CSV table as UTF-8; an empty, binary or malformed file is one InputError line."""
+    """A CSV table as UTF-8 (with or without a byte-order mark), through the one input
+    reader; an empty, binary or malformed file is one InputError line."""
+    text = read_text(path, "city graph table")
     try:
-        return pd.read_csv(path, encoding="utf-8")
+        with warnings.catch_warnings():
+            # pandas warns (a second stderr line) before some parser errors: the error says it.
+            warnings.simplefilter("ignore")
+            return pd.read_csv(io.StringIO(text))
     except pd.errors.EmptyDataError:
         raise InputError(
             f"{path}: the file is empty; it needs a header row and one row per item"
         ) from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
-    except (pd.errors.ParserError, OSError) as exc:
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise InputError(f"{path}: not a readable CSV table ({one_line(exc)})") from None
 
 
@@ -247,11 +255,17 @@ def validate_city_graph(G: nx.Graph, source: str = "city graph") -> None:
     """Refuse a graph the model cannot run on, with one line naming the problem."""
     if G.number_of_nodes() == 0:
         raise InputError(f"{source}: the graph has no districts")
+    if G.number_of_nodes() > MAX_DISTRICTS:
+        raise InputError(
+            f"{source}: {G.number_of_nodes():,} districts, above the model's limit of "
+            f"{MAX_DISTRICTS:,} (its (mode, home, work) travel tables grow with the square of "
+            "the number of districts); merge districts into fewer, larger ones"
+        )
     if not nx.is_connected(G):
         parts = nx.number_connected_components(G)
         raise InputError(f"{source}: the district graph is disconnected ({parts} parts)")
     for node, data in G.nodes(data=True):
-        label = data.get("name", node)
+        label = one_line(data.get("name", node)) or repr(data.get("name", node))
         data.setdefault("housing_max", data.get("housing_capacity"))
         for attr, meaning in NODE_ATTRIBUTES.items():
             if attr not in data or data[attr] is None or _is_nan(data[attr]):

@@ -36,14 +36,30 @@ class ParamSpec:
     choices: tuple[str, ...] | None = None
 
     def allowed(self) -> str:
-        """Human-readable statement of what values are allowed."""
+        """Human-readable statement of what values are allowed, bounds as declared."""
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.lo is not None and self.hi is not None:
-            return f"{self.lo:g} to {self.hi:g}"
+            return f"{declared(self.lo)} to {declared(self.hi)}"
         if self.lo is not None:
-            return f">= {self.lo:g}"
+            return f">= {declared(self.lo)}"
         return "any value"
+
+    def allowed_with_unit(self) -> str:
+        """``allowed()`` followed by the unit, unless the unit only restates the range."""
+        unit = "" if self.unit in UNITLESS else f" {self.unit}"
+        return self.allowed() + unit
+
+
+# Units that say nothing a range does not: "allowed: 0 to 1", not "0 to 1 0-1".
+UNITLESS = ("-", "0-1", "share")
+
+
+def declared(bound: float) -> str:
+    """A bound as it was declared: 5_000_000 as 5000000 (not 5e+06), 0.05 as 0.05."""
+    if isinstance(bound, int) or float(bound).is_integer():
+        return str(int(bound))
+    return repr(float(bound))
 
 
 def param(
@@ -705,9 +721,16 @@ def check_value(key: str, value: Any) -> Any:
         kind = exc.errors()[0]["type"]
     if kind in ("greater_than_equal", "less_than_equal"):
         raise ParameterError(
-            f"parameter '{key}' = {value!r} is out of range; allowed: {spec.allowed()} {spec.unit}"
+            f"parameter '{key}' = {value!r} is out of range; allowed: {spec.allowed_with_unit()}"
         )
-    raise ParameterError(f"parameter '{key}' = {value!r} is not allowed; use {spec.allowed()}")
+    if kind.startswith("int") and spec.choices is None:
+        raise ParameterError(
+            f"parameter '{key}' = {value!r} is not a whole number; use a whole number: "
+            f"{spec.allowed_with_unit()}"
+        )
+    raise ParameterError(
+        f"parameter '{key}' = {value!r} is not allowed; use {spec.allowed_with_unit()}"
+    )
 
 
 def apply_overrides(params: Parameters, overrides: Mapping[str, Any]) -> Parameters:

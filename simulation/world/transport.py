@@ -100,7 +100,7 @@ class TransportNetwork:
     def load_transit(self, districts: Districts, trips: np.ndarray, p: TransportParams) -> None:
         """Route transit commuters (D, D) over the links; load = peak_hour_share x riders /
         seats; crowding by crowding_multiplier."""
-        self.flow = districts.routes @ trips.ravel()
+        self.flow = districts.route_load(trips)
         self.load = p.peak_hour_share * self.flow / np.maximum(self.seats(), 1e-9)
         self.crowding = crowding_multiplier(self.load, p.crowding_alpha, p.crowding_beta)
 
@@ -108,9 +108,9 @@ class TransportNetwork:
         """(D*D,) share of each pair's transit riders that the links of its route carry: the
         smallest over those links of min(1, standing_factor x seats / (peak_hour_share x
         riders))."""
-        flow = p.peak_hour_share * (districts.routes @ trips.ravel())
+        flow = p.peak_hour_share * districts.route_load(trips)
         room = np.minimum(1.0, p.standing_factor * self.seats() / np.maximum(flow, 1e-9))
-        return np.where(districts.on_route, room[None, :], 1.0).min(axis=1)
+        return districts.route_smallest(room)
 
     def rail_load_factor(self, p: TransportParams) -> float:
         """Seat-weighted load factor of the rail links: peak-hour riders carried by rail over
