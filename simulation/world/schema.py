@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from smartcity.simulation.world.errors import InputError
@@ -66,6 +67,22 @@ def read_toml(path: str | Path, what: str, error: type[InputError] = InputError)
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: invalid TOML: {one_line(exc)}") from None
+
+
+def toml_text(document: Mapping[str, Any], comment: str = "") -> str:
+    """A document as TOML text that :func:`read_toml` reads back to the same values.
+
+    The one TOML writer of the project (scenarios, calibrated presets, test files): tomli-w
+    escapes every string (quotes, backslashes, newlines, control characters) and quotes
+    keys that hold a dot, such as ``"citizens.count"``.
+
+    Args:
+        document: tables as dicts; values are texts, booleans, numbers (inf and nan too),
+            lists or tuples of them, and dicts (tables, lists of dicts arrays of tables).
+        comment: lines written first, each prefixed with ``# `` ("" for none).
+    """
+    header = "".join(f"# {line}\n" for line in comment.splitlines())
+    return header + tomli_w.dumps(document)
 
 
 MIN_FREE_BYTES = 16 * 2**20  # room for a run's metrics and manifest, with margin
