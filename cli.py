@@ -1,6 +1,18 @@
 """The ``smartcity`` command line.
 
-Subcommands: ``run`` (one city, metrics to Parquet), ``params`` (the parameter reference).
+Subcommands:
+
+- ``run``: one city (a preset, a policy package or a saved scenario), metrics to Parquet.
+- ``params``: the parameter reference, with unit, range and meaning (docs/parameters.md).
+- ``policies``: the shipped policy packages and initiatives (docs/policies.md).
+- ``schemas``: the JSON Schemas of the TOML formats, for editors (docs/schemas/).
+- ``compare``: the main job, mature and emerging cities along their development paths.
+- ``sweep``: every design point of a TOML experiment spec, resumable, local or on Dask.
+- ``sensitivity``: Morris or Sobol analysis of a spec's ``[sensitivity]`` table (SALib).
+- ``calibrate``: fit free parameters of a preset to target patterns (Optuna).
+- ``validate``: the six case cities against the white paper's figures.
+- ``ui``: the planners' interactive view (Solara).
+
 Bad input prints one line to stderr and exits with status 2 before anything is written.
 """
 
@@ -17,6 +29,7 @@ from typing import TYPE_CHECKING, NoReturn
 from smartcity.experiments import calibrate, cli_kit, compare, sensitivity, sweep, validation
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
+from smartcity.simulation.world.presets import preset_names
 from smartcity.simulation.world.schema import check_output_dir, json_schema, schema_text
 from smartcity.visualization import cli as ui_cli
 
@@ -28,7 +41,9 @@ EXIT_BAD_INPUT = 2
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--preset", default="mature", help="mature, emerging or a path to a preset TOML file"
+        "--preset",
+        default="mature",
+        help=f"a shipped preset ({', '.join(preset_names())}) or a path to a preset TOML file",
     )
     cli_kit.add_set_option(
         parser, "override a parameter (repeatable), e.g. --set citizens.count=5000"

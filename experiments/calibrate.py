@@ -48,7 +48,14 @@ from smartcity.experiments.spec import (
     SpecError,
     flat_table,
 )
-from smartcity.simulation.world.schema import Number, Schema, did_you_mean, read_toml, validate
+from smartcity.simulation.world.schema import (
+    Number,
+    Schema,
+    did_you_mean,
+    read_toml,
+    toml_text,
+    validate,
+)
 
 SAMPLERS = ("tpe", "random", "qmc")
 
@@ -362,26 +369,15 @@ def _target_columns(spec: CalibrationSpec) -> list[str]:
 def preset_toml(spec: CalibrationSpec, result: CalibrationResult) -> str:
     """A preset TOML that extends the calibrated preset with the best values."""
     base = spec.preset if spec.preset in model.preset_names() else str(Path(spec.preset).resolve())
-    lines = [
-        f"# Calibrated by `smartcity calibrate` ({spec.name or 'unnamed spec'}): "
-        f"loss {result.loss:.4g} over {spec.trials} trials, {spec.replications} replications.",
-        f"extends = {json.dumps(base)}",
-    ]
-    sections: dict[str, list[str]] = {}
+    document: dict[str, Any] = {"extends": base}
     for key, value in {**spec.overrides, **result.best}.items():
         section, name = key.split(".", 1)
-        sections.setdefault(section, []).append(f"{name} = {_toml_value(value)}")
-    for section, entries in sections.items():
-        lines += ["", f"[{section}]", *entries]
-    return "\n".join(lines) + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(value)
+        document.setdefault(section, {})[name] = value
+    return toml_text(
+        document,
+        f"Calibrated by `smartcity calibrate` ({spec.name or 'unnamed spec'}): "
+        f"loss {result.loss:.4g} over {spec.trials} trials, {spec.replications} replications.",
+    )
 
 
 def write_outputs(spec: CalibrationSpec, result: CalibrationResult, out: Path) -> list[Path]:

@@ -19,6 +19,7 @@ from smartcity.experiments.calibrate import (
     simulate_targets,
 )
 from smartcity.experiments.runner import InlineExecutor
+from smartcity.simulation.world.schema import toml_text
 
 SMALL = {"citizens.count": 1500}
 TRUE_LITERACY = 0.5
@@ -150,35 +151,12 @@ def test_bad_calibration_specs_are_one_line_exit_2(tmp_path, capsys, change, mes
         **change,
     }
     spec = tmp_path / "spec.toml"
-    spec.write_text(_toml(raw), encoding="utf-8")
+    spec.write_text(toml_text(raw), encoding="utf-8")
     out = tmp_path / "cal"
     assert main(["calibrate", str(spec), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
     assert not out.exists()
-
-
-def _toml(raw: dict) -> str:
-    """A minimal TOML writer for the test's specs (tables of scalars, arrays of tables)."""
-    lines, tables = [], []
-    for key, value in raw.items():
-        if key == "parameters":
-            for name, entry in value.items():
-                tables += [f'[parameters."{name}"]', *(f"{k} = {_v(v)}" for k, v in entry.items())]
-        elif key == "targets":
-            for entry in value:
-                tables += ["[[targets]]", *(f"{k} = {_v(v)}" for k, v in entry.items())]
-        else:
-            lines.append(f"{key} = {_v(value)}")
-    return "\n".join(lines + tables) + "\n"
-
-
-def _v(value) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if value == float("inf"):
-        return "inf"
-    return repr(value)
 
 
 CASE_CALIBRATIONS = sorted(

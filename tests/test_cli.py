@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -9,10 +10,12 @@ import pandas as pd
 import pytest
 
 import smartcity
+from smartcity import cli
 from smartcity.cli import main
 from smartcity.simulation.model.metrics import METRICS
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown
+from smartcity.simulation.world.presets import preset_names
 
 YEARS = 1
 
@@ -123,3 +126,19 @@ def test_missing_subcommand_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
+
+
+def test_module_docstring_names_every_subcommand():
+    """The ``smartcity.cli`` docstring (what ``help(smartcity.cli)`` and the API site show)
+    lists every subcommand the parser has."""
+    (sub,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [name for name in sub.choices if f"``{name}``" not in cli.__doc__]
+    assert not missing, f"smartcity/cli.py docstring does not list: {missing}"
+
+
+def test_preset_help_names_every_shipped_preset(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for name in preset_names():
+        assert name in shown, f"`smartcity run --help` does not name the preset {name}"

@@ -8,8 +8,6 @@ so the whole file runs in well under a minute.
 
 from __future__ import annotations
 
-import json
-import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,7 +29,7 @@ from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.graph import load_city_graph
 from smartcity.simulation.world.parameters import SECTIONS, iter_specs
-from smartcity.simulation.world.schema import MAX_MISTAKES
+from smartcity.simulation.world.schema import MAX_MISTAKES, toml_text
 from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, SECTOR_NAMES
 from smartcity.visualization.scenario import load_scenario
 
@@ -51,38 +49,6 @@ scalars = st.one_of(
     st.sampled_from(["mature", "baseline", "ppp", "0.5", "inf", "1e3", "true"]),
     st.lists(st.integers(0, 5), max_size=2),
 )
-
-
-def toml_value(value: Any) -> str:
-    """A Python value as TOML text (tables are written by toml_text)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    return json.dumps(value)
-
-
-def toml_text(data: dict[str, Any]) -> str:
-    """Top-level scalars first, then one [table] per dict value."""
-    lines = [
-        f"{json.dumps(k)} = {toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)
-    ]
-    for key, table in data.items():
-        if isinstance(table, dict):
-            lines.append(f"[{json.dumps(key)}]")
-            lines += [f"{json.dumps(k)} = {toml_value(v)}" for k, v in table.items()]
-    return "\n".join(lines) + "\n"
 
 
 def accepted_or_one_line(load: Callable[[], Any]) -> None:

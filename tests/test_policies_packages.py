@@ -12,34 +12,20 @@ from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.packages import load_package, package_names
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.schema import toml_text
 
 TINY = {"citizens__count": 1500}
 
 
-def _toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return repr(value)
-
-
 def write_package(path, initiatives=None, tables=None, **top):
     """Write a package TOML: top-level keys, [initiatives.<name>] plans, other tables."""
-    lines = [
-        'title = "test package"',
-        'source = "-"',
-        'description = "test"',
-    ]
-    top.setdefault("unified_platform", False)
-    lines += [f"{key} = {_toml_value(value)}" for key, value in top.items()]
-    for name, plan in (initiatives or {}).items():
-        lines.append(f'\n[initiatives."{name}"]')
-        lines += [f"{key} = {_toml_value(value)}" for key, value in plan.items()]
-    for table, values in (tables or {}).items():
-        lines.append(f"\n[{table}]")
-        lines += [f'"{key}" = {_toml_value(value)}' for key, value in values.items()]
-    path.write_text("\n".join(lines) + "\n")
+    document = {"title": "test package", "source": "-", "description": "test"}
+    document["unified_platform"] = top.pop("unified_platform", False)
+    document.update(top)
+    if initiatives:
+        document["initiatives"] = initiatives
+    document.update(tables or {})
+    path.write_text(toml_text(document))
     return str(path)
 
 
@@ -61,12 +47,7 @@ def write_initiative(path, **changes):
         "effects": {"incident_cut": 0.4},
     }
     data.update(changes)
-    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for table, values in data.items():
-        if isinstance(values, dict):
-            lines.append(f"\n[{table}]")
-            lines += [f'"{key}" = {_toml_value(value)}' for key, value in values.items()]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(toml_text(data))
     return str(path)
 
 

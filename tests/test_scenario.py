@@ -43,6 +43,19 @@ def test_toml_round_trip():
     assert scenario_from_text(scenario_toml(alone), "x") == alone
 
 
+def test_text_override_with_newline_and_quotes_round_trips(tmp_path):
+    """A string override holding a newline, quotes, a backslash and a tab saves as valid
+    TOML: load, save, load gives the same scenario and the same file."""
+    tricky = 'two\nlines, "quoted", back\\slash and\ttab'
+    scenario = Scenario(CityConfig("mature", "baseline", 2, {"city.graph_file": tricky}))
+    path = tmp_path / "scenario.toml"
+    path.write_text(scenario_toml(scenario), encoding="utf-8")
+    loaded = load_scenario(path)
+    assert loaded == scenario
+    assert loaded.a.overrides["city.graph_file"] == tricky
+    assert scenario_toml(loaded) == path.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -29,6 +29,7 @@ pytest.importorskip("solara", reason="the viz extra is not installed (pip instal
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -e '.[ui-test]')"
 )
+pytestmark = pytest.mark.slow  # a browser and a server: `make test-fast` skips it
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -38,7 +38,7 @@ from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.packages import InitiativePlan, PolicyPackage, load_package
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError
-from smartcity.simulation.world.schema import parse_toml, read_text
+from smartcity.simulation.world.schema import parse_toml, read_text, toml_text
 
 AS_IN_PACKAGE = "as in package"
 """Financing choice that keeps each initiative's financing model from the package."""
@@ -198,33 +198,20 @@ def _city_table(config: CityConfig) -> dict[str, Any]:
     return table
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
 def scenario_toml(scenario: Scenario) -> str:
     """The scenario as TOML text (the file format of this module's docstring)."""
-    lines = [
-        "# smartcity scenario: smartcity run --scenario FILE runs configuration A",
-        f"years = {_toml_value(float(scenario.years))}",
-        f"seed = {int(scenario.a.seed)}",
-        f"seeds = {int(scenario.seeds)}",
-        "",
-        "[overrides]",
-        *(f'"{key}" = {_toml_value(v)}' for key, v in sorted(scenario.a.overrides.items())),
-    ]
+    document: dict[str, Any] = {
+        "years": float(scenario.years),
+        "seed": int(scenario.a.seed),
+        "seeds": int(scenario.seeds),
+        "overrides": dict(sorted(scenario.a.overrides.items())),
+    }
     for side, config in (("a", scenario.a), ("b", scenario.b)):
         if config is not None:
-            lines += ["", f"[{side}]"]
-            lines += [f"{k} = {_toml_value(v)}" for k, v in _city_table(config).items()]
-    return "\n".join(lines) + "\n"
+            document[side] = _city_table(config)
+    return toml_text(
+        document, "smartcity scenario: smartcity run --scenario FILE runs configuration A"
+    )
 
 
 def _fail(source: str, message: str) -> InputError:

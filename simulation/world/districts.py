@@ -240,16 +240,3 @@ class Districts:
             np.add.at(load, self.edges[:, end], ratio)
             np.add.at(count, self.edges[:, end], 1)
         return load / np.maximum(count, 1)
-
-    def sync_graph(self) -> nx.Graph:
-        """Write the current stocks back onto the graph's nodes and links (for drawing)."""
-        for i in range(self.n):
-            node = self.graph.nodes[i]
-            for attr in NODE_ATTRIBUTES:
-                if attr != "kind":
-                    node[attr] = float(getattr(self, attr)[i])
-            node["pollution"] = float(self.pollution[i])
-        for k, (u, v) in enumerate(self.edges):
-            self.graph.edges[u, v]["flow"] = float(self.edge_flow[k])
-            self.graph.edges[u, v]["congestion"] = float(self.edge_time[k] / self.edge_free_time[k])
-        return self.graph

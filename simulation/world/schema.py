@@ -30,6 +30,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
 
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from smartcity.simulation.world.errors import InputError
@@ -158,6 +159,22 @@ def read_toml(path: str | Path, what: str, error: type[InputError] = InputError)
     """Read a TOML input file (see read_input, read_text and parse_toml): one line on any
     failure."""
     return parse_toml(read_text(path, what, error), str(path), error)
+
+
+def toml_text(document: Mapping[str, Any], comment: str = "") -> str:
+    """A document as TOML text that :func:`read_toml` reads back to the same values.
+
+    The one TOML writer of the project (scenarios, calibrated presets, test files): tomli-w
+    escapes every string (quotes, backslashes, newlines, control characters) and quotes
+    keys that hold a dot, such as ``"citizens.count"``.
+
+    Args:
+        document: tables as dicts; values are texts, booleans, numbers (inf and nan too),
+            lists or tuples of them, and dicts (tables, lists of dicts arrays of tables).
+        comment: lines written first, each prefixed with ``# `` ("" for none).
+    """
+    header = "".join(f"# {line}\n" for line in comment.splitlines())
+    return header + tomli_w.dumps(document)
 
 
 MIN_FREE_BYTES = 16 * 2**20  # room for a run's metrics and manifest, with margin
