@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import string
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,13 @@ import pytest
 from smartcity.cli import main
 from smartcity.experiments.validation import (
     CASES,
+    CROSS_CASE_PATTERNS,
+    NOT_EXPLAINED,
     CaseRuns,
     evaluate,
-    generated_part,
     validation_markdown,
 )
+from smartcity.simulation.model.metrics import METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +44,13 @@ def test_reduced_validate_writes_its_report_and_exit_status(tmp_path: Path, caps
     )
     for case in table["case"].unique():
         assert (out / "figures" / f"{case}.png").stat().st_size > 0
-    assert (out / "validation.md").read_text().count("\n| ") == patterns + 1
+    report = (out / "validation.md").read_text()
+    assert report.count(" | holds |") + report.count(" | **fails** |") == patterns
+    figures = pd.read_csv(out / "validation_figures.csv")
+    assert set(figures["topic"]) >= {"start", "sectors", "calibration"}
+    assert report == validation_markdown(
+        table, figures, report.split("Command: `")[1].split("`")[0]
+    )
     # A rerun reuses the stored runs and gives the same table.
     assert main(argv) == status
     pd.testing.assert_frame_equal(pd.read_csv(out / "validation.csv"), table)
@@ -125,40 +134,89 @@ def test_an_effect_pattern_holds_only_beyond_the_paired_noise(gain: float, holds
     assert row["criterion"] == ">= 0, 95% CI above 0"
 
 
+def _docs_tables() -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    text = (ROOT / "docs" / "validation.md").read_text()
+    table = pd.read_csv(ROOT / "docs" / "validation.csv")
+    figures = pd.read_csv(ROOT / "docs" / "validation_figures.csv")
+    return text, table, figures
+
+
 def test_docs_validation_is_current() -> None:
-    """The generated block of docs/validation.md is the rendering of docs/validation.csv
-    (regenerate with the command it names, copy OUT/validation.csv into docs/ and the block
-    between the markers of OUT/validation.md over the one in docs/validation.md)."""
-    text = (ROOT / "docs" / "validation.md").read_text()
+    """docs/validation.md is, all of it, the rendering of docs/validation.csv and
+    docs/validation_figures.csv (regenerate with the command it names and copy
+    OUT/validation.md, OUT/validation.csv and OUT/validation_figures.csv into docs/)."""
+    text, table, figures = _docs_tables()
     command = re.search(r"Command: `([^`]+)`", text).group(1)
-    table = pd.read_csv(ROOT / "docs" / "validation.csv")
-    assert generated_part(text) == validation_markdown(table, command)
+    assert text == validation_markdown(table, figures, command)
 
 
-def test_docs_validation_says_why_each_failing_pattern_fails() -> None:
-    """The hand-written section 'Why these patterns fail' has one '### case: pattern'
-    entry for each pattern that fails in docs/validation.csv, and none for one that holds."""
-    text = (ROOT / "docs" / "validation.md").read_text()
-    why = text.split("\n## Why these patterns fail\n", 1)[1].split("\n## ", 1)[0]
-    entries = set(re.findall(r"^### (.+)$", why, flags=re.MULTILINE))
-    table = pd.read_csv(ROOT / "docs" / "validation.csv")
-    failing = {f"{row.case}: {row.pattern}" for row in table.itertuples() if not row.holds}
-    assert entries == failing
+def _explanation_paragraph(text: str, case: str, pattern: str) -> str:
+    section = text.split(f"\n### {case}\n", 1)[1].split("\n### ", 1)[0]
+    entry = section.split(f"**{pattern}** (", 1)[1].split("\n**", 1)[0]
+    return entry.split("- Why it fails: ", 1)[1]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_every_case_preset_number_names_its_source(case) -> None:
-    """Each number a case preset sets carries a source: a comment on its line or on the
-    lines just above its group of settings."""
-    lines = (
-        (ROOT / "simulation" / "world" / "presets" / f"{case.preset}.toml").read_text().splitlines()
-    )
-    sourced = False
-    for line in lines:
-        text = line.strip()
-        if text.startswith("#"):
-            sourced = True
-        elif not text or text.startswith("["):
-            sourced = False
-        elif re.match(r"^[\w.]+\s*=\s*[-+0-9.]", text):
-            assert sourced or "#" in text, f"{case.preset}.toml: no source for {text!r}"
+def test_docs_validation_text_cites_the_numbers_of_its_tables() -> None:
+    """The count of holding patterns and every figure a failing pattern's explanation
+    quotes are the numbers of docs/validation.csv and docs/validation_figures.csv; every
+    failing pattern is explained."""
+    text, table, figures = _docs_tables()
+    assert f"\n{int(table['holds'].sum())} of {len(table)} patterns hold." in text
+    patterns = {(c.name, p.name): p for c in CASES for p in c.patterns}
+    patterns |= {("both-models", p.name): p for p in CROSS_CASE_PATTERNS}
+    for row in table[~table["holds"]].itertuples():
+        pattern = patterns[(row.case, row.pattern)]
+        paragraph = _explanation_paragraph(text, row.case, row.pattern)
+        assert pattern.why_fails and NOT_EXPLAINED not in paragraph, row.pattern
+        cited = figures[(figures["case"] == row.case) & (figures["topic"] == row.pattern)]
+        values = dict(zip(cited["figure"], cited["mean"], strict=True))
+        fields = [(name, spec) for _, name, spec, _ in string.Formatter().parse(
+            pattern.why_fails) if name]  # fmt: skip
+        assert fields, row.pattern
+        for name, spec in fields:
+            assert format(values[name], spec) in paragraph, (row.pattern, name)
+
+
+def _all_cases_synthetic(seed: int = 0) -> pd.DataFrame:
+    """Every case under the baseline and its path, 3 replications, years 0-10, every metric
+    a random positive number."""
+    rng = np.random.default_rng(seed)
+    keys = [
+        (case.preset, policy, replication, float(year))
+        for case in CASES
+        for policy in ("baseline", case.path)
+        for replication in range(3)
+        for year in range(11)
+    ]
+    frame = pd.DataFrame(keys, columns=["preset", "policy", "replication", "year"])
+    values = rng.uniform(0.1, 1.0, (len(frame), len(METRICS)))
+    return pd.concat([frame, pd.DataFrame(values, columns=list(METRICS))], axis=1)
+
+
+def _statistics(results: pd.DataFrame) -> dict[str, np.ndarray]:
+    runs = {case.name: CaseRuns(results, case.preset, case.path) for case in CASES}
+    values = {
+        f"{case.name}: {p.name}": p.statistic(runs[case.name])
+        for case in CASES
+        for p in case.patterns
+    }
+    return values | {f"both-models: {p.name}": p.statistic(runs) for p in CROSS_CASE_PATTERNS}
+
+
+def test_no_pattern_reads_only_the_initial_state_a_preset_sets() -> None:
+    """Each pattern is a result of the runs, not an input: changing every metric at year 0
+    (the initial state, set by the preset) leaves every statistic as it is, and changing
+    the years after it changes every statistic."""
+    results = _all_cases_synthetic()
+    before = _statistics(results)
+    start, later = results.copy(), results.copy()
+    columns = list(METRICS)
+    rng = np.random.default_rng(1)
+    at_start = start["year"] == 0
+    start.loc[at_start, columns] *= rng.uniform(1.5, 2.0, (int(at_start.sum()), len(columns)))
+    after = ~at_start
+    later.loc[after, columns] *= rng.uniform(1.5, 2.0, (int(after.sum()), len(columns)))
+    for name, values in _statistics(start).items():
+        assert np.array_equal(values, before[name], equal_nan=True), name
+    for name, values in _statistics(later).items():
+        assert not np.allclose(values, before[name]), name
