@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
+from smartcity.simulation.world.parameters import CitizensParams
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import (
     CONVENIENCE_SERVICES,
@@ -152,8 +153,18 @@ def create_citizens(model: CityState) -> Citizens:
 
 
 def residents_per_district(model: CityState) -> np.ndarray:
-    """Number of residents in each district."""
-    return np.bincount(model.citizens.home, minlength=model.districts.n).astype(float)
+    """Number of residents in each district (during the demography phase: without those
+    marked to leave, with those staged to arrive)."""
+    c = model.citizens
+    n = model.districts.n
+    counts = np.bincount(c.home, minlength=n)
+    gone = c.gone()
+    if gone is not None:
+        counts -= np.bincount(c.home[gone], minlength=n)
+    staged = c.staged("home")
+    if len(staged):
+        counts += np.bincount(staged, minlength=n)
+    return counts.astype(float)
 
 
 def work_district(model: CityState, rows: np.ndarray | None = None) -> np.ndarray:
@@ -183,26 +194,30 @@ def age_citizens(model: CityState) -> None:
 
 
 def die(model: CityState) -> None:
-    """Citizens die with a Gompertz hazard rising with age, up to 1.5x for poor health."""
+    """Citizens die with a Gompertz hazard rising with age, up to 1.5x for poor health.
+
+    The dead leave their jobs at once and the population at the end of the demography phase
+    (Population.commit), with births and migration."""
     p = model.params.citizens
     c = model.citizens
     hazard = p.mortality_base * np.exp(p.mortality_growth * c.age) * (1.5 - 0.5 * c.health)
     dead = model.rng.random(len(c)) < per_step(model, hazard)
     model.flows["deaths"] += int(dead.sum())
-    c.keep(~dead)
+    c.employer[dead] = NO_ONE
+    c.mark_gone(dead)
 
 
 def give_birth(model: CityState) -> None:
     """Citizens aged 20-39 have a child at the birth rate; the child lives with the parent."""
     c = model.citizens
     fertile = (c.age >= 20) & (c.age < 40)
-    births = fertile & (
-        model.rng.random(len(c)) < per_step(model, model.params.citizens.birth_rate)
-    )
+    # One draw per living citizen, in row order (the dead are still rows until the commit).
+    draw = c.for_remaining(model.rng.random(c.count()), fill=np.inf)
+    births = fertile & (draw < per_step(model, model.params.citizens.birth_rate))
     homes = c.home[births]
     model.flows["births"] += len(homes)
     if len(homes):
-        c.append(**new_citizen_columns(model, np.zeros(len(homes)), homes))
+        c.stage(**new_citizen_columns(model, np.zeros(len(homes)), homes))
 
 
 def attract_migrants(model: CityState) -> None:
@@ -214,11 +229,14 @@ def attract_migrants(model: CityState) -> None:
     """
     p = model.params.citizens
     c = model.citizens
-    seekers = (c.labour_force(p.retirement_age) & ~c.employed()).sum()
+    seeking = c.labour_force(p.retirement_age) & ~c.employed()
+    if c.gone() is not None:
+        seeking &= ~c.gone()
+    seekers = np.count_nonzero(seeking)
     pull = np.clip(0.2 + model.firms.vacancies.sum() / (seekers + 1.0), 0.1, 3.0)
     talent = model.levers.talent_attraction
     rate = p.in_migration_rate * pull * (1 + talent) / model.steps_per_year
-    n = int(model.rng.poisson(len(c) * rate))
+    n = int(model.rng.poisson(c.count() * rate))
     if n == 0:
         return
     homes = choose_gumbel(district_appeal(model, np.full(n, NO_ONE)), model.rng)
@@ -226,20 +244,40 @@ def attract_migrants(model: CityState) -> None:
     model.flows["immigrants"] += len(homes)
     newcomers = new_citizen_columns(model, model.rng.uniform(WORKING_AGE, 45.0, len(homes)), homes)
     newcomers["skill"] = _clip01(newcomers["skill"] + 0.1 * talent)  # talent programmes
-    c.append(**newcomers)
+    c.stage(**newcomers)
+
+
+def _emigration_rate(
+    p: CitizensParams, satisfaction: np.ndarray, age: np.ndarray, employer: np.ndarray
+) -> np.ndarray:
+    """Yearly out-migration rate of each citizen (see emigrate)."""
+    overall = weighted_rows(satisfaction, NEED_WEIGHTS)
+    unemployed = (age >= WORKING_AGE) & (age < p.retirement_age) & (employer < 0)
+    return p.out_migration_rate * (0.5 + 1.5 * unemployed) * (1.5 - overall)
 
 
 def emigrate(model: CityState) -> None:
     """Out-migration ("radiation"): adults leave at out_migration_rate x (0.5 + 1.5 if
-    unemployed) x (1.5 - overall satisfaction); retirees are not job seekers."""
+    unemployed) x (1.5 - overall satisfaction); retirees are not job seekers.
+
+    Everyone still in the city decides, the newborn and the newly arrived included; then
+    the phase's departures and arrivals are applied at once (Population.commit, at the
+    end of the demography phase).
+    """
     p = model.params.citizens
     c = model.citizens
-    overall = weighted_rows(c.satisfaction, NEED_WEIGHTS)
-    unemployed = c.labour_force(p.retirement_age) & ~c.employed()
-    rate = p.out_migration_rate * (0.5 + 1.5 * unemployed) * (1.5 - overall)
-    leaving = c.adults() & (model.rng.random(len(c)) < per_step(model, rate))
-    model.flows["emigrants"] += int(leaving.sum())
-    c.keep(~leaving)
+    new_age = c.staged("age")
+    # One draw per citizen in the order of the population after this phase: the rows that
+    # stay, then the staged ones.
+    draw = model.rng.random(c.count())
+    staying = len(draw) - len(new_age)
+    old_draw = c.for_remaining(draw[:staying], fill=np.inf)
+    rate = _emigration_rate(p, c.satisfaction, c.age, c.employer)
+    leaving = c.adults() & (old_draw < per_step(model, rate))
+    new_rate = _emigration_rate(p, c.staged("satisfaction"), new_age, c.staged("employer"))
+    new_leaving = (new_age >= WORKING_AGE) & (draw[staying:] < per_step(model, new_rate))
+    model.flows["emigrants"] += int(leaving.sum() + new_leaving.sum())
+    c.mark_gone(leaving, staged=new_leaving)
 
 
 # --- labour market ----------------------------------------------------------------------

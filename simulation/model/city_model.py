@@ -328,7 +328,8 @@ class CityModel(mesa.Model):
         count_safety_incidents(self)
 
     def _change_population(self) -> None:
-        """Phase 7: aging, deaths, births, in- and out-migration."""
+        """Phase 7: aging, deaths, births, in- and out-migration; the rules mark who leaves
+        and stage who arrives, and the changes are applied once, at the end."""
         for rule in (
             citizens.age_citizens,
             citizens.die,
@@ -337,6 +338,7 @@ class CityModel(mesa.Model):
             citizens.emigrate,
         ):
             rule(self)
+        self.citizens.commit()
 
     def _settle_and_record(self) -> None:
         """Phase 8: budget settlement, invariant checks, data collection."""
