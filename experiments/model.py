@@ -16,6 +16,7 @@ from smartcity.experiments.runs import policy_names as _policy_names
 from smartcity.experiments.runs import run_city
 from smartcity.policies.packages import check_horizon, load_package
 from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.recording import RECORD_HELP, record_argument
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError, ParameterError
 from smartcity.simulation.world.graph import load_city_graph
@@ -26,6 +27,7 @@ BASELINE_POLICY = "baseline"
 
 __all__ = [
     "INDEX_METRICS",
+    "RECORD_HELP",
     "InputError",
     "ParameterError",
     "check_policy",
@@ -39,6 +41,7 @@ __all__ = [
     "package_home",
     "policy_names",
     "preset_names",
+    "record_argument",
     "resolve_point",
     "run_city",
 ]

@@ -27,6 +27,7 @@ from smartcity.experiments.sweep import (
     CommandError,
     add_allow_code_option,
     add_executor_options,
+    add_record_option,
     execute,
     finish,
     guarded,
@@ -54,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     add_executor_options(parser)
     add_allow_code_option(parser)
+    add_record_option(parser)
     parser.add_argument(
         "--resume", action="store_true", help="complete an interrupted analysis in OUT"
     )
@@ -184,9 +186,16 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     """Handler of `smartcity sensitivity`."""
 
     def body() -> int:
-        spec = load_spec(args.spec, allow_code=args.allow_code)
+        spec = dataclasses.replace(
+            load_spec(args.spec, allow_code=args.allow_code), record=args.record
+        )
         if spec.sensitivity is None:
             raise CommandError(f"{args.spec} has no [sensitivity] table")
+        if spec.sensitivity.statistic == "last_year_mean" and args.record != "step":
+            raise CommandError(
+                "statistic last_year_mean averages every step of the last year: use "
+                "--record step (the default) or statistic final"
+            )
         sampled, sample = sample_spec(spec, args.method)
         report = execute(
             sampled,

@@ -7,6 +7,7 @@ choosing the executor, and turning errors into one line and an exit status.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from smartcity.experiments.model import RECORD_HELP, record_argument
 from smartcity.experiments.runner import (
     SchedulerError,
     StoreError,
@@ -50,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--resume", action="store_true", help="complete an interrupted sweep in OUT"
     )
     add_allow_code_option(parser)
+    add_record_option(parser)
     parser.set_defaults(handler=command_sweep)
 
 
@@ -73,6 +76,11 @@ def add_allow_code_option(parser: argparse.ArgumentParser) -> None:
         help='let policy packages run Python classes (class = "module:Class"); '
         "only for packages you trust",
     )
+
+
+def add_record_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--record`` choice of the steps whose metrics the model computes."""
+    parser.add_argument("--record", type=record_argument, default="step", help=RECORD_HELP)
 
 
 def add_executor_options(parser: argparse.ArgumentParser) -> None:
@@ -191,7 +199,9 @@ def command_sweep(args: argparse.Namespace) -> int:
     """Handler of `smartcity sweep`."""
 
     def body() -> int:
-        spec = load_spec(args.spec, allow_code=args.allow_code)
+        spec = dataclasses.replace(
+            load_spec(args.spec, allow_code=args.allow_code), record=args.record
+        )
         if spec.sensitivity is not None:
             raise CommandError(
                 f"{args.spec} has a [sensitivity] table; run it with `smartcity sensitivity`"

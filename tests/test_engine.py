@@ -13,6 +13,9 @@ import pytest
 
 from smartcity.agents.citizens import Citizens
 from smartcity.cli import main
+from smartcity.experiments.runner import RunTask, execute_run
+from smartcity.experiments.runs import run_city
+from smartcity.experiments.store import load_results
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.model.analyzers import ANALYZERS, AgentSample
 from smartcity.simulation.model.metrics import METRICS, metric
@@ -256,3 +259,22 @@ def test_the_per_agent_sample_is_reproducible_with_the_seed():
     ]
     other = _sample(5, sample_seed=99)["citizens_sample"]
     assert set(other["uid"]) != set(citizens["uid"])
+
+
+def _every_step(*args, record=None, **kwargs):
+    """run_city computing every step whatever ``record`` asks (the engine before)."""
+    return run_city(*args, **kwargs)
+
+
+def test_a_sweep_computes_only_the_rows_it_keeps_and_stores_the_same_values(tmp_path):
+    task = RunTask("emerging", "baseline", 0, 1, 4, years=1, keep_every=6,
+                   overrides={"citizens.count": 600})  # fmt: skip
+    fast = execute_run(task)
+    pd.testing.assert_frame_equal(fast, execute_run(task, run_fn=_every_step), check_exact=True)
+    assert fast["step"].tolist() == [0, 6, 12]
+    spec = tmp_path / "spec.toml"
+    spec.write_text('presets = ["mature"]\nroot_seed = 2\nyears = 2\n'
+                    '[overrides]\n"citizens.count" = 600\n')  # fmt: skip
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(spec), "--out", str(out), "--record", "yearly"]) == 0
+    assert load_results(out)["step"].tolist() == [0, 12, 24]
