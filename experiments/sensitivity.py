@@ -14,12 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analyze
-from SALib.analyze import sobol as sobol_analyze
-from SALib.sample import morris as morris_sample
-from SALib.sample import sobol as sobol_sample
 
-from smartcity.experiments import figures, model
+from smartcity.experiments import model
 from smartcity.experiments.spec import ExperimentSpec, SensitivitySpec, load_spec
 from smartcity.experiments.store import load_results
 from smartcity.experiments.sweep import (
@@ -74,6 +70,9 @@ def problem_of(sens: SensitivitySpec) -> dict[str, Any]:
 
 def draw_sample(sens: SensitivitySpec, method: str) -> np.ndarray:
     """Return the SALib sample matrix (rows = model evaluations)."""
+    from SALib.sample import morris as morris_sample  # SALib: only when a study runs
+    from SALib.sample import sobol as sobol_sample
+
     problem = problem_of(sens)
     if method == "morris":
         return morris_sample.sample(problem, sens.samples, num_levels=MORRIS_LEVELS, seed=sens.seed)
@@ -137,6 +136,9 @@ def analyse(
     Raises:
         CommandError: a run is missing (failed), so the sample is incomplete.
     """
+    from SALib.analyze import morris as morris_analyze  # SALib: only when a study runs
+    from SALib.analyze import sobol as sobol_analyze
+
     sens = spec.sensitivity
     assert sens is not None
     problem = problem_of(sens)
@@ -168,6 +170,8 @@ def analyse(
 
 def write_outputs(indices: pd.DataFrame, method: str, out: Path) -> list[Path]:
     """Write the index table (CSV) and its bar plot (PNG); return the paths."""
+    from smartcity.experiments import figures  # matplotlib: only when figures are drawn
+
     table_path = out / f"indices_{method}.csv"
     indices.to_csv(table_path, index=False)
     plot_path = out / f"indices_{method}.png"

@@ -4,6 +4,7 @@ and analyzer plug-ins (issue 22, issue 24 item 2)."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 
 import mesa
@@ -278,3 +279,18 @@ def test_a_sweep_computes_only_the_rows_it_keeps_and_stores_the_same_values(tmp_
     out = tmp_path / "sweep"
     assert main(["sweep", str(spec), "--out", str(out), "--record", "yearly"]) == 0
     assert load_results(out)["step"].tolist() == [0, 12, 24]
+
+
+HEAVY_MODULES = ("matplotlib", "scipy.stats", "SALib", "optuna", "dask", "distributed", "solara")
+
+
+def test_smartcity_run_imports_none_of_the_analysis_and_view_libraries(tmp_path):
+    """`smartcity run` (and so a sweep worker's start) loads only what a run needs."""
+    code = (
+        "import sys\nfrom smartcity.cli import main\n"
+        f"assert main(['run', '--years', '1', '--set', 'citizens.count=300', '--quiet', "
+        f"'--out', {str(tmp_path / 'run')!r}]) == 0\n"
+        f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
