@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from smartcity.agents import kernels
 from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
 from smartcity.simulation.world.parameters import CitizensParams
 from smartcity.simulation.world.protocols import CityState
@@ -359,12 +360,9 @@ def receive_income(model: CityState) -> None:
     pension (a national transfer from outside the city budget)."""
     p = model.params.citizens
     c = model.citizens
-    wage = of_employer(model.firms.wage, c.employer)
     benefit = model.government.unemployment_benefit()
-    c.income = np.where(
-        c.employed(),
-        wage,
-        np.where(c.age >= p.retirement_age, p.pension, np.where(c.adults(), benefit, 0.0)),
+    c.income = kernels.receive_income(
+        c.employer, model.firms.wage, c.age, p.retirement_age, p.pension, benefit
     )
 
 
@@ -554,12 +552,15 @@ def health_target(model: CityState) -> np.ndarray:
     telehealth + 0.1 care lever for the elderly), and for the elderly x (0.9 + 0.1 care
     supply)."""
     c = model.citizens
-    target = _clip01(1.0 - ((np.maximum(c.age, 40.0) - 40.0) / 60.0) ** 2)
-    telehealth = c.adopted[:, DIGITAL_SERVICES.index("telehealth")]
-    elderly = c.age >= model.params.citizens.retirement_age
-    care = 0.1 * model.levers.care_capacity * elderly
-    cared = np.where(elderly, 0.9 + 0.1 * care_supply(model), 1.0)
-    return _clip01(target * (0.8 + 0.15 * c.access + 0.05 * telehealth + care) * cared)
+    return kernels.health_target(
+        c.age,
+        c.access,
+        c.adopted,
+        DIGITAL_SERVICES.index("telehealth"),
+        model.params.citizens.retirement_age,
+        0.1 * model.levers.care_capacity,
+        0.9 + 0.1 * care_supply(model),
+    )
 
 
 def update_health(model: CityState) -> None:
@@ -612,13 +613,22 @@ def learn(model: CityState) -> None:
     p = model.params.citizens
     c = model.citizens
     step = 1.0 / model.steps_per_year
-    c.skill += p.skill_learning_rate * step * c.employed() * (1.0 - c.skill)
-    use = c.adopted.mean(axis=1)
-    c.literacy += p.literacy_learning_rate * step * use * (1.0 - c.literacy)
-    young = c.age < WORKING_AGE
-    c.literacy[young] += step * (p.digital_literacy_mean - c.literacy[young]).clip(0) / 5
-    behind = c.adults() & (c.literacy < p.digital_literacy_mean)
-    c.literacy[behind] += model.levers.literacy_support * step * (1.0 - c.literacy[behind])
+    # Per citizen, in this order: skill += skill_learning_rate x step x employed x (1 -
+    # skill); literacy += literacy_learning_rate x step x share of services used x (1 -
+    # literacy); then children: literacy += step x max(digital_literacy_mean - literacy,
+    # 0) / 5; adults below the mean: literacy += literacy_support x step x (1 - literacy).
+    kernels.learn(
+        c.skill,
+        c.literacy,
+        c.employer,
+        c.adopted,
+        c.age,
+        p.skill_learning_rate * step,
+        p.literacy_learning_rate * step,
+        step,
+        p.digital_literacy_mean,
+        model.levers.literacy_support * step,
+    )
 
 
 def participate_online(model: CityState) -> None:
@@ -626,10 +636,17 @@ def participate_online(model: CityState) -> None:
     x trust x channel quality (services capability) (white paper Table 1, participation)."""
     c = model.citizens
     channel = 0.3 + 0.7 * model.government.capability("services")
-    prob = model.params.citizens.participation_base * c.literacy * c.trust * channel
-    prob *= 1.0 + model.levers.participation
-    egov = c.adopted[:, DIGITAL_SERVICES.index("e_government")]
-    c.participates = c.adults() & egov & (model.rng.random(len(c)) < prob)
+    c.participates = kernels.participate_online(
+        c.literacy,
+        c.trust,
+        c.adopted,
+        DIGITAL_SERVICES.index("e_government"),
+        c.age,
+        model.params.citizens.participation_base,
+        channel,
+        model.levers.participation,
+        model.rng.random(len(c)),
+    )
 
 
 def evaluate_satisfaction(model: CityState) -> None:
@@ -647,23 +664,28 @@ def evaluate_satisfaction(model: CityState) -> None:
     p = model.params.citizens
     c = model.citizens
     d = model.districts
-    livelihood = c.employed() | (c.age >= p.retirement_age) | ~c.adults()
-    crowding = np.clip(residents_per_district(model) / d.housing_capacity - 0.9, 0, 1)[c.home]
-    work = work_district(model)
-    cell = (np.maximum(c.mode, 0).astype(np.intp) * d.n + c.home) * d.n + np.maximum(work, 0)
-    commute = np.where(c.mode >= 0, model.transit.minutes.ravel().take(cell), 0.0)
-    mean_access = max(c.access.mean(), 1e-9)
-    exposure = c.adopted.mean(axis=1)
-    c.satisfaction[:, 0] = 0.4 * livelihood + 0.3 * c.health + 0.3 * (1 - crowding)
-    digital = c.adopted[:, CONVENIENCE_SERVICES].mean(axis=1)
-    c.satisfaction[:, 1] = 0.45 * c.access + 0.25 * _clip01(1.0 - commute / 90.0) + 0.3 * digital
-    c.satisfaction[:, 2] = 1.0 - np.clip(mean_access - c.access, 0, None) / mean_access
-    c.satisfaction[:, 3] = 1.0 - c.privacy * exposure * (
-        1.0 - model.government.privacy_protection()
+    crowding = np.clip(residents_per_district(model) / d.housing_capacity - 0.9, 0, 1)
+    kernels.evaluate_satisfaction(
+        c.satisfaction,
+        c.employer,
+        model.firms.district,
+        c.age,
+        c.health,
+        c.home,
+        c.mode,
+        c.access,
+        c.adopted,
+        c.privacy,
+        c.participates,
+        crowding,
+        model.transit.minutes.ravel(),
+        np.array(CONVENIENCE_SERVICES),
+        DIGITAL_SERVICES.index("e_government"),
+        p.retirement_age,
+        max(c.access.mean(), 1e-9),
+        1.0 - model.government.privacy_protection(),
+        0.3 + 0.7 * model.government.capability("services"),
     )
-    channel = 0.3 + 0.7 * model.government.capability("services")
-    egov = c.adopted[:, DIGITAL_SERVICES.index("e_government")]
-    c.satisfaction[:, 4] = 0.3 + 0.4 * egov * channel + 0.3 * c.participates
 
 
 def update_trust(model: CityState) -> None:
