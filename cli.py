@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from smartcity.experiments import calibrate, cli_kit, compare, sensitivity, sweep, validation
+from smartcity.simulation.model.recording import RECORD_HELP, record_argument
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
 from smartcity.simulation.world.presets import preset_names
@@ -60,6 +61,8 @@ def command_run(args: argparse.Namespace) -> int:
     from smartcity.experiments.provenance import write_run_outputs
     from smartcity.experiments.runs import run_city
     from smartcity.policies.packages import load_package
+    from smartcity.simulation.model.analyzers import make_analyzers
+    from smartcity.simulation.model.plugins import load_plugins
     from smartcity.simulation.model.resolve import resolve_parameters
 
     overrides = overrides_from(args.overrides)
@@ -81,6 +84,8 @@ def command_run(args: argparse.Namespace) -> int:
     params = resolve_parameters(preset, overrides, package)
     check_run_size(args, years, params.simulation.steps_per_year)
     warn_late_initiatives(package, years)
+    load_plugins(args.plugin, allow_code=args.allow_code)
+    analyzers = make_analyzers(args.analyzer)
     check_output_dir(args.out)
     out = Path(args.out)
     frame = run_city(
@@ -91,6 +96,8 @@ def command_run(args: argparse.Namespace) -> int:
         policy=policy,
         progress=not args.quiet,
         allow_code=args.allow_code,
+        record=args.record,
+        analyzers=analyzers,
     )
     try:
         write_run_outputs(
@@ -104,8 +111,12 @@ def command_run(args: argparse.Namespace) -> int:
                 "seed": seed,
                 "years": years,
                 "overrides": overrides,
+                "record": args.record,
+                "plugins": args.plugin,
+                "analyzers": args.analyzer,
                 "parameters": params.as_flat_dict(),
             },
+            {name: table for a in analyzers for name, table in a.tables().items()},
         )
     except OSError as exc:
         raise InputError(
@@ -268,6 +279,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario",
         help="a scenario TOML file saved by the view: its configuration A (preset, package "
         "and choices, overrides, seed, years) is run; --set, --seed and --years given here win",
+    )
+    run.add_argument("--record", type=record_argument, default="step", help=RECORD_HELP)
+    run.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        help="import a Python module that registers metrics (@metric) and analyzers "
+        "(@analyzer) before the run (repeatable; needs --allow-code)",
+    )
+    run.add_argument(
+        "--analyzer",
+        action="append",
+        default=[],
+        help="an analyzer whose tables are written beside metrics.parquet (repeatable): "
+        "agent_sample, districts or one a plug-in registers",
     )
     run.add_argument("--out", required=True, help="output directory")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")

@@ -11,7 +11,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from smartcity.agents import kernels
 from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
+from smartcity.simulation.world.parameters import CitizensParams
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import (
     CONVENIENCE_SERVICES,
@@ -152,8 +154,18 @@ def create_citizens(model: CityState) -> Citizens:
 
 
 def residents_per_district(model: CityState) -> np.ndarray:
-    """Number of residents in each district."""
-    return np.bincount(model.citizens.home, minlength=model.districts.n).astype(float)
+    """Number of residents in each district (during the demography phase: without those
+    marked to leave, with those staged to arrive)."""
+    c = model.citizens
+    n = model.districts.n
+    counts = np.bincount(c.home, minlength=n)
+    gone = c.gone()
+    if gone is not None:
+        counts -= np.bincount(c.home[gone], minlength=n)
+    staged = c.staged("home")
+    if len(staged):
+        counts += np.bincount(staged, minlength=n)
+    return counts.astype(float)
 
 
 def work_district(model: CityState, rows: np.ndarray | None = None) -> np.ndarray:
@@ -183,26 +195,30 @@ def age_citizens(model: CityState) -> None:
 
 
 def die(model: CityState) -> None:
-    """Citizens die with a Gompertz hazard rising with age, up to 1.5x for poor health."""
+    """Citizens die with a Gompertz hazard rising with age, up to 1.5x for poor health.
+
+    The dead leave their jobs at once and the population at the end of the demography phase
+    (Population.commit), with births and migration."""
     p = model.params.citizens
     c = model.citizens
     hazard = p.mortality_base * np.exp(p.mortality_growth * c.age) * (1.5 - 0.5 * c.health)
     dead = model.rng.random(len(c)) < per_step(model, hazard)
     model.flows["deaths"] += int(dead.sum())
-    c.keep(~dead)
+    c.employer[dead] = NO_ONE
+    c.mark_gone(dead)
 
 
 def give_birth(model: CityState) -> None:
     """Citizens aged 20-39 have a child at the birth rate; the child lives with the parent."""
     c = model.citizens
     fertile = (c.age >= 20) & (c.age < 40)
-    births = fertile & (
-        model.rng.random(len(c)) < per_step(model, model.params.citizens.birth_rate)
-    )
+    # One draw per living citizen, in row order (the dead are still rows until the commit).
+    draw = c.for_remaining(model.rng.random(c.count()), fill=np.inf)
+    births = fertile & (draw < per_step(model, model.params.citizens.birth_rate))
     homes = c.home[births]
     model.flows["births"] += len(homes)
     if len(homes):
-        c.append(**new_citizen_columns(model, np.zeros(len(homes)), homes))
+        c.stage(**new_citizen_columns(model, np.zeros(len(homes)), homes))
 
 
 def attract_migrants(model: CityState) -> None:
@@ -214,11 +230,14 @@ def attract_migrants(model: CityState) -> None:
     """
     p = model.params.citizens
     c = model.citizens
-    seekers = (c.labour_force(p.retirement_age) & ~c.employed()).sum()
+    seeking = c.labour_force(p.retirement_age) & ~c.employed()
+    if c.gone() is not None:
+        seeking &= ~c.gone()
+    seekers = np.count_nonzero(seeking)
     pull = np.clip(0.2 + model.firms.vacancies.sum() / (seekers + 1.0), 0.1, 3.0)
     talent = model.levers.talent_attraction
     rate = p.in_migration_rate * pull * (1 + talent) / model.steps_per_year
-    n = int(model.rng.poisson(len(c) * rate))
+    n = int(model.rng.poisson(c.count() * rate))
     if n == 0:
         return
     homes = choose_gumbel(district_appeal(model, np.full(n, NO_ONE)), model.rng)
@@ -226,20 +245,40 @@ def attract_migrants(model: CityState) -> None:
     model.flows["immigrants"] += len(homes)
     newcomers = new_citizen_columns(model, model.rng.uniform(WORKING_AGE, 45.0, len(homes)), homes)
     newcomers["skill"] = _clip01(newcomers["skill"] + 0.1 * talent)  # talent programmes
-    c.append(**newcomers)
+    c.stage(**newcomers)
+
+
+def _emigration_rate(
+    p: CitizensParams, satisfaction: np.ndarray, age: np.ndarray, employer: np.ndarray
+) -> np.ndarray:
+    """Yearly out-migration rate of each citizen (see emigrate)."""
+    overall = weighted_rows(satisfaction, NEED_WEIGHTS)
+    unemployed = (age >= WORKING_AGE) & (age < p.retirement_age) & (employer < 0)
+    return p.out_migration_rate * (0.5 + 1.5 * unemployed) * (1.5 - overall)
 
 
 def emigrate(model: CityState) -> None:
     """Out-migration ("radiation"): adults leave at out_migration_rate x (0.5 + 1.5 if
-    unemployed) x (1.5 - overall satisfaction); retirees are not job seekers."""
+    unemployed) x (1.5 - overall satisfaction); retirees are not job seekers.
+
+    Everyone still in the city decides, the newborn and the newly arrived included; then
+    the phase's departures and arrivals are applied at once (Population.commit, at the
+    end of the demography phase).
+    """
     p = model.params.citizens
     c = model.citizens
-    overall = weighted_rows(c.satisfaction, NEED_WEIGHTS)
-    unemployed = c.labour_force(p.retirement_age) & ~c.employed()
-    rate = p.out_migration_rate * (0.5 + 1.5 * unemployed) * (1.5 - overall)
-    leaving = c.adults() & (model.rng.random(len(c)) < per_step(model, rate))
-    model.flows["emigrants"] += int(leaving.sum())
-    c.keep(~leaving)
+    new_age = c.staged("age")
+    # One draw per citizen in the order of the population after this phase: the rows that
+    # stay, then the staged ones.
+    draw = model.rng.random(c.count())
+    staying = len(draw) - len(new_age)
+    old_draw = c.for_remaining(draw[:staying], fill=np.inf)
+    rate = _emigration_rate(p, c.satisfaction, c.age, c.employer)
+    leaving = c.adults() & (old_draw < per_step(model, rate))
+    new_rate = _emigration_rate(p, c.staged("satisfaction"), new_age, c.staged("employer"))
+    new_leaving = (new_age >= WORKING_AGE) & (draw[staying:] < per_step(model, new_rate))
+    model.flows["emigrants"] += int(leaving.sum() + new_leaving.sum())
+    c.mark_gone(leaving, staged=new_leaving)
 
 
 # --- labour market ----------------------------------------------------------------------
@@ -321,12 +360,9 @@ def receive_income(model: CityState) -> None:
     pension (a national transfer from outside the city budget)."""
     p = model.params.citizens
     c = model.citizens
-    wage = of_employer(model.firms.wage, c.employer)
     benefit = model.government.unemployment_benefit()
-    c.income = np.where(
-        c.employed(),
-        wage,
-        np.where(c.age >= p.retirement_age, p.pension, np.where(c.adults(), benefit, 0.0)),
+    c.income = kernels.receive_income(
+        c.employer, model.firms.wage, c.age, p.retirement_age, p.pension, benefit
     )
 
 
@@ -516,12 +552,15 @@ def health_target(model: CityState) -> np.ndarray:
     telehealth + 0.1 care lever for the elderly), and for the elderly x (0.9 + 0.1 care
     supply)."""
     c = model.citizens
-    target = _clip01(1.0 - ((np.maximum(c.age, 40.0) - 40.0) / 60.0) ** 2)
-    telehealth = c.adopted[:, DIGITAL_SERVICES.index("telehealth")]
-    elderly = c.age >= model.params.citizens.retirement_age
-    care = 0.1 * model.levers.care_capacity * elderly
-    cared = np.where(elderly, 0.9 + 0.1 * care_supply(model), 1.0)
-    return _clip01(target * (0.8 + 0.15 * c.access + 0.05 * telehealth + care) * cared)
+    return kernels.health_target(
+        c.age,
+        c.access,
+        c.adopted,
+        DIGITAL_SERVICES.index("telehealth"),
+        model.params.citizens.retirement_age,
+        0.1 * model.levers.care_capacity,
+        0.9 + 0.1 * care_supply(model),
+    )
 
 
 def update_health(model: CityState) -> None:
@@ -574,13 +613,22 @@ def learn(model: CityState) -> None:
     p = model.params.citizens
     c = model.citizens
     step = 1.0 / model.steps_per_year
-    c.skill += p.skill_learning_rate * step * c.employed() * (1.0 - c.skill)
-    use = c.adopted.mean(axis=1)
-    c.literacy += p.literacy_learning_rate * step * use * (1.0 - c.literacy)
-    young = c.age < WORKING_AGE
-    c.literacy[young] += step * (p.digital_literacy_mean - c.literacy[young]).clip(0) / 5
-    behind = c.adults() & (c.literacy < p.digital_literacy_mean)
-    c.literacy[behind] += model.levers.literacy_support * step * (1.0 - c.literacy[behind])
+    # Per citizen, in this order: skill += skill_learning_rate x step x employed x (1 -
+    # skill); literacy += literacy_learning_rate x step x share of services used x (1 -
+    # literacy); then children: literacy += step x max(digital_literacy_mean - literacy,
+    # 0) / 5; adults below the mean: literacy += literacy_support x step x (1 - literacy).
+    kernels.learn(
+        c.skill,
+        c.literacy,
+        c.employer,
+        c.adopted,
+        c.age,
+        p.skill_learning_rate * step,
+        p.literacy_learning_rate * step,
+        step,
+        p.digital_literacy_mean,
+        model.levers.literacy_support * step,
+    )
 
 
 def participate_online(model: CityState) -> None:
@@ -588,10 +636,17 @@ def participate_online(model: CityState) -> None:
     x trust x channel quality (services capability) (white paper Table 1, participation)."""
     c = model.citizens
     channel = 0.3 + 0.7 * model.government.capability("services")
-    prob = model.params.citizens.participation_base * c.literacy * c.trust * channel
-    prob *= 1.0 + model.levers.participation
-    egov = c.adopted[:, DIGITAL_SERVICES.index("e_government")]
-    c.participates = c.adults() & egov & (model.rng.random(len(c)) < prob)
+    c.participates = kernels.participate_online(
+        c.literacy,
+        c.trust,
+        c.adopted,
+        DIGITAL_SERVICES.index("e_government"),
+        c.age,
+        model.params.citizens.participation_base,
+        channel,
+        model.levers.participation,
+        model.rng.random(len(c)),
+    )
 
 
 def evaluate_satisfaction(model: CityState) -> None:
@@ -609,23 +664,28 @@ def evaluate_satisfaction(model: CityState) -> None:
     p = model.params.citizens
     c = model.citizens
     d = model.districts
-    livelihood = c.employed() | (c.age >= p.retirement_age) | ~c.adults()
-    crowding = np.clip(residents_per_district(model) / d.housing_capacity - 0.9, 0, 1)[c.home]
-    work = work_district(model)
-    cell = (np.maximum(c.mode, 0).astype(np.intp) * d.n + c.home) * d.n + np.maximum(work, 0)
-    commute = np.where(c.mode >= 0, model.transit.minutes.ravel().take(cell), 0.0)
-    mean_access = max(c.access.mean(), 1e-9)
-    exposure = c.adopted.mean(axis=1)
-    c.satisfaction[:, 0] = 0.4 * livelihood + 0.3 * c.health + 0.3 * (1 - crowding)
-    digital = c.adopted[:, CONVENIENCE_SERVICES].mean(axis=1)
-    c.satisfaction[:, 1] = 0.45 * c.access + 0.25 * _clip01(1.0 - commute / 90.0) + 0.3 * digital
-    c.satisfaction[:, 2] = 1.0 - np.clip(mean_access - c.access, 0, None) / mean_access
-    c.satisfaction[:, 3] = 1.0 - c.privacy * exposure * (
-        1.0 - model.government.privacy_protection()
+    crowding = np.clip(residents_per_district(model) / d.housing_capacity - 0.9, 0, 1)
+    kernels.evaluate_satisfaction(
+        c.satisfaction,
+        c.employer,
+        model.firms.district,
+        c.age,
+        c.health,
+        c.home,
+        c.mode,
+        c.access,
+        c.adopted,
+        c.privacy,
+        c.participates,
+        crowding,
+        model.transit.minutes.ravel(),
+        np.array(CONVENIENCE_SERVICES),
+        DIGITAL_SERVICES.index("e_government"),
+        p.retirement_age,
+        max(c.access.mean(), 1e-9),
+        1.0 - model.government.privacy_protection(),
+        0.3 + 0.7 * model.government.capability("services"),
     )
-    channel = 0.3 + 0.7 * model.government.capability("services")
-    egov = c.adopted[:, DIGITAL_SERVICES.index("e_government")]
-    c.satisfaction[:, 4] = 0.3 + 0.4 * egov * channel + 0.3 * c.participates
 
 
 def update_trust(model: CityState) -> None:

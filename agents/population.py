@@ -3,6 +3,10 @@
 Agents as rows: citizens and firms are populations of individual agents whose
 state is held column-wise so that behaviour rules run as vectorized functions. Each row is
 still one agent with its own state; ``population[i]`` returns a read-only view of it.
+
+Rows that leave and rows that arrive during a phase (deaths, emigration, births,
+in-migration) can be marked and staged, then applied by one :meth:`Population.commit`: one
+copy of each column per phase instead of one per rule.
 """
 
 from __future__ import annotations
@@ -26,8 +30,12 @@ class Population:
     def __init__(self, n: int = 0):
         for name, (dtype, shape) in self.COLUMNS.items():
             setattr(self, name, np.zeros((n, *shape), dtype=dtype))
+        self._gone: np.ndarray | None = None
+        self._staged: list[dict[str, np.ndarray]] = []
+        self._staged_gone: np.ndarray | None = None
 
     def __len__(self) -> int:
+        """Rows in the arrays (pending changes not counted: see :meth:`count`)."""
         return len(self.uid)
 
     def __getitem__(self, i: int) -> Mapping[str, object]:
@@ -50,11 +58,84 @@ class Population:
 
     def append(self, **columns: np.ndarray) -> None:
         """Add rows; every column must be given, each with the same number of rows."""
-        missing = set(self.COLUMNS) - set(columns)
-        if missing:
-            raise ValueError(f"append needs every column; missing {sorted(missing)}")
+        self._check_columns(columns)
         for name, (dtype, _) in self.COLUMNS.items():
             setattr(self, name, np.concatenate([getattr(self, name), columns[name].astype(dtype)]))
+
+    def _check_columns(self, columns: Mapping[str, np.ndarray]) -> None:
+        missing = set(self.COLUMNS) - set(columns)
+        if missing:
+            raise ValueError(f"adding rows needs every column; missing {sorted(missing)}")
+
+    # --- changes applied at once ------------------------------------------------------
+
+    def mark_gone(self, mask: np.ndarray, staged: np.ndarray | None = None) -> None:
+        """Mark rows to leave at the next :meth:`commit`: the rows where ``mask`` is True,
+        and the staged rows where ``staged`` is True."""
+        self._gone = mask if self._gone is None else self._gone | mask
+        if staged is not None:
+            gone = self._staged_gone
+            self._staged_gone = staged if gone is None else gone | staged
+
+    def stage(self, **columns: np.ndarray) -> None:
+        """Add rows at the next :meth:`commit`, after the rows that stay and after the rows
+        staged before; every column must be given, each with the same number of rows."""
+        self._check_columns(columns)
+        if self._staged_gone is not None:
+            raise RuntimeError("rows are staged after staged rows were marked to leave")
+        self._staged.append({n: columns[n].astype(dt) for n, (dt, _) in self.COLUMNS.items()})
+
+    def staged(self, name: str) -> np.ndarray:
+        """Column ``name`` of the rows staged so far, in the order they will be added."""
+        parts = [block[name] for block in self._staged]
+        if not parts:
+            dtype, shape = self.COLUMNS[name]
+            return np.zeros((0, *shape), dtype=dtype)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def gone(self) -> np.ndarray | None:
+        """Mask of the rows marked to leave (None when none is)."""
+        return self._gone
+
+    def count(self) -> int:
+        """Agents once the pending changes are applied (rows that stay plus staged rows)."""
+        gone = 0 if self._gone is None else int(np.count_nonzero(self._gone))
+        if self._staged_gone is not None:
+            gone += int(np.count_nonzero(self._staged_gone))
+        return len(self) - gone + sum(len(block["uid"]) for block in self._staged)
+
+    def for_remaining(self, values: np.ndarray, fill: float) -> np.ndarray:
+        """Spread ``values``, one per remaining row in order, over all rows; rows marked to
+        leave get ``fill``. (A draw made for the agents still here, as a full column.)"""
+        if self._gone is None:
+            return values
+        out = np.full(len(self), fill, dtype=values.dtype)
+        out[~self._gone] = values
+        return out
+
+    def commit(self) -> None:
+        """Apply the marked departures and the staged arrivals: one copy of each column.
+
+        The rows that stay keep their order; the staged rows that stay follow them in the
+        order they were staged.
+        """
+        if self._gone is None and not self._staged:
+            return
+        rows = None if self._gone is None else np.flatnonzero(~self._gone)
+        kept = len(self) if rows is None else len(rows)
+        new_kept = None if self._staged_gone is None else ~self._staged_gone
+        for name in self.COLUMNS:
+            column, new = getattr(self, name), self.staged(name)
+            if new_kept is not None:
+                new = new[new_kept]
+            out = np.empty((kept + len(new), *column.shape[1:]), dtype=column.dtype)
+            if rows is None:
+                out[:kept] = column
+            else:
+                np.take(column, rows, axis=0, out=out[:kept])
+            out[kept:] = new
+            setattr(self, name, out)
+        self._gone, self._staged, self._staged_gone = None, [], None
 
 
 def _readonly(value: object) -> object:

@@ -5,7 +5,11 @@ Mesa reference (benchmarks/reference_agents.py).
 Each model measurement runs in a fresh subprocess so that its peak resident memory is its
 own. Run: ``python -m benchmarks`` (10k, 20k and 100k citizens), ``--full`` to add 1M
 citizens (minutes), ``--against PATH`` to time another checkout (e.g. ``git worktree add
-/tmp/base main``) in the same run, interleaved, for before/after ratios.
+/tmp/base main``) in the same run, interleaved, for before/after ratios of process CPU
+time (the paired ratio is against / this, so 2.0 means this checkout needs half the CPU);
+``--record yearly`` records this checkout's metrics once a year, as batch work does (the
+other checkout records what its engine records). The start-up table times ``import
+smartcity.cli``, what every ``smartcity`` command pays before it starts.
 Figures are for comparison within one run (the machine is shared and noisy): the tables
 report min / median / max over the repeats.
 """
@@ -29,26 +33,31 @@ PROBE = """
 import json, resource, sys, time
 from smartcity import CityModel
 preset, count, years, seed = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+record = {} if sys.argv[5] == "-" else {"record": sys.argv[5]}
 t0 = time.perf_counter()
-model = CityModel(preset, seed=seed, citizens__count=count)
+model = CityModel(preset, seed=seed, citizens__count=count, **record)
+first = len(model.citizens)
 t1, c1 = time.perf_counter(), time.process_time()
 model.run(years)
 t2, c2 = time.perf_counter(), time.process_time()
-citizen_steps = float(model.datacollector.get_model_vars_dataframe()["population"].iloc[1:].sum())
+# Citizen-steps from the populations at the start and the end (the metrics may be recorded
+# only once a year).
 print(json.dumps({"build_s": t1 - t0, "run_s": t2 - t1, "cpu_s": c2 - c1,
-                  "citizen_steps": citizen_steps,
+                  "citizen_steps": model.steps * (first + len(model.citizens)) / 2,
                   "steps": model.steps,
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
+STARTUP_PROBE = """
+import json, time
+t0 = time.process_time()
+import smartcity.cli
+print(json.dumps({"import_cpu_s": time.process_time() - t0}))
+"""
 
 
-def measure(
-    preset: str, count: int, years: float, seed: int, root: Path | None = None
-) -> dict[str, float]:
-    """Build and run one city in a subprocess; return its timings and peak memory.
-
-    ``root``: run the code of another checkout (default: this one).
-    """
+def _probe(code: str, args: list[str], root: Path | None) -> dict[str, float]:
+    """Run ``code`` in a fresh interpreter (of another checkout when ``root`` is given) and
+    return the JSON of its last output line."""
     env = dict(os.environ)
     with tempfile.TemporaryDirectory() as link_dir:
         if root is not None:
@@ -57,14 +66,31 @@ def measure(
             (Path(link_dir) / "smartcity").symlink_to(root.resolve())
             env["PYTHONPATH"] = link_dir
         out = subprocess.run(
-            [sys.executable, "-c", PROBE, preset, str(count), str(years), str(seed)],
+            [sys.executable, "-c", code, *args],
             capture_output=True,
             text=True,
             check=True,
-            cwd=root,
+            cwd=link_dir if root is not None else None,
             env=env,
         )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(
+    preset: str,
+    count: int,
+    years: float,
+    seed: int,
+    root: Path | None = None,
+    record: str | None = None,
+) -> dict[str, float]:
+    """Build and run one city in a subprocess; return its timings and peak memory.
+
+    ``root``: run the code of another checkout (default: this one). ``record``: the
+    model's record choice (default: the engine's own default).
+    """
+    args = [preset, str(count), str(years), str(seed), record or "-"]
+    return _probe(PROBE, args, root)
 
 
 def _spread(values: list[float], fmt: str) -> str:
@@ -87,7 +113,8 @@ def model_table(args: argparse.Namespace) -> None:
             runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in codes}
             for seed in range(1, args.repeat + 1):
                 for name, root in codes:  # interleaved, so both see the same machine load
-                    runs[name].append(measure(preset, count, args.years, seed, root))
+                    record = args.record if root is None else None
+                    runs[name].append(measure(preset, count, args.years, seed, root, record))
             for name, _ in codes:
                 r = runs[name]
                 rate = [x["citizen_steps"] / x["run_s"] / 1e6 for x in r]
@@ -102,9 +129,28 @@ def model_table(args: argparse.Namespace) -> None:
                     flush=True,
                 )
             if args.against:
-                pairs = zip(runs["this"], runs["against"], strict=True)
-                ratio = [b["run_s"] / a["run_s"] for a, b in pairs]
-                print(f"{'':19s} speed-up of this over against (paired): {_spread(ratio, '.2f')}")
+                pairs = list(zip(runs["this"], runs["against"], strict=True))
+                ratio = [b["cpu_s"] / a["cpu_s"] for a, b in pairs]
+                wall = [b["run_s"] / a["run_s"] for a, b in pairs]
+                print(
+                    f"{'':19s} speed-up of this over against (paired, run CPU s): "
+                    f"{_spread(ratio, '.2f')} (wall s: {_spread(wall, '.2f')})"
+                )
+
+
+def startup_table(args: argparse.Namespace) -> None:
+    """Print the CPU time of ``import smartcity.cli`` (every command's start-up)."""
+    codes = [("this", None)] + ([("against", Path(args.against))] if args.against else [])
+    times: dict[str, list[float]] = {name: [] for name, _ in codes}
+    for _ in range(args.repeat):
+        for name, root in codes:
+            times[name].append(_probe(STARTUP_PROBE, [], root)["import_cpu_s"])
+    print(f"\nStart-up: CPU s of `import smartcity.cli`, repeats={args.repeat}; min/median/max")
+    for name, _ in codes:
+        print(f"{name:>8s} {_spread(times[name], '.2f'):>17s}")
+    if args.against:
+        ratio = [b / a for a, b in zip(times["this"], times["against"], strict=True)]
+        print(f"speed-up of this over against (paired): {_spread(ratio, '.2f')}")
 
 
 def reference_table(args: argparse.Namespace) -> None:
@@ -164,15 +210,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--years", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--against", help="another checkout to time in the same run")
+    parser.add_argument(
+        "--record", help="this checkout records its metrics: step, yearly or every N steps"
+    )
     parser.add_argument("--reference-size", type=int, default=10_000)
     parser.add_argument("--skip-model", action="store_true", help="only the reference table")
     parser.add_argument("--skip-reference", action="store_true", help="only the model table")
+    parser.add_argument("--skip-startup", action="store_true", help="no start-up table")
     args = parser.parse_args(argv)
     if args.full and 1_000_000 not in args.sizes:
         args.sizes.append(1_000_000)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     if not args.skip_reference:
         reference_table(args)
+    if not args.skip_startup:
+        startup_table(args)
     if not args.skip_model:
         model_table(args)
 

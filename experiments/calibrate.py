@@ -18,6 +18,7 @@ trial (``trace.csv``) and a manifest. The interface follows Starsim's ``Calibrat
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -315,12 +316,17 @@ def calibrate(
     workers: int = 1,
     progress: bool = False,
     run_fn: Callable[..., pd.DataFrame] = model.run_city,
+    record: str | int = "step",
 ) -> CalibrationResult:
     """Search the free parameters for the smallest loss.
 
     Trials run one after another (the sampler learns from each), each trial's replications
     in parallel on ``workers`` local processes; the result does not depend on ``workers``.
+    ``record`` chooses the steps the runs compute (a target is read at the recorded step
+    nearest its year, so "yearly" reads integer-year targets exactly).
     """
+    if record != "step":
+        run_fn = functools.partial(run_fn, record=record)
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -425,6 +431,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="local worker processes for each trial's replications (results do not depend on it)",
     )
     add_limit_option(parser)
+    parser.add_argument(
+        "--record", type=model.record_argument, default="step", help=model.RECORD_HELP
+    )
     parser.set_defaults(handler=command_calibrate)
 
 
@@ -435,7 +444,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         spec = load_calibration_spec(args.spec, limits_of(args))
         # Before any trial: a read-only, full or dangling --out fails now, not after them.
         check_out(args.out)
-        result = calibrate(spec, workers=args.workers, progress=True)
+        result = calibrate(spec, workers=args.workers, progress=True, record=args.record)
         for path in write_outputs(spec, result, args.out):
             print(path)
         print(f"best loss {result.loss:.4g}: " + ", ".join(

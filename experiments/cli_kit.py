@@ -89,6 +89,13 @@ def add_allow_code_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_record_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--record`` choice of the steps whose metrics the model computes."""
+    parser.add_argument(
+        "--record", type=model.record_argument, default="step", help=model.RECORD_HELP
+    )
+
+
 def add_resume_option(parser: argparse.ArgumentParser, what: str = "sweep") -> None:
     """The ``--resume`` option of a command whose store may be completed later."""
     parser.add_argument(

@@ -30,9 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from smartcity.experiments import figures, model
+from smartcity.experiments import model
 from smartcity.experiments.cli_kit import (
     EXIT_OK,
     EXIT_RUNS_FAILED,
@@ -226,6 +225,8 @@ def summarize(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     grouped = long.groupby(GROUP, sort=False)["value"]
     table = grouped.agg(n="count", mean="mean", sd="std").reset_index()
     n = table["n"].to_numpy()
+    from scipy import stats  # imported here: `smartcity` commands start faster without it
+
     with np.errstate(invalid="ignore", divide="ignore"):
         t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
         half = np.where(n > 1, t * table["sd"].to_numpy() / np.sqrt(n), 0.0)
@@ -441,6 +442,8 @@ def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> l
 
     Tables and figures list the presets in the order given (mature first by default).
     """
+    from smartcity.experiments import figures  # matplotlib: only when figures are drawn
+
     units = model.metric_units()
     rank = {preset: i for i, preset in enumerate(presets)}
     results = results.sort_values("preset", key=lambda s: s.map(rank), kind="stable")

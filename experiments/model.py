@@ -17,6 +17,7 @@ from smartcity.experiments.runs import policy_names as _policy_names
 from smartcity.experiments.runs import run_city
 from smartcity.policies.packages import late_initiatives, load_package
 from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.recording import RECORD_HELP, record_argument
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError, ParameterError
 from smartcity.simulation.world.graph import load_city_graph
@@ -29,6 +30,7 @@ BASELINE_POLICY = "baseline"
 
 __all__ = [
     "INDEX_METRICS",
+    "RECORD_HELP",
     "InputError",
     "ParameterError",
     "check_policy",
@@ -45,6 +47,7 @@ __all__ = [
     "parameter_names",
     "policy_names",
     "preset_names",
+    "record_argument",
     "resolve_point",
     "run_city",
 ]

@@ -11,12 +11,14 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from smartcity import __version__
+from smartcity.simulation.world.errors import InputError
 
 PACKAGE = "smartcity-abm"
 # The folders whose code and shipped files make a run's result (not tests, docs or the view).
@@ -84,21 +86,33 @@ def git_commit() -> str | None:
     return result.stdout.strip() or None
 
 
-def write_run_outputs(out: Path, frame: pd.DataFrame, manifest: dict[str, Any]) -> None:
-    """Write ``out/metrics.parquet`` and ``out/manifest.json`` all at once or not at all.
+def write_run_outputs(
+    out: Path,
+    frame: pd.DataFrame,
+    manifest: dict[str, Any],
+    tables: Mapping[str, pd.DataFrame] | None = None,
+) -> None:
+    """Write ``out/metrics.parquet``, the analyzers' ``tables`` as ``out/NAME.parquet``
+    and ``out/manifest.json`` all at once or not at all.
 
-    Both files are written into a temporary folder beside ``out`` and moved into place, so
+    The files are written into a temporary folder beside ``out`` and moved into place, so
     an interrupted run never leaves a half-written result.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        names = ["metrics.parquet"]
         frame.to_parquet(staging / "metrics.parquet", index=False)
+        for stem, table in (tables or {}).items():
+            if stem in ("metrics", "manifest") or not stem.isidentifier():
+                raise InputError(f"an analyzer's table may not be named {stem!r}")
+            names.append(f"{stem}.parquet")
+            table.to_parquet(staging / names[-1], index=False)
         full = {**manifest, **provenance()}
         (staging / "manifest.json").write_text(json.dumps(full, indent=2, default=str) + "\n")
         out.mkdir(exist_ok=True)
-        for name in ("metrics.parquet", "manifest.json"):
+        for name in (*names, "manifest.json"):
             os.replace(staging / name, out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -80,6 +80,8 @@ class RunTask:
             identity.
         allow_code: the policy package may run Python classes (not part of the identity:
             it permits the same run, it does not change it).
+        record: the model's record choice (not part of the identity either: it chooses
+            which steps are computed, not what they hold).
     """
 
     preset: str
@@ -95,6 +97,7 @@ class RunTask:
     inputs: str = ""
     code: str = ""
     allow_code: bool = False
+    record: str | int = "step"
 
     @property
     def run_id(self) -> str:
@@ -184,6 +187,7 @@ def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
                         inputs=digests[preset, policy, overrides.get("city.graph_file")],
                         code=code,
                         allow_code=spec.allow_code,
+                        record=spec.record,
                     )
                 )
     return tasks
@@ -204,6 +208,10 @@ def execute_run(task: RunTask, run_fn: RunFunction | None = None) -> pd.DataFram
     run_fn = run_fn or model.run_city
     # Only an opted-in run passes the flag, so any run function without it still works.
     code = {"allow_code": True} if task.allow_code else {}
+    # The model computes only the steps that are kept (the same values, less work).
+    record = task.keep_every if task.record == "step" else task.record
+    if record != 1:
+        code["record"] = record
     frame = run_fn(
         task.preset,
         seed=task.seed(),

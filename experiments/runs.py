@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,9 @@ from smartcity.policies.packages import load_package, package_names
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import ParameterError
+
+if TYPE_CHECKING:
+    from smartcity.simulation.model.analyzers import Analyzer
 
 
 def policy_names() -> list[str]:
@@ -35,16 +39,22 @@ def run_city(
     policy: str | None = None,
     progress: bool = False,
     allow_code: bool = False,
+    record: str | int = "step",
+    analyzers: Sequence[Analyzer] = (),
 ) -> pd.DataFrame:
-    """Build a city, run it for ``years`` and return its metrics, one row per step.
+    """Build a city, run it for ``years`` and return its metrics, one row per recorded step.
 
-    Columns: ``step``, ``year`` and one column per metric of simulation.model.metrics.METRICS.
-    Raises InputError (ParameterError for parameters) for bad input before anything runs;
-    ``allow_code`` lets the policy package run Python classes (see CityModel).
+    Columns: ``step``, ``year`` and one column per metric the model records
+    (simulation.model.metrics). Raises InputError (ParameterError for parameters) for bad
+    input before anything runs; ``allow_code`` lets the policy package run Python classes;
+    ``record`` chooses the recorded steps and ``analyzers`` observe the run, their tables
+    left in them (see CityModel).
     """
     check_years(years)
     package = load_package(policy, allow_code=allow_code)
     params = resolve_parameters(preset, overrides, package)
-    model = CityModel(preset, seed=seed, policy=package, params=params)
+    model = CityModel(
+        preset, seed=seed, policy=package, params=params, record=record, analyzers=analyzers
+    )
     model.run(years, progress=progress)
     return model.metrics_frame()

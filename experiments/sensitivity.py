@@ -14,18 +14,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analyze
-from SALib.analyze import sobol as sobol_analyze
-from SALib.sample import morris as morris_sample
-from SALib.sample import sobol as sobol_sample
 
-from smartcity.experiments import figures, model
+from smartcity.experiments import model
 from smartcity.experiments.cli_kit import (
     EXIT_OK,
     CommandError,
     add_allow_code_option,
     add_executor_options,
     add_limit_option,
+    add_record_option,
     execute,
     finish,
     guarded,
@@ -56,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     add_executor_options(parser)
     add_allow_code_option(parser)
+    add_record_option(parser)
     parser.add_argument(
         "--resume", action="store_true", help="complete an interrupted analysis in OUT"
     )
@@ -75,6 +73,9 @@ def problem_of(sens: SensitivitySpec) -> dict[str, Any]:
 
 def draw_sample(sens: SensitivitySpec, method: str) -> np.ndarray:
     """Return the SALib sample matrix (rows = model evaluations)."""
+    from SALib.sample import morris as morris_sample  # SALib: only when a study runs
+    from SALib.sample import sobol as sobol_sample
+
     problem = problem_of(sens)
     if method == "morris":
         return morris_sample.sample(problem, sens.samples, num_levels=MORRIS_LEVELS, seed=sens.seed)
@@ -138,6 +139,9 @@ def analyse(
     Raises:
         CommandError: a run is missing (failed), so the sample is incomplete.
     """
+    from SALib.analyze import morris as morris_analyze  # SALib: only when a study runs
+    from SALib.analyze import sobol as sobol_analyze
+
     sens = spec.sensitivity
     assert sens is not None
     problem = problem_of(sens)
@@ -169,6 +173,8 @@ def analyse(
 
 def write_outputs(indices: pd.DataFrame, method: str, out: Path) -> list[Path]:
     """Write the index table (CSV) and its bar plot (PNG); return the paths."""
+    from smartcity.experiments import figures  # matplotlib: only when figures are drawn
+
     table_path = out / f"indices_{method}.csv"
     indices.to_csv(table_path, index=False)
     plot_path = out / f"indices_{method}.png"
@@ -187,9 +193,17 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     """Handler of `smartcity sensitivity`."""
 
     def body() -> int:
-        spec = load_spec(args.spec, allow_code=args.allow_code, limits=limits_of(args))
+        spec = dataclasses.replace(
+            load_spec(args.spec, allow_code=args.allow_code, limits=limits_of(args)),
+            record=args.record,
+        )
         if spec.sensitivity is None:
             raise CommandError(f"{args.spec} has no [sensitivity] table")
+        if spec.sensitivity.statistic == "last_year_mean" and args.record != "step":
+            raise CommandError(
+                "statistic last_year_mean averages every step of the last year: use "
+                "--record step (the default) or statistic final"
+            )
         sampled, sample = sample_spec(spec, args.method)
         report = execute(
             sampled,

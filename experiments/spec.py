@@ -119,6 +119,9 @@ class ExperimentSpec:
         sensitivity: the `[sensitivity]` table, if any.
         allow_code: let policy packages run Python classes (`--allow-code`; never set
             by the spec file itself).
+        record: which steps the model computes metrics for (`--record`: "step", "yearly"
+            or every N steps; simulation.model.recording); with "step" the model computes
+            only the rows keep_every keeps. Not set by the spec file.
     """
 
     presets: list[str]
@@ -133,6 +136,7 @@ class ExperimentSpec:
     name: str = ""
     sensitivity: SensitivitySpec | None = None
     allow_code: bool = False
+    record: str | int = "step"
 
     def pairs(self) -> list[tuple[str, str]]:
         """Return every (preset, policy) of the experiment, presets in spec order."""

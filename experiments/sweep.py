@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from smartcity.experiments.cli_kit import (
@@ -14,6 +15,7 @@ from smartcity.experiments.cli_kit import (
     add_limit_option,
     add_out_option,
     add_quiet_option,
+    add_record_option,
     add_resume_option,
     execute,
     finish,
@@ -37,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_resume_option(parser)
     add_allow_code_option(parser)
     add_limit_option(parser)
+    add_record_option(parser)
     add_quiet_option(parser)
     parser.set_defaults(handler=command_sweep)
 
@@ -45,7 +48,10 @@ def command_sweep(args: argparse.Namespace) -> int:
     """Handler of `smartcity sweep`."""
 
     def body() -> int:
-        spec = load_spec(args.spec, allow_code=args.allow_code, limits=limits_of(args))
+        spec = dataclasses.replace(
+            load_spec(args.spec, allow_code=args.allow_code, limits=limits_of(args)),
+            record=args.record,
+        )
         if spec.sensitivity is not None:
             raise CommandError(
                 f"{args.spec} has a [sensitivity] table; run it with `smartcity sensitivity`"

@@ -26,9 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from smartcity.experiments import figures, model
+from smartcity.experiments import model
 from smartcity.experiments.calibrate import CalibrationSpec, load_calibration_spec
 from smartcity.experiments.cli_kit import (
     EXIT_OK,
@@ -660,6 +659,8 @@ statistic takes every case's runs."""
 
 def interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
     """Mean and t-based confidence interval (the mean itself for one value)."""
+    from scipy import stats  # imported here: `smartcity` commands start faster without it
+
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     if len(values) == 0:
@@ -1028,6 +1029,8 @@ def validation_markdown(
 def write_figures(table: pd.DataFrame, folder: Path) -> list[Path]:
     """A figure per case (and one for the cross-case patterns): each pattern's simulated
     mean and interval against the paper's criterion."""
+    from smartcity.experiments import figures  # matplotlib: only when figures are drawn
+
     folder.mkdir(parents=True, exist_ok=True)
     return [
         figures.plot_pattern_checks(rows, f"Validation: {case}", folder / f"{case}.png")

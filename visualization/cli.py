@@ -18,7 +18,6 @@ from pathlib import Path
 from types import FrameType
 
 from smartcity.simulation.world.errors import InputError
-from smartcity.visualization.views import PRESETS_ENV
 
 APP = Path(__file__).with_name("app.py")
 LOCAL_HOST = "127.0.0.1"
@@ -34,6 +33,9 @@ def solara_command(host: str, port: int, production: bool) -> list[str]:
 def server_environment(args: argparse.Namespace) -> dict[str, str]:
     """The server's environment: the user preset folder (or none), the session cap and the
     time after which a disconnected session is freed; no $HOST (the host is explicit)."""
+    # The views (and the model) are imported only when the view is served.
+    from smartcity.visualization.views import PRESETS_ENV
+
     env = {k: v for k, v in os.environ.items() if k not in ("HOST", PRESETS_ENV)}
     env.update(
         SOLARA_TELEMETRY_ENABLED="False",

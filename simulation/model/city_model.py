@@ -10,11 +10,13 @@ scheduling).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from smartcity.agents import citizens, firms
 from smartcity.agents.government import Government
@@ -23,7 +25,8 @@ from smartcity.policies.levers import Levers
 from smartcity.policies.packages import check_prerequisites_reachable, load_package
 from smartcity.policies.runtime import PolicyRuntime
 from smartcity.simulation.model.invariants import check_invariants
-from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.metrics import Aggregates, model_metrics
+from smartcity.simulation.model.recording import MetricStore, record_interval
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.model.urban_systems import (
     build_housing,
@@ -36,6 +39,9 @@ from smartcity.simulation.world.graph import build_city_graph
 from smartcity.simulation.world.parameters import Parameters, check_seed
 from smartcity.simulation.world.transport import TransportNetwork
 from smartcity.simulation.world.vocabulary import CAR, DIGITAL_SERVICES, NO_ONE, TRANSIT
+
+if TYPE_CHECKING:
+    from smartcity.simulation.model.analyzers import Analyzer
 
 FLOWS = ("births", "deaths", "immigrants", "emigrants", "firm_entries", "firm_exits")
 INITIAL_UNEMPLOYMENT = 0.06  # share of the labour force without a job at the start
@@ -54,12 +60,19 @@ class CityModel(mesa.Model):
         params: fully resolved Parameters; when given, ``preset`` and overrides are ignored.
         allow_code: let the policy package name Python classes (``class = "module:Class"``);
             such a package runs code, so it is refused without this.
+        record: which steps' metrics are computed and kept: "step" (every step), "yearly"
+            or every N steps (simulation.model.recording); the initial state and the last
+            step of :meth:`run` always are. Recording does not change the run.
+        analyzers: plug-ins that observe the recorded steps and the end of each run
+            (simulation.model.analyzers).
         **overrides: parameter overrides as ``section__name=value``.
 
     Attributes:
         citizens, firms: the populations (``model.citizens[i]`` is a read-only view).
         government: the Government agent. districts: the district stocks and routes.
-        datacollector: one row per step of every metric in simulation.model.metrics.METRICS.
+        datacollector: one row per recorded step of every metric the model records
+            (simulation.model.metrics; a ``mesa.DataCollector``).
+        analyzers: the analyzers given.
     """
 
     def __init__(
@@ -71,6 +84,8 @@ class CityModel(mesa.Model):
         rng: int | np.random.SeedSequence | None = None,
         params: Parameters | None = None,
         allow_code: bool = False,
+        record: str | int = "step",
+        analyzers: Sequence[Analyzer] = (),
         **overrides: Any,
     ):
         check_seed(seed if seed is not None else rng)
@@ -87,6 +102,9 @@ class CityModel(mesa.Model):
         self.cluster_reference: float | None = None
         self.user_fees = 0.0
         self.steps_per_year = self.params.simulation.steps_per_year
+        self.record_every = record_interval(record, self.steps_per_year)
+        # Set while the metrics of a step are computed (simulation.model.metrics.shared).
+        self.aggregates: Aggregates | None = None
         # Wages, output, prices and costs are monthly rates; a step spans this many months.
         self.months_per_step = 12 / self.steps_per_year
         self._next_uid = 0
@@ -114,10 +132,11 @@ class CityModel(mesa.Model):
         self.gdp_history: deque[float] = deque(
             [self.firms.value_added.sum()], maxlen=self.steps_per_year + 1
         )
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: spec.reporter for name, spec in METRICS.items()}
-        )
-        self.datacollector.collect(self)
+        self.datacollector = MetricStore(model_metrics(self))
+        self.analyzers = list(analyzers)
+        for analyzer in self.analyzers:
+            analyzer.start(self)
+        self._record()
 
     def next_uids(self, n: int) -> np.ndarray:
         """Reserve ``n`` new unique agent ids."""
@@ -328,7 +347,8 @@ class CityModel(mesa.Model):
         count_safety_incidents(self)
 
     def _change_population(self) -> None:
-        """Phase 7: aging, deaths, births, in- and out-migration."""
+        """Phase 7: aging, deaths, births, in- and out-migration; the rules mark who leaves
+        and stage who arrives, and the changes are applied once, at the end."""
         for rule in (
             citizens.age_citizens,
             citizens.die,
@@ -337,6 +357,7 @@ class CityModel(mesa.Model):
             citizens.emigrate,
         ):
             rule(self)
+        self.citizens.commit()
 
     def _settle_and_record(self) -> None:
         """Phase 8: budget settlement, invariant checks, data collection."""
@@ -345,25 +366,39 @@ class CityModel(mesa.Model):
         self.gdp_history.append(value_added)
         self.gdp_gain_total += value_added - self.initial_value_added
         check_invariants(self)
+        if self.steps % self.record_every == 0:
+            self._record()
+
+    def _record(self) -> None:
+        """Compute and check every metric of this step, then call the analyzers."""
         with self.firms.employers_fixed():
             self.datacollector.collect(self)
-        check_invariants(self, metrics=self.datacollector.model_vars)
+            check_invariants(self, metrics=self.datacollector.model_vars)
+            for analyzer in self.analyzers:
+                analyzer.record(self)
 
     def run(self, years: float, progress: bool = False) -> None:
-        """Run for ``years`` years of steps, with an optional progress bar."""
+        """Run for ``years`` years of steps, with an optional progress bar; the last step
+        is recorded, and the analyzers are told that the run ended."""
         n = round(years * self.steps_per_year)
+        self.datacollector.reserve(n // self.record_every + 1)
+        steps = range(n)
         if progress:
             from tqdm import tqdm
 
-            for _ in tqdm(range(n), desc=f"{self.preset} city", unit="step"):
-                self.step()
-        else:
-            for _ in range(n):
-                self.step()
+            steps = tqdm(steps, desc=f"{self.preset} city", unit="step")
+        for _ in steps:
+            self.step()
+        if n and self.steps % self.record_every != 0:
+            self._record()
+        for analyzer in self.analyzers:
+            analyzer.finish(self)
 
-    def metrics_frame(self):
-        """The collected metrics as a DataFrame: one row per step (0 = initial state)."""
-        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        frame.insert(0, "year", frame.index / self.steps_per_year)
-        frame.insert(0, "step", frame.index)
+    def metrics_frame(self) -> pd.DataFrame:
+        """The recorded metrics as a DataFrame: one row per recorded step (0 = initial
+        state), columns ``step``, ``year`` and one per metric."""
+        frame = self.datacollector.get_model_vars_dataframe()
+        steps = self.datacollector.steps[: self.datacollector.rows]
+        frame.insert(0, "year", steps / self.steps_per_year)
+        frame.insert(0, "step", steps)
         return frame

@@ -3,26 +3,32 @@ documented metric ranges."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+
 import numpy as np
 
-from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.metrics import METRICS, MetricSpec
 from smartcity.simulation.world.errors import InvariantError
 from smartcity.simulation.world.protocols import CityState
 
 BUDGET_TOLERANCE = 1e-6  # relative; the identity holds to float rounding
 
 
-def check_invariants(model: CityState, metrics: dict[str, list[float]] | None = None) -> None:
+def check_invariants(
+    model: CityState, metrics: Mapping[str, Sequence[float]] | None = None
+) -> None:
     """Raise InvariantError naming the step and quantity when an invariant is broken.
 
     Without ``metrics``: population accounting (N = N_before + births - deaths + in - out),
     employment within the labour force and employers that exist, the budget identity
     (debt change = spending + interest - revenue), finite agent state. With ``metrics`` (the
-    collector's columns): the latest value of each metric is finite and within its range.
+    recorded columns): the latest value of each metric the model records is finite and
+    within its range.
     """
     step = model.steps
     if metrics is not None:
-        _check_metrics(step, metrics)
+        specs = getattr(model.datacollector, "specs", METRICS.values())
+        _check_metrics(step, specs, metrics)
         return
     c, f, flows = model.citizens, model.firms, model.flows
     expected = (
@@ -54,8 +60,11 @@ def check_invariants(model: CityState, metrics: dict[str, list[float]] | None = 
         _fail(step, "government debt", "NaN or infinite value")
 
 
-def _check_metrics(step: int, metrics: dict[str, list[float]]) -> None:
-    for name, spec in METRICS.items():
+def _check_metrics(
+    step: int, specs: Iterable[MetricSpec], metrics: Mapping[str, Sequence[float]]
+) -> None:
+    for spec in specs:
+        name = spec.name
         value = metrics[name][-1]
         if not np.isfinite(value):
             _fail(step, name, f"value is {value}")

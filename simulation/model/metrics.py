@@ -1,20 +1,32 @@
-"""Metrics tracked every step: one module-level reporter function per metric.
+"""Metrics: one module-level reporter function per metric, registered by :func:`metric`.
 
-Each reporter takes the model and returns a float; its docstring gives the formula, and
-METRICS records its unit and documented range (white paper 4.1 for the
-three families: demand advancement, industrial transition, governance upgrade). Money is
-held in k (thousand currency units) per month inside the model and reported per year.
+Each reporter takes the model and returns a float; its docstring gives the formula, and its
+registration records its unit and documented range (white paper 4.1 for the three
+families: demand advancement, industrial transition, governance upgrade). Money is held in
+k (thousand currency units) per month inside the model and reported per year.
+
+What several metrics read (masks of adults and of the elderly, the firms' employees, sector
+masks, residents per district, the metrics that others combine) is computed once per
+recorded step by :class:`Aggregates` (``shared(model)``). A user module adds a metric with
+the same decorator; every model built after its import records it::
+
+    from smartcity.simulation.model.metrics import metric
+
+    @metric("share", 0.0, 1.0)
+    def telehealth_use(model) -> float:
+        \"\"\"Share of citizens using telehealth.\"\"\"
+        return float(model.citizens.adopted[:, 1].mean())
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 
 import numpy as np
 
-from smartcity.agents.citizens import NEED_WEIGHTS, care_supply, weighted_rows
+from smartcity.agents.citizens import NEED_WEIGHTS, WORKING_AGE, care_supply, weighted_rows
 from smartcity.agents.firms import (
     DIGITAL_CORE_SECTORS,
     HIGH_VALUE_SECTORS,
@@ -25,6 +37,8 @@ from smartcity.policies.initiatives import initiative_names
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, MODES, NEED_LEVELS, SECTOR_NAMES
 
+Reporter = Callable[[CityState], float]
+
 
 @dataclass(frozen=True)
 class MetricSpec:
@@ -34,8 +48,158 @@ class MetricSpec:
     unit: str
     lower: float
     upper: float
-    reporter: Callable[[CityState], float]
+    reporter: Reporter
     description: str
+
+
+METRICS: dict[str, MetricSpec] = {}
+"""Every registered metric by name, in reporting order (the order of registration)."""
+
+UNIT = (0.0, 1.0)
+COUNT = (0.0, np.inf)
+
+
+def metric(
+    unit: str,
+    lower: float = 0.0,
+    upper: float = np.inf,
+    *,
+    over: tuple[str, Sequence[str]] | None = None,
+) -> Callable[[Callable[..., float]], Callable[..., float]]:
+    """Register the decorated reporter as a metric (or one metric per value of ``over``).
+
+    Args:
+        unit: the metric's unit, as the reports print it.
+        lower, upper: the documented range; a recorded value outside it stops the run
+            (simulation.model.invariants).
+        over: ``(keyword, values)``: one metric ``NAME_VALUE`` per value, the reporter
+            called with ``keyword=value``; its docstring may name ``{keyword}``.
+
+    A name already registered by another function is refused (ValueError); registering
+    the same function again (a module imported twice) replaces its entries.
+    """
+
+    def register(fn: Callable[..., float]) -> Callable[..., float]:
+        reporters = [fn] if over is None else [partial(fn, **{over[0]: v}) for v in over[1]]
+        for reporter in reporters:
+            spec = _metric_spec(reporter, unit, lower, upper)
+            known = METRICS.get(spec.name)
+            if known is not None and _origin(known.reporter) != _origin(reporter):
+                raise ValueError(f"metric {spec.name!r} is already registered")
+            METRICS[spec.name] = spec
+        return fn
+
+    return register
+
+
+def _origin(reporter: Reporter) -> tuple[str, str]:
+    fn = reporter.func if isinstance(reporter, partial) else reporter
+    return fn.__module__, fn.__qualname__
+
+
+def _metric_spec(fn: Reporter, unit: str, lo: float, hi: float) -> MetricSpec:
+    """A MetricSpec named after the function, or after its function and keyword (partial)."""
+    if isinstance(fn, partial):
+        (value,) = fn.keywords.values()
+        name = f"{fn.func.__name__}_{value}"
+        doc = (fn.func.__doc__ or "").format(
+            **{k: v.replace("_", " ") for k, v in fn.keywords.items()}
+        )
+    else:
+        name, doc = fn.__name__, fn.__doc__ or ""
+    return MetricSpec(name, unit, lo, hi, fn, " ".join(doc.split()))
+
+
+def model_metrics(model: CityState) -> list[MetricSpec]:
+    """The metrics a model records: every registered one, plus the stage of each initiative
+    of its package that is not a shipped one (a Python initiative loaded with allow_code)."""
+    specs = list(METRICS.values())
+    for running in model.policy_runtime.initiatives:
+        spec = _metric_spec(partial(stage, initiative=running.name), "stage 0-3", 0.0, 3.0)
+        if spec.name not in METRICS:
+            specs.append(spec)
+    return specs
+
+
+class Aggregates:
+    """Quantities that several metrics read, each computed once, at first use.
+
+    The model's recorder makes one per recorded step (``shared(model)`` returns it), so
+    the masks and counts below cost one pass over the citizens or firms per step instead
+    of one per metric; reporters called outside a recording get a fresh one.
+    """
+
+    def __init__(self, model: CityState):
+        self.model = model
+        self._values: dict[Reporter, float] = {}
+
+    def value(self, reporter: Reporter) -> float:
+        """The value of a metric's reporter in this state, computed once."""
+        if reporter not in self._values:
+            self._values[reporter] = reporter(self.model)
+        return self._values[reporter]
+
+    @cached_property
+    def adults(self) -> np.ndarray:
+        """Mask of citizens of working age or older."""
+        return self.model.citizens.age >= WORKING_AGE
+
+    @cached_property
+    def elderly(self) -> np.ndarray:
+        """Mask of citizens at or above the retirement age."""
+        return self.model.citizens.age >= self.model.params.citizens.retirement_age
+
+    @cached_property
+    def labour_force(self) -> np.ndarray:
+        """Mask of citizens of working age and not retired."""
+        return self.adults & ~self.elderly
+
+    @cached_property
+    def employed(self) -> np.ndarray:
+        """Mask of citizens with a job."""
+        return self.model.citizens.employer >= 0
+
+    @cached_property
+    def workers(self) -> int:
+        """Citizens with a job."""
+        return int(np.count_nonzero(self.employed))
+
+    @cached_property
+    def labour(self) -> np.ndarray:
+        """Workers of each firm."""
+        return self.model.firms.employees()
+
+    @cached_property
+    def labour_total(self) -> float:
+        """Workers of all firms."""
+        return float(self.labour.sum())
+
+    @cached_property
+    def value_added_total(self) -> float:
+        """Value added of all firms this step (k)."""
+        return float(self.model.firms.value_added.sum())
+
+    @cached_property
+    def residents(self) -> np.ndarray:
+        """Residents of each district."""
+        return np.bincount(self.model.citizens.home, minlength=self.model.districts.n)
+
+    def in_sectors(self, names: tuple[str, ...]) -> np.ndarray:
+        """Mask of the firms of the named sectors."""
+        key = ("sectors", names)
+        if key not in self.__dict__:
+            self.__dict__[key] = sector_mask(names)[self.model.firms.sector]
+        return self.__dict__[key]
+
+    def residents_of(self, kind: str) -> float:
+        """Residents of the districts of one kind."""
+        return float(self.residents[self.model.districts.is_kind(kind)].sum())
+
+
+def shared(model: CityState) -> Aggregates:
+    """The aggregates of the step being recorded (a fresh set outside a recording)."""
+    aggregates = getattr(model, "aggregates", None)
+    return aggregates if aggregates is not None else Aggregates(model)
 
 
 def _share(mask: np.ndarray) -> float:
@@ -61,55 +225,63 @@ def gini(values: np.ndarray) -> float:
 # --- population and demand advancement --------------------------------------------------
 
 
+@metric("citizens")
 def population(model: CityState) -> float:
     """Citizens living in the city."""
     return float(len(model.citizens))
 
 
+@metric("citizens/step")
 def births(model: CityState) -> float:
     """Births this step."""
     return float(model.flows["births"])
 
 
+@metric("citizens/step")
 def deaths(model: CityState) -> float:
     """Deaths this step."""
     return float(model.flows["deaths"])
 
 
+@metric("citizens/step")
 def immigrants(model: CityState) -> float:
     """In-migrants this step (adsorption)."""
     return float(model.flows["immigrants"])
 
 
+@metric("citizens/step")
 def emigrants(model: CityState) -> float:
     """Out-migrants this step."""
     return float(model.flows["emigrants"])
 
 
+@metric("share", *UNIT)
 def elderly_share(model: CityState) -> float:
     """Share of citizens aged at or above the retirement age."""
-    return _share(model.citizens.age >= model.params.citizens.retirement_age)
+    return _share(shared(model).elderly)
 
 
+@metric("0-1", *UNIT)
 def service_access(model: CityState) -> float:
     """Mean public-service access of citizens (places x digital stretch / residents, <= 1)."""
     return float(model.citizens.access.mean())
 
 
+@metric("Gini", *UNIT)
 def service_access_gap(model: CityState) -> float:
     """Gini coefficient of citizens' public-service access (0 = equal access)."""
     return gini(model.citizens.access)
 
 
+@metric("0-1", *UNIT)
 def elderly_care_coverage(model: CityState) -> float:
     """Mean over the elderly of public-service access x care supply, where care supply =
     min(1, health-sector workers / (0.25 x elderly)): it falls once the elderly outgrow
     the carers (white paper Table 1, aging; agents.citizens.care_supply)."""
-    c = model.citizens
-    elderly = c.age >= model.params.citizens.retirement_age
+    elderly = shared(model).elderly
     if not elderly.any():
         return 1.0
-    return float(c.access[elderly].mean() * care_supply(model))
+    return float(model.citizens.access[elderly].mean() * care_supply(model))
 
 
 def _mean_adoption(adopted: np.ndarray, mask: np.ndarray) -> float:
@@ -118,34 +290,37 @@ def _mean_adoption(adopted: np.ndarray, mask: np.ndarray) -> float:
     return np.count_nonzero(adopted & mask[:, None]) / total if total else float("nan")
 
 
+@metric("share", *UNIT)
 def digital_adoption(model: CityState) -> float:
     """Mean share of the digital services (e-government, telehealth, convenience, mobility)
     each adult uses."""
-    c = model.citizens
-    return float(_mean_adoption(c.adopted, c.adults()))
+    return float(_mean_adoption(model.citizens.adopted, shared(model).adults))
 
 
+@metric("share points", -1.0, 1.0)
 def digital_divide(model: CityState) -> float:
     """Adoption of adults under 40 minus adoption of the elderly (>= retirement age)."""
     c = model.citizens
-    young = (c.age >= 18) & (c.age < 40)
-    old = c.age >= model.params.citizens.retirement_age
+    young = shared(model).adults & (c.age < 40)
+    old = shared(model).elderly
     if not young.any() or not old.any():
         return 0.0
     return float(_mean_adoption(c.adopted, young) - _mean_adoption(c.adopted, old))
 
 
+@metric("0-1", *UNIT)
 def privacy_trust(model: CityState) -> float:
     """Mean trust of adults in government's handling of their data and services."""
-    c = model.citizens
-    return float(c.trust[c.adults()].mean())
+    return float(model.citizens.trust[shared(model).adults].mean())
 
 
+@metric("0-1", *UNIT, over=("level", NEED_LEVELS))
 def satisfaction(model: CityState, level: str) -> float:
     """Mean satisfaction of citizens with the {level} need level."""
     return float(model.citizens.satisfaction[:, NEED_LEVELS.index(level)].mean())
 
 
+@metric("0-1", *UNIT)
 def demand_advancement_index(model: CityState) -> float:
     """Mean over citizens of weighted satisfaction across the five need levels (weights
     basic 0.3, convenience 0.25, equality, privacy, participation 0.15 each)."""
@@ -155,11 +330,13 @@ def demand_advancement_index(model: CityState) -> float:
 # --- industrial transition --------------------------------------------------------------
 
 
+@metric("M/year")
 def gdp(model: CityState) -> float:
     """Gross domestic product: sum of firms' value added, annualised (M/year)."""
-    return _annual_millions(model, model.firms.value_added.sum())
+    return _annual_millions(model, shared(model).value_added_total)
 
 
+@metric("1/year", -1.0, np.inf)
 def gdp_growth(model: CityState) -> float:
     """Growth of GDP over the last 12 months (or annualised since the start in year 1)."""
     history = model.gdp_history
@@ -169,150 +346,161 @@ def gdp_growth(model: CityState) -> float:
     return float((history[-1] / history[0]) ** (model.steps_per_year / months) - 1)
 
 
+@metric("k/person-year")
 def gdp_per_capita(model: CityState) -> float:
     """GDP per citizen (k/person-year)."""
-    return gdp(model) * 1000.0 / max(len(model.citizens), 1)
+    return shared(model).value(gdp) * 1000.0 / max(len(model.citizens), 1)
 
 
+@metric("share", *UNIT)
 def digital_economy_share(model: CityState) -> float:
     """Share of value added from digital/ICT and platform firms, plus the part of other
     firms' value added due to digitalization: g a d / (1 + g a d) of it."""
     f = model.firms
-    total = f.value_added.sum()
+    total = shared(model).value_added_total
     if total <= 0:
         return 0.0
-    core = sector_mask(DIGITAL_CORE_SECTORS)[f.sector]
+    core = shared(model).in_sectors(DIGITAL_CORE_SECTORS)
     lift = model.params.firms.digital_gain * digital_affinity(model)[f.sector] * f.digital
     digitalized = f.value_added * lift / (1 + lift)
     return float((f.value_added[core].sum() + digitalized[~core].sum()) / total)
 
 
+@metric("M/km2-year")
 def value_density(model: CityState) -> float:
     """GDP per km2 of city land (M/km2-year)."""
-    return gdp(model) / model.districts.area_km2.sum()
+    return shared(model).value(gdp) / model.districts.area_km2.sum()
 
 
+@metric("k/worker-month")
 def productivity(model: CityState) -> float:
     """Value added per employed citizen (k/worker-month)."""
-    workers = (model.citizens.employer >= 0).sum()
-    return float(model.firms.value_added.sum() / model.months_per_step / max(workers, 1))
+    agg = shared(model)
+    return float(agg.value_added_total / model.months_per_step / max(agg.workers, 1))
 
 
+@metric("share", *UNIT)
 def high_value_share(model: CityState) -> float:
     """Share of jobs in high-value sectors: creative, digital/ICT, health care, platforms."""
-    f = model.firms
-    labour = f.employees()
-    return float(labour[sector_mask(HIGH_VALUE_SECTORS)[f.sector]].sum() / max(labour.sum(), 1))
+    agg = shared(model)
+    return float(agg.labour[agg.in_sectors(HIGH_VALUE_SECTORS)].sum() / max(agg.labour_total, 1))
 
 
+@metric("citizens")
 def employment(model: CityState) -> float:
     """Citizens with a job."""
-    return float((model.citizens.employer >= 0).sum())
+    return float(shared(model).workers)
 
 
+@metric("share", *UNIT)
 def unemployment_rate(model: CityState) -> float:
     """Jobless share of the labour force (working age, not retired)."""
-    c = model.citizens
-    force = c.labour_force(model.params.citizens.retirement_age)
-    return float((force & (c.employer < 0)).sum() / max(force.sum(), 1))
+    agg = shared(model)
+    force = agg.labour_force
+    return float(np.count_nonzero(force & ~agg.employed) / max(np.count_nonzero(force), 1))
 
 
+@metric("firms")
 def firms(model: CityState) -> float:
     """Firms in the city."""
     return float(len(model.firms))
 
 
+@metric("firms/step")
 def firm_entries(model: CityState) -> float:
     """Firms entering this step."""
     return float(model.flows["firm_entries"])
 
 
+@metric("firms/step")
 def firm_exits(model: CityState) -> float:
     """Firms closing this step."""
     return float(model.flows["firm_exits"])
 
 
+@metric("share", *UNIT)
 def new_town_job_share(model: CityState) -> float:
     """Share of jobs located in new towns (multi-centre development, white paper 5.1.1)."""
-    f = model.firms
-    labour = f.employees()
-    in_new_town = model.districts.is_kind("new_town")[f.district]
-    return float(labour[in_new_town].sum() / max(labour.sum(), 1))
+    agg = shared(model)
+    in_new_town = model.districts.is_kind("new_town")[model.firms.district]
+    return float(agg.labour[in_new_town].sum() / max(agg.labour_total, 1))
 
 
-def _sector_of_firms(model: CityState, sector: str) -> np.ndarray:
-    return sector_mask((sector,))[model.firms.sector]
+@metric("citizens")
+def core_population(model: CityState) -> float:
+    """Residents of the core districts (the historic centre, white paper 5.1.1 Path 2)."""
+    return shared(model).residents_of("core")
 
 
+@metric("citizens")
+def new_town_population(model: CityState) -> float:
+    """Residents of the new towns (white paper 5.1.1 Path 2)."""
+    return shared(model).residents_of("new_town")
+
+
+@metric("M/year", -np.inf, np.inf, over=("sector", SECTOR_NAMES))
 def value_added(model: CityState, sector: str) -> float:
     """Value added of the {sector} sector's firms, per year."""
-    f = model.firms
-    in_sector = _sector_of_firms(model, sector)
-    return _annual_millions(model, f.value_added[in_sector].sum())
+    in_sector = shared(model).in_sectors((sector,))
+    return _annual_millions(model, model.firms.value_added[in_sector].sum())
 
 
+@metric("citizens", over=("sector", SECTOR_NAMES))
 def jobs(model: CityState, sector: str) -> float:
     """Jobs in the {sector} sector's firms."""
-    return float(model.firms.employees()[_sector_of_firms(model, sector)].sum())
+    agg = shared(model)
+    return float(agg.labour[agg.in_sectors((sector,))].sum())
 
 
+@metric("ratio", over=("sector", SECTOR_NAMES))
 def relative_value_added_per_worker(model: CityState, sector: str) -> float:
     """Value added per worker of the {sector} sector over the city's value added per worker
     (0 when the sector has no workers; white paper 5.1.1 Path 1 compares creative value
     added per worker with the whole economy)."""
-    f = model.firms
-    labour = f.employees()
-    in_sector = _sector_of_firms(model, sector)
-    workers = labour[in_sector].sum()
-    if workers <= 0 or labour.sum() <= 0:
+    agg = shared(model)
+    in_sector = agg.in_sectors((sector,))
+    workers = agg.labour[in_sector].sum()
+    if workers <= 0 or agg.labour_total <= 0:
         return 0.0
-    city = f.value_added.sum() / labour.sum()
-    return float(f.value_added[in_sector].sum() / workers / city) if city > 0 else 0.0
+    city = agg.value_added_total / agg.labour_total
+    return float(model.firms.value_added[in_sector].sum() / workers / city) if city > 0 else 0.0
 
 
+@metric("0-1", *UNIT, over=("sector", SECTOR_NAMES))
 def digitalization(model: CityState, sector: str) -> float:
     """Digitalization of the {sector} sector: its firms' digital level (0-1), weighted by
     their workers (white paper 5.1.1 Path 4 reports the share of logistics processes
     digitalized)."""
-    f = model.firms
-    in_sector = _sector_of_firms(model, sector)
-    labour = f.employees()[in_sector]
+    agg = shared(model)
+    in_sector = agg.in_sectors((sector,))
+    labour = agg.labour[in_sector]
     if labour.sum() <= 0:
         return 0.0
-    return float(np.average(f.digital[in_sector], weights=labour))
+    return float(np.average(model.firms.digital[in_sector], weights=labour))
 
 
+@metric("firms", over=("sector", SECTOR_NAMES))
 def young_firms(model: CityState, sector: str) -> float:
     """Firms of the {sector} sector founded in the last 12 months (firm formation)."""
-    f = model.firms
     # An entrant is one step old at the end of its entry step, so the last year's entrants
     # are 1 to steps_per_year steps old; the half step absorbs the rounding of summed steps.
-    founded = f.age < 1.0 + 0.5 / model.steps_per_year
-    return float((_sector_of_firms(model, sector) & founded).sum())
+    founded = model.firms.age < 1.0 + 0.5 / model.steps_per_year
+    return float((shared(model).in_sectors((sector,)) & founded).sum())
 
 
-def core_population(model: CityState) -> float:
-    """Residents of the core districts (the historic centre, white paper 5.1.1 Path 2)."""
-    return float(model.districts.is_kind("core")[model.citizens.home].sum())
-
-
-def new_town_population(model: CityState) -> float:
-    """Residents of the new towns (white paper 5.1.1 Path 2)."""
-    return float(model.districts.is_kind("new_town")[model.citizens.home].sum())
-
-
+@metric("0-1", *UNIT)
 def industrial_transition_index(model: CityState) -> float:
     """Mean of digital economy share, high-value job share, productivity score x/(x +
     frontier) and employment rate (1 - unemployment)."""
-    frontier = model.frontier
-    score = productivity(model) / (productivity(model) + frontier)
+    value = shared(model).value
+    score = value(productivity) / (value(productivity) + model.frontier)
     return float(
         np.mean(
             [
-                digital_economy_share(model),
-                high_value_share(model),
+                value(digital_economy_share),
+                value(high_value_share),
                 score,
-                1 - unemployment_rate(model),
+                1 - value(unemployment_rate),
             ]
         )
     )
@@ -321,6 +509,7 @@ def industrial_transition_index(model: CityState) -> float:
 # --- governance upgrade -----------------------------------------------------------------
 
 
+@metric("ratio", 1.0, np.inf)
 def congestion_index(model: CityState) -> float:
     """Road congestion index: car-trip-weighted congested over free-flow car travel time
     (>= 1)."""
@@ -331,6 +520,7 @@ def congestion_index(model: CityState) -> float:
     return float((trips * d.travel_time).sum() / (trips * d.free_time).sum())
 
 
+@metric("ratio", 1.0, np.inf)
 def travel_time_index(model: CityState) -> float:
     """All-mode travel time index: commuter-weighted door-to-door minutes over the same trips'
     free-flow minutes, over every commuting mode (roads congested, buses slowed in traffic;
@@ -342,6 +532,7 @@ def travel_time_index(model: CityState) -> float:
     return float((trips * model.transit.minutes).sum() / free)
 
 
+@metric("share", *UNIT, over=("mode", MODES))
 def mode_share(model: CityState, mode: str) -> float:
     """Share of commuters going by {mode}."""
     trips = model.commute_trips
@@ -349,6 +540,7 @@ def mode_share(model: CityState, mode: str) -> float:
     return float(trips[MODES.index(mode)].sum() / total) if total > 0 else 0.0
 
 
+@metric("load factor")
 def transit_crowding(model: CityState) -> float:
     """Rider-weighted load factor of the transit links: sum of riders x load over the sum of
     riders, load = peak-hour riders / seats (1 = every seat taken, transport.standing_factor
@@ -358,18 +550,21 @@ def transit_crowding(model: CityState) -> float:
     return float((t.flow * t.load).sum() / riders) if riders > 0 else 0.0
 
 
+@metric("load factor")
 def rail_load_factor(model: CityState) -> float:
     """Seat-weighted load factor of the rail links: peak-hour rail riders over rail seats
     (0 without rail)."""
     return model.transit.rail_load_factor(model.params.transport)
 
 
+@metric("0-1", *UNIT)
 def pollution(model: CityState) -> float:
     """Resident-weighted mean district pollution (0 clean - 1 severe)."""
-    residents = np.bincount(model.citizens.home, minlength=model.districts.n)
+    residents = shared(model).residents
     return float(np.average(model.districts.pollution, weights=residents + 1e-9))
 
 
+@metric("per 1000 residents-year")
 def safety_incidents(model: CityState) -> float:
     """Safety incidents per 1000 residents per year over the last year's steps (annualised
     over the steps recorded so far in the first year): the annual rate a city publishes,
@@ -383,23 +578,26 @@ def safety_incidents(model: CityState) -> float:
     return float(per_year * 1000 / max(residents, 1))
 
 
+@metric("min")
 def response_time(model: CityState) -> float:
     """Incident-weighted mean emergency response time (minutes)."""
     return float(model.response_minutes)
 
 
+@metric("share", *UNIT)
 def online_participation(model: CityState) -> float:
     """Share of adults taking part in governance online this step."""
-    c = model.citizens
-    return float(c.participates[c.adults()].mean())
+    return float(model.citizens.participates[shared(model).adults].mean())
 
 
+@metric("0-1", *UNIT)
 def government_efficiency(model: CityState) -> float:
     """(0.5 + 0.5 organization) x (0.7 + 0.3 platform) capability plus policies' efficiency
     lever (0-1): a cost factor of running services, not an index term."""
     return model.government.efficiency()
 
 
+@metric("days")
 def processing_time(model: CityState) -> float:
     """Mean days to process a citizen's request: in-department work (faster online and in
     an efficient administration) plus the wait on other departments' data, which shared data
@@ -407,31 +605,34 @@ def processing_time(model: CityState) -> float:
     return model.government.processing_days()
 
 
+@metric("share", *UNIT)
 def income_tax_rate(model: CityState) -> float:
     """Income-tax rate citizens pay: statutory rate plus the fiscal rule's adjustment."""
     return model.government.income_tax_rate()
 
 
-def public_spending(model: CityState) -> float:
-    """Cumulative public investment since the start: capability budget, initiatives,
-    platform, new infrastructure and conventional programmes (M)."""
-    return model.government.public_investment_total / 1000.0
-
-
+@metric("M/year", -np.inf, np.inf)
 def fiscal_balance(model: CityState) -> float:
     """Government revenue minus spending including interest, annualised (M/year)."""
     return _annual_millions(model, model.government.balance())
 
 
+@metric("debt/GDP", -np.inf, np.inf)
 def debt_ratio(model: CityState) -> float:
     """Public debt over annual GDP."""
     return model.government.debt_ratio()
 
 
+@metric("0-1", *UNIT, over=("name", CAPABILITY_NAMES))
+def capability(model: CityState, name: str) -> float:
+    """Stock of the {name} capability (white paper 6.2), 0-1."""
+    return model.government.capability(name)
+
+
 def travel_term(model: CityState) -> float:
     """Governance term for getting around: 1 / travel time index over all modes (1 = free
     flow)."""
-    return 1 / travel_time_index(model)
+    return 1 / shared(model).value(travel_time_index)
 
 
 RESPONSE_SCALE_MINUTES = 24.0  # response time at which the response term reaches 0
@@ -446,18 +647,20 @@ def governance_terms(model: CityState) -> dict[str, float]:
     part online; processing = 1 - processing days / 40; fiscal health = 1 - debt ratio /
     (2 x debt limit), each clipped to 0-1."""
     limit = model.params.government.debt_limit
+    value = shared(model).value
     terms = {
         "travel": travel_term(model),
-        "environment": 1 - pollution(model),
-        "safety": np.exp(-safety_incidents(model) / 30.0),
-        "response": 1 - response_time(model) / RESPONSE_SCALE_MINUTES,
-        "participation": online_participation(model),
-        "processing": 1 - processing_time(model) / PROCESSING_SCALE_DAYS,
-        "fiscal_health": 1 - debt_ratio(model) / (2 * limit),
+        "environment": 1 - value(pollution),
+        "safety": np.exp(-value(safety_incidents) / 30.0),
+        "response": 1 - value(response_time) / RESPONSE_SCALE_MINUTES,
+        "participation": value(online_participation),
+        "processing": 1 - value(processing_time) / PROCESSING_SCALE_DAYS,
+        "fiscal_health": 1 - value(debt_ratio) / (2 * limit),
     }
     return {name: float(np.clip(value, 0.0, 1.0)) for name, value in terms.items()}
 
 
+@metric("0-1", *UNIT)
 def governance_index(model: CityState) -> float:
     """Mean of the seven governance terms (governance_terms): travel, environment, safety,
     emergency response, online participation, processing time and fiscal health; no term
@@ -466,19 +669,16 @@ def governance_index(model: CityState) -> float:
     return float(np.mean(list(governance_terms(model).values())))
 
 
-def capability(model: CityState, name: str) -> float:
-    """Stock of the {name} capability (white paper 6.2), 0-1."""
-    return model.government.capability(name)
-
-
 # --- economy and systematicness ---------------------------------------------------------
 
 
+@metric("0-1", *UNIT)
 def capability_index(model: CityState) -> float:
     """Mean of the six capability stocks (white paper 6.2), 0-1."""
     return float(model.government.capabilities.mean())
 
 
+@metric("0-1", *UNIT)
 def coordination_index(model: CityState) -> float:
     """Data integration: platform capability x the linked share of initiatives' work
     (stage >= performance x operability x min(1, scale)) with a unified data platform, 0
@@ -486,6 +686,7 @@ def coordination_index(model: CityState) -> float:
     return model.policy_runtime.integration(model)
 
 
+@metric("M/year", -np.inf, np.inf)
 def initiative_public_cost(model: CityState) -> float:
     """Public spending on initiatives, the unified platform, sector grants and new
     infrastructure, net of the government's share of user fees, annualised (M/year)."""
@@ -494,11 +695,20 @@ def initiative_public_cost(model: CityState) -> float:
     return _annual_millions(model, net)
 
 
+@metric("M")
+def public_spending(model: CityState) -> float:
+    """Cumulative public investment since the start: capability budget, initiatives,
+    platform, new infrastructure and conventional programmes (M)."""
+    return model.government.public_investment_total / 1000.0
+
+
+@metric("M")
 def private_capital_mobilized(model: CityState) -> float:
     """Private capital put into initiatives since the start (M), by financing model."""
     return model.policy_runtime.private_capital_total / 1000.0
 
 
+@metric("M/M", -np.inf, np.inf)
 def return_on_public_investment(model: CityState) -> float:
     """Cumulative GDP gain over the initial monthly GDP, divided by cumulative public
     investment (capability budget, initiatives, platform, sector grants, new infrastructure,
@@ -508,12 +718,14 @@ def return_on_public_investment(model: CityState) -> float:
     return float(model.gdp_gain_total / invested) if invested >= 1.0 else 0.0
 
 
+@metric("share", *UNIT)
 def new_infrastructure_utilization(model: CityState) -> float:
     """Demand served over capacity built, capacity-weighted over new-infrastructure kinds
     (1 when none is built; low values are investment ahead of demand, NI 4.1)."""
     return model.policy_runtime.infrastructure.utilization()
 
 
+@metric("stage 0-3", 0.0, 3.0, over=("initiative", initiative_names()))
 def stage(model: CityState, initiative: str) -> float:
     """Stage of initiative {initiative}: 0 not in the package or not started, 1 function, 2
     performance, 3 effectiveness (white paper 1.3)."""
@@ -521,87 +733,3 @@ def stage(model: CityState, initiative: str) -> float:
         if running.name == initiative:
             return float(running.stage)
     return 0.0
-
-
-_UNIT = (0.0, 1.0)
-_COUNT = (0.0, np.inf)
-_TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
-    (population, "citizens", _COUNT),
-    (births, "citizens/step", _COUNT),
-    (deaths, "citizens/step", _COUNT),
-    (immigrants, "citizens/step", _COUNT),
-    (emigrants, "citizens/step", _COUNT),
-    (elderly_share, "share", _UNIT),
-    (service_access, "0-1", _UNIT),
-    (service_access_gap, "Gini", _UNIT),
-    (elderly_care_coverage, "0-1", _UNIT),
-    (digital_adoption, "share", _UNIT),
-    (digital_divide, "share points", (-1.0, 1.0)),
-    (privacy_trust, "0-1", _UNIT),
-    *[(partial(satisfaction, level=level), "0-1", _UNIT) for level in NEED_LEVELS],
-    (demand_advancement_index, "0-1", _UNIT),
-    (gdp, "M/year", _COUNT),
-    (gdp_growth, "1/year", (-1.0, np.inf)),
-    (gdp_per_capita, "k/person-year", _COUNT),
-    (digital_economy_share, "share", _UNIT),
-    (value_density, "M/km2-year", _COUNT),
-    (productivity, "k/worker-month", _COUNT),
-    (high_value_share, "share", _UNIT),
-    (employment, "citizens", _COUNT),
-    (unemployment_rate, "share", _UNIT),
-    (firms, "firms", _COUNT),
-    (firm_entries, "firms/step", _COUNT),
-    (firm_exits, "firms/step", _COUNT),
-    (new_town_job_share, "share", _UNIT),
-    (core_population, "citizens", _COUNT),
-    (new_town_population, "citizens", _COUNT),
-    *[(partial(value_added, sector=s), "M/year", (-np.inf, np.inf)) for s in SECTOR_NAMES],
-    *[(partial(jobs, sector=s), "citizens", _COUNT) for s in SECTOR_NAMES],
-    *[(partial(relative_value_added_per_worker, sector=s), "ratio", _COUNT) for s in SECTOR_NAMES],
-    *[(partial(digitalization, sector=s), "0-1", _UNIT) for s in SECTOR_NAMES],
-    *[(partial(young_firms, sector=s), "firms", _COUNT) for s in SECTOR_NAMES],
-    (industrial_transition_index, "0-1", _UNIT),
-    (congestion_index, "ratio", (1.0, np.inf)),
-    (travel_time_index, "ratio", (1.0, np.inf)),
-    *[(partial(mode_share, mode=mode), "share", _UNIT) for mode in MODES],
-    (transit_crowding, "load factor", _COUNT),
-    (rail_load_factor, "load factor", _COUNT),
-    (pollution, "0-1", _UNIT),
-    (safety_incidents, "per 1000 residents-year", _COUNT),
-    (response_time, "min", _COUNT),
-    (online_participation, "share", _UNIT),
-    (government_efficiency, "0-1", _UNIT),
-    (processing_time, "days", _COUNT),
-    (income_tax_rate, "share", _UNIT),
-    (fiscal_balance, "M/year", (-np.inf, np.inf)),
-    (debt_ratio, "debt/GDP", (-np.inf, np.inf)),
-    *[(partial(capability, name=name), "0-1", _UNIT) for name in CAPABILITY_NAMES],
-    (governance_index, "0-1", _UNIT),
-    (capability_index, "0-1", _UNIT),
-    (coordination_index, "0-1", _UNIT),
-    (initiative_public_cost, "M/year", (-np.inf, np.inf)),
-    (public_spending, "M", _COUNT),
-    (private_capital_mobilized, "M", _COUNT),
-    (return_on_public_investment, "M/M", (-np.inf, np.inf)),
-    (new_infrastructure_utilization, "share", _UNIT),
-    *[(partial(stage, initiative=name), "stage 0-3", (0.0, 3.0)) for name in initiative_names()],
-]
-
-
-def _metric_spec(fn: Callable[..., float], unit: str, lo: float, hi: float) -> MetricSpec:
-    """A MetricSpec named after the function, or after its function and keyword (partial)."""
-    if isinstance(fn, partial):
-        (value,) = fn.keywords.values()
-        name = f"{fn.func.__name__}_{value}"
-        doc = (fn.func.__doc__ or "").format(
-            **{k: v.replace("_", " ") for k, v in fn.keywords.items()}
-        )
-    else:
-        name, doc = fn.__name__, fn.__doc__ or ""
-    return MetricSpec(name, unit, lo, hi, fn, " ".join(doc.split()))
-
-
-METRICS: dict[str, MetricSpec] = {
-    spec.name: spec for spec in (_metric_spec(fn, unit, lo, hi) for fn, unit, (lo, hi) in _TABLE)
-}
-"""Every metric by name, in reporting order."""

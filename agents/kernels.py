@@ -1,0 +1,173 @@
+"""Compiled kernels of the citizens' rules: one pass over the citizens per rule.
+
+A vectorized numpy rule makes one temporary array per operation (a dozen passes over every
+citizen for satisfaction alone); these numba kernels (``cache=True``: compiled once, then
+loaded from disk) compute the same expressions row by row, in the same order of floating
+point operations, so each gives exactly the numpy rule's values. The rule functions in
+agents/citizens.py keep the rules' sentences (docs/ODD.md) and call these with plain
+arrays; random numbers are drawn in bulk from ``model.rng`` by the rule and passed in, so
+one seed still gives one run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+WORKING_AGE = 18.0  # agents.citizens.WORKING_AGE (this module is below the citizens)
+
+
+@njit(cache=True)
+def _clip01(x: float) -> float:
+    return min(max(x, 0.0), 1.0)
+
+
+@njit(cache=True)
+def receive_income(
+    employer: np.ndarray,
+    wage: np.ndarray,
+    age: np.ndarray,
+    retirement_age: float,
+    pension: float,
+    benefit: float,
+) -> np.ndarray:
+    """Kernel of citizens.receive_income: the firm's wage for workers, the pension for
+    retirees, the benefit for other adults, nothing for children (k/month)."""
+    income = np.empty(len(employer))
+    for i in range(len(employer)):
+        if employer[i] >= 0:
+            income[i] = wage[employer[i]]
+        elif age[i] >= retirement_age:
+            income[i] = pension
+        elif age[i] >= WORKING_AGE:
+            income[i] = benefit
+        else:
+            income[i] = 0.0
+    return income
+
+
+@njit(cache=True)
+def health_target(
+    age: np.ndarray,
+    access: np.ndarray,
+    adopted: np.ndarray,
+    telehealth: int,
+    retirement_age: float,
+    care: float,
+    cared: float,
+) -> np.ndarray:
+    """Kernel of citizens.health_target: clip01(age level x (0.8 + 0.15 access + 0.05
+    telehealth + care for the elderly) x (cared for the elderly, else 1))."""
+    target = np.empty(len(age))
+    for i in range(len(age)):
+        over = (max(age[i], 40.0) - 40.0) / 60.0
+        level = _clip01(1.0 - over * over)
+        elderly = age[i] >= retirement_age
+        factor = 0.8 + 0.15 * access[i] + (0.05 if adopted[i, telehealth] else 0.0)
+        factor = factor + (care if elderly else 0.0)
+        target[i] = _clip01(level * factor * (cared if elderly else 1.0))
+    return target
+
+
+@njit(cache=True)
+def learn(
+    skill: np.ndarray,
+    literacy: np.ndarray,
+    employer: np.ndarray,
+    adopted: np.ndarray,
+    age: np.ndarray,
+    skill_rate: float,
+    literacy_rate: float,
+    step: float,
+    literacy_mean: float,
+    support: float,
+) -> None:
+    """Kernel of citizens.learn, in place: skill on the job, literacy from use, the young's
+    catch-up toward the literacy mean and the support lever for adults behind it."""
+    services = adopted.shape[1]
+    for i in range(len(skill)):
+        worker = 1.0 if employer[i] >= 0 else 0.0
+        skill[i] += skill_rate * worker * (1.0 - skill[i])
+        used = 0.0
+        for s in range(services):
+            used += adopted[i, s]
+        lit = literacy[i] + literacy_rate * (used / services) * (1.0 - literacy[i])
+        if age[i] < WORKING_AGE:
+            lit += step * max(literacy_mean - lit, 0.0) / 5
+        elif lit < literacy_mean:
+            lit += support * (1.0 - lit)
+        literacy[i] = lit
+
+
+@njit(cache=True)
+def participate_online(
+    literacy: np.ndarray,
+    trust: np.ndarray,
+    adopted: np.ndarray,
+    e_government: int,
+    age: np.ndarray,
+    base: float,
+    channel: float,
+    lever: float,
+    draw: np.ndarray,
+) -> np.ndarray:
+    """Kernel of citizens.participate_online: an adult e-government user takes part when
+    the draw falls below base x literacy x trust x channel x (1 + lever)."""
+    takes_part = np.empty(len(literacy), dtype=np.bool_)
+    for i in range(len(literacy)):
+        prob = base * literacy[i] * trust[i] * channel
+        prob *= 1.0 + lever
+        takes_part[i] = age[i] >= WORKING_AGE and adopted[i, e_government] and draw[i] < prob
+    return takes_part
+
+
+@njit(cache=True)
+def evaluate_satisfaction(
+    satisfaction: np.ndarray,
+    employer: np.ndarray,
+    firm_district: np.ndarray,
+    age: np.ndarray,
+    health: np.ndarray,
+    home: np.ndarray,
+    mode: np.ndarray,
+    access: np.ndarray,
+    adopted: np.ndarray,
+    privacy: np.ndarray,
+    participates: np.ndarray,
+    crowding: np.ndarray,
+    minutes: np.ndarray,
+    convenience: np.ndarray,
+    e_government: int,
+    retirement_age: float,
+    mean_access: float,
+    unprotected: float,
+    channel: float,
+) -> None:
+    """Kernel of citizens.evaluate_satisfaction, in place: the five need levels of each
+    citizen (see that rule for the formulas)."""
+    districts = len(crowding)
+    services = adopted.shape[1]
+    for i in range(len(age)):
+        livelihood = employer[i] >= 0 or age[i] >= retirement_age or age[i] < WORKING_AGE
+        satisfaction[i, 0] = (
+            (0.4 if livelihood else 0.0) + 0.3 * health[i] + 0.3 * (1 - crowding[home[i]])
+        )
+        commute = 0.0
+        if mode[i] >= 0:
+            work = firm_district[employer[i]] if employer[i] >= 0 else 0
+            commute = minutes[(mode[i] * districts + home[i]) * districts + work]
+        digital = 0.0
+        for s in convenience:
+            digital += adopted[i, s]
+        satisfaction[i, 1] = (
+            0.45 * access[i]
+            + 0.25 * _clip01(1.0 - commute / 90.0)
+            + 0.3 * (digital / len(convenience))
+        )
+        satisfaction[i, 2] = 1.0 - max(mean_access - access[i], 0.0) / mean_access
+        used = 0.0
+        for s in range(services):
+            used += adopted[i, s]
+        satisfaction[i, 3] = 1.0 - privacy[i] * (used / services) * unprotected
+        egov = 0.4 if adopted[i, e_government] else 0.0
+        satisfaction[i, 4] = 0.3 + egov * channel + (0.3 if participates[i] else 0.0)

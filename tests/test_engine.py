@@ -1,0 +1,296 @@
+"""The engine: one compaction per phase, the metric store and its record choices, the metric
+and analyzer plug-ins (issue 22, issue 24 item 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartcity.agents.citizens import Citizens
+from smartcity.cli import main
+from smartcity.experiments.runner import RunTask, execute_run
+from smartcity.experiments.runs import run_city
+from smartcity.experiments.store import load_results
+from smartcity.simulation.model import CityModel
+from smartcity.simulation.model.analyzers import ANALYZERS, AgentSample
+from smartcity.simulation.model.metrics import METRICS, metric
+from smartcity.simulation.world.errors import ParameterError
+
+
+def _citizens(n: int) -> Citizens:
+    c = Citizens(n)
+    c.uid = np.arange(n, dtype=np.int64)
+    c.age = np.arange(n, dtype=float)
+    return c
+
+
+def _rows(uids: list[int], start_age: float) -> dict[str, np.ndarray]:
+    n = len(uids)
+    rows = {name: np.zeros((n, *shape), dtype=dtype) for name, (dtype, shape) in
+            Citizens.COLUMNS.items()}  # fmt: skip
+    rows["uid"] = np.array(uids)
+    rows["age"] = start_age + np.arange(n, dtype=float)
+    return rows
+
+
+def test_commit_applies_departures_and_arrivals_in_the_sequential_order():
+    """Marked rows leave, staged rows follow the rows that stay in staging order, staged
+    rows marked to leave never arrive: the same rows, in the same order, as keep and
+    append one after the other."""
+    c = _citizens(6)
+    c.mark_gone(np.array([False, True, False, False, True, False]))
+    c.stage(**_rows([10, 11], 50.0))
+    c.stage(**_rows([20], 60.0))
+    assert len(c) == 6 and c.count() == 7
+    c.mark_gone(np.array([True, False, False, False, False, False]),
+                staged=np.array([False, True, False]))  # fmt: skip
+    assert c.count() == 5
+    c.commit()
+    assert c.uid.tolist() == [2, 3, 5, 10, 20]
+    assert c.age.tolist() == [2.0, 3.0, 5.0, 50.0, 60.0]
+    assert c.satisfaction.shape == (5, 5) and c.gone() is None and len(c.staged("uid")) == 0
+
+
+def test_draws_for_the_remaining_rows_skip_the_rows_marked_to_leave():
+    c = _citizens(4)
+    assert c.for_remaining(np.array([0.1, 0.2, 0.3, 0.4]), fill=np.inf).tolist() == [
+        0.1, 0.2, 0.3, 0.4]  # fmt: skip
+    c.mark_gone(np.array([False, True, False, False]))
+    spread = c.for_remaining(np.array([0.1, 0.3, 0.4]), fill=np.inf)
+    assert spread.tolist() == [0.1, np.inf, 0.3, 0.4]
+
+
+def test_staging_after_marking_staged_rows_is_refused():
+    c = _citizens(2)
+    c.stage(**_rows([5], 30.0))
+    c.mark_gone(np.zeros(2, dtype=bool), staged=np.array([True]))
+    with pytest.raises(RuntimeError, match="staged after"):
+        c.stage(**_rows([6], 30.0))
+
+
+def test_population_accounting_holds_through_a_year_of_demography(make_city):
+    """Births, deaths and migration applied once per step keep the population identity
+    (checked by the model every step) and leave no pending change behind."""
+    model = make_city("emerging", seed=4)
+    flows = {"births": 0, "deaths": 0, "immigrants": 0, "emigrants": 0}
+    start = len(model.citizens)
+    for _ in range(12):
+        model.step()
+        for name in flows:
+            flows[name] += model.flows[name]
+        assert model.citizens.gone() is None
+    assert all(flows.values())
+    expected = start + flows["births"] - flows["deaths"] + flows["immigrants"]
+    assert len(model.citizens) == expected - flows["emigrants"]
+    assert len(np.unique(model.citizens.uid)) == len(model.citizens)
+
+
+# --- the metric store and its record choices -------------------------------------------
+
+
+def test_yearly_recording_keeps_the_same_values_as_recording_every_step(make_city):
+    """Recording changes which steps are kept, never the run: the yearly rows are the
+    every-step rows at those steps, and the last step of a run is always kept."""
+    every = make_city("mature", seed=3)
+    every.run(1.5)
+    yearly = make_city("mature", seed=3, record="yearly")
+    yearly.run(1.5)
+    frame = yearly.metrics_frame()
+    assert frame["step"].tolist() == [0, 12, 18]
+    full = every.metrics_frame()
+    pd.testing.assert_frame_equal(
+        full[full["step"].isin(frame["step"])].reset_index(drop=True), frame, check_exact=True
+    )
+
+
+def test_only_recorded_steps_compute_the_metrics(registry, make_city):
+    calls = []
+
+    @metric("calls")
+    def counted_calls(model) -> float:
+        """How often this reporter ran (a test metric)."""
+        calls.append(model.steps)
+        return float(len(calls))
+
+    model = make_city("mature", seed=1, record=6)
+    model.run(1)
+    assert calls == [0, 6, 12]
+    assert model.metrics_frame()["counted_calls"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_a_bad_record_choice_is_refused_with_the_allowed_values(make_city):
+    with pytest.raises(ParameterError, match="step, yearly or a positive number"):
+        make_city("mature", record="weekly")
+    with pytest.raises(ParameterError, match="got 0"):
+        make_city("mature", record=0)
+
+
+def test_the_store_is_a_mesa_datacollector(mature_one_year):
+    collector = mature_one_year.datacollector
+    assert isinstance(collector, mesa.DataCollector)
+    frame = collector.get_model_vars_dataframe()
+    assert len(frame) == 13 and list(frame.columns) == list(collector.model_vars)
+    assert collector._collection_steps == list(range(13))
+    np.testing.assert_array_equal(collector.model_vars["gdp"], frame["gdp"].to_numpy())
+
+
+def test_a_python_initiative_gets_its_stage_metric(tmp_path):
+    spec = tmp_path / "green_corridors.toml"
+    spec.write_text(
+        'name = "green_corridors"\ntitle = "Green corridors"\n'
+        'key_issue = "environmental_pollution"\nsource = "a test"\ndescription = "Greening."\n'
+        'target_metric = "pollution"\ndirection = "down"\ncapital_cost = 0.03\n'
+        'operating_cost = 0.005\nbuild_years = 1.0\nadoption = "operability"\n'
+    )
+    package = tmp_path / "green.toml"
+    package.write_text(
+        'title = "Green"\nsource = "a test"\ndescription = "One Python initiative."\n'
+        f'[initiatives."{spec.as_posix()}"]\nfinancing = "government"\n'
+        'class = "smartcity.policies.initiatives:Initiative"\n'
+    )
+    model = CityModel("mature", seed=1, policy=str(package), allow_code=True,
+                      citizens__count=600)  # fmt: skip
+    model.run(2)
+    stages = model.metrics_frame()["stage_green_corridors"]
+    assert stages.iloc[0] == 0.0 and stages.iloc[-1] >= 1.0
+    assert "stage_green_corridors" not in METRICS
+
+
+# --- plug-ins: a user module's metric and analyzer -------------------------------------
+
+USER_MODULE = '''
+import pandas as pd
+
+from smartcity.simulation.model.analyzers import Analyzer, analyzer
+from smartcity.simulation.model.metrics import metric
+
+
+@metric("share", 0.0, 1.0)
+def telehealth_use(model) -> float:
+    """Share of citizens using telehealth."""
+    return float(model.citizens.adopted[:, 1].mean())
+
+
+@analyzer("jobless_count")
+class JoblessCount(Analyzer):
+    def start(self, model):
+        self.rows = []
+
+    def record(self, model):
+        self.rows.append({"step": model.steps, "jobless": int((model.citizens.employer < 0).sum())})
+
+    def finish(self, model):
+        self.rows.append({"step": -1, "jobless": -1})
+
+    def tables(self):
+        return {"jobless": pd.DataFrame(self.rows)}
+'''
+
+
+@pytest.fixture
+def registry():
+    """Restore the metric and analyzer registries after a test that adds to them."""
+    metrics, analyzers = dict(METRICS), dict(ANALYZERS)
+    yield
+    METRICS.clear()
+    METRICS.update(metrics)
+    ANALYZERS.clear()
+    ANALYZERS.update(analyzers)
+
+
+def test_a_user_module_adds_a_metric_and_an_analyzer_to_a_run(registry, tmp_path, monkeypatch):
+    (tmp_path / "user_plugin_mod.py").write_text(USER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path.parent)
+    monkeypatch.delitem(sys.modules, "user_plugin_mod", raising=False)
+    out = tmp_path / "run"
+    argv = ["run", "--preset", "mature", "--years", "1", "--set", "citizens.count=800",
+            "--plugin", "user_plugin_mod", "--allow-code", "--analyzer", "jobless_count",
+            "--analyzer", "districts", "--record", "6", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    assert metrics["step"].tolist() == [0, 6, 12]
+    assert metrics["telehealth_use"].between(0, 1).all()
+    jobless = pd.read_parquet(out / "jobless.parquet")
+    assert jobless["step"].tolist() == [0, 6, 12, -1]
+    assert (jobless["jobless"].iloc[:3] > 0).all()
+    districts = pd.read_parquet(out / "districts.parquet")
+    assert sorted(districts["step"].unique()) == [0, 6, 12]
+    per_step = districts.groupby("step")["residents"].sum()
+    assert (per_step.to_numpy() == metrics["population"].to_numpy()).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["plugins"] == ["user_plugin_mod"]
+    assert manifest["analyzers"] == ["jobless_count", "districts"]
+
+
+def test_a_plugin_without_allow_code_is_refused_and_nothing_is_written(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["run", "--years", "1", "--plugin", "json", "--out", str(out)]
+    assert main(argv) == 2
+    assert "--allow-code" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def _sample(seed: int, sample_seed: int | None = None) -> pd.DataFrame:
+    model = CityModel("emerging", seed=seed, citizens__count=1500, record="yearly",
+                      analyzers=[AgentSample(share=0.05, seed=sample_seed)])  # fmt: skip
+    model.run(2)
+    return model.analyzers[0].tables()
+
+
+def test_the_per_agent_sample_is_reproducible_with_the_seed():
+    """The same seed gives the same panel; the sample follows the same citizens from year
+    to year; another sample seed picks other citizens of the same run."""
+    first, again = _sample(5), _sample(5)
+    for name in ("citizens_sample", "firms_sample"):
+        pd.testing.assert_frame_equal(first[name], again[name], check_exact=True)
+    citizens = first["citizens_sample"]
+    assert citizens["step"].unique().tolist() == [0, 12, 24]
+    by_year = [set(rows["uid"]) for _, rows in citizens.groupby("step")]
+    assert len(by_year[0]) > 40 and len(by_year[0] & by_year[1]) > 0.8 * len(by_year[0])
+    firms = first["firms_sample"]
+    assert firms.groupby("step").size().tolist() == [
+        n for n in firms.groupby("step")["uid"].nunique()
+    ]
+    other = _sample(5, sample_seed=99)["citizens_sample"]
+    assert set(other["uid"]) != set(citizens["uid"])
+
+
+def _every_step(*args, record=None, **kwargs):
+    """run_city computing every step whatever ``record`` asks (the engine before)."""
+    return run_city(*args, **kwargs)
+
+
+def test_a_sweep_computes_only_the_rows_it_keeps_and_stores_the_same_values(tmp_path):
+    task = RunTask("emerging", "baseline", 0, 1, 4, years=1, keep_every=6,
+                   overrides={"citizens.count": 600})  # fmt: skip
+    fast = execute_run(task)
+    pd.testing.assert_frame_equal(fast, execute_run(task, run_fn=_every_step), check_exact=True)
+    assert fast["step"].tolist() == [0, 6, 12]
+    spec = tmp_path / "spec.toml"
+    spec.write_text('presets = ["mature"]\nroot_seed = 2\nyears = 2\n'
+                    '[overrides]\n"citizens.count" = 600\n')  # fmt: skip
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(spec), "--out", str(out), "--record", "yearly"]) == 0
+    assert load_results(out)["step"].tolist() == [0, 12, 24]
+
+
+HEAVY_MODULES = ("matplotlib", "scipy.stats", "SALib", "optuna", "dask", "distributed", "solara")
+
+
+def test_smartcity_run_imports_none_of_the_analysis_and_view_libraries(tmp_path):
+    """`smartcity run` (and so a sweep worker's start) loads only what a run needs."""
+    code = (
+        "import sys\nfrom smartcity.cli import main\n"
+        f"assert main(['run', '--years', '1', '--set', 'citizens.count=300', '--quiet', "
+        f"'--out', {str(tmp_path / 'run')!r}]) == 0\n"
+        f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
