@@ -13,7 +13,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from smartcity.experiments import calibrate, compare, sensitivity, sweep, validation
+from smartcity.experiments import (
+    calibrate,
+    compare,
+    design,
+    discover,
+    explore,
+    plot,
+    sensitivity,
+    sweep,
+    validation,
+)
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
 from smartcity.simulation.world.schema import check_output_dir, json_schema, schema_text
@@ -255,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.set_defaults(handler=command_schemas)
 
     for module in (compare, sweep, sensitivity, calibrate, validation, ui_cli):
+        module.register(sub)
+    for module in (explore, discover, design, plot):
         module.register(sub)
     return parser
 
