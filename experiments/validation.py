@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from smartcity.experiments import figures, model
 from smartcity.experiments.spec import ExperimentSpec, parse_spec
@@ -37,6 +36,7 @@ from smartcity.experiments.sweep import (
     positive_int,
     stored_results,
 )
+from smartcity.simulation.world.statistics import mean_interval
 from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 DEFAULT_REPLICATIONS = 3
@@ -419,20 +419,6 @@ CROSS_CASE_PATTERNS: tuple[Pattern, ...] = (
 statistic takes every case's runs."""
 
 
-def interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and t-based confidence interval (the mean itself for one value)."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return (np.nan, np.nan, np.nan)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return (mean, mean, mean)
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1))
-    half /= np.sqrt(len(values))
-    return (mean, mean - half, mean + half)
-
-
 def evaluate(results: pd.DataFrame, cases: Sequence[Case] = CASES) -> pd.DataFrame:
     """One row per pattern: case, pattern, source, unit, criterion, mean, ci, holds."""
     runs = {case.name: CaseRuns(results, case.preset, case.path) for case in cases}
@@ -446,7 +432,7 @@ def evaluate(results: pd.DataFrame, cases: Sequence[Case] = CASES) -> pd.DataFra
         checked += [("both-models", p, p.statistic(runs)) for p in CROSS_CASE_PATTERNS]
     rows = []
     for case, pattern, values in checked:
-        mean, low, high = interval(values)
+        mean, low, high = mean_interval(values)
         holds = bool(np.isfinite(mean) and pattern.low <= mean <= pattern.high)
         if pattern.effect:
             holds = holds and bool(low > 0)
