@@ -160,3 +160,21 @@ def test_a_front_package_runs_with_smartcity_run(tmp_path: Path) -> None:
 def write_text(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_views_paired_interval_matches_the_t_interval_of_the_differences() -> None:
+    from scipy import stats
+
+    from smartcity.simulation.world.statistics import paired_interval
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5, 7))
+    b = a + rng.normal(0.3, 0.1, size=(5, 7))
+    mean, low, high = paired_interval(a, b)
+    diffs = b - a
+    half = stats.t.ppf(0.975, 4) * diffs.std(axis=0, ddof=1) / np.sqrt(5)
+    np.testing.assert_allclose(mean, diffs.mean(axis=0))
+    np.testing.assert_allclose(high - mean, half)
+    np.testing.assert_allclose(mean - low, half)
+    one = paired_interval(a[:1], b[:1])
+    np.testing.assert_array_equal(one[1], one[0])  # one seed: the interval is the mean
