@@ -188,6 +188,7 @@ SCHEMA_DIR = Path("docs") / "schemas"
 def file_schemas() -> dict[str, dict]:
     """The editor-facing JSON Schema of each TOML format, by its file name in docs/schemas/."""
     from smartcity.experiments.calibrate import CalibrationSchema
+    from smartcity.experiments.explore import ExploreSchema
     from smartcity.experiments.spec import SpecSchema
     from smartcity.policies.initiatives import InitiativeSpec
     from smartcity.policies.packages import PackageSchema
@@ -199,6 +200,7 @@ def file_schemas() -> dict[str, dict]:
         "package": (PackageSchema, "A policy package: initiatives, budgets, priorities."),
         "spec": (SpecSchema, "An experiment spec for smartcity sweep / sensitivity."),
         "calibration": (CalibrationSchema, "A calibration spec for smartcity calibrate."),
+        "exploration": (ExploreSchema, "An exploration spec for smartcity explore / design."),
     }
     return {
         f"{name}.schema.json": json_schema(schema, f"smartcity {name}", description)

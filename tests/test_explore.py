@@ -207,3 +207,25 @@ def test_bad_exploration_spec_is_one_line_exit_2_and_writes_nothing(
     assert err.count("\n") == 1 and expected in err, err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+def test_documented_exploration_spec_loads_and_validates_against_its_schema(
+    tmp_path: Path,
+) -> None:
+    import re
+    import tomllib
+
+    import jsonschema
+
+    from smartcity.cli import file_schemas
+
+    text = (ROOT / "docs" / "experiments.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "[outcomes]" in b]
+    jsonschema.validate(tomllib.loads(block), file_schemas()["exploration.schema.json"])
+    exploration = explore.load_exploration(write(tmp_path / "doc.toml", block), tmp_path / "o")
+    assert len(exploration.scenarios) == 16 and len(exploration.mixes) == 8
+    for path in ("paths.toml", "design.toml"):
+        spec = ROOT / "docs" / "robustness" / path
+        jsonschema.validate(
+            tomllib.loads(spec.read_text()), file_schemas()["exploration.schema.json"]
+        )
