@@ -127,3 +127,23 @@ def test_plot_bad_options_are_one_line_exit_2(
     assert cli(["plot", str(store), *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expected in err, err
+
+
+def test_morris_outputs_carry_units_method_levels_and_library_version(tmp_path: Path) -> None:
+    import json
+
+    from test_experiments import SENSITIVITY_SPEC
+
+    spec = tmp_path / "sa.toml"
+    spec.write_text(SENSITIVITY_SPEC, encoding="utf-8")
+    out = tmp_path / "sa"
+    argv = ["sensitivity", str(spec), "--method", "morris", "--out", str(out), "--workers", "1"]
+    assert cli(argv) == 0
+    import pandas as pd
+
+    table = pd.read_csv(out / "indices_morris.csv")
+    assert (table["unit"] == "k/person-year").all()  # gdp_per_capita's unit
+    record = json.loads((out / "indices_morris.json").read_text())
+    assert record["levels"] == 4 and "Morris" in record["method"]
+    assert record["salib_version"] and record["units"] == {"gdp_per_capita": "k/person-year"}
+    assert set(record["columns"]) == set(table.columns)  # every column is defined
