@@ -503,6 +503,13 @@ def write_outputs(
         differences = labelled(differences, allow_code=allow_code)
         written.append(out / "differences.csv")
         differences.to_csv(written[-1], index=False)
+        drawn = [m for m in (*model.INDEX_METRICS, *HEADLINE_METRICS) if m in present]
+        if drawn:
+            written.append(
+                figures.plot_differences(
+                    differences, drawn, units, figure_dir / "differences.png", titles, note
+                )
+            )
         if "extra_spending" in differences:
             written.append(out / "paths.md")
             table_metrics = [m for m in model.INDEX_METRICS if m in present]

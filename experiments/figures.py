@@ -162,6 +162,54 @@ def plot_horizon(
     return path
 
 
+def plot_differences(
+    differences: pd.DataFrame,
+    metrics: Sequence[str],
+    units: Mapping[str, str],
+    path: Path,
+    titles: Mapping[str, str] | None = None,
+    note: str = "",
+) -> Path:
+    """Each package minus the baseline at the final year, paired by replication: a bar per
+    preset and package with its 95% interval, one panel per metric, a line at zero.
+
+    Args:
+        differences: rows of (preset, policy, metric, step, mean, ci_low, ci_high), as
+            compare.paired_differences writes them.
+        metrics: metrics to draw, one panel each.
+        units: {metric: unit} for axis labels.
+        path: PNG file to write.
+        titles: {package name: title}, the bars' labels (default: the names).
+        note: a line under the figure (replications, citizens, years, interval, units).
+
+    Returns:
+        The written path.
+    """
+    titles = titles or {}
+    last = differences[differences["step"] == differences["step"].max()]
+    colours = policy_colours(["baseline", *dict.fromkeys(last["policy"])])
+    bars = len(last.drop_duplicates(["preset", "policy"]))
+    fig, axes = _grid(len(metrics), row_height=1.2 + 0.35 * bars)
+    for ax, metric in zip(axes, metrics, strict=True):
+        rows = last[last["metric"] == metric].iloc[::-1]
+        names = [
+            f"{p} / {titles.get(q, q)}" for p, q in zip(rows["preset"], rows["policy"], strict=True)
+        ]
+        error = [rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]
+        ax.barh(names, rows["mean"], xerr=error, color=[colours[q] for q in rows["policy"]],
+                capsize=3)  # fmt: skip
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_title(f"{metric.replace('_', ' ')}: package - baseline", fontsize="medium")
+        ax.set_xlabel(label(metric, units))
+        ax.tick_params(axis="y", labelsize="small")
+        ax.grid(axis="x", alpha=0.3)
+    year = last["year"].max()
+    fig.suptitle(f"Paired differences to the baseline at year {year:g} (error bars: 95% interval)")
+    _footnote(fig, note)
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
 def plot_indices_bars(
     table: pd.DataFrame,
     value: str,

@@ -66,7 +66,7 @@ def test_compare_labels_a_user_package_by_its_title_everywhere(
     paths_md = (out / "paths.md").read_text()
     assert "2 replications, 100 citizens, 2 years" in paths_md
     assert "Student t" in paths_md and "million currency units" in paths_md
-    figures = {"indices.png", "headline.png", "horizon.png"}
+    figures = {"indices.png", "headline.png", "horizon.png", "differences.png"}
     assert figures <= set(figure_texts)
     for name in figures:
         assert "Harbour Renewal Programme" in figure_texts[name], name
