@@ -229,3 +229,26 @@ def test_documented_exploration_spec_loads_and_validates_against_its_schema(
         jsonschema.validate(
             tomllib.loads(spec.read_text()), file_schemas()["exploration.schema.json"]
         )
+
+
+def test_samplers_cover_their_space_reproducibly() -> None:
+
+    factors = [
+        explore.Factor("a", low=0.0, high=1.0),
+        explore.Factor("b", values=("x", "y", "z")),
+        explore.Factor("c", low=10, high=20, integer=True),
+    ]
+    lhs = explore.draw(factors, 8, "lhs", seed=3, stream=0)
+    assert lhs == explore.draw(factors, 8, "lhs", seed=3, stream=0)
+    assert lhs != explore.draw(factors, 8, "lhs", seed=3, stream=1)
+    # Latin hypercube: each eighth of a range holds exactly one point.
+    assert sorted(int(p["a"] * 8) for p in lhs) == list(range(8))
+    assert {p["b"] for p in lhs} == {"x", "y", "z"}
+    assert all(isinstance(p["c"], int) and 10 <= p["c"] <= 20 for p in lhs)
+    sobol = explore.draw(factors, 16, "sobol", seed=3, stream=0)
+    assert len(sobol) == 16 and len({p["a"] for p in sobol}) == 16
+    grid = explore.draw(factors, 3, "factorial", seed=0, stream=0)
+    assert len(grid) == 3 * 3 * 3
+    assert sorted({p["a"] for p in grid}) == [0.0, 0.5, 1.0]
+    assert sorted({p["c"] for p in grid}) == [10, 15, 20]
+    assert len({(p["a"], p["b"], p["c"]) for p in grid}) == 27
