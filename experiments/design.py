@@ -208,13 +208,16 @@ def run_design(
         trials = [study.ask(distributions) for _ in range(settings.population)]
         points = [{key: trial.params[key] for key in distributions} for trial in trials]
         gen = generation(raw, source, where, points, allow_code)
-        report = run_exploration(
-            gen, where, workers=workers, executor=executor, slots=slots, resume=True,
-            run_fn=run_fn, progress=progress,
-        )  # fmt: skip
-        status = finish("design", report, where)
-        if status is not None:
-            raise SweepInterruptedError(status)
+        # A finished generation is reused as it is (its table is written once every run is
+        # stored); an unfinished one is completed.
+        if not (where / EXPERIMENTS).is_file():
+            report = run_exploration(
+                gen, where, workers=workers, executor=executor, slots=slots, resume=True,
+                run_fn=run_fn, progress=progress,
+            )  # fmt: skip
+            status = finish("design", report, where)
+            if status is not None:
+                raise SweepInterruptedError(status)
         table = pd.read_parquet(where / EXPERIMENTS)
         for trial, (policy, values) in zip(trials, gen.mixes.items(), strict=True):
             name = Path(policy).stem

@@ -51,10 +51,12 @@ def run_study(study: Path, data: Path = DATA, workers: int = 1) -> None:
     their compact results in ``data``."""
     paths_out = study / "paths"
     exploration = explore.load_exploration(data / PATHS_SPEC, paths_out)
-    resume = (paths_out / "manifest.json").exists()
-    report = explore.run_exploration(exploration, paths_out, workers=workers, resume=resume)
-    if report.interrupted or report.failed:
-        raise SystemExit("the exploration did not complete; rerun the same command")
+    # A finished exploration is reused as it is; an unfinished one is completed.
+    if not (paths_out / explore.EXPERIMENTS).is_file():
+        resume = (paths_out / "manifest.json").exists()
+        report = explore.run_exploration(exploration, paths_out, workers=workers, resume=resume)
+        if report.interrupted or report.failed:
+            raise SystemExit("the exploration did not complete; rerun the same command")
     table, _ = explore.read_experiments(paths_out)
     table.drop(columns=["run_id"]).to_csv(data / PATHS_TABLE, index=False)
     for preset in PRESETS:
