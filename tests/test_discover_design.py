@@ -178,3 +178,26 @@ def test_views_paired_interval_matches_the_t_interval_of_the_differences() -> No
     np.testing.assert_allclose(mean - low, half)
     one = paired_interval(a[:1], b[:1])
     np.testing.assert_array_equal(one[1], one[0])  # one seed: the interval is the mean
+
+
+@pytest.mark.parametrize(
+    ("change", "budget", "expected"),
+    [
+        (lambda s: s.split("[levers]")[0] + s[s.index("[outcomes]") :], "0.1",
+         "[levers] is empty"),
+        (lambda s: s, "1.5", "--budget 1.5 is out of range"),
+        (lambda s: s.replace('direction = "minimize"', 'direction = "down"'), "0.1",
+         "direction"),
+        (lambda s: s.replace("population = 6", "population = 1"), "0.1", "population"),
+    ],
+)  # fmt: skip
+def test_bad_design_is_one_line_exit_2_and_writes_nothing(
+    change, budget: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_text(tmp_path / "bad.toml", change(DESIGN_SPEC))
+    out = tmp_path / "out"
+    argv = ["design", str(spec), "--preset", "mature", "--budget", budget, "--out", str(out)]
+    assert cli([*argv, "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err, err
+    assert not out.exists()
