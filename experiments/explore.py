@@ -631,16 +631,6 @@ def exploration_record(exploration: Exploration) -> dict[str, Any]:
     }
 
 
-def input_columns(exploration: Exploration) -> list[str]:
-    """Return the input columns of the experiments table: uncertainties, then levers (or
-    the package, when the exploration has no levers and several packages)."""
-    columns = [f.key for f in exploration.uncertainties] + [f.key for f in exploration.levers]
-    tried = [p for p in exploration.mixes if p != exploration.reference or not exploration.paired]
-    if not exploration.levers and len(tried) > 1:
-        columns.append("policy")
-    return columns
-
-
 def experiments_table(exploration: Exploration, results: pd.DataFrame) -> pd.DataFrame:
     """One row per run (the reference's runs left out when outcomes are paired to it):
     run_id, preset, policy (the package name), title, design_point, replication,
@@ -676,7 +666,7 @@ def experiments_table(exploration: Exploration, results: pd.DataFrame) -> pd.Dat
     table.insert(2, "title", table["policy"].map(labels))
     table["policy"] = table["policy"].map(names)
     outcome_names = [o.name for o in exploration.outcomes]
-    inputs = [c for c in input_columns(exploration) if c != "policy"]
+    inputs = [f.key for f in (*exploration.uncertainties, *exploration.levers)]
     ordered = ["run_id", "preset", "policy", "title", "design_point", "replication",
                "seed_entropy", *inputs, *outcome_names]  # fmt: skip
     table = table[ordered].sort_values(["design_point", "preset", "policy", "replication"])
