@@ -45,6 +45,7 @@ from smartcity.experiments.explore import (
     exploration_record,
     parse_exploration,
     run_exploration,
+    same_exploration,
 )
 from smartcity.experiments.runner import RunFunction
 from smartcity.experiments.spec import SpecError
@@ -210,7 +211,12 @@ def run_design(
         gen = generation(raw, source, where, points, allow_code)
         # A finished generation is reused as it is (its table is written once every run is
         # stored); an unfinished one is completed.
-        if not (where / EXPERIMENTS).is_file():
+        finished = (where / EXPERIMENTS).is_file()
+        if finished and not same_exploration(where, exploration_record(gen)):
+            raise StoreError(
+                f"{where} holds another generation (other mixes); choose another --out"
+            )
+        if not finished:
             report = run_exploration(
                 gen, where, workers=workers, executor=executor, slots=slots, resume=True,
                 run_fn=run_fn, progress=progress,

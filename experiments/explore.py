@@ -588,7 +588,7 @@ def run_exploration(
     check_store(out, exploration.spec, resume)
     record = exploration_record(exploration)
     recorded = out / EXPLORATION
-    if recorded.exists() and json.loads(recorded.read_text("utf-8"))["spec"] != record["spec"]:
+    if recorded.exists() and not same_exploration(out, record):
         raise store.StoreError(
             f"output {str(out)!r} holds an exploration of another spec; choose another --out"
         )
@@ -613,6 +613,13 @@ def run_exploration(
         pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
         store.write_file(out / EXPERIMENTS, sink.getvalue().to_pybytes())
     return report
+
+
+def same_exploration(out: Path, record: Mapping[str, Any]) -> bool:
+    """Whether OUT's exploration.json records the same spec, samples and mixes."""
+    was = json.loads((out / EXPLORATION).read_text("utf-8"))
+    now = json.loads(json.dumps(record, default=str))
+    return all(was.get(key) == now.get(key) for key in ("spec", "scenarios", "mixes"))
 
 
 def exploration_record(exploration: Exploration) -> dict[str, Any]:

@@ -35,6 +35,9 @@ DOCUMENT = ROOT / "docs" / "robustness.md"
 PATHS_SPEC = "paths.toml"
 DESIGN_SPEC = "design.toml"
 PATHS_TABLE = "paths.csv"
+# Feature scores come from seeded extra trees, whose digits may move between scikit-learn
+# versions: they are computed with the study and stored, so rendering only formats.
+LEAD_SCORES = "lead_scores.csv"
 PRESETS = ("mature", "emerging")
 ENVELOPE = 0.1  # government.spending_envelope of the study: the parameter's default
 INDEX_GAINS = ("demand_gain", "industry_gain", "governance_gain")
@@ -59,6 +62,8 @@ def run_study(study: Path, data: Path = DATA, workers: int = 1) -> None:
             raise SystemExit("the exploration did not complete; rerun the same command")
     table, _ = explore.read_experiments(paths_out)
     table.drop(columns=["run_id"]).to_csv(data / PATHS_TABLE, index=False)
+    inputs = [f.key for f in exploration.uncertainties]
+    lead_scores(own_lead(table), table, inputs).to_csv(data / LEAD_SCORES)
     for preset in PRESETS:
         result = design.run_design(
             data / DESIGN_SPEC, preset, ENVELOPE, study / f"design-{preset}", workers=workers
@@ -77,6 +82,18 @@ def own_lead(table: pd.DataFrame) -> pd.DataFrame:
     by_point = by_point.rename(columns={True: "own_paths", False: "other_paths"})
     by_point["lead"] = by_point["own_paths"] - by_point["other_paths"]
     return by_point.reset_index()
+
+
+def lead_scores(lead: pd.DataFrame, table: pd.DataFrame, inputs: list[str]) -> pd.DataFrame:
+    """Feature scores of the own-path lead: which coefficients decide it, per preset
+    (rows: coefficients; columns: presets; each column sums to 1)."""
+    scenarios = table.drop_duplicates("design_point").set_index("design_point")[inputs]
+    scores = {}
+    for preset, rows in lead.groupby("preset", sort=False):
+        x = scenarios.loc[rows["design_point"]].reset_index(drop=True)
+        y = pd.DataFrame({"lead": rows["lead"].to_numpy()})
+        scores[preset] = discover.feature_scores(x, y)["lead"]
+    return pd.DataFrame(scores).rename_axis("coefficient")
 
 
 def _interval(values: Sequence[float], digits: int = 4) -> str:
@@ -154,7 +171,7 @@ def render(data: Path = DATA) -> str:
             f"| {preset} | {_interval(rows['own_paths'])} | {_interval(rows['other_paths'])} "
             f"| {_interval(rows['lead'])} | {share:.0%} of {len(rows)} points |"
         )
-    lines += ["", *_lead_boxes(lead, table, inputs), ""]
+    lines += ["", *_lead_boxes(lead, table, inputs, data), ""]
     lines += [
         "## Each path's gains",
         "",
@@ -174,17 +191,16 @@ def render(data: Path = DATA) -> str:
     return "\n".join(lines)
 
 
-def _lead_boxes(lead: pd.DataFrame, table: pd.DataFrame, inputs: list[str]) -> list[str]:
+def _lead_boxes(
+    lead: pd.DataFrame, table: pd.DataFrame, inputs: list[str], data: Path
+) -> list[str]:
     """Where the lead fails (PRIM) and which inputs decide it (feature scores), per preset."""
     scenarios = table.drop_duplicates("design_point").set_index("design_point")[inputs]
     lines = ["### Where the lead fails, and what decides it", ""]
-    scores = {}
+    scores = pd.read_csv(data / LEAD_SCORES, index_col="coefficient")
     for preset, rows in lead.groupby("preset", sort=False):
         x = scenarios.loc[rows["design_point"]].reset_index(drop=True)
         fails = (rows["lead"] <= 0).to_numpy()
-        scores[preset] = discover.feature_scores(x, pd.DataFrame({"lead": rows["lead"].values}))[
-            "lead"
-        ]
         if not fails.any():
             lines.append(f"- {preset}: the lead holds at every point; PRIM has no box to find.")
             continue
@@ -208,11 +224,12 @@ def _lead_boxes(lead: pd.DataFrame, table: pd.DataFrame, inputs: list[str]) -> l
         "",
         "Feature scores of the lead (extra-trees importance, each column sums to 1):",
         "",
-        "| coefficient | " + " | ".join(scores) + " |",
-        "|---|" + "---|" * len(scores),
+        "| coefficient | " + " | ".join(scores.columns) + " |",
+        "|---|" + "---|" * len(scores.columns),
     ]
     for key in inputs:
-        lines.append(f"| `{key}` | " + " | ".join(f"{s[key]:.2f}" for s in scores.values()) + " |")
+        cells = " | ".join(f"{scores.loc[key, preset]:.2f}" for preset in scores.columns)
+        lines.append(f"| `{key}` | {cells} |")
     return lines
 
 
