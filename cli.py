@@ -26,7 +26,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from smartcity.experiments import calibrate, cli_kit, compare, sensitivity, sweep, validation
+from smartcity.experiments import (
+    calibrate,
+    cli_kit,
+    compare,
+    design,
+    discover,
+    explore,
+    plot,
+    sensitivity,
+    sweep,
+    validation,
+)
 from smartcity.simulation.model.recording import RECORD_HELP, record_argument
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
@@ -229,6 +240,7 @@ SCHEMA_DIR = Path("docs") / "schemas"
 def file_schemas() -> dict[str, dict]:
     """The editor-facing JSON Schema of each TOML format, by its file name in docs/schemas/."""
     from smartcity.experiments.calibrate import CalibrationSchema
+    from smartcity.experiments.explore import ExploreSchema
     from smartcity.experiments.spec import SpecSchema
     from smartcity.policies.initiatives import InitiativeSpec
     from smartcity.policies.packages import PackageSchema
@@ -240,6 +252,7 @@ def file_schemas() -> dict[str, dict]:
         "package": (PackageSchema, "A policy package: initiatives, budgets, priorities."),
         "spec": (SpecSchema, "An experiment spec for smartcity sweep / sensitivity."),
         "calibration": (CalibrationSchema, "A calibration spec for smartcity calibrate."),
+        "exploration": (ExploreSchema, "An exploration spec for smartcity explore / design."),
     }
     return {
         f"{name}.schema.json": json_schema(schema, f"smartcity {name}", description)
@@ -322,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.set_defaults(handler=command_schemas)
 
     for module in (compare, sweep, sensitivity, calibrate, validation, ui_cli):
+        module.register(sub)
+    for module in (explore, discover, design, plot):
         module.register(sub)
     return parser
 

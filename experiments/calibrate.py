@@ -59,6 +59,11 @@ from smartcity.simulation.world.schema import (
 )
 
 SAMPLERS = ("tpe", "random", "qmc")
+# The city size a calibration runs at is a speed choice, not part of the fitted city: the
+# written preset leaves it out (a small city is a scaled copy of a large one).
+SIZE_KEY = "citizens.count"
+BEST_SHARE = 0.1  # the best trials whose spread is reported: this share, at least 3
+DPI = 120
 
 
 @dataclass(frozen=True)
@@ -267,6 +272,17 @@ def simulate_targets(
 ) -> list[float]:
     """Run the city under every replication's seed with ``values``; return each target's
     mean over the replications, in the order of ``spec.targets``."""
+    return [float(m) for m in simulate_readings(spec, values, executor, run_fn).mean(axis=0)]
+
+
+def simulate_readings(
+    spec: CalibrationSpec,
+    values: Mapping[str, float],
+    executor: Executor,
+    run_fn: Callable[..., pd.DataFrame] = model.run_city,
+) -> np.ndarray:
+    """Run the city under every replication's seed with ``values``; return the readings,
+    one row per replication, one column per target (in the order of ``spec.targets``)."""
     overrides = {**spec.overrides, **values}
     futures = [
         executor.submit(
@@ -280,11 +296,7 @@ def simulate_targets(
         for seed in spec.seeds()
     ]
     frames = [future.result() for future in futures]
-    means = []
-    for target in spec.targets:
-        readings = [_read(frame, target) for frame in frames]
-        means.append(float(np.mean(readings)))
-    return means
+    return np.array([[_read(frame, target) for target in spec.targets] for frame in frames])
 
 
 def _read(frame: pd.DataFrame, target: Target) -> float:
@@ -342,15 +354,19 @@ def calibrate(
             values = {
                 p.key: trial.suggest_float(p.key, p.low, p.high, log=p.log) for p in spec.parameters
             }
-            simulated = simulate_targets(spec, values, executor, run_fn)
+            readings = simulate_readings(spec, values, executor, run_fn)
+            simulated = [float(m) for m in readings.mean(axis=0)]
             loss = loss_of(spec, simulated)
             study.tell(trial, loss)
+            # Each replication's own loss: how much of the fit is one seed's luck.
+            alone = [loss_of(spec, [float(v) for v in row]) for row in readings]
             rows.append(
                 {
                     "trial": number,
                     **values,
                     **dict(zip(_target_columns(spec), simulated, strict=True)),
                     "loss": loss,
+                    **{f"loss:replication {r}": v for r, v in enumerate(alone)},
                 }
             )
             if progress:
@@ -375,24 +391,96 @@ def _target_columns(spec: CalibrationSpec) -> list[str]:
 def preset_toml(spec: CalibrationSpec, result: CalibrationResult) -> str:
     """A preset TOML that extends the calibrated preset with the best values."""
     base = spec.preset if spec.preset in model.preset_names() else str(Path(spec.preset).resolve())
+    size = spec.overrides.get(SIZE_KEY)
     document: dict[str, Any] = {"extends": base}
-    for key, value in {**spec.overrides, **result.best}.items():
+    kept = {k: v for k, v in spec.overrides.items() if k != SIZE_KEY}
+    for key, value in {**kept, **result.best}.items():
         section, name = key.split(".", 1)
         document.setdefault(section, {})[name] = value
     return toml_text(
         document,
         f"Calibrated by `smartcity calibrate` ({spec.name or 'unnamed spec'}): "
-        f"loss {result.loss:.4g} over {spec.trials} trials, {spec.replications} replications.",
+        f"loss {result.loss:.4g} over {spec.trials} trials, {spec.replications} replications"
+        + (f", at {size} citizens (not kept: run it at any size)." if size else "."),
     )
 
 
+def best_trials(trace: pd.DataFrame) -> pd.DataFrame:
+    """The lowest-loss trials: BEST_SHARE of them, at least 3 (or all there are)."""
+    count = min(len(trace), max(3, int(np.ceil(BEST_SHARE * len(trace)))))
+    return trace.nsmallest(count, "loss")
+
+
+def uncertainty_table(spec: CalibrationSpec, result: CalibrationResult) -> pd.DataFrame:
+    """Per free parameter: the best value and the spread of the best trials (mean, sd,
+    min, max), with their number, so a flat loss surface shows as a wide spread."""
+    best = best_trials(result.trace)
+    return pd.DataFrame(
+        [
+            {
+                "parameter": p.key,
+                "best": result.best[p.key],
+                "best_trials": len(best),
+                "mean": best[p.key].mean(),
+                "sd": best[p.key].std(ddof=1) if len(best) > 1 else 0.0,
+                "min": best[p.key].min(),
+                "max": best[p.key].max(),
+                "low_bound": p.low,
+                "high_bound": p.high,
+            }
+            for p in spec.parameters
+        ]
+    )
+
+
+def plot_profile(spec: CalibrationSpec, result: CalibrationResult, path: Path) -> Path:
+    """The loss profile along each free parameter: every trial's loss at its value (log
+    scale), the best trials in colour and the best ringed."""
+    from matplotlib.figure import Figure
+
+    trace = result.trace
+    best = best_trials(trace)
+    fig = Figure(figsize=(4.6 * len(spec.parameters), 3.8))
+    axes = fig.subplots(1, len(spec.parameters), squeeze=False)[0]
+    for ax, parameter in zip(axes, spec.parameters, strict=True):
+        ax.scatter(trace[parameter.key], trace["loss"], s=14, color="0.6", label="trial")
+        ax.scatter(best[parameter.key], best["loss"], s=20, color="tab:blue",
+                   label=f"best {len(best)} trials")  # fmt: skip
+        ax.scatter([result.best[parameter.key]], [result.loss], s=120, facecolors="none",
+                   edgecolors="red", label="best")  # fmt: skip
+        ax.set_xlabel(parameter.key)
+        ax.set_ylabel("loss")
+        if (trace["loss"] > 0).all():
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    fig.suptitle(
+        f"Loss profile: {spec.trials} trials, {spec.replications} replications each "
+        f"(common seeds), {spec.overrides.get(SIZE_KEY, 'preset default')} citizens, "
+        f"{spec.years:g} years",
+        fontsize="medium",
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
 def write_outputs(spec: CalibrationSpec, result: CalibrationResult, out: Path) -> list[Path]:
-    """Write best.toml, trace.csv and calibration.json into ``out``."""
+    """Write best.toml, trace.csv, uncertainty.csv, profile.png and calibration.json."""
     out.mkdir(parents=True, exist_ok=True)
     best = out / "best.toml"
     best.write_text(preset_toml(spec, result), encoding="utf-8")
     trace = out / "trace.csv"
     result.trace.to_csv(trace, index=False)
+    spread = out / "uncertainty.csv"
+    uncertainty_table(spec, result).to_csv(spread, index=False)
+    profile = plot_profile(spec, result, out / "profile.png")
+    best_row = result.trace.loc[result.trace["loss"].idxmin()]
+    per_replication = {
+        column.split(":", 1)[1]: float(best_row[column])
+        for column in result.trace.columns
+        if column.startswith("loss:")
+    }
     manifest = out / "calibration.json"
     manifest.write_text(
         json.dumps(
@@ -402,7 +490,10 @@ def write_outputs(spec: CalibrationSpec, result: CalibrationResult, out: Path) -
                 " unless given",
                 "best": result.best,
                 "best_loss": result.loss,
+                "best_loss_per_replication": per_replication,
                 "simulated": result.simulated,
+                "uncertainty": f"spread of the best {BEST_SHARE:.0%} of trials (at least 3): "
+                "uncertainty.csv; loss along each parameter: profile.png",
                 **provenance(),
             },
             indent=2,
@@ -411,7 +502,7 @@ def write_outputs(spec: CalibrationSpec, result: CalibrationResult, out: Path) -
         + "\n",
         encoding="utf-8",
     )
-    return [best, trace, manifest]
+    return [best, trace, spread, profile, manifest]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

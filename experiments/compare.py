@@ -47,6 +47,7 @@ from smartcity.experiments.cli_kit import (
 from smartcity.experiments.limits import DEFAULT_LIMITS, Limits
 from smartcity.experiments.spec import ExperimentSpec, parse_spec
 from smartcity.simulation.world.parameters import parse_set_option
+from smartcity.simulation.world.statistics import method_note, t_half_width
 
 # Tuned so `make demo` finishes in a few minutes on 2 cores with the default city.
 DEFAULT_PRESETS = ("mature", "emerging")
@@ -224,12 +225,7 @@ def summarize(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     )
     grouped = long.groupby(GROUP, sort=False)["value"]
     table = grouped.agg(n="count", mean="mean", sd="std").reset_index()
-    n = table["n"].to_numpy()
-    from scipy import stats  # imported here: `smartcity` commands start faster without it
-
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
-        half = np.where(n > 1, t * table["sd"].to_numpy() / np.sqrt(n), 0.0)
+    half = t_half_width(table["sd"].to_numpy(), table["n"].to_numpy(), confidence)
     table["ci_low"] = table["mean"] - half
     table["ci_high"] = table["mean"] + half
     return table
@@ -292,7 +288,8 @@ def path_table(differences: pd.DataFrame, metrics: Sequence[str]) -> str:
     for (preset, policy), group in last.groupby(["preset", "policy"], sort=False):
         by_metric = group.set_index("metric")
         extra = by_metric["extra_spending"].iloc[0]
-        cells = [preset, policy, f"{extra:+.1f}"]
+        title = group["title"].iloc[0] if "title" in group else policy
+        cells = [preset, title, f"{extra:+.1f}"]
         for metric in metrics:
             if metric not in by_metric.index:
                 cells += ["-", "-"]
@@ -406,7 +403,8 @@ def fit_markdown(fit: pd.DataFrame, lead: pd.DataFrame | None = None) -> str:
             home = rows["home"].iloc[0] or "-"
             own = dict(zip(rows["preset"], rows["own"], strict=False))
             values = [cell(p, package, column, bool(own.get(p))) for p in presets]
-            lines.append(f"| {package} | {home} | " + " | ".join(values) + " |")
+            name = rows["title"].iloc[0] if "title" in rows else package
+            lines.append(f"| {name} | {home} | " + " | ".join(values) + " |")
         lines.append("")
     leads = pd.DataFrame()
     if lead is not None and not lead.empty:
@@ -437,36 +435,95 @@ def horizon_table(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[summary["step"] == last].reset_index(drop=True)
 
 
-def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> list[Path]:
+MONEY_NOTE = "money in M = million currency units (k = thousand)"
+
+
+def run_note(results: pd.DataFrame, citizens: object) -> str:
+    """One line stating what a table or figure rests on: replications, citizens, years,
+    the interval method and the currency unit."""
+    replications = results["replication"].nunique()
+    years = results["year"].max()
+    return (
+        f"{replications} replications, {citizens} citizens, {years:g} years; "
+        f"{method_note()}; {MONEY_NOTE}"
+    )
+
+
+def package_labels(policies: Sequence[str], allow_code: bool = False) -> dict[str, str]:
+    """{package as run: its title}; a user's package is labelled by its title (or its name),
+    never by its file path."""
+    return {p: model.package_title(p, allow_code) for p in policies}
+
+
+def labelled(table: pd.DataFrame, column: str = "policy", allow_code: bool = False) -> pd.DataFrame:
+    """A table for the reader: ``column`` holds each package's name (never a path) and a
+    ``title`` column after it holds its title."""
+    if column not in table or table.empty:
+        return table
+    runs = list(table[column].unique())
+    titles = package_labels(runs, allow_code)
+    names = {p: model.package_name(p, allow_code) for p in runs}
+    table = table.copy()
+    table.insert(table.columns.get_loc(column) + 1, "title", table[column].map(titles))
+    table[column] = table[column].map(names)
+    return table
+
+
+def write_outputs(
+    results: pd.DataFrame,
+    out: Path,
+    presets: Sequence[str],
+    citizens: object = "preset default",
+    allow_code: bool = False,
+) -> list[Path]:
     """Write summary.csv, horizon.csv and the figures; return the written paths.
 
-    Tables and figures list the presets in the order given (mature first by default).
+    Tables and figures list the presets in the order given (mature first by default), label
+    each package by its title, and state the replications, citizens, years, interval
+    method and currency unit (`run_note`).
     """
     from smartcity.experiments import figures  # matplotlib: only when figures are drawn
 
     units = model.metric_units()
     rank = {preset: i for i, preset in enumerate(presets)}
     results = results.sort_values("preset", key=lambda s: s.map(rank), kind="stable")
+    note = run_note(results, citizens)
+    titles = {
+        model.package_name(p, allow_code): title
+        for p, title in package_labels(list(results["policy"].unique()), allow_code).items()
+    }
     summary = summarize(results)
     summary.insert(3, "unit", summary["metric"].map(units).fillna(""))
     horizon = horizon_table(summary)
     figure_dir = out / "figures"
     figure_dir.mkdir(parents=True, exist_ok=True)
     written = [out / "summary.csv", out / "horizon.csv"]
+    as_run = summary  # fit_table reads packages as run; the files get names and titles
+    summary = labelled(summary, allow_code=allow_code)
+    horizon = labelled(horizon, allow_code=allow_code)
     summary.to_csv(written[0], index=False)
     horizon.to_csv(written[1], index=False)
     differences = paired_differences(results)
     present = set(summary["metric"])
     if not differences.empty:
         differences.insert(3, "unit", differences["metric"].map(units).fillna(""))
+        fit = fit_table(differences, as_run)
+        differences = labelled(differences, allow_code=allow_code)
         written.append(out / "differences.csv")
         differences.to_csv(written[-1], index=False)
+        drawn = [m for m in (*model.INDEX_METRICS, *HEADLINE_METRICS) if m in present]
+        if drawn:
+            written.append(
+                figures.plot_differences(
+                    differences, drawn, units, figure_dir / "differences.png", titles, note
+                )
+            )
         if "extra_spending" in differences:
             written.append(out / "paths.md")
             table_metrics = [m for m in model.INDEX_METRICS if m in present]
-            written[-1].write_text(path_table(differences, table_metrics))
-        fit = fit_table(differences, summary)
+            written[-1].write_text(path_table(differences, table_metrics) + f"\n{note}.\n")
         if not fit.empty:
+            fit = labelled(fit, "package", allow_code)
             written.append(out / "fit.csv")
             fit.to_csv(written[-1], index=False)
             lead = own_lead(results)
@@ -474,9 +531,11 @@ def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> l
                 written.append(out / "fit_lead.csv")
                 lead.to_csv(written[-1], index=False)
             written.append(out / "fit.md")
-            written[-1].write_text(fit_markdown(fit, lead))
+            written[-1].write_text(fit_markdown(fit, lead) + f"\n{note}.\n")
             written.append(
-                figures.plot_fit_matrix(fit, FIT_METRICS, units, figure_dir / "fit_matrix.png")
+                figures.plot_fit_matrix(
+                    fit, FIT_METRICS, units, figure_dir / "fit_matrix.png", titles, note
+                )
             )
     indices = [m for m in model.INDEX_METRICS if m in present]
     headline = [m for m in HEADLINE_METRICS if m in present]
@@ -485,22 +544,24 @@ def write_outputs(results: pd.DataFrame, out: Path, presets: Sequence[str]) -> l
         print(
             f"smartcity compare: not plotted (not reported): {', '.join(missing)}", file=sys.stderr
         )
-    if indices:
-        written.append(
-            figures.plot_trajectories(
-                summary, indices, units, figure_dir / "indices.png", "Development indices"
+    for metrics, name, title in ((indices, "indices", "Development indices"),
+                                 (headline, "headline", "Headline metrics")):  # fmt: skip
+        if metrics:
+            written.append(
+                figures.plot_trajectories(
+                    summary, metrics, units, figure_dir / f"{name}.png", title, titles, note
+                )
             )
-        )
-    if headline:
-        written.append(
-            figures.plot_trajectories(
-                summary, headline, units, figure_dir / "headline.png", "Headline metrics"
-            )
-        )
     if indices or headline:
         written.append(
             figures.plot_horizon(
-                horizon, [*indices, *headline], units, figure_dir / "horizon.png", "Horizon"
+                horizon,
+                [*indices, *headline],
+                units,
+                figure_dir / "horizon.png",
+                "Horizon",
+                titles,
+                note,
             )
         )
     return written
@@ -526,7 +587,10 @@ def command_compare(args: argparse.Namespace) -> int:
         # Always resume: rerunning the same comparison (`make demo` twice, or after Ctrl-C)
         # reuses the stored runs; other settings in the same OUT are refused.
         report, results = stored_results("compare", spec, args)
-        for path in write_outputs(results, args.out, spec.presets):
+        citizens = model.resolve_point(spec.presets[0], spec.overrides)["citizens.count"]
+        for path in write_outputs(
+            results, args.out, spec.presets, citizens=citizens, allow_code=args.allow_code
+        ):
             print(path)
         return EXIT_RUNS_FAILED if report.failed else EXIT_OK
 

@@ -35,6 +35,15 @@ def policy_colours(policies: Sequence[str]) -> dict[str, str]:
     return {"baseline": BASELINE_COLOUR, **colours}
 
 
+def _footnote(fig: Figure, note: str) -> None:
+    """Lay the figure out, with ``note`` (what it rests on) in small type under it."""
+    if note:
+        fig.text(0.005, 0.003, note, fontsize="x-small", va="bottom")
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    else:
+        fig.tight_layout()
+
+
 def _grid(count: int, row_height: float = 3.9) -> tuple[Figure, list[Axes]]:
     cols = min(count, 3) if count != 4 else 2
     rows = math.ceil(count / cols)
@@ -52,6 +61,8 @@ def plot_trajectories(
     units: Mapping[str, str],
     path: Path,
     title: str,
+    titles: Mapping[str, str] | None = None,
+    note: str = "",
 ) -> Path:
     """Plot mean trajectories with 95% bands: a row per metric, a column per preset.
 
@@ -64,10 +75,13 @@ def plot_trajectories(
         units: {metric: unit} for axis labels.
         path: PNG file to write.
         title: figure title.
+        titles: {package name: title}, the legend's labels (default: the names).
+        note: a line under the figure (replications, citizens, years, interval, units).
 
     Returns:
         The written path.
     """
+    titles = titles or {}
     presets = list(dict.fromkeys(summary["preset"]))
     colours = policy_colours(list(dict.fromkeys(summary["policy"])))
     fig = Figure(figsize=(6.0 * len(presets), 3.4 * len(metrics)))
@@ -79,7 +93,9 @@ def plot_trajectories(
             for policy, group in rows.groupby("policy", sort=False):
                 group = group.sort_values("year")
                 colour = colours[policy]
-                ax.plot(group["year"], group["mean"], color=colour, label=policy)
+                ax.plot(
+                    group["year"], group["mean"], color=colour, label=titles.get(policy, policy)
+                )
                 ax.fill_between(
                     group["year"], group["ci_low"], group["ci_high"], color=colour, alpha=0.15
                 )
@@ -90,7 +106,7 @@ def plot_trajectories(
             if row == 0:
                 ax.legend(fontsize="small", title="policy package", title_fontsize="small")
     fig.suptitle(f"{title} (mean and 95% interval over replications)")
-    fig.tight_layout()
+    _footnote(fig, note)
     fig.savefig(path, dpi=DPI)
     return path
 
@@ -101,6 +117,8 @@ def plot_horizon(
     units: Mapping[str, str],
     path: Path,
     title: str,
+    titles: Mapping[str, str] | None = None,
+    note: str = "",
 ) -> Path:
     """Bars of each metric at the final year, one bar per preset/policy with its 95% CI.
 
@@ -110,16 +128,21 @@ def plot_horizon(
         units: {metric: unit} for axis labels.
         path: PNG file to write.
         title: figure title.
+        titles: {package name: title}, the bars' labels (default: the names).
+        note: a line under the figure (replications, citizens, years, interval, units).
 
     Returns:
         The written path.
     """
+    titles = titles or {}
     colours = policy_colours(list(dict.fromkeys(horizon["policy"])))
     bars = len(horizon.drop_duplicates(["preset", "policy"]))
     fig, axes = _grid(len(metrics), row_height=1.2 + 0.35 * bars)
     for ax, metric in zip(axes, metrics, strict=True):
         rows = horizon[horizon["metric"] == metric].iloc[::-1]  # first pair on top
-        names = [f"{p} / {q}" for p, q in zip(rows["preset"], rows["policy"], strict=True)]
+        names = [
+            f"{p} / {titles.get(q, q)}" for p, q in zip(rows["preset"], rows["policy"], strict=True)
+        ]
         error = [rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]
         ax.barh(
             names,
@@ -134,7 +157,55 @@ def plot_horizon(
         ax.grid(axis="x", alpha=0.3)
     year = horizon["year"].max()
     fig.suptitle(f"{title} at year {year:g} (mean; error bars: 95% interval)")
-    fig.tight_layout()
+    _footnote(fig, note)
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def plot_differences(
+    differences: pd.DataFrame,
+    metrics: Sequence[str],
+    units: Mapping[str, str],
+    path: Path,
+    titles: Mapping[str, str] | None = None,
+    note: str = "",
+) -> Path:
+    """Each package minus the baseline at the final year, paired by replication: a bar per
+    preset and package with its 95% interval, one panel per metric, a line at zero.
+
+    Args:
+        differences: rows of (preset, policy, metric, step, mean, ci_low, ci_high), as
+            compare.paired_differences writes them.
+        metrics: metrics to draw, one panel each.
+        units: {metric: unit} for axis labels.
+        path: PNG file to write.
+        titles: {package name: title}, the bars' labels (default: the names).
+        note: a line under the figure (replications, citizens, years, interval, units).
+
+    Returns:
+        The written path.
+    """
+    titles = titles or {}
+    last = differences[differences["step"] == differences["step"].max()]
+    colours = policy_colours(["baseline", *dict.fromkeys(last["policy"])])
+    bars = len(last.drop_duplicates(["preset", "policy"]))
+    fig, axes = _grid(len(metrics), row_height=1.2 + 0.35 * bars)
+    for ax, metric in zip(axes, metrics, strict=True):
+        rows = last[last["metric"] == metric].iloc[::-1]
+        names = [
+            f"{p} / {titles.get(q, q)}" for p, q in zip(rows["preset"], rows["policy"], strict=True)
+        ]
+        error = [rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]
+        ax.barh(names, rows["mean"], xerr=error, color=[colours[q] for q in rows["policy"]],
+                capsize=3)  # fmt: skip
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_title(f"{metric.replace('_', ' ')}: package - baseline", fontsize="medium")
+        ax.set_xlabel(label(metric, units))
+        ax.tick_params(axis="y", labelsize="small")
+        ax.grid(axis="x", alpha=0.3)
+    year = last["year"].max()
+    fig.suptitle(f"Paired differences to the baseline at year {year:g} (error bars: 95% interval)")
+    _footnote(fig, note)
     fig.savefig(path, dpi=DPI)
     return path
 
@@ -229,7 +300,12 @@ def plot_pattern_checks(table: pd.DataFrame, title: str, path: Path) -> Path:
 
 
 def plot_fit_matrix(
-    fit: pd.DataFrame, metrics: Sequence[str], units: Mapping[str, str], path: Path
+    fit: pd.DataFrame,
+    metrics: Sequence[str],
+    units: Mapping[str, str],
+    path: Path,
+    titles: Mapping[str, str] | None = None,
+    note: str = "",
 ) -> Path:
     """Plot the fit matrix: presets (rows) x packages (columns), each cell listing the
     change against the baseline of each metric (mean of paired replications; * where the
@@ -239,7 +315,10 @@ def plot_fit_matrix(
     Args:
         fit: the fit table (experiments.compare.fit_table).
         metrics: metrics listed in each cell, in order; those ending in "_index" colour it.
+        titles: {package name: title}, the column labels (default: the names).
+        note: a line under the figure (replications, citizens, years, interval, units).
     """
+    titles = titles or {}
     presets = list(dict.fromkeys(fit["preset"]))
     packages = list(dict.fromkeys(fit["package"]))
     cells = fit.set_index(["preset", "package", "metric"])
@@ -273,13 +352,19 @@ def plot_fit_matrix(
             own = fit[(fit["preset"] == preset) & (fit["package"] == package)]["own"]
             if own.any():
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, linewidth=3))
-    ax.set_xticks(range(len(packages)), packages, rotation=30, ha="right", fontsize=8)
+    ax.set_xticks(
+        range(len(packages)),
+        [titles.get(p, p) for p in packages],
+        rotation=30,
+        ha="right",
+        fontsize=8,
+    )
     ax.set_yticks(range(len(presets)), presets)
     gdp = label("gdp_per_capita", units)
     ax.set_title(
         f"Path fit: change vs baseline at the horizon (indices; {gdp}); thick frame = own city",
         fontsize=9,
     )
-    fig.tight_layout()
+    _footnote(fig, note)
     fig.savefig(path, dpi=DPI)
     return path

@@ -15,7 +15,7 @@ from typing import Any
 from smartcity.experiments import provenance
 from smartcity.experiments.runs import policy_names as _policy_names
 from smartcity.experiments.runs import run_city
-from smartcity.policies.packages import late_initiatives, load_package
+from smartcity.policies.packages import late_initiatives, load_package, package_path
 from smartcity.simulation.model.metrics import METRICS
 from smartcity.simulation.model.recording import RECORD_HELP, record_argument
 from smartcity.simulation.model.resolve import resolve_parameters
@@ -43,13 +43,17 @@ __all__ = [
     "metric_units",
     "model_version",
     "own_paths",
+    "package_file",
     "package_home",
+    "package_name",
+    "package_title",
     "parameter_names",
     "policy_names",
     "preset_names",
     "record_argument",
     "resolve_point",
     "run_city",
+    "steps_per_year",
 ]
 
 
@@ -82,6 +86,22 @@ def package_home(policy: str, allow_code: bool = False) -> str | None:
     """Return the city type a package was written for (its ``home`` field), None for
     controls such as the baseline and the placebo."""
     return load_package(policy, allow_code=allow_code).home
+
+
+def package_title(policy: str, allow_code: bool = False) -> str:
+    """Return a package's label in tables and figures: its title (its name when it has
+    none), never its file path."""
+    return load_package(policy, allow_code=allow_code).title
+
+
+def package_name(policy: str, allow_code: bool = False) -> str:
+    """Return a package's name: a shipped name, or a user file's stem (never its path)."""
+    return load_package(policy, allow_code=allow_code).name
+
+
+def package_file(policy: str) -> Path:
+    """Return the TOML file of a shipped package name or of a package path."""
+    return package_path(policy)
 
 
 def development_paths() -> list[str]:
@@ -148,6 +168,11 @@ def check_policy(policy: str | None, years: float, allow_code: bool = False) -> 
 def parameter_names() -> list[str]:
     """Return every parameter key ("section.name") of the model."""
     return list(PARAM_SPECS)
+
+
+def steps_per_year(preset: str, overrides: Mapping[str, Any]) -> int:
+    """Return the model steps per simulated year of a preset under overrides."""
+    return int(resolve_parameters(preset, dict(overrides)).simulation.steps_per_year)
 
 
 def metric_units() -> dict[str, str]:

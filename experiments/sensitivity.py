@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from smartcity.experiments.cli_kit import (
     guarded,
     limits_of,
 )
+from smartcity.experiments.provenance import provenance
 from smartcity.experiments.spec import ExperimentSpec, SensitivitySpec, load_spec
 from smartcity.experiments.store import load_results
 
@@ -171,11 +173,61 @@ def analyse(
     return pd.DataFrame(rows)
 
 
-def write_outputs(indices: pd.DataFrame, method: str, out: Path) -> list[Path]:
-    """Write the index table (CSV) and its bar plot (PNG); return the paths."""
+# What each column of an index table means (written into indices_<method>.json).
+COLUMN_MEANINGS = {
+    "preset": "city preset",
+    "policy": "policy package (name)",
+    "metric": "model output analysed",
+    "unit": "unit of the metric; mu, mu_star, mu_star_conf and sigma are in it",
+    "parameter": "varied parameter (section.name)",
+    "mu": "Morris: mean elementary effect (metric unit per unit of the parameter's range)",
+    "mu_star": "Morris: mean absolute elementary effect (influence, metric unit)",
+    "mu_star_conf": "Morris: half width of the bootstrap 95% interval of mu_star",
+    "sigma": "Morris: standard deviation of the elementary effects (interactions, non-linearity)",
+    "S1": "Sobol: first-order index (share of output variance from the parameter alone)",
+    "S1_conf": "Sobol: half width of the bootstrap 95% interval of S1",
+    "ST": "Sobol: total-order index (share including all its interactions)",
+    "ST_conf": "Sobol: half width of the bootstrap 95% interval of ST",
+}
+
+
+def analysis_record(spec: ExperimentSpec, method: str) -> dict[str, Any]:
+    """What an index table rests on: method, levels, sample, statistic, units, versions."""
+    from importlib.metadata import version
+
+    sens = spec.sensitivity
+    assert sens is not None
+    units = model.metric_units()
+    return {
+        "method": {"morris": "Morris elementary effects (SALib)",
+                   "sobol": "Sobol indices, Saltelli sampling, no second order (SALib)"}[method],
+        "levels": MORRIS_LEVELS if method == "morris" else None,
+        "base_samples": sens.samples,
+        "evaluations": len(spec.points),
+        "replications": spec.replications,
+        "statistic": sens.statistic,
+        "sampler_seed": sens.seed,
+        "bounds": {key: list(bound) for key, bound in sens.bounds.items()},
+        "units": {metric: units.get(metric, "") for metric in sens.metrics},
+        "columns": {c: COLUMN_MEANINGS[c] for c in ("preset", "policy", "metric", "unit",
+                                                      "parameter", *INDEX_COLUMNS[method])},
+        "salib_version": version("SALib"),
+        "provenance": provenance(),
+    }  # fmt: skip
+
+
+def write_outputs(
+    indices: pd.DataFrame, method: str, out: Path, spec: ExperimentSpec | None = None
+) -> list[Path]:
+    """Write the index table (CSV) with the metric's unit, its bar plot (PNG) and, given the
+    spec, the analysis record (JSON: method, levels, units, library version, what each
+    column means); return the paths."""
     from smartcity.experiments import figures  # matplotlib: only when figures are drawn
 
     table_path = out / f"indices_{method}.csv"
+    units = model.metric_units()
+    indices = indices.copy()
+    indices.insert(indices.columns.get_loc("metric") + 1, "unit", indices["metric"].map(units))
     indices.to_csv(table_path, index=False)
     plot_path = out / f"indices_{method}.png"
     if method == "morris":
@@ -186,7 +238,12 @@ def write_outputs(indices: pd.DataFrame, method: str, out: Path) -> list[Path]:
         figures.plot_indices_bars(
             indices, "ST", "ST_conf", plot_path, "Sobol indices", second=("S1", "S1_conf")
         )
-    return [table_path, plot_path]
+    written = [table_path, plot_path]
+    if spec is not None:
+        written.append(out / f"indices_{method}.json")
+        text = json.dumps(analysis_record(spec, method), indent=2, sort_keys=True, default=str)
+        written[-1].write_text(text + "\n", encoding="utf-8")
+    return written
 
 
 def command_sensitivity(args: argparse.Namespace) -> int:
@@ -217,7 +274,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
         if status is not None:
             return status
         indices = analyse(sampled, args.method, sample, load_results(args.out))
-        for path in write_outputs(indices, args.method, args.out):
+        for path in write_outputs(indices, args.method, args.out, sampled):
             print(path)
         return EXIT_OK
 

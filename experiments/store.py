@@ -274,6 +274,12 @@ def write_manifest(store: Path, manifest: dict[str, Any]) -> None:
         handle.write(text.encode("utf-8"))
 
 
+def write_file(path: Path, data: bytes) -> None:
+    """Write any file of a store (a table, a record) atomically: whole or not at all."""
+    with _atomic(path) as handle:
+        handle.write(data)
+
+
 def read_manifest(store: str | Path) -> dict[str, Any]:
     """Return the store's manifest.
 

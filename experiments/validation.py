@@ -42,6 +42,7 @@ from smartcity.experiments.cli_kit import (
 from smartcity.experiments.limits import DEFAULT_LIMITS, Limits
 from smartcity.experiments.spec import ExperimentSpec, parse_spec
 from smartcity.simulation.world.graph import KIND_PROFILES
+from smartcity.simulation.world.statistics import mean_interval
 from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 DEFAULT_REPLICATIONS = 3
@@ -657,22 +658,6 @@ CROSS_CASE_PATTERNS: tuple[Pattern, ...] = (
 statistic takes every case's runs."""
 
 
-def interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and t-based confidence interval (the mean itself for one value)."""
-    from scipy import stats  # imported here: `smartcity` commands start faster without it
-
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return (np.nan, np.nan, np.nan)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return (mean, mean, mean)
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1))
-    half /= np.sqrt(len(values))
-    return (mean, mean - half, mean + half)
-
-
 def evaluate(results: pd.DataFrame, cases: Sequence[Case] = CASES) -> pd.DataFrame:
     """One row per pattern: case, pattern, source, public, held_to, unit, criterion, mean,
     ci, holds."""
@@ -687,7 +672,7 @@ def evaluate(results: pd.DataFrame, cases: Sequence[Case] = CASES) -> pd.DataFra
         checked += [("both-models", p, p.statistic(runs)) for p in CROSS_CASE_PATTERNS]
     rows = []
     for case, pattern, values in checked:
-        mean, low, high = interval(values)
+        mean, low, high = mean_interval(values)
         holds = bool(np.isfinite(mean) and pattern.low <= mean <= pattern.high)
         if pattern.effect:
             holds = holds and bool(low > 0)
@@ -732,7 +717,7 @@ def cited_figures(results: pd.DataFrame, cases: Sequence[Case] = CASES) -> pd.Da
     rows = []
 
     def add(case: str, topic: str, figure: str, values: np.ndarray) -> None:
-        mean, low, high = interval(values)
+        mean, low, high = mean_interval(values)
         rows.append(dict(zip(FIGURE_COLUMNS, (case, topic, figure, mean, low, high), strict=True)))
 
     base = model.BASELINE_POLICY

@@ -70,7 +70,7 @@ def test_calibrate_command_writes_a_preset_that_runs(tmp_path: Path, capsys) -> 
 name = "tiny"
 preset = "mature"
 years = 1
-replications = 1
+replications = 2
 trials = 3
 sampler = "random"
 [overrides]
@@ -96,9 +96,19 @@ value = 0.4
     assert value == pytest.approx(
         trace.loc[trace["loss"].idxmin(), "citizens.digital_literacy_mean"]
     )
+    # The uncertainty of the fit: each replication's own loss, the spread of the best
+    # trials, the loss along the parameter.
+    assert {"loss:replication 0", "loss:replication 1"} <= set(trace.columns)
+    spread = pd.read_csv(out / "uncertainty.csv").set_index("parameter")
+    row = spread.loc["citizens.digital_literacy_mean"]
+    assert row["best_trials"] == 3 and row["min"] <= row["best"] <= row["max"]
+    assert (out / "profile.png").stat().st_size > 0
+    # The calibration's own city size is a speed choice, not part of the preset.
+    assert "count" not in best.get("citizens", {})
     # The written preset is a valid preset: it runs.
     run = tmp_path / "run"
-    assert main(["run", "--preset", str(out / "best.toml"), "--years", "1", "--out", str(run)]) == 0
+    argv = ["run", "--preset", str(out / "best.toml"), "--years", "1", "--out", str(run)]
+    assert main([*argv, "--set", "citizens.count=500"]) == 0
 
 
 def test_same_spec_same_trace(tmp_path: Path) -> None:

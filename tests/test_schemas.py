@@ -24,6 +24,7 @@ def _doc_specs(calibration: bool = False) -> list[str]:
     with ``calibration``, the calibration specs (blocks with [[targets]]) instead."""
     text = (ROOT / "docs" / "experiments.md").read_text(encoding="utf-8")
     blocks = [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "root_seed" in b]
+    blocks = [b for b in blocks if "[outcomes]" not in b]  # explorations: test_explore.py
     return [b for b in blocks if ("[[targets]]" in b) == calibration]
 
 

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import initiative_names, load_initiative
@@ -35,6 +34,7 @@ from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError, InvariantError
 from smartcity.simulation.world.parameters import SECTIONS, ParamSpec, iter_specs
 from smartcity.simulation.world.presets import preset_names
+from smartcity.simulation.world.statistics import paired_interval
 from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, DISTRICT_KINDS, SECTOR_NAMES
 from smartcity.visualization.scenario import AS_IN_PACKAGE, CityConfig, Scenario
 
@@ -583,16 +583,9 @@ def paired_differences(run: ViewRun, metrics: Sequence[str]) -> pd.DataFrame:
     steps = min(min(len(fa), len(fb)) for fa, fb in pairs)
     rows = []
     for metric in metrics:
-        diffs = np.array(
-            [fb[metric].to_numpy()[:steps] - fa[metric].to_numpy()[:steps] for fa, fb in pairs]
-        )
-        mean = diffs.mean(axis=0)
-        k = len(pairs)
-        half = (
-            stats.t.ppf(0.975, k - 1) * diffs.std(axis=0, ddof=1) / math.sqrt(k)
-            if k > 1
-            else np.zeros(steps)
-        )
+        a_values = np.array([fa[metric].to_numpy()[:steps] for fa, _ in pairs])
+        b_values = np.array([fb[metric].to_numpy()[:steps] for _, fb in pairs])
+        mean, low, high = paired_interval(a_values, b_values)
         rows.append(
             pd.DataFrame(
                 {
@@ -600,8 +593,8 @@ def paired_differences(run: ViewRun, metrics: Sequence[str]) -> pd.DataFrame:
                     "year": np.arange(steps) / a.model.steps_per_year,
                     "metric": metric,
                     "mean": mean,
-                    "lo": mean - half,
-                    "hi": mean + half,
+                    "lo": low,
+                    "hi": high,
                 }
             )
         )

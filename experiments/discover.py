@@ -1,0 +1,311 @@
+"""`smartcity discover`: scenario discovery on an exploration (PRIM boxes, feature scores).
+
+Given the experiments table of `smartcity explore` and a condition on its outcomes
+(``--where "governance_gain < 0"``), PRIM (the patient rule induction method, Friedman and
+Fisher 1999, as implemented by EMA Workbench's ``ema_workbench.analysis.prim``) peels the
+input space down to a box of inputs where the condition holds in most runs: its
+*coverage* (share of all runs meeting the condition that lie in the box) and *density*
+(share of the runs in the box that meet it) trade off along the peeling trajectory. The
+box reported is the one of highest coverage among those of density at least
+``--threshold``. Feature scores (extra-trees importance, ``ema_workbench.analysis.
+feature_scoring``) say which inputs matter for each outcome, whatever its sign.
+
+Outputs in ``--out`` (default ``DIR/discover``): ``box.csv`` (each restricted input and its
+range or its values), ``trajectory.csv``, ``feature_scores.csv``, ``discover.md``, and the
+figures ``peeling_trajectory.png`` and ``feature_scores.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from smartcity.experiments.explore import read_experiments
+from smartcity.experiments.spec import SpecError
+from smartcity.experiments.sweep import EXIT_OK, guarded
+from smartcity.simulation.world.schema import one_line
+
+DEFAULT_THRESHOLD = 0.8
+PEEL_ALPHA = 0.05  # share of the box peeled per step: EMA Workbench's default
+FEATURE_TREES = 250
+DPI = 120
+
+
+@dataclass(frozen=True)
+class Box:
+    """A PRIM box: the restricted inputs and how well the box captures the condition.
+
+    Attributes:
+        limits: one row per restricted input: ``input``, ``low``, ``high`` (numeric) or
+            ``values`` (the kept categories, for a discrete input).
+        coverage: share of the runs meeting the condition that lie in the box.
+        density: share of the runs in the box that meet the condition.
+        mass: share of all runs in the box.
+        trajectory: the peeling trajectory (coverage, density, mass, res_dim per step).
+        chosen: the row of the trajectory reported.
+        cases: runs meeting the condition, of ``runs``.
+    """
+
+    limits: pd.DataFrame
+    coverage: float
+    density: float
+    mass: float
+    trajectory: pd.DataFrame
+    chosen: int
+    cases: int
+    runs: int
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `discover` subcommand; the handler is `args.handler(args) -> exit status`."""
+    parser = subparsers.add_parser(
+        "discover",
+        help="PRIM boxes and feature scores of an exploration",
+        description="Find the inputs under which WHERE holds (PRIM), and score which inputs "
+        "matter for each outcome, from DIR/experiments.parquet of `smartcity explore`.",
+    )
+    parser.add_argument("dir", type=Path, help="an exploration's output directory")
+    parser.add_argument(
+        "--where",
+        required=True,
+        help='condition on the outcome columns, e.g. "governance_gain < 0" (pandas syntax)',
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"least density of the reported box (default {DEFAULT_THRESHOLD})",
+    )
+    parser.add_argument("--out", type=Path, help="output directory (default DIR/discover)")
+    parser.set_defaults(handler=command_discover)
+
+
+def condition(table: pd.DataFrame, where: str) -> np.ndarray:
+    """Evaluate ``where`` on the experiments table: a boolean per run.
+
+    Raises:
+        SpecError: the expression is not valid, names an unknown column, or is not a
+            true/false condition.
+    """
+    try:
+        value = table.eval(where)
+    except Exception as exc:
+        columns = ", ".join(c for c in table.columns if c.isidentifier())
+        raise SpecError(
+            f"--where {where!r} cannot be evaluated ({one_line(exc)}); columns: {columns}"
+        ) from None
+    if not (isinstance(value, pd.Series) and value.dtype == bool):
+        raise SpecError(f"--where {where!r} is not a condition (true or false per run)")
+    return value.to_numpy()
+
+
+def _analysis(name: str) -> ModuleType:
+    """Import a module of ``ema_workbench.analysis`` (the optional ``explore`` extra).
+
+    EMA Workbench warns at import about optional parallel back ends this project does not
+    use; those warnings are not the user's concern.
+
+    Raises:
+        SpecError: EMA Workbench is not installed (it names the extra to install).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return importlib.import_module(f"ema_workbench.analysis.{name}")
+    except ImportError:
+        raise SpecError(
+            "scenario discovery needs EMA Workbench: pip install 'smartcity-abm[explore]'"
+        ) from None
+
+
+def find_box(x: pd.DataFrame, y: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> Box:
+    """Run PRIM on inputs ``x`` for the boolean ``y`` and pick the box to report.
+
+    The box is the point of the peeling trajectory with the highest coverage among those
+    whose density reaches ``threshold``, the densest of them at equal coverage (the densest
+    point when none reaches it).
+
+    Raises:
+        SpecError: no run, or every run, meets the condition (nothing to discover).
+    """
+    prim = _analysis("prim")
+    cases = int(y.sum())
+    if cases == 0 or cases == len(y):
+        share = "no run" if cases == 0 else "every run"
+        raise SpecError(f"{share} of {len(y)} meets the condition: there is no box to find")
+    finder = prim.Prim(x.reset_index(drop=True), y.astype(bool), peel_alpha=PEEL_ALPHA)
+    box = finder.find_box()
+    trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].copy()
+    dense = trajectory[trajectory["density"] >= threshold]
+    if len(dense):
+        # Highest coverage; among equal coverage the denser (the later, smaller) box.
+        chosen = int(dense.sort_values(["coverage", "density"], kind="stable").index[-1])
+    else:
+        chosen = int(trajectory["density"].idxmax())
+    limits = _restricted(box.box_lims[chosen], finder.box_init)
+    row = trajectory.loc[chosen]
+    return Box(limits, float(row["coverage"]), float(row["density"]), float(row["mass"]),
+               trajectory, chosen, cases, len(y))  # fmt: skip
+
+
+def _restricted(lims: pd.DataFrame, initial: pd.DataFrame) -> pd.DataFrame:
+    """The inputs whose limits differ from the initial box, as rows input/low/high/values."""
+    rows = []
+    for column in lims.columns:
+        low, high = lims[column].iloc[0], lims[column].iloc[1]
+        if isinstance(low, set):
+            if low != initial[column].iloc[0]:
+                kept = ", ".join(sorted(map(str, low)))
+                rows.append({"input": column, "low": np.nan, "high": np.nan, "values": kept})
+        elif (low, high) != (initial[column].iloc[0], initial[column].iloc[1]):
+            rows.append({"input": column, "low": float(low), "high": float(high), "values": ""})
+    return pd.DataFrame(rows, columns=["input", "low", "high", "values"])
+
+
+def feature_scores(x: pd.DataFrame, outcomes: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Extra-trees importance of each input for each outcome (columns), rows = inputs.
+
+    Each column sums to 1; the trees are seeded, so the scores are reproducible.
+    """
+    feature_scoring = _analysis("feature_scoring")
+    RuleInductionType = _analysis("scenario_discovery_util").RuleInductionType
+
+    scores = {}
+    for name, values in outcomes.items():
+        y = values.to_numpy()
+        boolean = values.dtype == bool
+        mode = RuleInductionType.CLASSIFICATION if boolean else RuleInductionType.REGRESSION
+        table, _ = feature_scoring.get_ex_feature_scores(
+            x.reset_index(drop=True), y, mode=mode, nr_trees=FEATURE_TREES, random_state=seed
+        )
+        scores[name] = table.iloc[:, 0]
+    return pd.DataFrame(scores).reindex(x.columns)
+
+
+def plot_trajectory(box: Box, where: str, note: str, path: Path) -> Path:
+    """Coverage against density along the peeling trajectory, coloured by the number of
+    restricted inputs; the reported box is ringed."""
+    fig = Figure(figsize=(6.4, 4.8))
+    ax = fig.subplots()
+    t = box.trajectory
+    points = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22)
+    fig.colorbar(points, ax=ax, label="restricted inputs")
+    ax.scatter([box.coverage], [box.density], s=160, facecolors="none", edgecolors="red",
+               label=f"reported box (step {box.chosen})")  # fmt: skip
+    ax.set_xlabel("coverage (share of the cases in the box)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="lower left")
+    ax.set_title(f"PRIM peeling trajectory: {where}", fontsize="medium")
+    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def plot_scores(scores: pd.DataFrame, note: str, path: Path) -> Path:
+    """Heatmap of feature scores: inputs down, outcomes across, the score in each cell."""
+    fig = Figure(figsize=(1.6 + 1.5 * len(scores.columns), 1.4 + 0.45 * len(scores)))
+    ax = fig.subplots()
+    image = ax.imshow(scores.to_numpy(dtype=float), cmap="Blues", vmin=0, aspect="auto")
+    fig.colorbar(image, ax=ax, label="feature score (extra-trees importance)")
+    ax.set_xticks(range(len(scores.columns)), scores.columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(scores)), scores.index)
+    for (i, j), value in np.ndenumerate(scores.to_numpy(dtype=float)):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize="small")
+    ax.set_title("Which inputs matter for each outcome", fontsize="medium")
+    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def box_markdown(box: Box, where: str) -> str:
+    """The box as Markdown: coverage, density, and a row per restricted input."""
+    lines = [
+        f"PRIM box for `{where}`: {box.cases} of {box.runs} runs meet it; the box holds "
+        f"{box.mass:.0%} of the runs, coverage {box.coverage:.2f}, density {box.density:.2f}.",
+        "",
+        "| input | low | high | values |",
+        "|---|---|---|---|",
+    ]
+    for row in box.limits.itertuples():
+        low = "" if pd.isna(row.low) else f"{row.low:.4g}"
+        high = "" if pd.isna(row.high) else f"{row.high:.4g}"
+        lines.append(f"| {row.input} | {low} | {high} | {row.values} |")
+    return "\n".join(lines) + "\n"
+
+
+def inputs_of(record: dict[str, Any], table: pd.DataFrame) -> list[str]:
+    """Return the input columns of an experiments table from its exploration record."""
+    keys = [f["key"] for f in record["uncertainties"]] + [f["key"] for f in record["levers"]]
+    if not record["levers"] and table["policy"].nunique() > 1:
+        keys.append("policy")
+    return keys
+
+
+def size_note(record: dict[str, Any], runs: int) -> str:
+    """One line stating the runs behind a result: replications, citizens, years."""
+    spec = record["spec"]
+    overrides = spec.get("overrides", {})
+    citizens = overrides.get("citizens.count", overrides.get("citizens", {}).get("count"))
+    return (
+        f"{runs} runs; {spec.get('replications', 1)} replication(s) per point; "
+        f"{citizens or 'preset default'} citizens; {spec['years']} years"
+    )
+
+
+def discover(out_dir: Path, where: str, threshold: float, out: Path | None = None) -> list[Path]:
+    """Run PRIM and feature scoring on an exploration and write the outputs; return them."""
+    table, record = read_experiments(out_dir)
+    if not 0 < threshold <= 1:
+        raise SpecError(f"--threshold {threshold:g} must lie in (0, 1]")
+    y = condition(table, where)
+    inputs = inputs_of(record, table)
+    if not inputs:
+        raise SpecError(f"{out_dir}: the exploration varies no input; nothing to discover")
+    box = find_box(table[inputs], y, threshold)
+    outcomes = [o["name"] for o in record["outcomes"]]
+    scored = table[outcomes].assign(**{where: y})
+    scores = feature_scores(table[inputs], scored)
+    target = out or out_dir / "discover"
+    target.mkdir(parents=True, exist_ok=True)
+    note = size_note(record, len(table))
+    written = [target / "box.csv", target / "trajectory.csv", target / "feature_scores.csv"]
+    box.limits.assign(coverage=box.coverage, density=box.density, mass=box.mass).to_csv(
+        written[0], index=False
+    )
+    box.trajectory.rename_axis("step").to_csv(written[1])
+    scores.rename_axis("input").to_csv(written[2])
+    written.append(target / "discover.md")
+    written[-1].write_text(box_markdown(box, where) + "\n" + note + ".\n", encoding="utf-8")
+    written.append(plot_trajectory(box, where, note, target / "peeling_trajectory.png"))
+    written.append(plot_scores(scores, note, target / "feature_scores.png"))
+    (target / "discover.json").write_text(
+        json.dumps({"where": where, "threshold": threshold, "inputs": inputs}, indent=2),
+        encoding="utf-8",
+    )
+    return written
+
+
+def command_discover(args: argparse.Namespace) -> int:
+    """Handler of `smartcity discover`."""
+
+    def body() -> int:
+        for path in discover(args.dir, args.where, args.threshold, args.out):
+            print(path)
+        return EXIT_OK
+
+    return guarded("discover", body)
