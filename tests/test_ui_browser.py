@@ -548,3 +548,34 @@ def test_a_loaded_scenario_asks_then_starts_a_new_run(browser, server):
     assert page.locator(".sc-seed input").input_value() == "11"
     assert "year 2" in page.locator(".sc-run").inner_text()
     _close(page)
+
+
+def _overridden(page) -> list[str]:
+    """The sliders marked "(set here)"."""
+    return [t for t in page.locator(".sc-slider").all_inner_texts() if "(set here)" in t]
+
+
+def test_comparing_keeps_the_configuration(browser, server):
+    """Issue 21 (high): with preset A tokyo (or paris), ticking "compare with configuration
+    B" set the trust slider to 0.005 "(set here)" for A and B, into the saved file; unticking
+    and ticking again set more sliders. Now nothing is set that the planner did not move."""
+    page = _open(browser, server)
+    for preset in ("tokyo", "paris"):
+        _choose(page, "sc-preset-a", preset)
+        for _ in range(2):
+            page.locator(".sc-compare input").check(force=True)
+            page.wait_for_selector(".sc-preset-b")
+            _settle(page)
+            assert _overridden(page) == [], preset
+            trust = page.locator(".sc-slider-citizens-trust_mean").inner_text()
+            assert "mean trust in government [0-1]: 0.5" in trust and "set here" not in trust
+            toml = _download(page, "save scenario (TOML)").decode()
+            overrides = toml.split("[overrides]")[1].split("[a]")[0]
+            assert overrides.split() == ['"citizens.count"', "=", "5000"], toml
+            assert "[b]" in toml
+            page.locator(".sc-compare input").uncheck(force=True)
+            page.wait_for_selector(".sc-preset-b", state="detached")
+            _settle(page)
+            assert _overridden(page) == [], preset
+    _no_page_error(page)
+    _close(page)

@@ -67,8 +67,6 @@ def RunCard(run: ViewRun, request: PlayRequest | None, start, halt, redraw, last
                 value=target,
                 on_value=typed,
                 continuous_update=True,
-                error=bool(error),
-                message=error or None,
                 classes=["sc-target-year"],
             )
             solara.Button(
@@ -76,6 +74,10 @@ def RunCard(run: ViewRun, request: PlayRequest | None, start, halt, redraw, last
                 on_click=lambda: play_to(target),
                 disabled=playing or not built or bool(error),
                 classes=["sc-run-to"],
+            )
+        if error:
+            solara.Text(error, style={"color": "#b00020"}, classes=["sc-target-error"]).key(
+                "target-error"
             )
         solara.Select("speed", values=list(SPEEDS), value=speed, on_value=set_speed)
         rate = request.rate if playing else last_rate
