@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("SMARTCITY_CHROMIUM", "/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TIMEOUT_MS = 90_000
+TIMEOUT_MS = 300_000
+"""Every wait is on the page's state; this only bounds a wait on a machine whose cores are
+busy with other work (a planner's laptop often is)."""
 PLANTED_MODULE = "smartcity_planted_module"
 MAX_SESSIONS = 3
 CULL_SECONDS = 2
@@ -127,7 +129,7 @@ def server(planted):
          "--port", str(port), "--production"],
         cwd=planted["work"], stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"solara server exited with {proc.returncode}; see {log.name}")
@@ -138,7 +140,7 @@ def server(planted):
             time.sleep(0.3)
     else:
         proc.terminate()
-        pytest.fail(f"solara server did not open port {port} in 120 s; see {log.name}")
+        pytest.fail(f"solara server did not open port {port} in 300 s; see {log.name}")
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     try:
@@ -293,11 +295,27 @@ def test_difference_mode_matches_the_export(browser, server):
     _settle(page)
     _choose(page, "sc-preset-b", "emerging")
     _choose(page, "sc-policy-b", "Emerging 1")
+    seeds = page.locator(".sc-seeds [role=slider]")
+    seeds.focus()
+    seeds.press("ArrowRight")
+    page.wait_for_function(
+        "() => document.querySelector('.sc-difference') &&"
+        " document.querySelector('.sc-difference').textContent.includes('2 paired seeds')"
+    )
+    _settle(page)
     _step(page, 4)
     page.locator(".sc-map-mode").get_by_role("button", name="B - A").click()
     _settle(page)
     assert page.locator(".sc-diff-map .mark-symbol.layer_1_marks path").count() > 3
+    # the B - A map is the mean over both seeds and says so (issue 21)
+    assert "mean of 2 paired seeds" in page.locator(".sc-diff-map").inner_text()
     table = page.locator(".sc-end-table").inner_text()
+    # money and reasons: extra public spending, B - A per 100 M, each index's terms
+    assert "M more public money than A" in table and "per 100 M" in table
+    spending = next(line for line in table.splitlines() if line.startswith("Public spending"))
+    assert float(spending.split("\t")[4].replace(",", "")) > 0
+    terms = page.locator(".sc-terms").inner_text()
+    assert "Why each index moved" in terms and "fiscal health" in terms
     exported = pd.read_csv(io.BytesIO(_download(page, "city CSV")))
     last = exported[exported["step"] == 4]
     for metric, title in (
@@ -305,8 +323,8 @@ def test_difference_mode_matches_the_export(browser, server):
         ("population", "Population"),
     ):
         column = next(c for c in exported.columns if c.startswith(f"{metric} ["))
-        a = float(last.loc[last["configuration"] == "A", column].iloc[0])
-        b = float(last.loc[last["configuration"] == "B", column].iloc[0])
+        a = float(last.loc[last["configuration"] == "A", column].mean())
+        b = float(last.loc[last["configuration"] == "B", column].mean())
         row = next(line for line in table.splitlines() if line.startswith(title))
         shown = float(row.split("\t")[4].replace(",", ""))
         assert shown == pytest.approx(b - a, rel=1e-3, abs=1e-6), (metric, row)
