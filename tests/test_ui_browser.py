@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("SMARTCITY_CHROMIUM", "/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TIMEOUT_MS = 90_000
+TIMEOUT_MS = 300_000
+"""Every wait is on the page's state; this only bounds a wait on a machine whose cores are
+busy with other work (a planner's laptop often is)."""
 PLANTED_MODULE = "smartcity_planted_module"
 MAX_SESSIONS = 3
 CULL_SECONDS = 2
@@ -128,7 +130,7 @@ def server(planted):
          "--port", str(port), "--production"],
         cwd=planted["work"], stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"solara server exited with {proc.returncode}; see {log.name}")
@@ -139,7 +141,7 @@ def server(planted):
             time.sleep(0.3)
     else:
         proc.terminate()
-        pytest.fail(f"solara server did not open port {port} in 120 s; see {log.name}")
+        pytest.fail(f"solara server did not open port {port} in 300 s; see {log.name}")
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     try:
@@ -294,11 +296,27 @@ def test_difference_mode_matches_the_export(browser, server):
     _settle(page)
     _choose(page, "sc-preset-b", "emerging")
     _choose(page, "sc-policy-b", "Emerging 1")
+    seeds = page.locator(".sc-seeds [role=slider]")
+    seeds.focus()
+    seeds.press("ArrowRight")
+    page.wait_for_function(
+        "() => document.querySelector('.sc-difference') &&"
+        " document.querySelector('.sc-difference').textContent.includes('2 paired seeds')"
+    )
+    _settle(page)
     _step(page, 4)
     page.locator(".sc-map-mode").get_by_role("button", name="B - A").click()
     _settle(page)
     assert page.locator(".sc-diff-map .mark-symbol.layer_1_marks path").count() > 3
+    # the B - A map is the mean over both seeds and says so (issue 21)
+    assert "mean of 2 paired seeds" in page.locator(".sc-diff-map").inner_text()
     table = page.locator(".sc-end-table").inner_text()
+    # money and reasons: extra public spending, B - A per 100 M, each index's terms
+    assert "M more public money than A" in table and "per 100 M" in table
+    spending = next(line for line in table.splitlines() if line.startswith("Public spending"))
+    assert float(spending.split("\t")[4].replace(",", "")) > 0
+    terms = page.locator(".sc-terms").inner_text()
+    assert "Why each index moved" in terms and "fiscal health" in terms
     exported = pd.read_csv(io.BytesIO(_download(page, "city CSV")))
     last = exported[exported["step"] == 4]
     for metric, title in (
@@ -306,8 +324,8 @@ def test_difference_mode_matches_the_export(browser, server):
         ("population", "Population"),
     ):
         column = next(c for c in exported.columns if c.startswith(f"{metric} ["))
-        a = float(last.loc[last["configuration"] == "A", column].iloc[0])
-        b = float(last.loc[last["configuration"] == "B", column].iloc[0])
+        a = float(last.loc[last["configuration"] == "A", column].mean())
+        b = float(last.loc[last["configuration"] == "B", column].mean())
         row = next(line for line in table.splitlines() if line.startswith(title))
         shown = float(row.split("\t")[4].replace(",", ""))
         assert shown == pytest.approx(b - a, rel=1e-3, abs=1e-6), (metric, row)
@@ -548,4 +566,35 @@ def test_a_loaded_scenario_asks_then_starts_a_new_run(browser, server):
     assert "emerging / emerging-breakthrough (modified)" in _inspector(page)
     assert page.locator(".sc-seed input").input_value() == "11"
     assert "year 2" in page.locator(".sc-run").inner_text()
+    _close(page)
+
+
+def _overridden(page) -> list[str]:
+    """The sliders marked "(set here)"."""
+    return [t for t in page.locator(".sc-slider").all_inner_texts() if "(set here)" in t]
+
+
+def test_comparing_keeps_the_configuration(browser, server):
+    """Issue 21 (high): with preset A tokyo (or paris), ticking "compare with configuration
+    B" set the trust slider to 0.005 "(set here)" for A and B, into the saved file; unticking
+    and ticking again set more sliders. Now nothing is set that the planner did not move."""
+    page = _open(browser, server)
+    for preset in ("tokyo", "paris"):
+        _choose(page, "sc-preset-a", preset)
+        for _ in range(2):
+            page.locator(".sc-compare input").check(force=True)
+            page.wait_for_selector(".sc-preset-b")
+            _settle(page)
+            assert _overridden(page) == [], preset
+            trust = page.locator(".sc-slider-citizens-trust_mean").inner_text()
+            assert "mean trust in government [0-1]: 0.5" in trust and "set here" not in trust
+            toml = _download(page, "save scenario (TOML)").decode()
+            overrides = toml.split("[overrides]")[1].split("[a]")[0]
+            assert overrides.split() == ['"citizens.count"', "=", "5000"], toml
+            assert "[b]" in toml
+            page.locator(".sc-compare input").uncheck(force=True)
+            page.wait_for_selector(".sc-preset-b", state="detached")
+            _settle(page)
+            assert _overridden(page) == [], preset
+    _no_page_error(page)
     _close(page)

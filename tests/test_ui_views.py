@@ -294,7 +294,7 @@ def test_charts_carry_units_and_tooltips(stepped):
             assert (lo, hi, basis) == (spec.lo, spec.hi, "documented range")
         else:
             values = np.concatenate([s.values[metric] for s in runs[0].history])
-            assert hi >= values.max() and basis == "range of the run so far"
+            assert hi >= values.max() and basis == "range so far (widens)"
         chart = district_map(runs[0], runs[0].history[-1], metric, (lo, hi, basis), selected=1)
         text = chart.to_json(validate=False)
         assert spec.unit in text and "tooltip" in text and '"name"' in text
@@ -363,7 +363,7 @@ def test_ui_passes_sigterm_to_the_server(tmp_path):
 def test_play_stops_at_its_end_on_stop_and_when_the_page_is_gone():
     """The play loop: runs to its end step asking for redraws, stops when asked, and stops
     at once when no page of the session is connected (a closed browser stops playing)."""
-    from smartcity.visualization.app import PlayRequest, play
+    from smartcity.visualization.playback import PlayRequest, play
 
     run = ViewRun([CityConfig(overrides=SMALL)])
     redraws = []

@@ -18,7 +18,12 @@ import pandas as pd
 
 from smartcity.simulation.model.metrics import METRICS
 from smartcity.simulation.world.vocabulary import DISTRICT_KINDS
-from smartcity.visualization.views import DISTRICT_METRICS, CityRun, Snapshot
+from smartcity.visualization.views import (
+    DISTRICT_METRICS,
+    CityRun,
+    Snapshot,
+    district_differences,
+)
 
 MAP_SIZE = (380, 300)
 CHART_SIZE = (230, 120)
@@ -44,15 +49,15 @@ def colour_domain(runs: Sequence[CityRun], metric: str) -> tuple[float, float, s
         lo = 0.0
     if hi - lo < 1e-9:
         hi = lo + 1.0
-    return lo, hi, "range of the run so far"
+    return lo, hi, "range so far (widens)"
 
 
 def difference_domain(a: CityRun, b: CityRun, metric: str) -> float:
-    """Largest |B - A| of ``metric`` over the steps both have stored (at least a tiny
-    positive number, so the diverging scale is never empty)."""
+    """Largest |B - A| of ``metric`` (mean over the paired seeds) over the steps both have
+    stored (at least a tiny positive number, so the diverging scale is never empty)."""
     steps = min(len(a.history), len(b.history))
     worst = max(
-        float(np.nanmax(np.abs(b.history[t].values[metric] - a.history[t].values[metric])))
+        float(np.nanmax(np.abs(district_differences(a, b, t, metric)["mean"])))
         for t in range(steps)
     )
     return max(worst, 1e-9)
@@ -74,9 +79,10 @@ def _nodes(run: CityRun, values: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _links(run: CityRun, snap: Snapshot) -> pd.DataFrame:
+def _links(run: CityRun, snap: Snapshot | None) -> pd.DataFrame:
     d = run.model.districts
     u, v = d.edges[:, 0], d.edges[:, 1]
+    congestion = np.round(snap.links, 3) if snap is not None else np.full(len(u), np.nan)
     return pd.DataFrame(
         {
             "x": d.x[u],
@@ -84,7 +90,7 @@ def _links(run: CityRun, snap: Snapshot) -> pd.DataFrame:
             "x2": d.x[v],
             "y2": d.y[v],
             "link": [f"{d.names[a]} - {d.names[b]}" for a, b in zip(u, v, strict=True)],
-            "congestion": np.round(snap.links, 3),
+            "congestion": congestion,
         }
     )
 
@@ -114,64 +120,102 @@ def district_map(
 def difference_map(
     a: CityRun, b: CityRun, step: int, metric: str, *, selected: int | None = None
 ) -> alt.LayerChart:
-    """B - A of ``metric`` by district at ``step``, diverging colours centred on zero (the
-    scale spans the largest |B - A| of the run so far)."""
+    """B - A of ``metric`` by district at ``step``, the mean over every paired seed, on
+    diverging colours centred on zero (the scale spans the largest mean |B - A| of the run
+    so far). With several seeds a district whose paired 95% interval includes 0 is drawn
+    pale with a dashed outline; the title says over how many seeds. Links are drawn grey:
+    their congestion is not compared here."""
     spec = DISTRICT_METRICS[metric]
+    seeds = len(a.history[step].seed_values)
     value_title = f"B - A {spec.label} [{spec.unit}]"
-    diff = b.history[step].values[metric] - a.history[step].values[metric]
+    diff = district_differences(a, b, step, metric)
     m = difference_domain(a, b, metric)
-    nodes = _nodes(a, diff)
+    nodes = _nodes(a, diff["mean"].to_numpy())
+    nodes["lo"] = np.round(diff["lo"].to_numpy(), 4)
+    nodes["hi"] = np.round(diff["hi"].to_numpy(), 4)
+    nodes["sure"] = np.where(diff["includes_zero"], "interval includes 0", "interval excludes 0")
     colour = alt.Color(
         "value:Q",
         scale=alt.Scale(scheme="redblue", domain=[-m, m], domainMid=0, clamp=True),
         legend=alt.Legend(title=["B - A", spec.label, f"[{spec.unit}]", "centred on 0"]),
     )
-    title = f"B - A: {spec.label}, year {a.history[step].year:.2f}"
-    return _map_layers(a, b.history[step], nodes, colour, value_title, selected, title)
+    over = f"mean of {seeds} paired seeds" if seeds > 1 else "one seed"
+    title = f"B - A: {spec.label}, year {a.history[step].year:.2f} ({over})"
+    extra = []
+    if seeds > 1:
+        extra = [
+            alt.Tooltip("lo:Q", title="95% low", format=".4~g"),
+            alt.Tooltip("hi:Q", title="95% high", format=".4~g"),
+            alt.Tooltip("sure:N", title="paired 95% interval"),
+        ]
+    return _map_layers(
+        a, None, nodes, colour, value_title, selected, title, extra, uncertain=seeds > 1
+    )
 
 
 def _map_layers(
     run: CityRun,
-    snap: Snapshot,
+    snap: Snapshot | None,
     nodes: pd.DataFrame,
     colour: alt.Color,
     value_title: str,
     selected: int | None,
     title: str,
+    extra_tooltip: Sequence[alt.Tooltip] = (),
+    *,
+    uncertain: bool = False,
 ) -> alt.LayerChart:
+    """Links, districts (layer 1), their names and the selection ring. ``snap`` None draws
+    the links grey (a difference map does not compare them); ``uncertain`` draws districts
+    whose ``sure`` column says the interval includes 0 pale with a dashed outline."""
     width, height = MAP_SIZE
     x = alt.X("x:Q", title="x [km]", scale=alt.Scale(zero=False, nice=False, padding=20))
     y = alt.Y("y:Q", title="y [km]", scale=alt.Scale(zero=False, nice=False, padding=20))
-    links = (
-        alt.Chart(_links(run, snap))
-        .mark_rule(strokeWidth=3, opacity=0.8)
-        .encode(
-            x=x,
-            y=y,
-            x2="x2:Q",
-            y2="y2:Q",
-            color=alt.Color(
-                "congestion:Q",
-                scale=alt.Scale(scheme="plasma", reverse=True, domain=[1.0, 2.0], clamp=True),
-                legend=alt.Legend(title=["link congestion", "[congested/free-flow]"]),
-            ),
-            tooltip=[
-                "link:N",
-                alt.Tooltip("congestion:Q", title="congestion [congested/free-flow time]"),
-            ],
+    link_data = _links(run, snap)
+    if snap is None:
+        links = (
+            alt.Chart(link_data)
+            .mark_rule(strokeWidth=2, opacity=0.5, color="#999")
+            .encode(x=x, y=y, x2="x2:Q", y2="y2:Q", tooltip=["link:N"])
         )
-    )
+    else:
+        links = (
+            alt.Chart(link_data)
+            .mark_rule(strokeWidth=3, opacity=0.8)
+            .encode(
+                x=x,
+                y=y,
+                x2="x2:Q",
+                y2="y2:Q",
+                color=alt.Color(
+                    "congestion:Q",
+                    scale=alt.Scale(scheme="plasma", reverse=True, domain=[1.0, 2.0], clamp=True),
+                    legend=alt.Legend(title=["link congestion", "[congested/free-flow]"]),
+                ),
+                tooltip=[
+                    "link:N",
+                    alt.Tooltip("congestion:Q", title="congestion [congested/free-flow time]"),
+                ],
+            )
+        )
     tooltip = [
         alt.Tooltip("name:N", title="district"),
         alt.Tooltip("kind:N"),
         alt.Tooltip("value:Q", title=value_title, format=".4~g"),
+        *extra_tooltip,
     ]
     points = (
         alt.Chart(nodes)
-        .mark_circle(opacity=1, stroke="black", strokeWidth=0.8, cursor="pointer")
+        .mark_circle(stroke="black", strokeWidth=0.8, cursor="pointer")
         .encode(x=x, y=y, size=alt.Size("size:Q", legend=None, scale=None), color=colour)
         .encode(tooltip=tooltip)
     )
+    if uncertain:
+        pale = alt.datum.sure == "interval includes 0"
+        points = points.encode(
+            opacity=alt.condition(pale, alt.value(0.35), alt.value(1.0)),
+            strokeDash=alt.condition(pale, alt.value([3, 2]), alt.value([1, 0])),
+        )
     labels = (
         alt.Chart(nodes)
         .mark_text(dy=-14, fontSize=9, color="#333")
@@ -190,6 +234,13 @@ def _map_layers(
         .resolve_scale(color="independent")
         .properties(width=width, height=height, title=title)
     )
+
+
+MAP_KEY = (
+    "Circle area: the district's land area. Red ring: the district shown in the inspector. "
+    "Money: millions (M) and thousands (k) of the city's currency units."
+)
+"""What the maps' marks mean, shown under them."""
 
 
 def metric_charts(
@@ -216,7 +267,7 @@ def metric_charts(
         .mark_line()
         .encode(
             x=alt.X("year:Q", title="year"),
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title="axis zoomed to the data", scale=alt.Scale(zero=False)),
             color=alt.Color("configuration:N", legend=alt.Legend(orient="bottom", title=None)),
             tooltip=[
                 "configuration:N",

@@ -25,17 +25,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from smartcity.agents.citizens import NEED_WEIGHTS
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.packages import package_names
 from smartcity.simulation.model import CityModel
-from smartcity.simulation.model.metrics import METRICS
+from smartcity.simulation.model.metrics import (
+    METRICS,
+    digital_economy_share,
+    governance_terms,
+    high_value_share,
+    productivity,
+    satisfaction,
+    unemployment_rate,
+)
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError, InvariantError
 from smartcity.simulation.world.parameters import SECTIONS, ParamSpec, iter_specs
 from smartcity.simulation.world.presets import preset_names
-from smartcity.simulation.world.statistics import paired_interval
-from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, DISTRICT_KINDS, SECTOR_NAMES
+from smartcity.simulation.world.statistics import difference_interval
+from smartcity.simulation.world.vocabulary import (
+    CAPABILITY_NAMES,
+    DISTRICT_KINDS,
+    NEED_LEVELS,
+    SECTOR_NAMES,
+)
 from smartcity.visualization.scenario import AS_IN_PACKAGE, CityConfig, Scenario
 
 VIEW_CITIZENS = 5000
@@ -131,7 +145,12 @@ DISTRICT_METRICS: dict[str, DistrictMetric] = {
         "pollution", "0 clean - 1 severe", district_pollution, "oranges", 0.0, 1.0
     ),
     "service_access": DistrictMetric(
-        "service access", "0-1", district_service_access, "purpleblue", 0.0, 1.0
+        "district service access",
+        "places x stretch / residents, 0-1",
+        district_service_access,
+        "purpleblue",
+        0.0,
+        1.0,
     ),
 }
 
@@ -149,14 +168,17 @@ SUMMARY_UNITS = {
     "employment_rate": "share of labour force",
     "digital_adoption": "share of services",
     "mean_income": "k/month",
-    "service_access": "0-1",
+    "residents_service_access": "0-1, offline residents -15%",
 }
+"""The inspector's rows and their units. ``residents_service_access`` is the residents' own
+access (the district's, less 15% for those using no online service); the map's ``service
+access`` is the district's (DISTRICT_METRICS): two quantities, two names."""
 
 
 def district_summaries(model: CityModel) -> dict[str, np.ndarray]:
     """Residents' summary of every district (keys of SUMMARY_UNITS, one value per district):
     count, mean age, employment rate (employed over the labour force living there), digital
-    adoption, mean income, service access; NaN where nobody lives (or works)."""
+    adoption, mean income, the residents' own service access; NaN where nobody lives (or works)."""
     c = model.citizens
     n = model.districts.n
     residents = np.bincount(c.home, minlength=n).astype(float)
@@ -176,7 +198,7 @@ def district_summaries(model: CityModel) -> dict[str, np.ndarray]:
         "employment_rate": np.where(in_labour > 0, in_work / np.maximum(in_labour, 1), np.nan),
         "digital_adoption": mean(adoption),
         "mean_income": mean(c.income.astype(float)),
-        "service_access": mean(c.access.astype(float)),
+        "residents_service_access": mean(c.access.astype(float)),
     }
 
 
@@ -192,7 +214,13 @@ def district_sector_counts(model: CityModel) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything the page shows of one city at one step, kept so it can scrub back."""
+    """Everything the page shows of one city at one step, kept so it can scrub back.
+
+    ``values``, ``summary``, sector counts and links are the first seed's (the map and the
+    inspector draw one city); ``seed_values`` holds the map's values of every paired seed
+    (first seed first) and ``terms`` the index terms of every seed (:func:`index_terms`), so
+    a B - A map and the index breakdown average every seed at any stored step.
+    """
 
     step: int
     year: float
@@ -201,6 +229,8 @@ class Snapshot:
     firms: np.ndarray
     jobs: np.ndarray
     links: np.ndarray
+    seed_values: tuple[dict[str, np.ndarray], ...] = ()
+    terms: tuple[dict[str, float], ...] = ()
 
     def sectors(self, district: int) -> pd.DataFrame:
         """Firms and jobs of one district by sector (one row per sector)."""
@@ -209,18 +239,87 @@ class Snapshot:
         )
 
 
-def snapshot(model: CityModel) -> Snapshot:
-    """The model's districts now."""
+def district_metric_values(model: CityModel) -> dict[str, np.ndarray]:
+    """Every map metric of every district of the model now."""
+    return {name: spec.compute(model) for name, spec in DISTRICT_METRICS.items()}
+
+
+def snapshot(model: CityModel, others: Sequence[CityModel] = ()) -> Snapshot:
+    """The model's districts now; ``others`` are the other paired seeds of the same
+    configuration, whose map values and index terms are kept too."""
     firms, jobs = district_sector_counts(model)
+    values = district_metric_values(model)
     return Snapshot(
         step=int(model.steps),
         year=model.steps / model.steps_per_year,
-        values={name: spec.compute(model) for name, spec in DISTRICT_METRICS.items()},
+        values=values,
         summary=district_summaries(model),
         firms=firms,
         jobs=jobs,
         links=edge_congestion(model),
+        seed_values=(values, *(district_metric_values(m) for m in others)),
+        terms=tuple(index_terms(m) for m in (model, *others)),
     )
+
+
+def step_duration(steps_per_year: int) -> str:
+    """What one step is in plain words: "1 month", "3 months", or days when a step is not
+    a whole number of months (24 steps/year: "15.2 days"; 52: "7.0 days")."""
+    months = 12 / steps_per_year
+    if months == int(months):
+        return f"{int(months)} month{'' if months == 1 else 's'}"
+    return f"{365.25 / steps_per_year:.1f} days"
+
+
+# --- why an index moved: its terms ----------------------------------------------------------
+
+GOVERNANCE_TERMS = (
+    "travel",
+    "environment",
+    "safety",
+    "response",
+    "participation",
+    "processing",
+    "fiscal_health",
+)
+"""Names of the governance index's terms (the keys of metrics.governance_terms)."""
+INDEX_TERMS = {
+    "demand_advancement_index": tuple(f"satisfaction_{level}" for level in NEED_LEVELS),
+    "industrial_transition_index": (
+        "digital_economy_share",
+        "high_value_share",
+        "productivity_score",
+        "employment_rate",
+    ),
+    "governance_index": tuple(f"governance_{name}" for name in GOVERNANCE_TERMS),
+}
+"""The terms of each development index, in the order :func:`index_terms` gives them."""
+
+
+def index_terms(model: CityModel) -> dict[str, float]:
+    """Each index's terms as contributions that add up to the index (docs/ODD.md,
+    Development indices): demand advancement = the need levels' mean satisfactions times
+    their weights (white paper 4.1); industrial transition = a quarter of each of digital
+    economy share, high-value job share, productivity score x / (x + frontier) and
+    employment rate; governance = a seventh of each outcome term of ``governance_terms``."""
+    weights = NEED_WEIGHTS / NEED_WEIGHTS.sum()
+    terms = {
+        f"satisfaction_{level}": float(weights[i]) * satisfaction(model, level)
+        for i, level in enumerate(NEED_LEVELS)
+    }
+    score = productivity(model) / (productivity(model) + model.frontier)
+    industrial = (
+        digital_economy_share(model),
+        high_value_share(model),
+        score,
+        1 - unemployment_rate(model),
+    )
+    for name, value in zip(INDEX_TERMS["industrial_transition_index"], industrial, strict=True):
+        terms[name] = float(value) / len(industrial)
+    governance = governance_terms(model)
+    for name, value in governance.items():
+        terms[f"governance_{name}"] = value / len(governance)
+    return terms
 
 
 # --- controls generated from the parameter metadata ---------------------------------------
@@ -493,7 +592,7 @@ class ViewRun:
                 for k in range(seeds):
                     seeded = CityConfig(**{**config.__dict__, "seed": config.seed + k})
                     run.models.append(build_city(seeded, self.catalog))
-                run.history.append(snapshot(run.model))
+                run.history.append(snapshot(run.model, run.models[1:]))
             except InputError as exc:
                 run.models = []
                 run.error = f"configuration {'AB'[i]}: {exc}" if compared else str(exc)
@@ -546,7 +645,7 @@ class ViewRun:
                 try:
                     for model in run.models:
                         model.step()
-                    run.history.append(snapshot(run.model))
+                    run.history.append(snapshot(run.model, run.models[1:]))
                 except (InputError, InvariantError, FloatingPointError) as exc:
                     where = f"configuration {run.label[0]}: " if len(self.runs) > 1 else ""
                     run.error = f"{where}the run stopped at step {run.model.steps}: {exc}"
@@ -583,9 +682,10 @@ def paired_differences(run: ViewRun, metrics: Sequence[str]) -> pd.DataFrame:
     steps = min(min(len(fa), len(fb)) for fa, fb in pairs)
     rows = []
     for metric in metrics:
-        a_values = np.array([fa[metric].to_numpy()[:steps] for fa, _ in pairs])
-        b_values = np.array([fb[metric].to_numpy()[:steps] for _, fb in pairs])
-        mean, low, high = paired_interval(a_values, b_values)
+        diffs = np.array(
+            [fb[metric].to_numpy()[:steps] - fa[metric].to_numpy()[:steps] for fa, fb in pairs]
+        )
+        mean, lo, hi = difference_interval(diffs)
         rows.append(
             pd.DataFrame(
                 {
@@ -593,28 +693,68 @@ def paired_differences(run: ViewRun, metrics: Sequence[str]) -> pd.DataFrame:
                     "year": np.arange(steps) / a.model.steps_per_year,
                     "metric": metric,
                     "mean": mean,
-                    "lo": low,
-                    "hi": high,
+                    "lo": lo,
+                    "hi": hi,
                 }
             )
         )
     return pd.concat(rows, ignore_index=True)
 
 
+def district_differences(a: CityRun, b: CityRun, step: int, metric: str) -> pd.DataFrame:
+    """B - A of a map metric in every district at ``step``, paired over every seed: columns
+    district, mean, lo, hi (paired 95% t interval) and ``includes_zero`` (the interval holds
+    0: no difference shown with confidence; always True for one seed, whose difference has
+    no interval)."""
+    pairs = zip(a.history[step].seed_values, b.history[step].seed_values, strict=True)
+    diffs = np.array([vb[metric] - va[metric] for va, vb in pairs])
+    mean, lo, hi = difference_interval(diffs)
+    return pd.DataFrame(
+        {
+            "district": np.arange(len(mean)),
+            "mean": mean,
+            "lo": lo,
+            "hi": hi,
+            "includes_zero": (lo <= 0) & (hi >= 0) if len(diffs) > 1 else True,
+        }
+    )
+
+
+MIN_EXTRA_SPENDING = 1.0
+"""Extra public spending [M] below which B - A per 100 M is not shown: dividing by almost
+nothing would make noise look like a return (the batch comparison uses the same rule)."""
+SPENDING_METRIC = "public_spending"
+
+
 def end_year_table(run: ViewRun, metrics: Sequence[str], step: int | None = None) -> pd.DataFrame:
-    """A, B, B - A and (B - A) / |A| in % of ``metrics`` at ``step`` (default the last),
-    averaged over the paired seeds; with units from the metric registry."""
+    """A, B, B - A, (B - A) / |A| in % and B - A per 100 M of extra public spending of
+    ``metrics`` at ``step`` (default the last), averaged over the paired seeds, with units
+    from the metric registry. The first row is the cumulative public spending (its B - A is
+    the extra spending); "per 100 M" is NaN when B spends less than MIN_EXTRA_SPENDING more
+    than A (white paper 7: what the digital path costs the public purse)."""
+    fa, fb = _paired_frames(run)
+    last = min(len(f) for f in fa + fb) - 1
+    return _end_rows(fa, fb, metrics, last if step is None else min(step, last))
+
+
+def _paired_frames(run: ViewRun) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     a, b = run.runs[0], run.runs[1]
     with run.lock:
-        fa = [_collected(m) for m in a.models]
-        fb = [_collected(m) for m in b.models]
-    last = min(len(f) for f in fa + fb) - 1
-    at = last if step is None else min(step, last)
+        return [_collected(m) for m in a.models], [_collected(m) for m in b.models]
+
+
+def _end_rows(
+    fa: list[pd.DataFrame], fb: list[pd.DataFrame], metrics: Sequence[str], at: int
+) -> pd.DataFrame:
+    def mean_at(frames: list[pd.DataFrame], metric: str) -> float:
+        return float(np.mean([f[metric].iloc[at] for f in frames]))
+
+    extra = mean_at(fb, SPENDING_METRIC) - mean_at(fa, SPENDING_METRIC)
     rows = []
-    for metric in metrics:
-        va = float(np.mean([f[metric].iloc[at] for f in fa]))
-        vb = float(np.mean([f[metric].iloc[at] for f in fb]))
+    for metric in dict.fromkeys((SPENDING_METRIC, *metrics)):
+        va, vb = mean_at(fa, metric), mean_at(fb, metric)
         pct = 100 * (vb - va) / abs(va) if va != 0 else math.nan
+        per = (vb - va) / (extra / 100) if extra >= MIN_EXTRA_SPENDING else math.nan
         rows.append(
             {
                 "metric": metric,
@@ -623,9 +763,52 @@ def end_year_table(run: ViewRun, metrics: Sequence[str], step: int | None = None
                 "B": vb,
                 "B - A": vb - va,
                 "%": pct,
+                "per 100 M": math.nan if metric == SPENDING_METRIC else per,
             }
         )
     return pd.DataFrame(rows)
+
+
+def term_table(run: ViewRun, step: int | None = None) -> pd.DataFrame:
+    """Why each index moved: every term of every index (:data:`INDEX_TERMS`) as its
+    contribution to the index for A and B and B - A, at ``step`` (default the last stored),
+    averaged over the paired seeds; each index's contributions add up to the index."""
+    a, b = run.runs[0], run.runs[1]
+    with run.lock:
+        last = min(len(a.history), len(b.history)) - 1
+        at = last if step is None else min(step, last)
+        ta, tb = a.history[at].terms, b.history[at].terms
+    rows = []
+    for index, terms in INDEX_TERMS.items():
+        for term in terms:
+            va = float(np.mean([t[term] for t in ta]))
+            vb = float(np.mean([t[term] for t in tb]))
+            rows.append({"index": index, "term": term, "A": va, "B": vb, "B - A": vb - va})
+    return pd.DataFrame(rows)
+
+
+def comparison_table(run: ViewRun, metrics: Sequence[str]) -> pd.DataFrame:
+    """The comparison as an export: at every stored step, the end-year table's rows (money
+    included) and the index terms, one row per step and quantity (columns step, year, kind,
+    index, quantity, unit, A, B, B - A, per 100 M); empty without a B."""
+    if len(run.runs) < 2 or not all(r.models for r in run.runs[:2]):
+        return pd.DataFrame()
+    a, b = run.runs[0], run.runs[1]
+    fa, fb = _paired_frames(run)
+    frames = []
+    for step in range(min(len(a.history), len(b.history), *(len(f) for f in fa + fb))):
+        year = a.history[step].year
+        table = _end_rows(fa, fb, metrics, step).rename(columns={"metric": "quantity"})
+        table.insert(0, "index", "")
+        table.insert(0, "kind", "metric")
+        terms = term_table(run, step).rename(columns={"term": "quantity"})
+        terms.insert(0, "kind", "index term")
+        terms["unit"] = "index points"
+        for part in (table, terms):
+            part.insert(0, "year", year)
+            part.insert(0, "step", step)
+        frames += [table.drop(columns="%"), terms]
+    return pd.concat(frames, ignore_index=True)
 
 
 # --- export -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.geo import GEO_SUFFIXES, read_district_shapes
 from smartcity.simulation.world.parameters import CityParams
 from smartcity.simulation.world.schema import one_line, read_input, read_text
 from smartcity.simulation.world.vocabulary import DISTRICT_KINDS
@@ -188,9 +189,13 @@ def load_city_graph(path: str | Path) -> nx.Graph:
             raise InputError(f"{path}: not a readable GraphML file ({one_line(exc)})") from None
     elif path.suffix.lower() == ".csv":
         G = _read_csv_graph(path)
+    elif path.suffix.lower() in GEO_SUFFIXES:
+        G = read_district_shapes(path)
     else:
         read_input(path, "city graph")  # a missing file or a folder is named as such first
-        raise InputError(f"city graph {path}: use a .graphml file or a nodes .csv file")
+        raise InputError(
+            f"city graph {path}: use a .graphml, .geojson or .gpkg file or a nodes .csv file"
+        )
     G = nx.convert_node_labels_to_integers(nx.Graph(G), label_attribute="name")
     validate_city_graph(G, str(path))
     return G

@@ -75,7 +75,19 @@ def paired_interval(
     Returns:
         (mean, low, high), each shaped like one row.
     """
-    diffs = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
+    return difference_interval(np.asarray(b, dtype=float) - np.asarray(a, dtype=float), confidence)
+
+
+def difference_interval(
+    diffs: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and t interval of already paired differences along the first axis (one row per
+    seed pair); low = high = mean for one pair.
+
+    Returns:
+        (mean, low, high), each shaped like one row.
+    """
+    diffs = np.asarray(diffs, dtype=float)
     k = len(diffs)
     mean = diffs.mean(axis=0)
     sd = diffs.std(axis=0, ddof=1) if k > 1 else np.zeros_like(mean)

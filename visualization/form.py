@@ -1,0 +1,137 @@
+"""The planners' form as a typed value: what the sidebar's controls say, and nothing else.
+
+A :class:`Form` is frozen; every control changes it through one of its ``with_*`` methods,
+and the page applies each change to the form as it is when the event arrives (a function of
+the current form, not a copy of the form the control was drawn with), so two quick slider
+moves both count and a control never writes back a value it was drawn with. The form is the
+scenario being edited: :meth:`Form.scenario` and :meth:`Form.from_scenario` are inverses for
+every scenario the view can show (white paper 5.1: a city type, a development path and the
+planner's choices within it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from smartcity.visualization.scenario import AS_IN_PACKAGE, CityConfig, Scenario
+
+SIDES = ("a", "b")
+"""The two configurations of the form: A, and B when comparing."""
+CHOICE_FIELDS = ("initiatives", "financing", "unified_platform")
+"""Fields of a side that hold the planner's changes to its package (None = as in it)."""
+
+
+@dataclass(frozen=True)
+class Side:
+    """One configuration's preset, package and the planner's changes to the package."""
+
+    preset: str = "mature"
+    policy: str = "baseline"
+    initiatives: tuple[str, ...] | None = None
+    financing: str | None = None
+    unified_platform: bool | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether any of the package's own choices was changed here."""
+        return any(getattr(self, name) is not None for name in CHOICE_FIELDS)
+
+    def with_choice(self, name: str, value: Any) -> Side:
+        """This side with one package choice set (None = back to the package's)."""
+        if name not in CHOICE_FIELDS:
+            raise ValueError(f"{name!r} is not a package choice; allowed: {CHOICE_FIELDS}")
+        if name == "initiatives" and value is not None:
+            value = tuple(value)
+        if name == "financing" and value == AS_IN_PACKAGE:
+            value = None
+        return replace(self, **{name: value})
+
+    def with_package(self, policy: str) -> Side:
+        """This side with another package, and that package's own choices again."""
+        return Side(self.preset, policy)
+
+    def config(self, seed: int, overrides: Mapping[str, Any]) -> CityConfig:
+        """The configuration of this side with the shared seed and overrides."""
+        return CityConfig(
+            self.preset,
+            self.policy,
+            seed,
+            dict(overrides),
+            self.initiatives,
+            self.financing,
+            self.unified_platform,
+        )
+
+    @classmethod
+    def of(cls, config: CityConfig) -> Side:
+        """The side of a configuration (its seed and overrides belong to the form)."""
+        financing = config.financing if isinstance(config.financing, str) else None
+        return cls(
+            config.preset,
+            config.policy,
+            config.initiatives,
+            None if financing == AS_IN_PACKAGE else financing,
+            config.unified_platform,
+        )
+
+
+@dataclass(frozen=True)
+class Form:
+    """The controls of the sidebar: A, B, whether B is compared, the shared seed, the paired
+    seeds, the horizon and the slider overrides (``section.name`` -> value)."""
+
+    a: Side = field(default_factory=Side)
+    b: Side = field(default_factory=Side)
+    seed: int = 1
+    seeds: int = 1
+    years: float = 5.0
+    overrides: Mapping[str, float] = field(default_factory=dict)
+    compare: bool = False
+
+    def side(self, name: str) -> Side:
+        """Side ``"a"`` or ``"b"``."""
+        if name not in SIDES:
+            raise ValueError(f"side must be one of {SIDES}, got {name!r}")
+        return getattr(self, name)
+
+    def with_side(self, name: str, side: Side) -> Form:
+        """The form with one side replaced."""
+        self.side(name)
+        return replace(self, **{name: side})
+
+    def with_override(self, key: str, value: float) -> Form:
+        """The form with one slider's value set."""
+        return replace(self, overrides={**self.overrides, key: value})
+
+    def without_overrides(self) -> Form:
+        """The form with every slider back at the preset's and package's values."""
+        return replace(self, overrides={})
+
+    def with_(self, **changes: Any) -> Form:
+        """The form with the seed, seeds, years or compare switch changed."""
+        unknown = set(changes) - {"seed", "seeds", "years", "compare"}
+        if unknown:
+            raise ValueError(f"not a form field: {sorted(unknown)}")
+        return replace(self, **changes)
+
+    def scenario(self) -> Scenario:
+        """The scenario the form describes (A, and B when comparing)."""
+        a = self.a.config(self.seed, self.overrides)
+        b = self.b.config(self.seed, self.overrides) if self.compare else None
+        return Scenario(a, b, float(self.years), self.seeds if self.compare else 1)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> Form:
+        """The form of a scenario (the inverse of :meth:`scenario`)."""
+        a = Side.of(scenario.a)
+        return cls(
+            a,
+            Side.of(scenario.b) if scenario.b is not None else a,
+            scenario.a.seed,
+            scenario.seeds,
+            float(scenario.years),
+            dict(scenario.a.overrides),
+            scenario.b is not None,
+        )
