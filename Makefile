@@ -24,12 +24,23 @@ $(UI_STAMP): $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev,ui-test]"
 	touch $(UI_STAMP)
 
-test: $(UI_STAMP)
+# The API reference site (mkdocs.yml): pages from docs/, the tutorial notebooks and every
+# module's docstrings, into results/site/; warnings are errors.
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): $(STAMP)
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev,docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+test: $(UI_STAMP) $(DOCS_STAMP)
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 		|| echo "chromium could not be installed: the browser test will be skipped"; fi
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 	$(VENV)/bin/python -m pytest -q
 
 # Everyday work: lint, the layer contract and every test not marked slow.

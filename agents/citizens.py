@@ -376,7 +376,9 @@ def district_appeal(model: CityState, workplace: np.ndarray) -> np.ndarray:
     accessibility (for the jobless) - w_commute x commute hours (for workers) + w_environment
     x (1 - pollution); commute times and job accessibility use the pairs' commute minutes
     over the modes commuters use (TransportNetwork.commute_minutes), so faster transit or
-    roads draw residents (white paper 4.1; 5.1.1 Path 2 on new towns).
+    roads draw residents (white paper 4.1; 5.1.1 Path 2 on new towns). Job accessibility is
+    each district's reach of jobs over the best district's, floored at one job so that a city
+    with almost no jobs gives none of its districts a full score.
     """
     p = model.params.citizens
     d = model.districts
@@ -609,7 +611,12 @@ def adopt_digital_services(model: CityState) -> None:
 
 
 def learn(model: CityState) -> None:
-    """Workers gain skill on the job; digital users gain literacy; the young grow into it."""
+    """Workers gain skill on the job; digital users gain literacy; the young grow into it.
+
+    Children's literacy rises toward ``citizens.digital_literacy_mean`` (the city's literacy
+    norm, not the current mean), and adults below that norm gain from the literacy_support
+    lever: one parameter by decision (docs/ODD.md 7.4, Learning).
+    """
     p = model.params.citizens
     c = model.citizens
     step = 1.0 / model.steps_per_year
@@ -655,8 +662,9 @@ def evaluate_satisfaction(model: CityState) -> None:
 
     Each level follows what the citizen receives: basic = 0.4 x livelihood + 0.3 x health
     + 0.3 x uncrowded housing; convenience = 0.45 x public-service access + 0.25 x (1 -
-    commute/90 min, door-to-door by the citizen's own mode) + 0.3 x share of the
-    convenience services (e-government, convenience, mobility) used; equality = 1 -
+    commute/90 min, door-to-door by the citizen's own mode; 0 min for those without a
+    commute, who lose no time to it) + 0.3 x share of the convenience services
+    (e-government, convenience, mobility) used; equality = 1 -
     shortfall of own access below the city mean; privacy = 1 - concern x digital exposure
     x (1 - protection); participation = 0.3 + 0.4 x e-government use x channel quality
     (0.3 + 0.7 services capability) + 0.3 x taking part online this month.

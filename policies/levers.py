@@ -44,7 +44,9 @@ class Levers:
             online-offline cooperation does (cluster_spillover).
         export_growth: added yearly growth of outside demand for exports (set_prices).
         talent_attraction: relative rise of in-migration, and added skill of newcomers.
-        sector_entry: relative rise of firm entry into each sector (enter_firms).
+        sector_entry: relative rise of firm entry into each sector (enter_firms); each extra
+            entrant costs a start-up grant, paid from the budget like every other lever's
+            initiative.
         new_town_appeal: added appeal of new towns to firms and residents.
         road_capacity: relative rise of link capacity by traffic management (traffic).
         transit_speed: share (0-1) of bus running time protected from road congestion by
@@ -57,8 +59,6 @@ class Levers:
         efficiency: added government efficiency, 0-1: it lowers the operating cost of
             public-service places and the in-department part of processing time, and is
             read by no index (provide_public_services, Government.processing_days).
-        sector_entry costs a start-up grant per extra entrant (enter_firms), paid from the
-        budget like every other lever's initiative.
     """
 
     service_availability: np.ndarray = field(

@@ -1,8 +1,12 @@
 """Generated references stay in step with the code; the project names no outside path."""
 
+import pkgutil
+import re
 import subprocess
+import tomllib
 from pathlib import Path
 
+import smartcity
 from smartcity.simulation.world.parameters import parameters_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,3 +45,21 @@ def test_the_project_names_no_path_outside_itself():
         if word in (ROOT / name).read_text(encoding="utf-8", errors="replace")
     ]
     assert not named, named
+
+
+def test_api_reference_lists_every_module():
+    """Each module of the package has its `::: smartcity.…` block on a page of docs/api/
+    (the API site, `make docs`), and each block names a module that exists."""
+    installed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    modules = {
+        info.name
+        for info in pkgutil.walk_packages(smartcity.__path__, "smartcity.")
+        if info.name.rpartition(".")[0] in installed["packages"]
+        and not info.name.endswith("__main__")
+        and (not info.ispkg or info.name.endswith(".presets"))
+    }
+    listed = set()
+    for page in (ROOT / "docs" / "api").glob("*.md"):
+        listed |= set(re.findall(r"^::: (smartcity[\w.]*)$", page.read_text(), re.MULTILINE))
+    assert not modules - listed, f"modules missing from docs/api/*.md: {sorted(modules - listed)}"
+    assert not listed - modules, f"docs/api/*.md names no module: {sorted(listed - modules)}"

@@ -1,6 +1,7 @@
 """The tutorials work: each notebook runs from top to bottom in a fresh kernel and writes its
 files, the executed notebooks in docs/tutorials/ are those of today's sources, every tutorial
-explains itself and ends with exercises, and the package of tutorial 3 runs.
+explains itself and ends with exercises, each runs as a script from the repository root and
+from its own folder and prints its tables, and the package of tutorial 3 runs.
 
 The tutorials are kept as jupytext percent-format scripts (``docs/tutorials/NN_*.py``, the
 files to edit); the executed notebooks beside them (``NN_*.ipynb``, with outputs, the files a
@@ -9,8 +10,10 @@ student opens) are regenerated with ``.venv/bin/python tests/test_tutorials.py``
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +31,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts" / "notebooks"
 
 # Each tutorial and the files it must write (relative to the folder it runs in).
 NOTEBOOKS = {
+    "00_first_model": ["results/tutorial00/first_model.csv"],
     "01_mature_vs_emerging": [
         "results/tutorial01/indices.png",
         "results/tutorial01/mature_metrics.csv",
@@ -54,6 +58,16 @@ NOTEBOOKS = {
         "results/tutorial05/morris/indices_morris.csv",
         "results/tutorial05/morris/indices_morris.png",
     ],
+}
+
+# A line of each result table a tutorial prints (its header), run as a script or notebook.
+TABLE_HEADERS = {
+    "00_first_model": r"elderly_e_gov\s+digital_divide",
+    "01_mature_vs_emerging": r"year\s+demand_advancement_index\s+industrial_transition_index",
+    "02_change_one_parameter": r"default \(\S+\)\s+changed \(\S+\)\s+difference",
+    "03_write_a_policy_package": r"^\s+mine\s+baseline$",
+    "04_new_initiative_in_python": r"baseline\s+green corridors\s+difference",
+    "05_sweep_and_morris": r"metric\s+parameter\s+mu\s+mu_star",
 }
 
 
@@ -107,6 +121,13 @@ def test_tutorial_notebook_runs_and_writes_its_files(name, tmp_path):
     assert all(cell.execution_count for cell in code)
     shown = [cell for cell in code if cell.outputs]
     assert len(shown) >= len(code) / 2, f"{name}: most cells show nothing"
+    printed = "".join(
+        output.get("text", "")
+        for cell in code
+        for output in cell.outputs
+        if output.output_type == "stream"
+    )
+    assert re.search(TABLE_HEADERS[name], printed, flags=re.MULTILINE), f"{name}: no table"
     for relative in NOTEBOOKS[name]:
         path = tmp_path / relative
         assert path.is_file() and path.stat().st_size > 0, f"{name} did not write {relative}"
@@ -126,6 +147,36 @@ def test_executed_notebook_is_that_of_its_source(name):
     assert not _errors(committed), f"{name}.ipynb shows an error"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["repository root", "own folder"])
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_tutorial_runs_as_a_script_and_prints_its_tables(name, where, tmp_path):
+    """``python docs/tutorials/NAME.py`` from the repository root and ``python NAME.py`` from
+    docs/tutorials both run to the end, print the tutorial's result table and write its
+    files into the folder they run in (a copy of the tutorials' folder in a temporary
+    repository, so nothing is written into this one)."""
+    folder = tmp_path / "docs" / "tutorials"
+    folder.mkdir(parents=True)
+    for path in TUTORIALS.iterdir():
+        if path.suffix in (".py", ".toml"):
+            shutil.copy(path, folder / path.name)
+    if where == "repository root":
+        cwd, script = tmp_path, f"docs/tutorials/{name}.py"
+    else:
+        cwd, script = folder, f"{name}.py"
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, script], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, f"{name} from the {where}:\n{done.stderr[-3000:]}"
+    assert re.search(TABLE_HEADERS[name], done.stdout, flags=re.MULTILINE), (
+        f"{name} run as a script from the {where} prints no result table:\n{done.stdout[-2000:]}"
+    )
+    for relative in NOTEBOOKS[name]:
+        path = cwd / relative
+        assert path.is_file() and path.stat().st_size > 0, f"{name} did not write {relative}"
+
+
 def test_tutorials_explain_themselves_and_end_with_exercises():
     """Every tutorial opens with its title and how to use it, and ends with 3 to 5 numbered
     exercises."""
@@ -141,6 +192,24 @@ def test_tutorials_explain_themselves_and_end_with_exercises():
         assert len(exercises) == 2, f"{name} does not end with an Exercises section"
         items = re.findall(r"^\d+\. ", exercises[1], flags=re.MULTILINE)
         assert 3 <= len(items) <= 5, f"{name}: {len(items)} exercises"
+
+
+def test_first_model_is_one_rule_one_metric_one_run_in_under_60_lines():
+    """Tutorial 0 stays a first model: under 60 lines of code (comments and blank lines
+    aside), one rule function, one metric function."""
+    cells = [c for c in read_source("00_first_model").cells if c.cell_type == "code"]
+    code = [
+        line
+        for cell in cells
+        for line in cell.source.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert len(code) < 60, f"tutorial 0 has {len(code)} lines of code"
+    functions = [line for line in code if line.startswith("def ")]
+    assert [f.split("(")[0] for f in functions] == [
+        "def teach_elderly_e_government",
+        "def elderly_e_government_share",
+    ]
 
 
 def test_tutorial_package_runs():

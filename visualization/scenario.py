@@ -272,8 +272,9 @@ def parse_scenario(
     Args:
         data: the parsed TOML document.
         source: where it came from, for error messages.
-        presets, policies: the names allowed (the view passes its lists: a scenario cannot
-            name a file it does not list); None allows any name or path the CLI accepts.
+        presets: the preset names allowed (the view passes its list: a scenario cannot name
+            a file it does not list); None allows any name or path the CLI accepts.
+        policies: the policy package names allowed, in the same way.
     """
     unknown = sorted(set(data) - set(SCENARIO_KEYS))
     if unknown:

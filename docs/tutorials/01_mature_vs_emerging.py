@@ -38,8 +38,10 @@
 # it yourself (the kernel needs the project installed: `.venv/bin/pip install -e '.[dev]'`,
 # then choose `.venv/bin/python` as the kernel). The file you edit is
 # `01_mature_vs_emerging.py`, the same notebook as plain Python (jupytext percent format);
-# Jupyter opens it as a notebook when jupytext is installed. Files go to
-# `results/tutorial01/`, next to the notebook.
+# Jupyter opens it as a notebook when jupytext is installed. It also runs as a script from
+# any folder (`.venv/bin/python docs/tutorials/01_mature_vs_emerging.py`) and prints its
+# tables. Files go to `results/tutorial01/` in the folder it runs in (next to the notebook
+# in Jupyter).
 
 # %%
 from pathlib import Path
@@ -72,7 +74,7 @@ for preset in ("mature", "emerging"):
     frame.to_csv(OUT / f"{preset}_metrics.csv", index=False)
     runs[preset] = frame
 print(f"{len(runs['mature'])} rows (months) and {runs['mature'].shape[1]} columns per run")
-runs["mature"][["year", *INDEX_METRICS]].iloc[::24].round(3)
+print(runs["mature"][["year", *INDEX_METRICS]].iloc[::24].round(3).to_string())
 
 # %% [markdown]
 # ## Steps 2 and 3: the three indices, one panel each
@@ -122,5 +124,7 @@ print(f"wrote {OUT / 'indices.png'} and the metrics as CSV")
 # 5. **Swap one condition.** The presets differ in many parameters. Give the emerging city
 #    the mature city's `government.capability_budget_share` (look both values up with
 #    `resolve_parameters(preset).as_flat_dict()`, from `smartcity.simulation.model.resolve`) by
-#    adding it to `overrides` for the emerging run only. How much of the emerging city's
-#    climb in `governance_index` is left?
+#    adding it to `overrides` for the emerging run only. In the run above the emerging
+#    city's `governance_index` barely moves (it ends a little lower than it starts) while
+#    its `industrial_transition_index` climbs: which of the two changes with the mature
+#    city's budget share, and by how much?

@@ -37,7 +37,10 @@
 # notebook viewer to see the outputs of the last run; run the cells from the top with
 # `.venv/bin/python` as the kernel to run it yourself. The file you edit is
 # `02_change_one_parameter.py` (the same notebook as plain Python, jupytext percent
-# format). Files go to `results/tutorial02/`, next to the notebook.
+# format). It also runs as a script from any folder
+# (`.venv/bin/python docs/tutorials/02_change_one_parameter.py`) and prints its tables.
+# Files go to `results/tutorial02/` in the folder it runs in (next to the notebook in
+# Jupyter).
 
 # %%
 from pathlib import Path
@@ -99,7 +102,7 @@ table = pd.DataFrame(
 )
 table["difference"] = table.iloc[:, 1] - table.iloc[:, 0]
 table.to_csv(OUT / "comparison.csv", index_label="metric")
-table.astype(float).round(4)
+print(table.astype(float).round(4).to_string())
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))

@@ -28,10 +28,13 @@
 # `.venv/bin/pip install -e '.[dev]'`). The file you edit is `03_write_a_policy_package.py`
 # (the same notebook as plain Python, jupytext percent format). The `smartcity` commands
 # below run inside the notebook through `smartcity.cli.main`; typed in a terminal in this
-# folder (with the project's `.venv` activated) they do the same. Files go to
-# `results/tutorial03/`, next to the notebook.
+# folder (with the project's `.venv` activated) they do the same. It also runs as a script
+# from any folder (`.venv/bin/python docs/tutorials/03_write_a_policy_package.py`) and
+# prints its tables. Files go to `results/tutorial03/` in the folder it runs in (next to the
+# notebook in Jupyter).
 
 # %%
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +42,10 @@ import pandas as pd
 from smartcity.cli import main as smartcity_main
 from smartcity.simulation.model import CityModel
 
-PACKAGE = Path("03_my_package.toml")  # the package this tutorial builds
+# This tutorial's folder, as seen from the folder it runs in: a script may be started from
+# anywhere, a notebook runs in its own folder (where `__file__` is not defined).
+HERE = Path(os.path.relpath(Path(__file__).parent)) if "__file__" in globals() else Path()
+PACKAGE = HERE / "03_my_package.toml"  # the package this tutorial builds
 OUT = Path("results") / "tutorial03"
 OUT.mkdir(parents=True, exist_ok=True)
 
@@ -245,15 +251,17 @@ cols = [
     "stage_digital_inclusion",
     "stage_privacy_protection",
 ]
-pd.DataFrame({"mine": mine[cols].iloc[-1], "baseline": base[cols].iloc[-1]}).round(4)
+last = pd.DataFrame({"mine": mine[cols].iloc[-1], "baseline": base[cols].iloc[-1]})
+print(last.round(4).to_string())
 
 # %% [markdown]
 # The `stage_NAME` columns show how far each initiative got: 1 function, 2 performance,
 # 3 effectiveness (0 = not in the package or not started yet).
 #
 # From Python, `CityModel` builds the same city with the package, and its running initiatives
-# can be inspected directly (`privacy_protection` has `start_year = 1`, so after one year it
-# has only just started):
+# can be inspected directly. `privacy_protection` has `start_year = 1`: after one year it
+# has not started yet (stage 0), while the two initiatives that start at once work at stage
+# 1 (function); run `model.run(years=1)` once more and it shows stage 1 too:
 
 # %%
 model = CityModel("mature", seed=1, policy=str(PACKAGE), citizens__count=2000)

@@ -54,7 +54,10 @@
 # notebook viewer to see the outputs of the last run; run the cells from the top with
 # `.venv/bin/python` as the kernel to run it yourself. The file you edit is
 # `04_new_initiative_in_python.py` (the same notebook as plain Python, jupytext percent
-# format). Files go to `results/tutorial04/`, next to the notebook.
+# format). It also runs as a script from any folder
+# (`.venv/bin/python docs/tutorials/04_new_initiative_in_python.py`; Python then finds
+# `tutorial_initiatives.py` beside the script) and prints its tables. Files go to
+# `results/tutorial04/` in the folder it runs in (next to the notebook in Jupyter).
 
 # %%
 import inspect
@@ -152,7 +155,7 @@ table = pd.DataFrame({"baseline": summary(baseline), "green corridors": summary(
 table["difference"] = table["green corridors"] - table["baseline"]
 table.to_csv(OUT / "green_corridors.csv", index_label="quantity")
 print(f"initiative stage: {running.stage} (1 function, 2 performance, 3 effectiveness)")
-table.round(4)
+print(table.round(4).to_string())
 
 # %% [markdown]
 # The second way: build the model without a package and append the initiative by hand. With

@@ -60,8 +60,10 @@
 # notebook viewer to see the outputs of the last run; run the cells from the top with
 # `.venv/bin/python` as the kernel to run it yourself. The file you edit is
 # `05_sweep_and_morris.py` (the same notebook as plain Python, jupytext percent format).
-# Files go to `results/tutorial05/`, next to the notebook; run the notebook again with a
-# new `OUT` (a study's folder is reused only with `--resume`).
+# It also runs as a script from any folder (`.venv/bin/python
+# docs/tutorials/05_sweep_and_morris.py`) and prints its tables. Files go to
+# `results/tutorial05/` in the folder it runs in (next to the notebook in Jupyter); run it
+# again with a new `OUT` (a study's folder is reused only with `--resume`).
 
 # %%
 import shutil
@@ -131,7 +133,7 @@ summary = final.groupby(SWEPT)[["governance_index", "capability_index"]].agg(["m
 summary.to_csv(OUT / "sweep_summary.csv")
 print(f"{len(runs)} rows: {runs['run_id'].nunique()} runs, one row per kept step")
 print(f"final year, mean and standard deviation over {REPLICATIONS} replications:")
-summary.round(4)
+print(summary.round(4).to_string())
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -183,7 +185,8 @@ smartcity("sensitivity", str(morris_spec), "--method", "morris", "--out", str(st
           "--workers", str(WORKERS))  # fmt: skip
 indices = pd.read_csv(store / "indices_morris.csv")
 print("Morris indices, by metric, most influential parameter first:")
-indices.sort_values(["metric", "mu_star"], ascending=[True, False]).round(4)
+ranked = indices.sort_values(["metric", "mu_star"], ascending=[True, False])
+print(ranked.round(4).to_string())
 
 # %%
 Image(filename=store / "indices_morris.png")

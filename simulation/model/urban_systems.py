@@ -41,8 +41,8 @@ def pollution_target(model: CityState) -> np.ndarray:
     around it and polluting industry in it, lowered by environmental quality and by sensing
     (IoT x perception capability) that targets treatment (white paper Table 1).
 
-    target = kind base x (1.3 - 0.6 environment) + 0.25 min(link load, 2) / 2
-    + 0.4 polluting value-added share x (1 - 0.5 sensing), clipped to 0-1.
+    target = kind base x (1.3 - 0.6 environment) + (1 - emission_cut) x [0.25 min(link
+    load, 2) / 2 + 0.4 polluting value-added share x (1 - 0.5 sensing)], clipped to 0-1.
     """
     d = model.districts
     f = model.firms

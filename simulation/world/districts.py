@@ -138,11 +138,13 @@ class LinkIncidence:
 class Districts:
     """Stocks of every district, and routes between them.
 
+    The node stocks x, y, area_km2, housing_capacity, housing_max, transport, ict,
+    computing, iot, service_capacity and environment are arrays of the same names, one
+    value per district (see simulation.world.graph.NODE_ATTRIBUTES).
+
     Attributes:
         graph: the district graph (node ids 0..D-1).
         kind: district kind code, index into DISTRICT_KINDS.
-        x, y, area_km2, housing_capacity, housing_max, transport, ict, computing, iot,
-        service_capacity, environment: node stocks (see simulation.world.graph.NODE_ATTRIBUTES).
         pollution: 0-1 pollution level, updated each step.
         free_time: (D, D) free-flow travel time between districts, minutes.
         travel_time: (D, D) congested travel time by car, minutes.

@@ -195,7 +195,15 @@ class CitizensParams:
     skill_learning_rate: float = param(
         0.02, "1/year", "yearly skill gain of workers toward 1", 0, 0.5
     )
-    digital_literacy_mean: float = param(0.55, "0-1", "mean digital literacy of adults", 0, 1)
+    digital_literacy_mean: float = param(
+        0.55,
+        "0-1",
+        "literacy norm: mean starting literacy at ages 18-40 (older adults start lower, see "
+        "digital_literacy_age_slope), the level children grow toward and the threshold below "
+        "which literacy support lifts adults",
+        0,
+        1,
+    )
     digital_literacy_age_slope: float = param(
         0.25, "per 40 years", "literacy lost per 40 years of age above 40", 0, 1
     )
