@@ -37,6 +37,15 @@ import tomli_w
 from matplotlib.figure import Figure
 
 from smartcity.experiments import model
+from smartcity.experiments.cli_kit import (
+    EXIT_OK,
+    SweepInterruptedError,
+    add_allow_code_option,
+    add_executor_options,
+    dask_executor,
+    finish,
+    guarded,
+)
 from smartcity.experiments.discover import size_note
 from smartcity.experiments.explore import (
     EXPERIMENTS,
@@ -50,15 +59,6 @@ from smartcity.experiments.explore import (
 from smartcity.experiments.runner import RunFunction
 from smartcity.experiments.spec import SpecError
 from smartcity.experiments.store import StoreError
-from smartcity.experiments.sweep import (
-    EXIT_OK,
-    SweepInterruptedError,
-    add_allow_code_option,
-    add_executor_options,
-    dask_executor,
-    finish,
-    guarded,
-)
 from smartcity.simulation.world.schema import check_output_dir, number, read_toml
 
 GENERATIONS_DIR = "generations"

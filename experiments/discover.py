@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from smartcity.experiments.cli_kit import EXIT_OK, guarded
 from smartcity.experiments.explore import read_experiments
 from smartcity.experiments.spec import SpecError
-from smartcity.experiments.sweep import EXIT_OK, guarded
 from smartcity.simulation.world.schema import one_line
 
 DEFAULT_THRESHOLD = 0.8

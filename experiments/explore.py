@@ -42,10 +42,7 @@ from pydantic import Field
 from scipy.stats import qmc
 
 from smartcity.experiments import model, store
-from smartcity.experiments.provenance import provenance
-from smartcity.experiments.runner import RunFunction, SweepReport, check_store, run_sweep
-from smartcity.experiments.spec import MAX_ROOT_SEED, ExperimentSpec, SpecError, parse_spec
-from smartcity.experiments.sweep import (
+from smartcity.experiments.cli_kit import (
     EXIT_OK,
     EXIT_RUNS_FAILED,
     add_allow_code_option,
@@ -54,6 +51,9 @@ from smartcity.experiments.sweep import (
     finish,
     guarded,
 )
+from smartcity.experiments.provenance import provenance
+from smartcity.experiments.runner import RunFunction, SweepReport, check_store, run_sweep
+from smartcity.experiments.spec import MAX_ROOT_SEED, ExperimentSpec, SpecError, parse_spec
 from smartcity.simulation.world.schema import Schema, did_you_mean, read_toml, validate
 
 SAMPLERS = ("lhs", "sobol", "factorial")

@@ -18,9 +18,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from smartcity.experiments import model, store
+from smartcity.experiments.cli_kit import EXIT_OK, guarded
 from smartcity.experiments.figures import DPI, label, policy_colours
 from smartcity.experiments.spec import SpecError
-from smartcity.experiments.sweep import EXIT_OK, guarded
 from smartcity.simulation.world.schema import did_you_mean
 from smartcity.simulation.world.statistics import method_note, t_half_width
 
