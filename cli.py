@@ -11,6 +11,10 @@ Subcommands:
 - ``sensitivity``: Morris or Sobol analysis of a spec's ``[sensitivity]`` table (SALib).
 - ``calibrate``: fit free parameters of a preset to target patterns (Optuna).
 - ``validate``: the six case cities against the white paper's figures.
+- ``explore``: uncertainties x levers sampled (LHS, Sobol, factorial), outcomes as tidy Parquet.
+- ``discover``: scenario discovery on an exploration (PRIM boxes, feature scores).
+- ``design``: robust multi-objective search of initiative mixes at a fixed budget (NSGA-II).
+- ``plot``: a metric of a stored sweep, comparison or exploration, without user code.
 - ``ui``: the planners' interactive view (Solara).
 
 Bad input prints one line to stderr and exits with status 2 before anything is written.

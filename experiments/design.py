@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import tomli_w
-from matplotlib.figure import Figure
 
 from smartcity.experiments import model
 from smartcity.experiments.cli_kit import (
@@ -312,6 +311,8 @@ def _cell(value: Any) -> str:
 def plot_front(trials: pd.DataFrame, objectives: list[str], note: str, path: Path) -> Path:
     """Every evaluated mix (grey) and the front (red), one panel per pair of objectives."""
     pairs = list(itertools.combinations(objectives, 2)) or [(objectives[0], objectives[0])]
+    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
+
     fig = Figure(figsize=(4.6 * len(pairs), 4.2))
     axes = fig.subplots(1, len(pairs), squeeze=False)[0]
     front = trials[trials["on_front"]]

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from smartcity.experiments.cli_kit import EXIT_OK, guarded
 from smartcity.experiments.explore import read_experiments
@@ -195,6 +194,8 @@ def feature_scores(x: pd.DataFrame, outcomes: pd.DataFrame, seed: int = 0) -> pd
 def plot_trajectory(box: Box, where: str, note: str, path: Path) -> Path:
     """Coverage against density along the peeling trajectory, coloured by the number of
     restricted inputs; the reported box is ringed."""
+    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
+
     fig = Figure(figsize=(6.4, 4.8))
     ax = fig.subplots()
     t = box.trajectory
@@ -217,6 +218,8 @@ def plot_trajectory(box: Box, where: str, note: str, path: Path) -> Path:
 
 def plot_scores(scores: pd.DataFrame, note: str, path: Path) -> Path:
     """Heatmap of feature scores: inputs down, outcomes across, the score in each cell."""
+    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
+
     fig = Figure(figsize=(1.6 + 1.5 * len(scores.columns), 1.4 + 0.45 * len(scores)))
     ax = fig.subplots()
     image = ax.imshow(scores.to_numpy(dtype=float), cmap="Blues", vmin=0, aspect="auto")

@@ -39,7 +39,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
 from pydantic import Field
-from scipy.stats import qmc
 
 from smartcity.experiments import model, store
 from smartcity.experiments.cli_kit import (
@@ -301,6 +300,8 @@ def draw(factors: Sequence[Factor], count: int, method: str, seed: int, stream: 
 
         combos = itertools.product(*(f.levels(count) for f in factors))
         return [dict(zip(keys, combo, strict=True)) for combo in combos]
+    from scipy.stats import qmc  # imported here: `smartcity` commands start faster without it
+
     rng = np.random.default_rng([seed, stream])
     if method == "sobol":
         unit = qmc.Sobol(d=len(factors), scramble=True, seed=rng).random_base2(

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from smartcity.experiments import model, store
 from smartcity.experiments.cli_kit import EXIT_OK, guarded
-from smartcity.experiments.figures import DPI, label, policy_colours
 from smartcity.experiments.spec import SpecError
 from smartcity.simulation.world.schema import did_you_mean
 from smartcity.simulation.world.statistics import method_note, t_half_width
@@ -88,6 +86,11 @@ def draw(store_dir: Path, x: str, y: str, year: float | None = None, out: Path |
     if results.empty:
         raise SpecError(f"{store_dir} holds no finished run")
     table = points(results, x, y, year)
+    # matplotlib: only when figures are drawn
+    from matplotlib.figure import Figure
+
+    from smartcity.experiments.figures import DPI, label, policy_colours
+
     titles = {p: model.package_title(p) for p in table["policy"].unique()}
     colours = policy_colours(list(titles))
     units = model.metric_units()

@@ -67,7 +67,7 @@ TABLE_HEADERS = {
     "02_change_one_parameter": r"default \(\S+\)\s+changed \(\S+\)\s+difference",
     "03_write_a_policy_package": r"^\s+mine\s+baseline$",
     "04_new_initiative_in_python": r"baseline\s+green corridors\s+difference",
-    "05_sweep_and_morris": r"metric\s+parameter\s+mu\s+mu_star",
+    "05_sweep_and_morris": r"metric\s+unit\s+parameter\s+mu\s+mu_star",
 }
 
 
