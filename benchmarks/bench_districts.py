@@ -27,15 +27,16 @@ KIND_BY_RING = ((0.05, "core"), (0.45, "old"), (0.7, "industrial"), (0.85, "new_
 
 PROBE = """
 import json, resource, sys, time
-t0 = time.perf_counter()
 from smartcity.simulation.model.city_model import CityModel
+t0, c0 = time.perf_counter(), time.process_time()
 model = CityModel("mature", seed=1, citizens__count=int(sys.argv[2]),
                   city__graph_file=sys.argv[1])
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 model.run(1.0)
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), time.process_time()
 print(json.dumps({"districts": model.districts.n, "links": len(model.districts.edges),
-                  "build_s": t1 - t0, "year_s": t2 - t1,
+                  "build_s": t1 - t0, "build_cpu_s": c1 - c0,
+                  "year_s": t2 - t1, "year_cpu_s": c2 - c1,
                   "ms_per_step": 1000 * (t2 - t1) / model.steps_per_year,
                   "routes": type(model.districts.routes).__name__,
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

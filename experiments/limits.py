@@ -67,7 +67,7 @@ class Limits:
         limit = getattr(self, name)
         if math.isfinite(count) and count <= limit:
             return
-        shown = f"{count:,.0f}" if math.isfinite(count) else str(count)
+        shown = _count(count)
         ceiling = LIMIT_SPECS[name].ceiling
         raise InputError(
             f"{what} make {shown} {name}, above the limit of {limit:,} {name}; "
@@ -79,8 +79,15 @@ class Limits:
         self.check(
             "steps",
             years * steps_per_year,
-            f"{years:g} years x {steps_per_year} steps per year",
+            f"{_count(years)} years x {steps_per_year} steps per year",
         )
+
+
+def _count(value: float) -> str:
+    """A count as typed: 1000000.0 as 1,000,000 (not 1e+06), 2.5 as 2.5."""
+    if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:g}"
 
 
 DEFAULT_LIMITS = Limits()

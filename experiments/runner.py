@@ -107,7 +107,7 @@ class RunTask:
         years, the content of the input files and the code because they change the result;
         metrics and keep_every are not (they only choose what is kept of the same run). So a
         package edited between two identical commands, or an edit of the model's code,
-        committed or not, gives new ids: the stored runs are never answered for them.
+        committed or not, gives new ids: a stored run is never reused for them.
         """
         identity = {
             "preset": self.preset,

@@ -24,6 +24,7 @@ from smartcity.experiments.cli_kit import (
     add_executor_options,
     add_limit_option,
     add_record_option,
+    add_resume_option,
     execute,
     finish,
     guarded,
@@ -56,9 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_executor_options(parser)
     add_allow_code_option(parser)
     add_record_option(parser)
-    parser.add_argument(
-        "--resume", action="store_true", help="complete an interrupted analysis in OUT"
-    )
+    add_resume_option(parser, "analysis")
     add_limit_option(parser)
     parser.set_defaults(handler=command_sensitivity)
 

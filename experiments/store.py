@@ -300,7 +300,7 @@ def read_manifest(store: str | Path) -> dict[str, Any]:
         raise StoreError(f"{store} holds no {MANIFEST}: it is not a result store") from None
     except OSError as exc:
         raise StoreError(f"manifest {path} cannot be read ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise StoreError(f"manifest {path} is damaged (not UTF-8 JSON); {advice}") from None
     runs = manifest.get("runs") if isinstance(manifest, dict) else None
     if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):

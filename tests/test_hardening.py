@@ -794,3 +794,15 @@ def test_route_trees_agree_with_the_link_incidence():
     np.testing.assert_allclose(trees.sum(values), d.routes.sum(values), rtol=1e-12)
     np.testing.assert_allclose(trees.load(trips), d.routes.load(trips), rtol=1e-12)
     np.testing.assert_array_equal(trees.smallest(values), d.routes.smallest(values))
+
+
+def test_a_billion_sensitivity_samples_are_refused_before_sampling(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        'presets = ["mature"]\nroot_seed = 1\nyears = 1\n'
+        '[sensitivity]\nsamples = 1000000000\nmetrics = ["population"]\n'
+        '[sensitivity.bounds]\n"citizens.trust_mean" = [0.3, 0.6]\n'
+        '"citizens.digital_literacy_mean" = [0.3, 0.6]\n'
+    )
+    argv = ["sensitivity", str(spec), "--method", "sobol", "--out", str(tmp_path / "out")]
+    quickly_refused(argv, capsys, tmp_path / "out", "sensitivity samples", "--limit runs=N")

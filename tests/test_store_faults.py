@@ -176,7 +176,8 @@ def test_lock_planted_as_a_link_is_refused_and_its_target_untouched(tmp_path, ca
 
 
 @pytest.mark.parametrize(
-    "content", [b"garbage{", b"[1, 2]", b"\xff\xfe\x00", b"", b'{"runs": "x"}']
+    "content",
+    [b"garbage{", b"[1, 2]", b"\xff\xfe\x00", b"", b'{"runs": "x"}', b"[" * 100_000],
 )
 def test_damaged_manifest_is_one_line_with_what_to_do(tmp_path, capsys, whole, content):
     out = stored(tmp_path, whole)

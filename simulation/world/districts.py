@@ -49,17 +49,18 @@ class PathTrees:
         graph = sparse.csr_matrix(
             (np.r_[edge_time, edge_time], (np.r_[u, v], np.r_[v, u])), shape=(n, n)
         )
-        _, pred = csgraph.dijkstra(graph, return_predecessors=True)
+        dist, pred = csgraph.dijkstra(graph, return_predecessors=True)
         link_of = np.full((n, n), -1, dtype=np.int64)
         link_of[u, v] = link_of[v, u] = np.arange(len(edges))
-        origin = np.repeat(np.arange(n), n)
+        # Hop depth of each pair, destinations taken by distance from the origin: with
+        # positive link times a destination's predecessor is always nearer, so done first.
+        depth = np.zeros((n, n), dtype=np.int64)
+        origins = np.arange(n)
+        for nearest in np.argsort(dist, axis=1, kind="stable").T[1:]:
+            depth[origins, nearest] = depth[origins, pred[origins, nearest]] + 1
+        depth = depth.ravel()
         pred = pred.ravel().astype(np.int64)
-        has_parent = pred >= 0
-        parent = np.where(has_parent, origin * n + pred, np.arange(n * n))
-        depth = np.where(has_parent, -1, 0)
-        while (depth < 0).any():
-            ready = (depth < 0) & (depth[parent] >= 0)
-            depth[ready] = depth[parent[ready]] + 1
+        parent = np.where(pred >= 0, np.repeat(origins, n) * n + pred, np.arange(n * n))
         by_depth = np.argsort(depth, kind="stable")
         bounds = np.searchsorted(depth[by_depth], np.arange(1, depth.max() + 2))
         self.n = n
@@ -69,6 +70,10 @@ class PathTrees:
             for pairs in np.split(by_depth, bounds)[1:]
             if len(pairs)
         ]
+        # For load: each level's distinct parents, and which of them each pair feeds.
+        self.feeds = [np.unique(parents, return_inverse=True) for _, parents, _ in self.levels]
+        self.child_pairs = by_depth[bounds[0] :]
+        self.child_links = link_of[pred[self.child_pairs], self.child_pairs % n]
 
     def sum(self, edge_values: np.ndarray) -> np.ndarray:
         """(D*D,) sum of a per-link quantity over each pair's route (0 within a district)."""
@@ -86,12 +91,15 @@ class PathTrees:
 
     def load(self, pair_values: np.ndarray) -> np.ndarray:
         """(E,) sum over the pairs routed over each link of a per-pair quantity (D*D,)."""
+        # What a pair carries is its own quantity plus what its subtree carries: deepest
+        # level first, each level adds into its parents; a link carries what its child does.
         carried = np.asarray(pair_values, dtype=float).ravel().copy()
-        flow = np.zeros(self.n_links)
-        for pairs, parents, links in reversed(self.levels):
-            np.add.at(carried, parents, carried[pairs])
-            flow += np.bincount(links, weights=carried[pairs], minlength=self.n_links)
-        return flow
+        for (pairs, _, _), (parents, feeds) in zip(
+            reversed(self.levels), reversed(self.feeds), strict=True
+        ):
+            carried[parents] += np.bincount(feeds, weights=carried[pairs], minlength=len(parents))
+        weights = carried[self.child_pairs]
+        return np.bincount(self.child_links, weights=weights, minlength=self.n_links)
 
 
 class LinkIncidence:

@@ -307,7 +307,7 @@ def describe(exc: ValidationError, schema: type[BaseModel]) -> str:
 
 
 def describe_all(exc: ValidationError, schema: type[BaseModel]) -> list[str]:
-    """One line per problem of a pydantic ValidationError, in the file's order.
+    """One line per problem of a pydantic ValidationError, in the order of the schema.
 
     The errors pydantic reports for one value that may take several forms (a name or a list
     of names, a value or a table) are one problem: its line reports the deepest of them, or
