@@ -190,6 +190,7 @@ def load_city_graph(path: str | Path) -> nx.Graph:
     elif path.suffix.lower() == ".csv":
         G = _read_csv_graph(path)
     elif path.suffix.lower() in GEO_SUFFIXES:
+        read_input(path, "city graph")  # checked as every input, and part of the run's id
         G = read_district_shapes(path)
     else:
         read_input(path, "city graph")  # a missing file or a folder is named as such first
