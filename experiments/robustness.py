@@ -301,13 +301,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m smartcity.experiments.robustness", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--study", type=Path, default=Path("results/robustness"))
+    parser.add_argument(
+        "--study", type=Path, default=Path("results/robustness"), help="where the runs go"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=DATA, help="the study's specs and stored results"
+    )
     parser.add_argument("--render", action="store_true", help="only render the stored CSVs")
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     if not args.render:
-        run_study(args.study, DATA, args.workers)
-    DOCUMENT.write_text(render(DATA), encoding="utf-8")
+        run_study(args.study, args.data, args.workers)
+    DOCUMENT.write_text(render(args.data), encoding="utf-8")
     print(DOCUMENT)
     return 0
 
