@@ -269,3 +269,13 @@ def test_explore_command_writes_the_table_and_refuses_a_second_run_without_resum
     other = write(tmp_path / "other.toml", SPEC.replace("root_seed = 7", "root_seed = 8"))
     assert cli(["explore", str(other), "--out", str(out), "--workers", "1", "--resume"]) == 2
     assert "different spec" in capsys.readouterr().err
+
+
+def test_plot_draws_an_outcome_of_an_exploration_against_a_lever(tmp_path: Path) -> None:
+    spec = write(tmp_path / "spec.toml", SPEC)
+    out = tmp_path / "x"
+    explore_into(spec, out, workers=1)
+    lever = "initiatives.online_government.scale"
+    assert cli(["plot", str(out), "--x", lever, "--y", "governance_gain"]) == 0
+    assert (out / "figures" / f"governance_gain_vs_{lever}.png").stat().st_size > 10_000
+    assert cli(["plot", str(out), "--x", "citizens.count", "--y", "governance_gain"]) == 2
