@@ -45,7 +45,6 @@ from smartcity.experiments.cli_kit import (
     finish,
     guarded,
 )
-from smartcity.experiments.discover import size_note
 from smartcity.experiments.explore import (
     EXPERIMENTS,
     DesignTable,
@@ -257,8 +256,12 @@ def run_design(
     levers = [lever.key for lever in probe.levers]
     front = front.drop_duplicates(levers).reset_index(drop=True)
     packages = write_front(front, out, preset, budget)
-    note = f"{size_note(record, len(probe.scenarios) * probe.spec.replications)} per mix"
-    note += f"; robustness: {settings.robustness} over the uncertainty sample"
+    citizens = probe.spec.overrides.get("citizens.count", "preset default")
+    note = (
+        f"{preset} at envelope {budget:g}; each mix: {len(probe.scenarios)} uncertainty "
+        f"points x {probe.spec.replications} replication(s), {citizens} citizens, "
+        f"{probe.spec.years} years; robustness: {settings.robustness} over the points"
+    )
     trials_table.drop(columns="package_file").to_csv(out / "trials.csv", index=False)
     front.drop(columns="package_file").assign(
         package=[str(p.relative_to(out)) for p in packages]

@@ -53,6 +53,7 @@ class Box:
         trajectory: the peeling trajectory (coverage, density, mass, res_dim per step).
         chosen: the row of the trajectory reported.
         cases: runs meeting the condition, of ``runs``.
+        threshold: the least density asked for.
     """
 
     limits: pd.DataFrame
@@ -63,6 +64,12 @@ class Box:
     chosen: int
     cases: int
     runs: int
+    threshold: float
+
+    @property
+    def reached(self) -> bool:
+        """Whether some box on the trajectory reached the asked density."""
+        return self.density >= self.threshold
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -154,7 +161,7 @@ def find_box(x: pd.DataFrame, y: np.ndarray, threshold: float = DEFAULT_THRESHOL
     limits = _restricted(box.box_lims[chosen], finder.box_init)
     row = trajectory.loc[chosen]
     return Box(limits, float(row["coverage"]), float(row["density"]), float(row["mass"]),
-               trajectory, chosen, cases, len(y))  # fmt: skip
+               trajectory, chosen, cases, len(y), threshold)  # fmt: skip
 
 
 def _restricted(lims: pd.DataFrame, initial: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +246,13 @@ def box_markdown(box: Box, where: str) -> str:
     """The box as Markdown: coverage, density, and a row per restricted input."""
     lines = [
         f"PRIM box for `{where}`: {box.cases} of {box.runs} runs meet it; the box holds "
-        f"{box.mass:.0%} of the runs, coverage {box.coverage:.2f}, density {box.density:.2f}.",
+        f"{box.mass:.0%} of the runs, coverage {box.coverage:.2f}, density {box.density:.2f}."
+        + (
+            ""
+            if box.reached
+            else f" No box on the peeling trajectory reaches density {box.threshold:g}: this is "
+            "the densest, so the condition is not confined to one box of these inputs."
+        ),
         "",
         "| input | low | high | values |",
         "|---|---|---|---|",
@@ -256,6 +269,8 @@ def inputs_of(record: dict[str, Any], table: pd.DataFrame) -> list[str]:
     keys = [f["key"] for f in record["uncertainties"]] + [f["key"] for f in record["levers"]]
     if not record["levers"] and table["policy"].nunique() > 1:
         keys.append("policy")
+    if table["preset"].nunique() > 1:
+        keys.append("preset")
     return keys
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import math
 import re
@@ -52,7 +53,13 @@ from smartcity.experiments.cli_kit import (
 )
 from smartcity.experiments.provenance import provenance
 from smartcity.experiments.runner import RunFunction, SweepReport, check_store, run_sweep
-from smartcity.experiments.spec import MAX_ROOT_SEED, ExperimentSpec, SpecError, parse_spec
+from smartcity.experiments.spec import (
+    MAX_ROOT_SEED,
+    ExperimentSpec,
+    SpecError,
+    flat_table,
+    parse_spec,
+)
 from smartcity.simulation.world.schema import Schema, did_you_mean, read_toml, validate
 
 SAMPLERS = ("lhs", "sobol", "factorial")
@@ -296,8 +303,6 @@ def draw(factors: Sequence[Factor], count: int, method: str, seed: int, stream: 
         return [{}]
     keys = [f.key for f in factors]
     if method == "factorial":
-        import itertools
-
         combos = itertools.product(*(f.levels(count) for f in factors))
         return [dict(zip(keys, combo, strict=True)) for combo in combos]
     from scipy.stats import qmc  # imported here: `smartcity` commands start faster without it
@@ -452,7 +457,7 @@ def parse_exploration(
                 f"{source}: [outcomes.{name}] year = {year}, but the runs last {years} years"
             )
         outcomes.append(Outcome(name, item.metric, year, item.paired, item.direction))
-    overlap = {f.key for f in uncertainties} & set(_flat(table.overrides))
+    overlap = {f.key for f in uncertainties} & set(flat_table(table.overrides))
     if overlap:
         raise SpecError(f"{source}: {sorted(overlap)[0]!r} is both an uncertainty and an override")
 
@@ -495,7 +500,7 @@ def parse_exploration(
                 "overrides": table.overrides,
                 "samples": [dict(s) for s in scenarios],
                 # One row per simulated year: every outcome is read at a year's end.
-                "keep_every": model.steps_per_year(presets[0], _flat(table.overrides)),
+                "keep_every": model.steps_per_year(presets[0], flat_table(table.overrides)),
                 "metrics": sorted({o.metric for o in outcomes}),
             },
             source,
@@ -523,16 +528,6 @@ def parse_exploration(
         raw=json.loads(json.dumps(dict(raw), default=str)),
         design=table.design,
     )
-
-
-def _flat(table: Mapping[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, item in table.items():
-        if isinstance(item, dict):
-            flat.update({f"{key}.{k}": v for k, v in item.items()})
-        else:
-            flat[key] = item
-    return flat
 
 
 def _is_integer(value: Any) -> bool:

@@ -1,9 +1,11 @@
 """`smartcity plot STORE --x PARAM --y METRIC`: draw any stored sweep without user code.
 
 STORE is the output folder of `smartcity sweep`, `compare`, `sensitivity` or `explore`
-(they share one store format). With ``--x year`` the figure shows each (preset, package)
-trajectory; with ``--x`` a varied parameter it shows the metric at ``--year`` (default the
-last) against that parameter. Each point is the mean over replications with its
+(they share one store format). For an exploration, ``--y`` may also be one of its outcomes:
+then each run is a point against ``--x``, any of its inputs (an uncertainty or a lever).
+With ``--x year`` the figure shows each (preset, package) trajectory; with ``--x`` a
+varied parameter it shows the metric at ``--year`` (default the last) against that
+parameter. Each point is the mean over replications with its
 t interval (statistics.method_note), each line a preset and package, labelled by the
 package's title; the footnote states the replications, citizens and years.
 """
@@ -18,6 +20,8 @@ import pandas as pd
 
 from smartcity.experiments import model, store
 from smartcity.experiments.cli_kit import EXIT_OK, guarded
+from smartcity.experiments.discover import inputs_of, size_note
+from smartcity.experiments.explore import EXPERIMENTS, read_experiments
 from smartcity.experiments.spec import SpecError
 from smartcity.simulation.world.schema import did_you_mean
 from smartcity.simulation.world.statistics import method_note, t_half_width
@@ -73,21 +77,62 @@ def points(results: pd.DataFrame, x: str, y: str, year: float | None = None) -> 
     return table.assign(ci_low=table["mean"] - half, ci_high=table["mean"] + half)
 
 
+def draw_outcome(store_dir: Path, x: str, y: str, out: Path | None = None) -> Path:
+    """An exploration's outcome against one of its inputs: a point per run, coloured by
+    preset and package (a sampled design has no lines to draw).
+
+    Raises:
+        SpecError: ``x`` is not an input of the exploration.
+    """
+    table, record = read_experiments(store_dir)
+    inputs = inputs_of(record, table)
+    if x not in inputs:
+        raise SpecError(
+            f"--x {x!r} is not an input of this exploration{did_you_mean(x, inputs)}; "
+            f"inputs: {', '.join(inputs)}"
+        )
+    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
+
+    from smartcity.experiments.figures import DPI
+
+    fig = Figure(figsize=(7.0, 4.6))
+    ax = fig.subplots()
+    groups = ["preset"] if record["levers"] else ["preset", "title"]
+    for key, rows in table.groupby(groups, sort=False):
+        name = " / ".join(key) if isinstance(key, tuple) else str(key)
+        ax.scatter(rows[x].astype(float), rows[y], s=18, label=name, alpha=0.8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y.replace("_", " "))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    ax.set_title(f"{y.replace('_', ' ')} against {x}", fontsize="medium")
+    fig.text(0.005, 0.003, size_note(record, len(table)), fontsize="x-small", va="bottom")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    path = out or store_dir / "figures" / f"{y}_vs_{x}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
 def draw(store_dir: Path, x: str, y: str, year: float | None = None, out: Path | None = None):
-    """Draw the figure of a store and return its path.
+    """Draw the figure of a store and return its path: an exploration's outcome (``--y`` a
+    column of its experiments table) against an input, else a metric of the runs.
 
     Raises:
         SpecError: bad --x, --y or --year, or an empty store.
         StoreError: the store is damaged.
     """
+    if (store_dir / EXPERIMENTS).is_file():
+        outcomes = [o["name"] for o in read_experiments(store_dir)[1]["outcomes"]]
+        if y in outcomes:
+            return draw_outcome(store_dir, x, y, out)
     if not (store_dir / store.MANIFEST).is_file():
         raise SpecError(f"{store_dir} is not a sweep store (no {store.MANIFEST})")
     results = store.load_results(store_dir)
     if results.empty:
         raise SpecError(f"{store_dir} holds no finished run")
     table = points(results, x, y, year)
-    # matplotlib: only when figures are drawn
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
 
     from smartcity.experiments.figures import DPI, label, policy_colours
 

@@ -42,6 +42,7 @@ PRESETS = ("mature", "emerging")
 ENVELOPE = 0.1  # government.spending_envelope of the study: the parameter's default
 INDEX_GAINS = ("demand_gain", "industry_gain", "governance_gain")
 MAX_BOX_INPUTS = 6
+FEW_CASES = 5  # fewer failing points than this: a PRIM box around them is only a hint
 
 
 def front_table(preset: str) -> str:
@@ -105,6 +106,8 @@ def render(data: Path = DATA) -> str:
     """The Markdown of docs/robustness.md from the stored study results in ``data``."""
     exploration = explore.load_exploration(data / PATHS_SPEC, data / "unused")
     table = pd.read_csv(data / PATHS_TABLE)
+    rank = {preset: i for i, preset in enumerate(exploration.spec.presets)}
+    table = table.sort_values("preset", key=lambda p: p.map(rank), kind="stable")
     factors = exploration.uncertainties
     inputs = [f.key for f in factors]
     spec = exploration.spec
@@ -153,7 +156,7 @@ def render(data: Path = DATA) -> str:
         lines.append(
             f"| `{factor.key}` | {factor.low:g} | {factor.high:g} | {defaults[factor.key]:g} |"
         )
-    lead = own_lead(table)
+    lead = own_lead(table).sort_values("preset", key=lambda p: p.map(rank), kind="stable")
     lines += [
         "",
         "## Own paths lead the other type's paths",
@@ -216,9 +219,12 @@ def _lead_boxes(
             f"`{r.input}` in [{r.low:.3g}, {r.high:.3g}]"
             for r in box.limits.head(MAX_BOX_INPUTS).itertuples()
         )
+        few = (
+            " (so few cases make the box a hint, not a finding)" if fails.sum() < FEW_CASES else ""
+        )
         lines.append(
             f"- {preset}: the lead fails at {int(fails.sum())} of {len(fails)} points; PRIM box "
-            f"(coverage {box.coverage:.2f}, density {box.density:.2f}): {limits or 'none'}."
+            f"(coverage {box.coverage:.2f}, density {box.density:.2f}): {limits or 'none'}{few}."
         )
     lines += [
         "",
@@ -272,10 +278,21 @@ def _designs(data: Path, table: pd.DataFrame, titles: dict[str, str]) -> list[st
             )
         homes = table["policy"].map(model.package_home)
         own = table[(table["preset"] == preset) & (homes == kind)]
-        for policy, rows in own.groupby("policy", sort=False):
-            gains = " | ".join(f"{rows[g].mean():+.4f}" for g in INDEX_GAINS)
-            lines.append(f"| {titles[policy]} | | | white-paper path | {gains} |")
-        lines.append("")
+        paths = own.groupby("policy", sort=False)[list(INDEX_GAINS)].mean()
+        for policy, gains in paths.iterrows():
+            cells = " | ".join(f"{gains[g]:+.4f}" for g in INDEX_GAINS)
+            lines.append(f"| {titles[policy]} | | | white-paper path | {cells} |")
+        better = [
+            rank
+            for rank, row in front.iterrows()
+            if (row[list(INDEX_GAINS)].to_numpy() >= paths.to_numpy()).all()
+        ]
+        lines += [
+            "",
+            f"Front members at least as good as every own path on all three gains: "
+            f"{', '.join(f'front {r}' for r in better) or 'none'} (of {len(front)}).",
+            "",
+        ]
     return lines
 
 
@@ -284,13 +301,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m smartcity.experiments.robustness", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--study", type=Path, default=Path("results/robustness"))
+    parser.add_argument(
+        "--study", type=Path, default=Path("results/robustness"), help="where the runs go"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=DATA, help="the study's specs and stored results"
+    )
     parser.add_argument("--render", action="store_true", help="only render the stored CSVs")
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     if not args.render:
-        run_study(args.study, DATA, args.workers)
-    DOCUMENT.write_text(render(DATA), encoding="utf-8")
+        run_study(args.study, args.data, args.workers)
+    DOCUMENT.write_text(render(args.data), encoding="utf-8")
     print(DOCUMENT)
     return 0
 

@@ -252,3 +252,30 @@ def test_samplers_cover_their_space_reproducibly() -> None:
     assert sorted({p["a"] for p in grid}) == [0.0, 0.5, 1.0]
     assert sorted({p["c"] for p in grid}) == [10, 15, 20]
     assert len({(p["a"], p["b"], p["c"]) for p in grid}) == 27
+
+
+def test_explore_command_writes_the_table_and_refuses_a_second_run_without_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write(tmp_path / "spec.toml", SPEC)
+    out = tmp_path / "x"
+    argv = ["explore", str(spec), "--out", str(out), "--workers", "1"]
+    assert cli(argv) == 0
+    assert capsys.readouterr().out.strip().endswith(explore.EXPERIMENTS)
+    assert len(pd.read_parquet(out / explore.EXPERIMENTS)) == ROWS
+    assert cli(argv) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert cli([*argv, "--resume"]) == 0  # everything stored: nothing runs again
+    other = write(tmp_path / "other.toml", SPEC.replace("root_seed = 7", "root_seed = 8"))
+    assert cli(["explore", str(other), "--out", str(out), "--workers", "1", "--resume"]) == 2
+    assert "different spec" in capsys.readouterr().err
+
+
+def test_plot_draws_an_outcome_of_an_exploration_against_a_lever(tmp_path: Path) -> None:
+    spec = write(tmp_path / "spec.toml", SPEC)
+    out = tmp_path / "x"
+    explore_into(spec, out, workers=1)
+    lever = "initiatives.online_government.scale"
+    assert cli(["plot", str(out), "--x", lever, "--y", "governance_gain"]) == 0
+    assert (out / "figures" / f"governance_gain_vs_{lever}.png").stat().st_size > 10_000
+    assert cli(["plot", str(out), "--x", "citizens.count", "--y", "governance_gain"]) == 2

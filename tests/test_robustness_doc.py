@@ -1,0 +1,32 @@
+"""docs/robustness.md is what its generator writes from the study's stored results.
+
+The study itself (about 400 runs) is not rerun here: docs/robustness/ keeps its compact
+results, and rendering them is cheap. After a change of the model's mechanisms, rerun the
+study with `python -m smartcity.experiments.robustness` (it rewrites the CSVs and the page).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smartcity.experiments import explore, robustness
+
+
+def test_robustness_page_is_current() -> None:
+    expected = robustness.render(robustness.DATA)
+    assert robustness.DOCUMENT.read_text(encoding="utf-8") == expected, (
+        "docs/robustness.md is stale: run `python -m smartcity.experiments.robustness --render`"
+        " (or without --render to rerun the study)"
+    )
+
+
+def test_stored_results_are_the_study_its_spec_describes(tmp_path) -> None:
+    exploration = explore.load_exploration(robustness.DATA / robustness.PATHS_SPEC, tmp_path)
+    table = pd.read_csv(robustness.DATA / robustness.PATHS_TABLE)
+    paths = [p for p in exploration.mixes if p != exploration.reference]
+    assert len(table) == len(exploration.spec.presets) * len(paths) * len(exploration.scenarios)
+    for factor in exploration.uncertainties:
+        assert table[factor.key].between(factor.low, factor.high).all()
+    for preset in robustness.PRESETS:
+        front = pd.read_csv(robustness.DATA / robustness.front_table(preset))
+        assert len(front) >= 1 and set(robustness.INDEX_GAINS) <= set(front.columns)
