@@ -160,6 +160,33 @@ def district_values(model: CityModel, metric: str) -> np.ndarray:
     return DISTRICT_METRICS[metric].compute(model)
 
 
+def district_shapes(model: CityModel) -> list[dict[str, Any]]:
+    """Each district's area as a GeoJSON geometry in km (districts order): the polygon of a
+    city read from GeoJSON (geo.read_district_shapes), else the Voronoi cell of its
+    coordinates, clipped to the city's hull widened by the largest district's radius, so
+    every city is drawn as areas that tile it (the synthetic presets state points only)."""
+    from shapely.geometry import MultiPoint, Point, mapping, shape
+    from shapely.ops import voronoi_diagram
+
+    d = model.districts
+    graph = d.graph
+    nodes = sorted(graph.nodes)
+    given = [graph.nodes[n].get("shape") for n in nodes]
+    if all(isinstance(g, dict) for g in given):
+        return [mapping(shape(g)) for g in given]
+    radius = np.sqrt(np.asarray(d.area_km2, dtype=float) / math.pi)
+    points = [Point(float(x), float(y)) for x, y in zip(d.x, d.y, strict=True)]
+    if len(points) == 1:
+        return [mapping(points[0].buffer(float(radius[0])))]
+    region = MultiPoint(points).convex_hull.buffer(float(radius.max()))
+    cells = voronoi_diagram(MultiPoint(points), envelope=region).geoms
+    out = []
+    for point in points:
+        cell = next((c for c in cells if c.covers(point)), point.buffer(float(radius.max())))
+        out.append(mapping(cell.intersection(region).simplify(0.01)))
+    return out
+
+
 # --- the inspector ------------------------------------------------------------------------
 
 SUMMARY_UNITS = {
@@ -529,6 +556,15 @@ class CityRun:
     models: list[CityModel] = field(default_factory=list)
     history: list[Snapshot] = field(default_factory=list)
     error: str | None = None
+    _shapes: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def shapes(self) -> list[dict[str, Any]]:
+        """The districts' areas (district_shapes of the first seed's city, made once: the
+        districts of a run do not move)."""
+        if self._shapes is None:
+            self._shapes = district_shapes(self.model)
+        return self._shapes
 
     @property
     def model(self) -> CityModel:
