@@ -54,6 +54,10 @@ NOTEBOOKS = {
         "results/tutorial05/morris/indices_morris.csv",
         "results/tutorial05/morris/indices_morris.png",
     ],
+    "06_bring_your_own_city": [
+        "results/tutorial06/grid_city.geojson",
+        "results/tutorial06/comparison.csv",
+    ],
 }
 
 
