@@ -20,7 +20,6 @@ from typing import Any
 import solara
 
 from smartcity.policies.financing import FINANCING_MODELS
-from smartcity.policies.packages import load_package
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.presets import load_preset
 from smartcity.visualization.form import Form, Side
@@ -57,22 +56,26 @@ def _preset_city(preset: str) -> tuple[str, str]:
     return str(values["city.type"]), str(values["city.name"]).split(" ")[0]
 
 
+def title_and_home(policy: str) -> tuple[str, str | None]:
+    """A listed package's title and home city type; for a package that cannot be loaded
+    (a user package naming code without --allow-code) its name and no home."""
+    try:
+        package = CATALOG.load(policy)
+    except InputError:
+        return policy, None
+    return package.title, package.home
+
+
 def is_home(policy: str, preset: str) -> bool:
     """Whether a listed package is the preset's home path: for a preset of a named city, the
     path the white paper describes with that city (named in the package title); otherwise
     each of the paper's paths for the preset's city type (its ``home`` field, 5.1)."""
     city_type, city = _preset_city(preset)
-    try:
-        package = load_package(policy)
-    except InputError:
+    home = title_and_home(policy)[1]
+    if home is None or home != city_type:
         return False
-    if package.home is None or package.home != city_type:
-        return False
-    own = [
-        name
-        for name in CATALOG.policies
-        if f"({city}" in load_package(name).title and load_package(name).home == city_type
-    ]
+    packages = {name: title_and_home(name) for name in CATALOG.policies}
+    own = [n for n, (title, h) in packages.items() if f"({city}" in title and h == city_type]
     return not own or policy in own
 
 
@@ -80,7 +83,7 @@ def package_text(name: str, preset: str) -> str:
     """Title, source and one-line description of a package, and whether it is the preset's
     home path."""
     try:
-        package = load_package(name)
+        package = CATALOG.load(name)
     except InputError as exc:
         return str(exc)
     home = " Home path of this city." if is_home(name, preset) else ""
@@ -93,9 +96,9 @@ def package_items(preset: str) -> list[dict[str, str]]:
     """Menu entries of the listed packages in title order (Baseline, Emerging 1, 2, Mature
     1-4, Placebo): title (home paths marked), value = name."""
     items = []
-    for name in sorted(CATALOG.policies, key=lambda n: load_package(n).title):
+    for name in sorted(CATALOG.policies, key=lambda n: title_and_home(n)[0]):
         mark = " ★ home path" if is_home(name, preset) else ""
-        items.append({"text": f"{load_package(name).title}{mark}", "value": name})
+        items.append({"text": f"{title_and_home(name)[0]}{mark}", "value": name})
     return items
 
 
@@ -105,7 +108,7 @@ def package_choices(policy: str) -> tuple[list[str], bool] | None:
     if policy not in CATALOG.policies:
         return None
     try:
-        package = load_package(policy)
+        package = CATALOG.load(policy)
     except InputError:
         return None
     return [plan.spec.name for plan in package.initiatives], package.unified_platform

@@ -29,7 +29,7 @@ from scipy import stats
 from smartcity.agents.citizens import NEED_WEIGHTS
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import initiative_names, load_initiative
-from smartcity.policies.packages import package_names
+from smartcity.policies.packages import PolicyPackage, load_package, package_names
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.model.metrics import (
     METRICS,
@@ -50,7 +50,12 @@ from smartcity.simulation.world.vocabulary import (
     NEED_LEVELS,
     SECTOR_NAMES,
 )
-from smartcity.visualization.scenario import AS_IN_PACKAGE, CityConfig, Scenario
+from smartcity.visualization.scenario import (
+    AS_IN_PACKAGE,
+    CityConfig,
+    Scenario,
+    apply_policy_choices,
+)
 
 VIEW_CITIZENS = 5000
 """Initial population of the view's city: small enough to play at more than a simulated year
@@ -62,6 +67,11 @@ HEADLINE_METRICS = ("gdp_per_capita", "population", "digital_adoption", "congest
 PRESETS_ENV = "SMARTCITY_PRESETS_DIR"
 """Environment variable naming the folder of user presets the view lists (set by
 ``smartcity ui --presets DIR``); unset = shipped presets only."""
+PACKAGES_ENV = "SMARTCITY_PACKAGES_DIR"
+"""Environment variable naming the folder of user policy packages the view lists (set by
+``smartcity ui --packages DIR``); unset = shipped packages only."""
+ALLOW_CODE_ENV = "SMARTCITY_ALLOW_CODE"
+"""Set to "1" by ``smartcity ui --allow-code``: user packages may name Python initiatives."""
 USER_PRESET_PREFIX = "file: "
 
 
@@ -473,12 +483,40 @@ class Catalog:
     Attributes:
         presets: shipped preset names, then ``file: NAME.toml`` for each user preset.
         user_presets: ``file: NAME.toml`` -> the file, inside the configured folder only.
-        policies: shipped policy package names (a package file is never loaded by path).
+        policies: shipped policy package names, then ``file: NAME.toml`` for each user
+            package (a package file is never loaded by a path the page sends).
+        user_packages: ``file: NAME.toml`` -> the file, inside the configured folder only.
+        allow_code: whether a user package may name a Python initiative class (``smartcity
+            ui --allow-code``): it is imported and run, as with ``smartcity run
+            --allow-code``; without it such a package is refused in one line.
     """
 
     presets: tuple[str, ...]
     user_presets: Mapping[str, Path]
     policies: tuple[str, ...]
+    user_packages: Mapping[str, Path] = field(default_factory=dict)
+    allow_code: bool = False
+
+    def load(self, policy: str) -> PolicyPackage:
+        """The listed package ``policy`` as shipped or as its user file says (InputError
+        for anything not listed or invalid)."""
+        if not isinstance(policy, str) or policy not in self.policies:
+            raise InputError(
+                f"policy package {str(policy)[:80]!r} is not one of the listed packages"
+            )
+        if policy in self.user_packages:
+            return load_package(self.user_packages[policy], allow_code=self.allow_code)
+        return load_package(policy)
+
+    def package(self, config: CityConfig) -> PolicyPackage:
+        """The package a listed configuration runs: its listed package with the planner's
+        choices applied."""
+        package = self.load(config.policy)
+        if not config.changed():
+            return package
+        return apply_policy_choices(
+            package, config.initiatives, config.financing, config.unified_platform
+        )
 
     def preset_source(self, choice: str) -> str:
         """The preset to load for a listed choice; InputError for anything not listed."""
@@ -513,17 +551,40 @@ class Catalog:
                 raise InputError(f"override {str(key)[:80]!r} is not a listed numeric parameter")
 
 
-def view_catalog(presets_dir: str | Path | None = None) -> Catalog:
-    """The view's lists: shipped presets and packages, and the ``*.toml`` files directly in
-    ``presets_dir`` (default: the folder named by $SMARTCITY_PRESETS_DIR; none when unset)."""
-    folder = presets_dir if presets_dir is not None else os.environ.get(PRESETS_ENV) or None
-    user: dict[str, Path] = {}
+def _listed_files(folder: str | Path | None) -> dict[str, Path]:
+    """``file: NAME.toml`` -> path for each ``*.toml`` directly in ``folder`` (none for None)."""
+    listed: dict[str, Path] = {}
     if folder is not None:
         root = Path(folder).resolve()
         for path in sorted(root.glob("*.toml")):
             if path.is_file() and path.resolve().parent == root:
-                user[f"{USER_PRESET_PREFIX}{path.name}"] = path.resolve()
-    return Catalog((*preset_names(), *user), user, tuple(package_names()))
+                listed[f"{USER_PRESET_PREFIX}{path.name}"] = path.resolve()
+    return listed
+
+
+def view_catalog(
+    presets_dir: str | Path | None = None,
+    packages_dir: str | Path | None = None,
+    allow_code: bool | None = None,
+) -> Catalog:
+    """The view's lists: shipped presets and packages, the ``*.toml`` files directly in
+    ``presets_dir`` and in ``packages_dir`` (defaults: the folders named by
+    $SMARTCITY_PRESETS_DIR and $SMARTCITY_PACKAGES_DIR; none when unset), and whether user
+    packages may run Python code (default: $SMARTCITY_ALLOW_CODE is "1")."""
+    presets = _listed_files(
+        presets_dir if presets_dir is not None else os.environ.get(PRESETS_ENV) or None
+    )
+    packages = _listed_files(
+        packages_dir if packages_dir is not None else os.environ.get(PACKAGES_ENV) or None
+    )
+    code = os.environ.get(ALLOW_CODE_ENV) == "1" if allow_code is None else allow_code
+    return Catalog(
+        (*preset_names(), *presets),
+        presets,
+        (*package_names(), *packages),
+        packages,
+        code,
+    )
 
 
 def effective_overrides(config: CityConfig, catalog: Catalog) -> dict[str, Any]:
@@ -540,7 +601,8 @@ def build_city(config: CityConfig, catalog: Catalog) -> CityModel:
     overrides = effective_overrides(config, catalog)
     kwargs = {k.replace(".", "__"): v for k, v in overrides.items()}
     preset = catalog.preset_source(config.preset)
-    return CityModel(preset, seed=int(config.seed), policy=config.package(), **kwargs)
+    package = catalog.package(config)
+    return CityModel(preset, seed=int(config.seed), policy=package, **kwargs)
 
 
 # --- the view's run -----------------------------------------------------------------------
