@@ -383,6 +383,7 @@ def test_scenario_file_url_and_cli_give_the_same_metrics(browser, server, tmp_pa
     _choose(page, "sc-policy-a", "Emerging 2")
     choices = page.locator(".sc-choices-a")
     choices.locator(".v-expansion-panel-header").click()
+    assert "(from year 1)" in choices.inner_text()  # the package's later start is shown
     page.locator(".sc-unified-a input").uncheck(force=True)
     _settle(page)
     seed = page.locator(".sc-seed input")
@@ -644,5 +645,51 @@ def test_a_city_from_geojson_is_drawn_as_its_districts(browser, server):
     )
     assert "6: North Park" in _inspector(page)
     _shot(page, "ui_geojson_1600x1000.png")
+    _no_page_error(page)
+    _close(page)
+
+
+def test_a_url_over_the_limits_is_refused_and_the_run_keeps_its_bounds(browser, server):
+    """Issue 21: a shared URL asking for 5,000,000 citizens (or 200 years) is refused in one
+    line and the page runs its default city; "run to year" refuses a year past the horizon;
+    a switch clicked while playing pauses play at once and asks."""
+    from smartcity.visualization.scenario import CityConfig, Scenario, scenario_toml
+    from smartcity.visualization.sessions import scenario_query
+
+    for scenario, needle in (
+        (Scenario(CityConfig(overrides={"citizens.count": 5_000_000}), None, 5.0, 1),
+         "citizens.count = 5,000,000 is outside the view's slider range"),
+        (Scenario(CityConfig(), None, 200.0, 1), "horizons up to 50 years, not 200"),
+    ):  # fmt: skip
+        page = _open(browser, f"{server}/?{scenario_query(scenario_toml(scenario))}")
+        message = page.locator(".sc-message").inner_text()
+        assert needle in message and "\n" not in message.strip() and "Traceback" not in message
+        assert "mature / baseline" in _inspector(page)  # the default city instead
+        _close(page)
+    page = _open(browser, server)
+    field = page.locator(".sc-target-year input")
+    field.fill("60")
+    field.press("Tab")
+    page.wait_for_selector(".sc-target-error")
+    assert "at most the horizon, year 5" in page.locator(".sc-target-error").inner_text()
+    assert page.locator(".sc-run-to").is_disabled()
+    field.fill("5")
+    field.press("Tab")
+    page.wait_for_selector(".sc-target-error", state="detached")
+    speed = page.locator(".sc-run .v-select").last
+    speed.click()
+    page.locator(".v-menu__content.menuable__content__active .v-list-item",
+                 has_text="1 month/s").first.click()  # fmt: skip
+    page.locator(".sc-play").click()
+    _wait_step(page, 1)
+    choices = page.locator(".sc-choices-a")
+    choices.locator(".v-expansion-panel-header").click()
+    page.locator(".sc-unified-a input").check(force=True)
+    page.wait_for_selector(".sc-confirm")  # asked at once, and play paused
+    page.wait_for_selector(".sc-play")
+    at = _step_number(page)
+    page.wait_for_timeout(2500)  # 1 month/s: a still-playing run would move on
+    assert _step_number(page) == at
+    assert "(changed)" in choices.inner_text()  # the switch shows what was clicked
     _no_page_error(page)
     _close(page)

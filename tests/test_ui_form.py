@@ -276,3 +276,13 @@ def test_a_python_initiative_is_offered_only_with_allow_code(tmp_path, monkeypat
     assert [type(i).__name__ for i in running] == ["Greener"] and marker.exists()
     allowed.step()
     assert (allowed.runs[0].model.districts.environment == 1.0).all()
+
+
+def test_the_package_start_years_are_shown():
+    """Issue 21 item 4 (the visible part): an initiative that a package starts later says
+    from which year."""
+    from smartcity.visualization.controls import start_years
+
+    starts = start_years("emerging-industrial-chain")
+    assert starts and max(starts.values()) == 1.0 and min(starts.values()) == 0.0
+    assert start_years("baseline") == {}

@@ -114,6 +114,15 @@ def package_choices(policy: str) -> tuple[list[str], bool] | None:
     return [plan.spec.name for plan in package.initiatives], package.unified_platform
 
 
+def start_years(policy: str) -> dict[str, float]:
+    """The model year each initiative of a listed package starts in (its plan's
+    ``start_year``; an initiative switched on that the package lacks starts in year 0)."""
+    try:
+        return {plan.spec.name: plan.start_year for plan in CATALOG.load(policy).initiatives}
+    except InputError:
+        return {}
+
+
 def slider_base(form: Form) -> dict[str, Any]:
     """Values the sliders start from: configuration A's preset and package; the population
     is the view's default for shipped presets and the preset's own for a user preset."""
@@ -138,6 +147,7 @@ def PolicyChoices(side: str, city: Side, change: Change):
     if shipped is None:
         return
     shipped_on, shipped_unified = shipped
+    starts = start_years(city.policy)
     enabled = shipped_on if city.initiatives is None else list(city.initiatives)
     unified = shipped_unified if city.unified_platform is None else city.unified_platform
     financing = city.financing or AS_IN_PACKAGE
@@ -187,8 +197,9 @@ def PolicyChoices(side: str, city: Side, change: Change):
                     key_issue.replace("_", " "),
                     style={"font-size": "0.85em", "color": "#777", "margin-top": "4px"},
                 ).key(f"issue-{key_issue}")
+            start = starts.get(name, 0.0)
             solara.v.Checkbox(
-                label=title,
+                label=f"{title} (from year {start:g})" if start > 0 else title,
                 v_model=name in enabled,
                 on_v_model=lambda v, name=name: toggle(name, bool(v)),
                 dense=True,
