@@ -56,10 +56,11 @@ def difference_domain(a: CityRun, b: CityRun, metric: str) -> float:
     """Largest |B - A| of ``metric`` (mean over the paired seeds) over the steps both have
     stored (at least a tiny positive number, so the diverging scale is never empty)."""
     steps = min(len(a.history), len(b.history))
-    worst = max(
-        float(np.nanmax(np.abs(district_differences(a, b, t, metric)["mean"])))
-        for t in range(steps)
-    )
+    worst = 0.0
+    for t in range(steps):
+        pairs = zip(a.history[t].seed_values, b.history[t].seed_values, strict=True)
+        mean = np.mean([vb[metric] - va[metric] for va, vb in pairs], axis=0)
+        worst = max(worst, float(np.nanmax(np.abs(mean))))
     return max(worst, 1e-9)
 
 
