@@ -8,7 +8,9 @@ message ("Traceback", "Could not restore session", a Solara error) while and aft
 All pages are closed, the session timeout passes, and the memory is read again: it must come
 back to within 20% of the start, and the server's CPU must be idle.
 
-Run: ``python -m benchmarks.bench_view_load [--sessions 10] [--play-seconds 40]``.
+Two rounds by default, so memory that creeps from round to round shows.
+
+Run: ``python -m benchmarks.bench_view_load [--sessions 10] [--play-seconds 40] [--rounds 2]``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,42 @@ def page_errors(page) -> list[str]:
     return [marker for marker in ERRORS if marker in text]
 
 
+def play_round(browser, url: str, tree: psutil.Process, args, size, start: float, round_: int):
+    """Open ``args.sessions`` pages, play each, close them all and wait until they are
+    freed; print the peak and the memory after; return the failures."""
+    failures = []
+    contexts = [browser.new_context(viewport=size) for _ in range(args.sessions)]
+    pages = [c.new_page() for c in contexts]
+    for page in pages:
+        page.goto(url, timeout=120_000)
+    for page in pages:
+        page.wait_for_selector(".sc-play", timeout=180_000)
+        page.locator(".sc-play").click()
+    t0 = time.monotonic()
+    peak = start
+    while time.monotonic() - t0 < args.play_seconds:
+        time.sleep(2)
+        peak = max(peak, tree_rss_mb(tree))
+    steps = []
+    for i, page in enumerate(pages):
+        errors = page_errors(page)
+        if errors:
+            failures.append(f"round {round_}, page {i}: {errors}")
+        steps.append(page.locator(".sc-step").inner_text().split(" (")[0])
+    print(f"round {round_}: {args.sessions} sessions playing {args.play_seconds:.0f} s: {steps}")
+    print(f"round {round_}: server memory, peak while playing: {peak:.0f} MB")
+    for context in contexts:
+        context.close()
+    time.sleep(SESSION_TIMEOUT_S + 10)
+    time.sleep(SESSION_TIMEOUT_S + 5)
+    after = tree_rss_mb(tree)
+    print(
+        f"round {round_}: server memory after every page closed and freed: {after:.0f} MB "
+        f"({100 * (after - start) / start:+.1f}% of start)"
+    )
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the load test, print its figures; exit status 1 if a criterion fails."""
     from playwright.sync_api import sync_playwright
@@ -57,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--play-seconds", type=float, default=40.0)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of sessions (default 2)")
     args = parser.parse_args(argv)
     server, url = start_server(
         "--max-sessions",
@@ -79,29 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             start = tree_rss_mb(tree)
             print(f"server memory at start (one session opened and closed): {start:.0f} MB")
             size = {"width": 1366, "height": 768}
-            contexts = [browser.new_context(viewport=size) for _ in range(args.sessions)]
-            pages = [c.new_page() for c in contexts]
-            for page in pages:
-                page.goto(url, timeout=120_000)
-            for page in pages:
-                page.wait_for_selector(".sc-play", timeout=180_000)
-                page.locator(".sc-play").click()
-            t0 = time.monotonic()
-            peak = start
-            while time.monotonic() - t0 < args.play_seconds:
-                time.sleep(2)
-                peak = max(peak, tree_rss_mb(tree))
-            steps = []
-            for i, page in enumerate(pages):
-                errors = page_errors(page)
-                if errors:
-                    failures.append(f"page {i}: {errors}")
-                steps.append(page.locator(".sc-step").inner_text().split(" (")[0])
-            print(f"{args.sessions} sessions playing {args.play_seconds:.0f} s: reached {steps}")
-            print(f"server memory, peak while playing: {peak:.0f} MB")
-            for context in contexts:
-                context.close()
-            time.sleep(SESSION_TIMEOUT_S + 10)
+            for round_ in range(1, args.rounds + 1):
+                failures += play_round(browser, url, tree, args, size, start, round_)
             # The cap equals the sessions played: a new page is served only if they were freed.
             again = browser.new_page()
             again.goto(url, timeout=120_000)

@@ -58,6 +58,10 @@ NOTEBOOKS = {
         "results/tutorial05/morris/indices_morris.csv",
         "results/tutorial05/morris/indices_morris.png",
     ],
+    "06_bring_your_own_city": [
+        "results/tutorial06/grid_city.geojson",
+        "results/tutorial06/comparison.csv",
+    ],
 }
 
 # A line of each result table a tutorial prints (its header), run as a script or notebook.

@@ -40,6 +40,8 @@ TIMEOUT_MS = 300_000
 busy with other work (a planner's laptop often is)."""
 PLANTED_MODULE = "smartcity_planted_module"
 MAX_SESSIONS = 3
+DISTRICT_MARKS = ".mark-shape.layer_0_marks path"
+"""The districts' areas on a map (its first layer)."""
 CULL_SECONDS = 2
 AUDITED_SERVER = """
 import os, sys
@@ -96,6 +98,10 @@ def planted(tmp_path_factory) -> dict[str, Path]:
     presets.mkdir()
     (presets / "small.toml").write_text('extends = "emerging"\n[citizens]\ncount = 3000\n')
     (presets / "broken.toml").write_text('extends = "emerging"\n[citizens]\ncount = "many"\n')
+    riverton = ROOT / "docs" / "examples" / "riverton.geojson"
+    (presets / "riverton.toml").write_text(
+        f'extends = "mature"\n[city]\ngraph_file = "{riverton}"\n[citizens]\ncount = 2000\n'
+    )
     outside = base / "outside"
     outside.mkdir()
     (outside / "secret.toml").write_text("[citizens]\ncount = 2000\n")
@@ -235,8 +241,20 @@ def _run_to(page, year: float) -> None:
 
 def _map_districts(page, index: int = 0) -> list[str]:
     """What the map shows of each district (name, kind, value) from its marks' labels."""
-    marks = page.locator(".sc-map").nth(index).locator(".mark-symbol.layer_1_marks path")
+    marks = page.locator(".sc-map").nth(index).locator(DISTRICT_MARKS)
     return [marks.nth(i).get_attribute("aria-label") for i in range(marks.count())]
+
+
+def _inside(area) -> tuple[float, float]:
+    """A screen point inside a district's area, away from its centre (where the links and
+    the name are drawn): a quarter of the way from its first corner to its middle (the
+    areas are convex)."""
+    return area.evaluate(
+        """p => { const v = p.getPointAtLength(0), b = p.getBBox(), m = p.getScreenCTM();
+            const x = v.x + 0.25 * (b.x + b.width / 2 - v.x);
+            const y = v.y + 0.25 * (b.y + b.height / 2 - v.y);
+            return [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]; }"""
+    )
 
 
 def _inspector(page) -> str:
@@ -266,15 +284,17 @@ def test_inspector_follows_the_run_click_and_hover(browser, server):
     residents = [re.search(r"residents\s+([\d,]+)", t).group(1) for t in (before, after)]
     assert residents[0] != residents[1], "the inspector kept the values of step 0"
     # click the third district on the map: the inspector selects it
-    symbols = page.locator(".sc-map svg .mark-symbol.layer_1_marks path")
+    symbols = page.locator(".sc-map svg").first.locator(DISTRICT_MARKS)
     assert symbols.count() >= 3
-    symbols.nth(2).click(force=True)
+    page.mouse.click(*_inside(symbols.nth(2)))
     expect_text = re.compile(r"2: ")
     page.wait_for_function(
         "() => document.querySelector('.sc-inspector-summary').textContent.includes(', 2: ')"
     )
     assert expect_text.search(page.locator(".sc-district").inner_text())
-    symbols.nth(4).hover(force=True)
+    _settle(page)
+    x, y = _inside(page.locator(".sc-map svg").first.locator(DISTRICT_MARKS).nth(4))
+    page.mouse.move(x, y)
     tooltip = page.locator("#vg-tooltip-element")
     page.wait_for_function(
         "() => { const t = document.querySelector('#vg-tooltip-element');"
@@ -307,7 +327,7 @@ def test_difference_mode_matches_the_export(browser, server):
     _step(page, 4)
     page.locator(".sc-map-mode").get_by_role("button", name="B - A").click()
     _settle(page)
-    assert page.locator(".sc-diff-map .mark-symbol.layer_1_marks path").count() > 3
+    assert page.locator(".sc-diff-map").locator(DISTRICT_MARKS).count() > 3
     # the B - A map is the mean over both seeds and says so (issue 21)
     assert "mean of 2 paired seeds" in page.locator(".sc-diff-map").inner_text()
     table = page.locator(".sc-end-table").inner_text()
@@ -364,6 +384,7 @@ def test_scenario_file_url_and_cli_give_the_same_metrics(browser, server, tmp_pa
     _choose(page, "sc-policy-a", "Emerging 2")
     choices = page.locator(".sc-choices-a")
     choices.locator(".v-expansion-panel-header").click()
+    assert "(from year 1)" in choices.inner_text()  # the package's later start is shown
     page.locator(".sc-unified-a input").uncheck(force=True)
     _settle(page)
     seed = page.locator(".sc-seed input")
@@ -596,5 +617,80 @@ def test_comparing_keeps_the_configuration(browser, server):
             page.wait_for_selector(".sc-preset-b", state="detached")
             _settle(page)
             assert _overridden(page) == [], preset
+    _no_page_error(page)
+    _close(page)
+
+
+def test_a_city_from_geojson_is_drawn_as_its_districts(browser, server):
+    """Issue 21: real district shapes: a user preset naming the example GeoJSON is drawn as
+    its 12 polygons with a scale bar and a north arrow; a click inspects a district."""
+    page = _open(browser, server)
+    _choose(page, "sc-preset-a", "file: riverton.toml")
+    page.wait_for_function(
+        "() => document.querySelector('.sc-inspector-summary').textContent.includes('Old Town')"
+    )
+    _settle(page)
+    areas = page.locator(".sc-map svg").first.locator(DISTRICT_MARKS)
+    assert areas.count() == 12
+    assert all("geoshape" in (areas.nth(i).get_attribute("aria-roledescription") or "")
+               for i in range(12))  # fmt: skip
+    labels = (
+        page.locator(".sc-map svg")
+        .first.locator("text")
+        .evaluate_all("els => els.map(e => e.textContent)")
+    )
+    assert any(t.endswith(" km") for t in labels) and "▲ N" in labels
+    page.mouse.click(*_inside(areas.nth(6)))
+    page.wait_for_function(
+        "() => document.querySelector('.sc-inspector-summary').textContent.includes('6: ')"
+    )
+    assert "6: North Park" in _inspector(page)
+    _shot(page, "ui_geojson_1600x1000.png")
+    _no_page_error(page)
+    _close(page)
+
+
+def test_a_url_over_the_limits_is_refused_and_the_run_keeps_its_bounds(browser, server):
+    """Issue 21: a shared URL asking for 5,000,000 citizens (or 200 years) is refused in one
+    line and the page runs its default city; "run to year" refuses a year past the horizon;
+    a switch clicked while playing pauses play at once and asks."""
+    from smartcity.visualization.scenario import CityConfig, Scenario, scenario_toml
+    from smartcity.visualization.sessions import scenario_query
+
+    for scenario, needle in (
+        (Scenario(CityConfig(overrides={"citizens.count": 5_000_000}), None, 5.0, 1),
+         "citizens.count = 5,000,000 is outside the view's slider range"),
+        (Scenario(CityConfig(), None, 200.0, 1), "horizons up to 50 years, not 200"),
+    ):  # fmt: skip
+        page = _open(browser, f"{server}/?{scenario_query(scenario_toml(scenario))}")
+        message = page.locator(".sc-message").inner_text()
+        assert needle in message and "\n" not in message.strip() and "Traceback" not in message
+        assert "mature / baseline" in _inspector(page)  # the default city instead
+        _close(page)
+    page = _open(browser, server)
+    field = page.locator(".sc-target-year input")
+    field.fill("60")
+    field.press("Tab")
+    page.wait_for_selector(".sc-target-error")
+    assert "at most the horizon, year 5" in page.locator(".sc-target-error").inner_text()
+    assert page.locator(".sc-run-to").is_disabled()
+    field.fill("5")
+    field.press("Tab")
+    page.wait_for_selector(".sc-target-error", state="detached")
+    speed = page.locator(".sc-run .v-select").last
+    speed.click()
+    page.locator(".v-menu__content.menuable__content__active .v-list-item",
+                 has_text="1 month/s").first.click()  # fmt: skip
+    page.locator(".sc-play").click()
+    _wait_step(page, 1)
+    choices = page.locator(".sc-choices-a")
+    choices.locator(".v-expansion-panel-header").click()
+    page.locator(".sc-unified-a input").check(force=True)
+    page.wait_for_selector(".sc-confirm")  # asked at once, and play paused
+    page.wait_for_selector(".sc-play")
+    at = _step_number(page)
+    page.wait_for_timeout(2500)  # 1 month/s: a still-playing run would move on
+    assert _step_number(page) == at
+    assert "(changed)" in choices.inner_text()  # the switch shows what was clicked
     _no_page_error(page)
     _close(page)

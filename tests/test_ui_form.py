@@ -240,3 +240,49 @@ def test_a_slider_reports_only_a_real_move():
     assert slider_move(spec, 0.5, 0.5 + spec.step / 4) is None  # snapped, not moved
     assert slider_move(spec, 0.5, 0.7) == pytest.approx(0.7)
     assert slider_move(spec, 0.5, "x") is None
+
+
+def test_a_python_initiative_is_offered_only_with_allow_code(tmp_path, monkeypatch):
+    """Issue 24 item 2: a user package naming a Python initiative is listed by ``smartcity
+    ui --packages DIR``; with --allow-code the view runs it, without it the page says one
+    line and nothing is imported."""
+    module = tmp_path / "code"
+    module.mkdir()
+    marker = tmp_path / "imported.txt"
+    (module / "view_planted_initiative.py").write_text(
+        "from smartcity.policies.initiatives import Initiative\n"
+        f"open({str(marker)!r}, 'w').write('imported')\n"
+        "class Greener(Initiative):\n"
+        "    def apply(self, model, strength):\n"
+        "        super().apply(model, strength)\n"
+        "        model.districts.environment[:] = 1.0\n"
+    )
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    (packages / "green.toml").write_text(
+        'title = "Green corridors (Python)"\n'
+        "[initiatives.online_government]\n"
+        'class = "view_planted_initiative:Greener"\n'
+    )
+    monkeypatch.syspath_prepend(str(module))
+    config = CityConfig("mature", "file: green.toml", 1, SMALL)
+    refused = ViewRun([config], catalog=view_catalog(None, packages, allow_code=False))
+    assert "file: green.toml" in refused.catalog.policies
+    assert "--allow-code" in refused.errors[0] and "\n" not in refused.errors[0]
+    assert not marker.exists()
+    allowed = ViewRun([config], catalog=view_catalog(None, packages, allow_code=True))
+    assert allowed.errors == []
+    running = allowed.runs[0].model.policy_runtime.initiatives
+    assert [type(i).__name__ for i in running] == ["Greener"] and marker.exists()
+    allowed.step()
+    assert (allowed.runs[0].model.districts.environment == 1.0).all()
+
+
+def test_the_package_start_years_are_shown():
+    """Issue 21 item 4 (the visible part): an initiative that a package starts later says
+    from which year."""
+    from smartcity.visualization.controls import start_years
+
+    starts = start_years("emerging-industrial-chain")
+    assert starts and max(starts.values()) == 1.0 and min(starts.values()) == 0.0
+    assert start_years("baseline") == {}

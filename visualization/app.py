@@ -140,7 +140,12 @@ def Page():
 
     def start(new: PlayRequest) -> None:
         halt()
+        shown.value = None  # playing shows the newest step, not the one scrubbed back to
         request.value = new
+
+    def stepped() -> None:
+        shown.value = None  # a STEP while scrubbed back shows the step it made
+        redraw()
 
     solara.use_memo(lambda: context.on_close(halt), [])
     if not allowed:
@@ -192,7 +197,7 @@ def Page():
     with solara.AppBar():
         solara.AppBarTitle("smartcity: planners' view")
     with solara.Sidebar():
-        RunCard(run.value, request.value, start, halt, redraw, last_rate.value).key(
+        RunCard(run.value, request.value, start, halt, stepped, last_rate.value).key(
             f"run-card-{generation.value}"
         )
         ScenarioCard(run.value, load_text)

@@ -1,9 +1,12 @@
 """``smartcity ui``: start the planners' view (a Solara server), on 127.0.0.1 by default.
 
-The root cli.py adds this subcommand through :func:`register`. The server runs as a child
-process; SIGTERM, SIGINT and SIGHUP sent to ``smartcity ui`` are passed on to it, so stopping
-the command stops the server. The view has no login: ``--host`` other than 127.0.0.1 prints a
-warning.
+The root cli.py adds this subcommand through :func:`register`. ``--presets DIR`` and
+``--packages DIR`` list the user presets and policy packages of those folders; with
+``--allow-code`` a listed package may name a Python initiative (``class = "module:Class"``,
+the module on the server's Python path), which the view then runs and offers. The server
+runs as a child process; SIGTERM, SIGINT and SIGHUP sent to ``smartcity ui`` are passed on
+to it, so stopping the command stops the server. The view has no login: ``--host`` other
+than 127.0.0.1 prints a warning.
 """
 
 from __future__ import annotations
@@ -34,9 +37,13 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
     """The server's environment: the user preset folder (or none), the session cap and the
     time after which a disconnected session is freed; no $HOST (the host is explicit)."""
     # The views (and the model) are imported only when the view is served.
-    from smartcity.visualization.views import PRESETS_ENV
+    from smartcity.visualization.views import ALLOW_CODE_ENV, PACKAGES_ENV, PRESETS_ENV
 
-    env = {k: v for k, v in os.environ.items() if k not in ("HOST", PRESETS_ENV)}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("HOST", PRESETS_ENV, PACKAGES_ENV, ALLOW_CODE_ENV)
+    }
     env.update(
         SOLARA_TELEMETRY_ENABLED="False",
         SOLARA_KERNEL_CULL_TIMEOUT=f"{args.session_timeout}s",
@@ -44,6 +51,10 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
     )
     if args.presets is not None:
         env[PRESETS_ENV] = str(args.presets)
+    if getattr(args, "packages", None) is not None:
+        env[PACKAGES_ENV] = str(args.packages)
+    if getattr(args, "allow_code", False):
+        env[ALLOW_CODE_ENV] = "1"
     return env
 
 
@@ -59,6 +70,11 @@ def command_ui(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise InputError(f"--presets {folder}: not a directory of preset .toml files")
         args.presets = folder.resolve()
+    if args.packages is not None:
+        folder = Path(args.packages)
+        if not folder.is_dir():
+            raise InputError(f"--packages {folder}: not a directory of policy package .toml files")
+        args.packages = folder.resolve()
     if args.max_sessions < 1:
         raise InputError(f"--max-sessions must be at least 1, got {args.max_sessions}")
     if args.session_timeout <= 0:
@@ -101,6 +117,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ui.add_argument(
         "--presets",
         help="folder whose .toml preset files the view lists (default: shipped presets only)",
+    )
+    ui.add_argument(
+        "--packages",
+        help="folder whose .toml policy package files the view lists (default: shipped only)",
+    )
+    ui.add_argument(
+        "--allow-code",
+        action="store_true",
+        help="let the listed user packages name Python initiative classes (imported and run; "
+        "only for packages you trust)",
     )
     ui.add_argument(
         "--max-sessions",

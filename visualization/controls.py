@@ -20,7 +20,6 @@ from typing import Any
 import solara
 
 from smartcity.policies.financing import FINANCING_MODELS
-from smartcity.policies.packages import load_package
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.presets import load_preset
 from smartcity.visualization.form import Form, Side
@@ -57,22 +56,26 @@ def _preset_city(preset: str) -> tuple[str, str]:
     return str(values["city.type"]), str(values["city.name"]).split(" ")[0]
 
 
+def title_and_home(policy: str) -> tuple[str, str | None]:
+    """A listed package's title and home city type; for a package that cannot be loaded
+    (a user package naming code without --allow-code) its name and no home."""
+    try:
+        package = CATALOG.load(policy)
+    except InputError:
+        return policy, None
+    return package.title, package.home
+
+
 def is_home(policy: str, preset: str) -> bool:
     """Whether a listed package is the preset's home path: for a preset of a named city, the
     path the white paper describes with that city (named in the package title); otherwise
     each of the paper's paths for the preset's city type (its ``home`` field, 5.1)."""
     city_type, city = _preset_city(preset)
-    try:
-        package = load_package(policy)
-    except InputError:
+    home = title_and_home(policy)[1]
+    if home is None or home != city_type:
         return False
-    if package.home is None or package.home != city_type:
-        return False
-    own = [
-        name
-        for name in CATALOG.policies
-        if f"({city}" in load_package(name).title and load_package(name).home == city_type
-    ]
+    packages = {name: title_and_home(name) for name in CATALOG.policies}
+    own = [n for n, (title, h) in packages.items() if f"({city}" in title and h == city_type]
     return not own or policy in own
 
 
@@ -80,7 +83,7 @@ def package_text(name: str, preset: str) -> str:
     """Title, source and one-line description of a package, and whether it is the preset's
     home path."""
     try:
-        package = load_package(name)
+        package = CATALOG.load(name)
     except InputError as exc:
         return str(exc)
     home = " Home path of this city." if is_home(name, preset) else ""
@@ -93,9 +96,9 @@ def package_items(preset: str) -> list[dict[str, str]]:
     """Menu entries of the listed packages in title order (Baseline, Emerging 1, 2, Mature
     1-4, Placebo): title (home paths marked), value = name."""
     items = []
-    for name in sorted(CATALOG.policies, key=lambda n: load_package(n).title):
+    for name in sorted(CATALOG.policies, key=lambda n: title_and_home(n)[0]):
         mark = " ★ home path" if is_home(name, preset) else ""
-        items.append({"text": f"{load_package(name).title}{mark}", "value": name})
+        items.append({"text": f"{title_and_home(name)[0]}{mark}", "value": name})
     return items
 
 
@@ -105,10 +108,19 @@ def package_choices(policy: str) -> tuple[list[str], bool] | None:
     if policy not in CATALOG.policies:
         return None
     try:
-        package = load_package(policy)
+        package = CATALOG.load(policy)
     except InputError:
         return None
     return [plan.spec.name for plan in package.initiatives], package.unified_platform
+
+
+def start_years(policy: str) -> dict[str, float]:
+    """The model year each initiative of a listed package starts in (its plan's
+    ``start_year``; an initiative switched on that the package lacks starts in year 0)."""
+    try:
+        return {plan.spec.name: plan.start_year for plan in CATALOG.load(policy).initiatives}
+    except InputError:
+        return {}
 
 
 def slider_base(form: Form) -> dict[str, Any]:
@@ -135,6 +147,7 @@ def PolicyChoices(side: str, city: Side, change: Change):
     if shipped is None:
         return
     shipped_on, shipped_unified = shipped
+    starts = start_years(city.policy)
     enabled = shipped_on if city.initiatives is None else list(city.initiatives)
     unified = shipped_unified if city.unified_platform is None else city.unified_platform
     financing = city.financing or AS_IN_PACKAGE
@@ -184,8 +197,9 @@ def PolicyChoices(side: str, city: Side, change: Change):
                     key_issue.replace("_", " "),
                     style={"font-size": "0.85em", "color": "#777", "margin-top": "4px"},
                 ).key(f"issue-{key_issue}")
+            start = starts.get(name, 0.0)
             solara.v.Checkbox(
-                label=title,
+                label=f"{title} (from year {start:g})" if start > 0 else title,
                 v_model=name in enabled,
                 on_v_model=lambda v, name=name: toggle(name, bool(v)),
                 dense=True,

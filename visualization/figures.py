@@ -56,16 +56,17 @@ def difference_domain(a: CityRun, b: CityRun, metric: str) -> float:
     """Largest |B - A| of ``metric`` (mean over the paired seeds) over the steps both have
     stored (at least a tiny positive number, so the diverging scale is never empty)."""
     steps = min(len(a.history), len(b.history))
-    worst = max(
-        float(np.nanmax(np.abs(district_differences(a, b, t, metric)["mean"])))
-        for t in range(steps)
-    )
+    worst = 0.0
+    for t in range(steps):
+        pairs = zip(a.history[t].seed_values, b.history[t].seed_values, strict=True)
+        mean = np.mean([vb[metric] - va[metric] for va, vb in pairs], axis=0)
+        worst = max(worst, float(np.nanmax(np.abs(mean))))
     return max(worst, 1e-9)
 
 
 def _nodes(run: CityRun, values: np.ndarray) -> pd.DataFrame:
+    """One row per district: number, name, kind, coordinates [km] and the value shown."""
     d = run.model.districts
-    area = np.asarray(d.area_km2, dtype=float)
     return pd.DataFrame(
         {
             "district": np.arange(d.n),
@@ -73,10 +74,52 @@ def _nodes(run: CityRun, values: np.ndarray) -> pd.DataFrame:
             "kind": [DISTRICT_KINDS[k].replace("_", " ") for k in d.kind],
             "x": d.x,
             "y": d.y,
-            "size": 120 + 700 * np.sqrt(area / max(float(area.max()), 1e-9)),
             "value": np.round(values, 4),
         }
     )
+
+
+def _features(run: CityRun, nodes: pd.DataFrame) -> list[dict]:
+    """The districts as GeoJSON features (their areas in km), the node columns as
+    properties (what the map colours, the tooltip shows and a click returns)."""
+    rows = nodes.drop(columns=["x", "y"]).to_dict("records")
+    return [
+        {"type": "Feature", "geometry": shape, "properties": _plain(row)}
+        for shape, row in zip(run.shapes, rows, strict=True)
+    ]
+
+
+def _plain(row: dict) -> dict:
+    """JSON-ready values (numpy scalars to Python, NaN to None)."""
+    out = {}
+    for key, value in row.items():
+        value = value.item() if hasattr(value, "item") else value
+        out[key] = None if isinstance(value, float) and np.isnan(value) else value
+    return out
+
+
+def _bounds(run: CityRun) -> tuple[float, float, float, float]:
+    """min x, min y, max x, max y of the districts' areas [km]."""
+    xs, ys = [], []
+
+    def walk(coords) -> None:
+        if coords and isinstance(coords[0], int | float):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for part in coords:
+                walk(part)
+
+    for shape in run.shapes:
+        walk(shape["coordinates"])
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def scale_length(width_km: float) -> float:
+    """A scale bar length about a quarter of the map's width: 1, 2 or 5 x 10^k km."""
+    raw = max(width_km / 4, 1e-3)
+    exp = 10 ** np.floor(np.log10(raw))
+    return float(max(m * exp for m in (1, 2, 5) if m * exp <= raw))
 
 
 def _links(run: CityRun, snap: Snapshot | None) -> pd.DataFrame:
@@ -110,7 +153,7 @@ def district_map(
     value_title = f"{spec.label} [{spec.unit}]"
     nodes = _nodes(run, snap.values[metric])
     colour = alt.Color(
-        "value:Q",
+        "properties.value:Q",
         scale=alt.Scale(scheme=spec.scheme, domain=[lo, hi], clamp=True),
         legend=alt.Legend(title=[spec.label, f"[{spec.unit}]", f"scale: {basis}"]),
     )
@@ -135,7 +178,7 @@ def difference_map(
     nodes["hi"] = np.round(diff["hi"].to_numpy(), 4)
     nodes["sure"] = np.where(diff["includes_zero"], "interval includes 0", "interval excludes 0")
     colour = alt.Color(
-        "value:Q",
+        "properties.value:Q",
         scale=alt.Scale(scheme="redblue", domain=[-m, m], domainMid=0, clamp=True),
         legend=alt.Legend(title=["B - A", spec.label, f"[{spec.unit}]", "centred on 0"]),
     )
@@ -144,9 +187,9 @@ def difference_map(
     extra = []
     if seeds > 1:
         extra = [
-            alt.Tooltip("lo:Q", title="95% low", format=".4~g"),
-            alt.Tooltip("hi:Q", title="95% high", format=".4~g"),
-            alt.Tooltip("sure:N", title="paired 95% interval"),
+            alt.Tooltip("properties.lo:Q", title="95% low", format=".4~g"),
+            alt.Tooltip("properties.hi:Q", title="95% high", format=".4~g"),
+            alt.Tooltip("properties.sure:N", title="paired 95% interval"),
         ]
     return _map_layers(
         a, None, nodes, colour, value_title, selected, title, extra, uncertain=seeds > 1
@@ -165,28 +208,46 @@ def _map_layers(
     *,
     uncertain: bool = False,
 ) -> alt.LayerChart:
-    """Links, districts (layer 1), their names and the selection ring. ``snap`` None draws
-    the links grey (a difference map does not compare them); ``uncertain`` draws districts
-    whose ``sure`` column says the interval includes 0 pale with a dashed outline."""
+    """The districts' areas (layer 0, coloured), links between their centres, names, the
+    selection ring, a scale bar and a north arrow, on one km plane (identity projection,
+    north up). ``snap`` None draws the links grey (a difference map does not compare them);
+    ``uncertain`` draws districts whose interval includes 0 pale with a dashed outline."""
     width, height = MAP_SIZE
-    x = alt.X("x:Q", title="x [km]", scale=alt.Scale(zero=False, nice=False, padding=20))
-    y = alt.Y("y:Q", title="y [km]", scale=alt.Scale(zero=False, nice=False, padding=20))
+    features = _features(run, nodes)
+    lon, lat = alt.Longitude("x:Q"), alt.Latitude("y:Q")
+    ends = {"longitude2": "x2:Q", "latitude2": "y2:Q"}
+    tooltip = [
+        alt.Tooltip("properties.name:N", title="district"),
+        alt.Tooltip("properties.kind:N", title="kind"),
+        alt.Tooltip("properties.value:Q", title=value_title, format=".4~g"),
+        *extra_tooltip,
+    ]
+    areas = (
+        alt.Chart(alt.Data(values=features))
+        .mark_geoshape(stroke="black", strokeWidth=0.8, cursor="pointer")
+        .encode(color=colour, tooltip=tooltip)
+    )
+    if uncertain:
+        pale = alt.datum["properties"]["sure"] == "interval includes 0"
+        areas = areas.encode(
+            opacity=alt.condition(pale, alt.value(0.35), alt.value(1.0)),
+            strokeDash=alt.condition(pale, alt.value([3, 2]), alt.value([1, 0])),
+        )
     link_data = _links(run, snap)
     if snap is None:
         links = (
             alt.Chart(link_data)
-            .mark_rule(strokeWidth=2, opacity=0.5, color="#999")
-            .encode(x=x, y=y, x2="x2:Q", y2="y2:Q", tooltip=["link:N"])
+            .mark_rule(strokeWidth=1.5, opacity=0.5, color="#666")
+            .encode(longitude=lon, latitude=lat, **ends, tooltip=["link:N"])
         )
     else:
         links = (
             alt.Chart(link_data)
-            .mark_rule(strokeWidth=3, opacity=0.8)
+            .mark_rule(strokeWidth=2.5, opacity=0.85)
             .encode(
-                x=x,
-                y=y,
-                x2="x2:Q",
-                y2="y2:Q",
+                longitude=lon,
+                latitude=lat,
+                **ends,
                 color=alt.Color(
                     "congestion:Q",
                     scale=alt.Scale(scheme="plasma", reverse=True, domain=[1.0, 2.0], clamp=True),
@@ -198,46 +259,56 @@ def _map_layers(
                 ],
             )
         )
-    tooltip = [
-        alt.Tooltip("name:N", title="district"),
-        alt.Tooltip("kind:N"),
-        alt.Tooltip("value:Q", title=value_title, format=".4~g"),
-        *extra_tooltip,
-    ]
-    points = (
-        alt.Chart(nodes)
-        .mark_circle(stroke="black", strokeWidth=0.8, cursor="pointer")
-        .encode(x=x, y=y, size=alt.Size("size:Q", legend=None, scale=None), color=colour)
-        .encode(tooltip=tooltip)
-    )
-    if uncertain:
-        pale = alt.datum.sure == "interval includes 0"
-        points = points.encode(
-            opacity=alt.condition(pale, alt.value(0.35), alt.value(1.0)),
-            strokeDash=alt.condition(pale, alt.value([3, 2]), alt.value([1, 0])),
-        )
     labels = (
         alt.Chart(nodes)
-        .mark_text(dy=-14, fontSize=9, color="#333")
-        .encode(x=x, y=y, text="name:N", tooltip=tooltip)
+        .mark_text(dy=-8, fontSize=9, color="#222")
+        .encode(longitude=lon, latitude=lat, text="name:N")
     )
-    layers = [links, points, labels]
-    if selected is not None and 0 <= selected < len(nodes):
+    layers = [areas, links, labels]
+    if selected is not None and 0 <= selected < len(features):
         ring = (
-            alt.Chart(nodes.iloc[[selected]])
-            .mark_point(size=1400, stroke="red", strokeWidth=2.5, filled=False)
-            .encode(x=x, y=y, tooltip=tooltip)
+            alt.Chart(alt.Data(values=[features[selected]]))
+            .mark_geoshape(filled=False, stroke="red", strokeWidth=2.5)
+            .encode(tooltip=tooltip)
         )
         layers.append(ring)
+    layers += _scale_and_north(run)
     return (
         alt.layer(*layers)
         .resolve_scale(color="independent")
+        .project(type="identity", reflectY=True)
         .properties(width=width, height=height, title=title)
     )
 
 
+def _scale_and_north(run: CityRun) -> list[alt.Chart]:
+    """A scale bar under the city's bottom-left corner and a north arrow at its top right."""
+    minx, miny, maxx, maxy = _bounds(run)
+    length = scale_length(maxx - minx)
+    pad = 0.06 * (maxy - miny)
+    bar = pd.DataFrame({"x": [minx], "y": [miny - pad], "x2": [minx + length], "y2": [miny - pad]})
+    marks = pd.DataFrame(
+        {
+            "x": [minx + length / 2, maxx],
+            "y": [miny - pad, maxy],
+            "text": [f"{length:g} km", "▲ N"],
+        }
+    )
+    lon, lat = alt.Longitude("x:Q"), alt.Latitude("y:Q")
+    return [
+        alt.Chart(bar)
+        .mark_rule(strokeWidth=3, color="black")
+        .encode(longitude=lon, latitude=lat, longitude2="x2:Q", latitude2="y2:Q"),
+        alt.Chart(marks)
+        .mark_text(dy=-7, fontSize=10, fontWeight="bold", color="black")
+        .encode(longitude=lon, latitude=lat, text="text:N"),
+    ]
+
+
 MAP_KEY = (
-    "Circle area: the district's land area. Red ring: the district shown in the inspector. "
+    "Each area is a district (its own shape, or for a generated city the Voronoi cell of its "
+    "centre); lines join linked districts' centres. Red outline: the district shown in the "
+    "inspector. "
     "Money: millions (M) and thousands (k) of the city's currency units."
 )
 """What the maps' marks mean, shown under them."""

@@ -174,6 +174,9 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
             ).key("map-mode")
 
     def clicked(datum: Any) -> None:
+        # A district's area is a GeoJSON feature: its number is one of its properties.
+        if isinstance(datum, dict) and isinstance(datum.get("properties"), dict):
+            datum = datum["properties"]
         if isinstance(datum, dict) and isinstance(datum.get("district"), int):
             set_district(datum["district"])
 

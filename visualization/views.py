@@ -28,7 +28,7 @@ import pandas as pd
 from smartcity.agents.citizens import NEED_WEIGHTS
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import initiative_names, load_initiative
-from smartcity.policies.packages import package_names
+from smartcity.policies.packages import PolicyPackage, load_package, package_names
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.model.metrics import (
     METRICS,
@@ -50,7 +50,12 @@ from smartcity.simulation.world.vocabulary import (
     NEED_LEVELS,
     SECTOR_NAMES,
 )
-from smartcity.visualization.scenario import AS_IN_PACKAGE, CityConfig, Scenario
+from smartcity.visualization.scenario import (
+    AS_IN_PACKAGE,
+    CityConfig,
+    Scenario,
+    apply_policy_choices,
+)
 
 VIEW_CITIZENS = 5000
 """Initial population of the view's city: small enough to play at more than a simulated year
@@ -62,6 +67,11 @@ HEADLINE_METRICS = ("gdp_per_capita", "population", "digital_adoption", "congest
 PRESETS_ENV = "SMARTCITY_PRESETS_DIR"
 """Environment variable naming the folder of user presets the view lists (set by
 ``smartcity ui --presets DIR``); unset = shipped presets only."""
+PACKAGES_ENV = "SMARTCITY_PACKAGES_DIR"
+"""Environment variable naming the folder of user policy packages the view lists (set by
+``smartcity ui --packages DIR``); unset = shipped packages only."""
+ALLOW_CODE_ENV = "SMARTCITY_ALLOW_CODE"
+"""Set to "1" by ``smartcity ui --allow-code``: user packages may name Python initiatives."""
 USER_PRESET_PREFIX = "file: "
 
 
@@ -158,6 +168,33 @@ DISTRICT_METRICS: dict[str, DistrictMetric] = {
 def district_values(model: CityModel, metric: str) -> np.ndarray:
     """Values of ``metric`` (a key of DISTRICT_METRICS) for every district."""
     return DISTRICT_METRICS[metric].compute(model)
+
+
+def district_shapes(model: CityModel) -> list[dict[str, Any]]:
+    """Each district's area as a GeoJSON geometry in km (districts order): the polygon of a
+    city read from GeoJSON (geo.read_district_shapes), else the Voronoi cell of its
+    coordinates, clipped to the city's hull widened by the largest district's radius, so
+    every city is drawn as areas that tile it (the synthetic presets state points only)."""
+    from shapely.geometry import MultiPoint, Point, mapping, shape
+    from shapely.ops import voronoi_diagram
+
+    d = model.districts
+    graph = d.graph
+    nodes = sorted(graph.nodes)
+    given = [graph.nodes[n].get("shape") for n in nodes]
+    if all(isinstance(g, dict) for g in given):
+        return [mapping(shape(g)) for g in given]
+    radius = np.sqrt(np.asarray(d.area_km2, dtype=float) / math.pi)
+    points = [Point(float(x), float(y)) for x, y in zip(d.x, d.y, strict=True)]
+    if len(points) == 1:
+        return [mapping(points[0].buffer(float(radius[0])))]
+    region = MultiPoint(points).convex_hull.buffer(float(radius.max()))
+    cells = voronoi_diagram(MultiPoint(points), envelope=region).geoms
+    out = []
+    for point in points:
+        cell = next((c for c in cells if c.covers(point)), point.buffer(float(radius.max())))
+        out.append(mapping(cell.intersection(region).simplify(0.01)))
+    return out
 
 
 # --- the inspector ------------------------------------------------------------------------
@@ -446,12 +483,40 @@ class Catalog:
     Attributes:
         presets: shipped preset names, then ``file: NAME.toml`` for each user preset.
         user_presets: ``file: NAME.toml`` -> the file, inside the configured folder only.
-        policies: shipped policy package names (a package file is never loaded by path).
+        policies: shipped policy package names, then ``file: NAME.toml`` for each user
+            package (a package file is never loaded by a path the page sends).
+        user_packages: ``file: NAME.toml`` -> the file, inside the configured folder only.
+        allow_code: whether a user package may name a Python initiative class (``smartcity
+            ui --allow-code``): it is imported and run, as with ``smartcity run
+            --allow-code``; without it such a package is refused in one line.
     """
 
     presets: tuple[str, ...]
     user_presets: Mapping[str, Path]
     policies: tuple[str, ...]
+    user_packages: Mapping[str, Path] = field(default_factory=dict)
+    allow_code: bool = False
+
+    def load(self, policy: str) -> PolicyPackage:
+        """The listed package ``policy`` as shipped or as its user file says (InputError
+        for anything not listed or invalid)."""
+        if not isinstance(policy, str) or policy not in self.policies:
+            raise InputError(
+                f"policy package {str(policy)[:80]!r} is not one of the listed packages"
+            )
+        if policy in self.user_packages:
+            return load_package(self.user_packages[policy], allow_code=self.allow_code)
+        return load_package(policy)
+
+    def package(self, config: CityConfig) -> PolicyPackage:
+        """The package a listed configuration runs: its listed package with the planner's
+        choices applied."""
+        package = self.load(config.policy)
+        if not config.changed():
+            return package
+        return apply_policy_choices(
+            package, config.initiatives, config.financing, config.unified_platform
+        )
 
     def preset_source(self, choice: str) -> str:
         """The preset to load for a listed choice; InputError for anything not listed."""
@@ -486,17 +551,40 @@ class Catalog:
                 raise InputError(f"override {str(key)[:80]!r} is not a listed numeric parameter")
 
 
-def view_catalog(presets_dir: str | Path | None = None) -> Catalog:
-    """The view's lists: shipped presets and packages, and the ``*.toml`` files directly in
-    ``presets_dir`` (default: the folder named by $SMARTCITY_PRESETS_DIR; none when unset)."""
-    folder = presets_dir if presets_dir is not None else os.environ.get(PRESETS_ENV) or None
-    user: dict[str, Path] = {}
+def _listed_files(folder: str | Path | None) -> dict[str, Path]:
+    """``file: NAME.toml`` -> path for each ``*.toml`` directly in ``folder`` (none for None)."""
+    listed: dict[str, Path] = {}
     if folder is not None:
         root = Path(folder).resolve()
         for path in sorted(root.glob("*.toml")):
             if path.is_file() and path.resolve().parent == root:
-                user[f"{USER_PRESET_PREFIX}{path.name}"] = path.resolve()
-    return Catalog((*preset_names(), *user), user, tuple(package_names()))
+                listed[f"{USER_PRESET_PREFIX}{path.name}"] = path.resolve()
+    return listed
+
+
+def view_catalog(
+    presets_dir: str | Path | None = None,
+    packages_dir: str | Path | None = None,
+    allow_code: bool | None = None,
+) -> Catalog:
+    """The view's lists: shipped presets and packages, the ``*.toml`` files directly in
+    ``presets_dir`` and in ``packages_dir`` (defaults: the folders named by
+    $SMARTCITY_PRESETS_DIR and $SMARTCITY_PACKAGES_DIR; none when unset), and whether user
+    packages may run Python code (default: $SMARTCITY_ALLOW_CODE is "1")."""
+    presets = _listed_files(
+        presets_dir if presets_dir is not None else os.environ.get(PRESETS_ENV) or None
+    )
+    packages = _listed_files(
+        packages_dir if packages_dir is not None else os.environ.get(PACKAGES_ENV) or None
+    )
+    code = os.environ.get(ALLOW_CODE_ENV) == "1" if allow_code is None else allow_code
+    return Catalog(
+        (*preset_names(), *presets),
+        presets,
+        (*package_names(), *packages),
+        packages,
+        code,
+    )
 
 
 def effective_overrides(config: CityConfig, catalog: Catalog) -> dict[str, Any]:
@@ -513,7 +601,8 @@ def build_city(config: CityConfig, catalog: Catalog) -> CityModel:
     overrides = effective_overrides(config, catalog)
     kwargs = {k.replace(".", "__"): v for k, v in overrides.items()}
     preset = catalog.preset_source(config.preset)
-    return CityModel(preset, seed=int(config.seed), policy=config.package(), **kwargs)
+    package = catalog.package(config)
+    return CityModel(preset, seed=int(config.seed), policy=package, **kwargs)
 
 
 # --- the view's run -----------------------------------------------------------------------
@@ -529,6 +618,15 @@ class CityRun:
     models: list[CityModel] = field(default_factory=list)
     history: list[Snapshot] = field(default_factory=list)
     error: str | None = None
+    _shapes: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def shapes(self) -> list[dict[str, Any]]:
+        """The districts' areas (district_shapes of the first seed's city, made once: the
+        districts of a run do not move)."""
+        if self._shapes is None:
+            self._shapes = district_shapes(self.model)
+        return self._shapes
 
     @property
     def model(self) -> CityModel:

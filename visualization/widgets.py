@@ -23,11 +23,18 @@ class LocalVegaLite(VegaLite):
     template_file = str(Path(__file__).with_name("vegalite.vue"))
 
 
+SHIPPED_VEGA_LITE = "https://vega.github.io/schema/vega-lite/v5.2.0.json"
+"""The Vega-Lite version solara-assets ships (vegalite.vue loads it): the specification says
+so, instead of Altair's newer schema, which made the browser warn at every redraw."""
+
+
 @solara.component
 def Chart(chart: alt.TopLevelMixin, on_click=None):
     """An Altair chart drawn in the browser; ``on_click`` gets the clicked mark's data."""
+    spec = chart.to_dict(validate=False)
+    spec["$schema"] = SHIPPED_VEGA_LITE
     return LocalVegaLite.element(
-        spec=chart.to_dict(validate=False),
+        spec=spec,
         on_click=on_click,
         listen_to_click=on_click is not None,
     )

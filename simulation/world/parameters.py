@@ -95,7 +95,10 @@ class CityParams:
         choices=("mature", "emerging"),
     )
     graph_file: str = param(
-        "", "path", "GraphML or nodes CSV file of a user city; empty = generate from counts below"
+        "",
+        "path",
+        "GraphML, GeoJSON, GeoPackage or nodes CSV file of a user city; empty = generate "
+        "from counts below",
     )
     layout_seed: int = param(7, "-", "seed of the generated district layout (fixed per city)", 0)
     n_core: int = param(1, "districts", "core districts (dense centre)", 1, 20)
