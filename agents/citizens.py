@@ -542,8 +542,9 @@ def care_supply(model: CityState) -> float:
     elderly = np.count_nonzero(c.age >= model.params.citizens.retirement_age)
     if elderly == 0:
         return 1.0
-    employer = c.employer[c.employer >= 0]
-    workers = np.count_nonzero(model.firms.sector[employer] == SECTOR_NAMES.index("health"))
+    f = model.firms
+    # Counted from the firms' employees (made once per phase inside Firms.employers_fixed).
+    workers = float(f.employees()[f.sector == SECTOR_NAMES.index("health")].sum())
     return min(1.0, workers / (CARE_WORKERS_PER_ELDER * elderly))
 
 
