@@ -189,9 +189,8 @@ def of_employer(column: np.ndarray, employer: np.ndarray, missing: float = 0) ->
 def age_citizens(model: CityState) -> None:
     """Every citizen grows one step older; retirees leave their jobs (white paper 4.1, aging)."""
     c = model.citizens
-    c.age += 1.0 / model.steps_per_year
-    retired = c.age >= model.params.citizens.retirement_age
-    c.employer[retired] = NO_ONE
+    step = 1.0 / model.steps_per_year
+    kernels.age_citizens(c.age, c.employer, step, model.params.citizens.retirement_age)
 
 
 def die(model: CityState) -> None:
@@ -312,9 +311,9 @@ def search_jobs(model: CityState) -> None:
     (see match_jobs)."""
     p = model.params.citizens
     c = model.citizens
-    seeking = c.labour_force(p.retirement_age) & ~c.employed()
     rate = 1.0 - (1.0 - p.job_search_rate) ** model.months_per_step
-    match_jobs(model, np.flatnonzero(seeking & (model.rng.random(len(c)) < rate)))
+    draw = model.rng.random(len(c))
+    match_jobs(model, kernels.job_seekers(c.age, c.employer, p.retirement_age, draw, rate))
 
 
 def match_jobs(model: CityState, seekers: np.ndarray) -> None:
