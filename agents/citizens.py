@@ -189,9 +189,8 @@ def of_employer(column: np.ndarray, employer: np.ndarray, missing: float = 0) ->
 def age_citizens(model: CityState) -> None:
     """Every citizen grows one step older; retirees leave their jobs (white paper 4.1, aging)."""
     c = model.citizens
-    c.age += 1.0 / model.steps_per_year
-    retired = c.age >= model.params.citizens.retirement_age
-    c.employer[retired] = NO_ONE
+    step = 1.0 / model.steps_per_year
+    kernels.age_citizens(c.age, c.employer, step, model.params.citizens.retirement_age)
 
 
 def die(model: CityState) -> None:
@@ -312,9 +311,9 @@ def search_jobs(model: CityState) -> None:
     (see match_jobs)."""
     p = model.params.citizens
     c = model.citizens
-    seeking = c.labour_force(p.retirement_age) & ~c.employed()
     rate = 1.0 - (1.0 - p.job_search_rate) ** model.months_per_step
-    match_jobs(model, np.flatnonzero(seeking & (model.rng.random(len(c)) < rate)))
+    draw = model.rng.random(len(c))
+    match_jobs(model, kernels.job_seekers(c.age, c.employer, p.retirement_age, draw, rate))
 
 
 def match_jobs(model: CityState, seekers: np.ndarray) -> None:
@@ -544,8 +543,9 @@ def care_supply(model: CityState) -> float:
     elderly = np.count_nonzero(c.age >= model.params.citizens.retirement_age)
     if elderly == 0:
         return 1.0
-    employer = c.employer[c.employer >= 0]
-    workers = np.count_nonzero(model.firms.sector[employer] == SECTOR_NAMES.index("health"))
+    f = model.firms
+    # Counted from the firms' employees (made once per phase inside Firms.employers_fixed).
+    workers = float(f.employees()[f.sector == SECTOR_NAMES.index("health")].sum())
     return min(1.0, workers / (CARE_WORKERS_PER_ELDER * elderly))
 
 

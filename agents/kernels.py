@@ -171,3 +171,50 @@ def evaluate_satisfaction(
         satisfaction[i, 3] = 1.0 - privacy[i] * (used / services) * unprotected
         egov = 0.4 if adopted[i, e_government] else 0.0
         satisfaction[i, 4] = 0.3 + egov * channel + (0.3 if participates[i] else 0.0)
+
+
+@njit(cache=True)
+def age_citizens(age: np.ndarray, employer: np.ndarray, step: float, retirement_age: float) -> None:
+    """Kernel of citizens.age_citizens, in place: one step older; retirees leave their job."""
+    for i in range(len(age)):
+        age[i] += step
+        if age[i] >= retirement_age:
+            employer[i] = -1
+
+
+@njit(cache=True)
+def job_seekers(
+    age: np.ndarray, employer: np.ndarray, retirement_age: float, draw: np.ndarray, rate: float
+) -> np.ndarray:
+    """Kernel of citizens.search_jobs: rows of the jobless of working age, not retired,
+    whose draw falls below the search rate, in row order."""
+    rows = np.empty(len(age), dtype=np.int64)
+    found = 0
+    for i in range(len(age)):
+        if employer[i] < 0 and WORKING_AGE <= age[i] < retirement_age and draw[i] < rate:
+            rows[found] = i
+            found += 1
+    return rows[:found].copy()
+
+
+@njit(cache=True)
+def all_finite(values: np.ndarray) -> bool:
+    """True when no value is NaN or infinite (one pass, no temporary array)."""
+    for x in values.ravel():  # noqa: SIM110 (numba compiles the loop, not a generator)
+        if not np.isfinite(x):
+            return False
+    return True
+
+
+@njit(cache=True)
+def employment_problems(
+    employer: np.ndarray, age: np.ndarray, firms: int, retirement_age: float
+) -> tuple[bool, bool]:
+    """(someone works for a firm row that does not exist, someone outside the labour force
+    holds a job), in one pass."""
+    missing_firm, outside = False, False
+    for i in range(len(employer)):
+        if employer[i] >= 0:
+            missing_firm |= employer[i] >= firms
+            outside |= not (WORKING_AGE <= age[i] < retirement_age)
+    return missing_firm, outside

@@ -114,27 +114,25 @@ class Population:
         return out
 
     def commit(self) -> None:
-        """Apply the marked departures and the staged arrivals: one copy of each column.
+        """Apply the marked departures and the staged arrivals: one compaction and one
+        append of each column.
 
         The rows that stay keep their order; the staged rows that stay follow them in the
         order they were staged.
         """
         if self._gone is None and not self._staged:
             return
-        rows = None if self._gone is None else np.flatnonzero(~self._gone)
-        kept = len(self) if rows is None else len(rows)
+        keep = None if self._gone is None else ~self._gone
+        rows = None if keep is None else np.flatnonzero(keep)
         new_kept = None if self._staged_gone is None else ~self._staged_gone
         for name in self.COLUMNS:
             column, new = getattr(self, name), self.staged(name)
+            if keep is not None:
+                # A boolean mask on a 2-D column is ~6-9x slower than taking the kept rows.
+                column = column[keep] if column.ndim == 1 else column.take(rows, axis=0)
             if new_kept is not None:
                 new = new[new_kept]
-            out = np.empty((kept + len(new), *column.shape[1:]), dtype=column.dtype)
-            if rows is None:
-                out[:kept] = column
-            else:
-                np.take(column, rows, axis=0, out=out[:kept])
-            out[kept:] = new
-            setattr(self, name, out)
+            setattr(self, name, np.concatenate([column, new]) if len(new) else column)
         self._gone, self._staged, self._staged_gone = None, [], None
 
 
