@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from smartcity.experiments import calibrate, compare, sensitivity, sweep, validation
-from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.errors import InputError, InvariantError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
 from smartcity.simulation.world.schema import check_output_dir, json_schema, schema_text
 from smartcity.visualization import cli as ui_cli
@@ -268,6 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"smartcity {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except InvariantError as exc:  # a run left the model's valid range: step and quantity
+        print(f"smartcity {args.command}: stopped: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"smartcity {args.command}: interrupted", file=sys.stderr)
         return 130

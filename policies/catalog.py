@@ -19,6 +19,10 @@ def _table(values: dict[str, float], signed: bool = True) -> str:
     return ", ".join(f"`{k}` {v:{fmt}}" for k, v in values.items()) or "none"
 
 
+def _conditions(names: tuple[str, ...]) -> str:
+    return ", ".join(f"`{n}`" for n in names) or "none"
+
+
 def initiatives_markdown() -> list[str]:
     """One section per shipped initiative."""
     lines = ["## Digital initiatives", ""]
@@ -26,13 +30,14 @@ def initiatives_markdown() -> list[str]:
         "Each initiative is a TOML file in `policies/initiatives/`. Its effect each month is",
         "its effects at full strength times strength = stage factor (function 0.3,",
         "performance 0.7, effectiveness 1) x operability x (0.4 + 0.6 adoption) x financing",
-        "uptake x coordination x scale x fit / 0.5; operability = readiness (prerequisites",
-        "met, times min(1, fit / 0.5)) x financing continuity x share built. Fit = weighted",
-        "geometric mean of the city conditions the initiative thrives on (0.5 when it names",
-        "none; see docs/path_fit.md). A greenfield initiative costs 1 + legacy burden times",
-        "its capital and advances 1 - 0.5 legacy burden times as fast. Stages: "
-        + " -> ".join(STAGES[1:])
-        + ".",
+        "uptake x coordination x scale; operability = readiness (prerequisites met) x",
+        "financing continuity x share built. No term scores how well it suits the city: its",
+        "levers act on the agents and stocks the rules read, so it does more where the city",
+        "has more of what it acts on (`acts on` names those conditions for reports; see",
+        "docs/path_fit.md). Levers saturate toward their limits (docs/effects.md), so a",
+        "larger dose never gives a proportionally larger effect. A greenfield initiative costs",
+        "1 + legacy burden times its capital and advances 1 - 0.5 legacy burden times as",
+        "fast. Stages: " + " -> ".join(STAGES[1:]) + ".",
         "",
     ]
     for name in initiative_names():
@@ -50,7 +55,7 @@ def initiatives_markdown() -> list[str]:
             f"- prerequisites: capabilities {_table(spec.prerequisites, signed=False)}; "
             f"district stocks {_table(spec.infrastructure, signed=False)}",
             f"- effects at full strength: {_table(spec.effects)}",
-            f"- fit (city conditions, weights): {_table(spec.fit, signed=False)}"
+            f"- acts on (city conditions, for reports): {_conditions(spec.acts_on)}"
             + ("; greenfield (slowed and made dearer by legacy)" if spec.greenfield else ""),
         ]
         if spec.district_growth:

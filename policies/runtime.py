@@ -1,10 +1,9 @@
 """A policy package running in one city: levers, initiatives, new infrastructure, money.
 
 Each step (after the government's capability investment) the runtime resets the levers to
-neutral, adds the package's sector priorities (and pays their start-up grants), measures
-the city conditions (policies.conditions) once, steps every initiative with the current
-coordination multiplier and those conditions, steps the new infrastructure, and books
-their public cost and revenue in the government's accounts. Under an equal-budget
+neutral, adds the package's sector priorities (and pays their start-up grants), steps
+every initiative with the current coordination multiplier, steps the new infrastructure,
+and books their public cost and revenue in the government's accounts. Under an equal-budget
 comparison every public item is scaled by the government's investment room
 (Government.investment_room: the envelope factor under equal budgets, the debt rule's
 fiscal room otherwise), so the package spends what the budget allows.
@@ -29,7 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartcity.policies.conditions import measure_conditions
 from smartcity.policies.levers import Levers
 from smartcity.policies.new_infrastructure import NewInfrastructure
 from smartcity.policies.packages import PolicyPackage
@@ -92,13 +90,8 @@ class PolicyRuntime:
         platform_cost = 0.0
         if self.package.unified_platform:
             platform_cost = self.package.platform_cost * len(model.citizens) / model.steps_per_year
-        conditions = (
-            measure_conditions(model, self.sector_priority)
-            if any(i.spec.fit for i in self.initiatives)
-            else None
-        )
         for initiative in self.initiatives:
-            initiative.step(model, 1.0 + coordination, factor, conditions)
+            initiative.step(model, 1.0 + coordination, factor)
         self.infrastructure.step(model, factor)
         public = sum(i.public_cost for i in self.initiatives)
         if sum(i.active() for i in self.initiatives) > 1:

@@ -35,7 +35,12 @@ from smartcity.simulation.world.districts import Districts
 from smartcity.simulation.world.graph import build_city_graph
 from smartcity.simulation.world.parameters import Parameters, check_seed
 from smartcity.simulation.world.transport import TransportNetwork
-from smartcity.simulation.world.vocabulary import CAR, DIGITAL_SERVICES, NO_ONE, TRANSIT
+from smartcity.simulation.world.vocabulary import (
+    CAR,
+    NO_ONE,
+    TRANSIT,
+    per_step,
+)
 
 FLOWS = ("births", "deaths", "immigrants", "emigrants", "firm_entries", "firm_exits")
 INITIAL_UNEMPLOYMENT = 0.06  # share of the labour force without a job at the start
@@ -93,7 +98,11 @@ class CityModel(mesa.Model):
         self.flows = dict.fromkeys(FLOWS, 0)
         # (incidents, residents) of the last year's steps: the annual rate a city reports.
         self.incident_history: deque[tuple[int, int]] = deque(maxlen=self.steps_per_year)
-        self.districts = Districts(build_city_graph(self.params.city, self.params.citizens.count))
+        self.districts = Districts(
+            build_city_graph(
+                self.params.city, self.params.citizens.count, self.params.firms.research_capacity
+            )
+        )
         self.transit = TransportNetwork(self.districts)
         self.policy_runtime.infrastructure.check_buildable(self)
         check_prerequisites_reachable(
@@ -156,8 +165,6 @@ class CityModel(mesa.Model):
         local = (1 - firms.EXPORT_SHARE) * self.initial_supply
         self.local_mix = local / max(local.sum(), 1e-9)
         self.initial_elderly_share = float((c.age >= p.citizens.retirement_age).mean())
-        convenience = c.adopted[:, DIGITAL_SERVICES.index("convenience")].mean()
-        self.initial_convenience_use = max(float(convenience), 0.05)
         spending = (
             p.citizens.consumption_share * (1 - p.government.income_tax) * c.income.sum()
             + self.government.service_purchases
@@ -180,7 +187,7 @@ class CityModel(mesa.Model):
     def _start_daily_life(self) -> None:
         """Initial commuting, traffic, service use, satisfaction and pollution."""
         self.government.offer_digital_services()
-        self._assign_traffic()
+        self._assign_traffic(memory=1.0)
         self._settle_commuting()
         citizens.use_public_services(self)
         # Start at the health the rule holds (not the age-given level above it).
@@ -198,11 +205,12 @@ class CityModel(mesa.Model):
             c.mode[self.rng.random(len(c)) < 1.0 / k] = NO_ONE
             citizens.choose_commute_mode(self)
             citizens.board_transit(self)
-            self._assign_traffic()
+            self._assign_traffic(memory=1.0)
 
-    def _assign_traffic(self) -> None:
+    def _assign_traffic(self, memory: float | None = None) -> None:
         """Load cars on the roads and riders on the transit links, then update every mode's
-        times and costs for the next choices."""
+        times and costs and the times commuters expect for the next choices (``memory``:
+        weight of this step's experience, by default per_step(12 / expectation_months))."""
         d = self.districts
         self.commute_trips = citizens.commute_trips(self)
         self.car_trips = self.commute_trips[CAR]
@@ -221,6 +229,10 @@ class CityModel(mesa.Model):
             self.wage_index / citizens.MINUTES_WORKED_PER_MONTH,
         )
         self.transit.average_commutes(self.commute_trips)
+        if memory is None:
+            months = transport.expectation_months
+            memory = 1.0 if months == 0 else float(per_step(self, 12.0 / months))
+        self.transit.remember(memory)
 
     def run_policies(self) -> None:
         """Step the policy package: levers, initiatives, new infrastructure (policies/)."""

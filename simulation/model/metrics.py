@@ -22,6 +22,7 @@ from smartcity.agents.firms import (
     sector_mask,
 )
 from smartcity.policies.initiatives import initiative_names
+from smartcity.simulation.world.districts import JAM_SLOWDOWN
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, MODES, NEED_LEVELS, SECTOR_NAMES
 
@@ -434,6 +435,10 @@ def travel_term(model: CityState) -> float:
     return 1 / travel_time_index(model)
 
 
+# Physical bound of the congestion and travel time indices: no link is slower than a jam
+# at walking pace (simulation.world.districts.JAM_SLOWDOWN); a run past it stops with its
+# step and value (simulation.model.invariants checks every metric's range).
+MAX_CONGESTION_INDEX = JAM_SLOWDOWN
 RESPONSE_SCALE_MINUTES = 24.0  # response time at which the response term reaches 0
 PROCESSING_SCALE_DAYS = 40.0  # processing time at which the processing term reaches 0
 
@@ -561,8 +566,8 @@ _TABLE: list[tuple[Callable[..., float], str, tuple[float, float]]] = [
     *[(partial(digitalization, sector=s), "0-1", _UNIT) for s in SECTOR_NAMES],
     *[(partial(young_firms, sector=s), "firms", _COUNT) for s in SECTOR_NAMES],
     (industrial_transition_index, "0-1", _UNIT),
-    (congestion_index, "ratio", (1.0, np.inf)),
-    (travel_time_index, "ratio", (1.0, np.inf)),
+    (congestion_index, "ratio", (1.0, MAX_CONGESTION_INDEX)),
+    (travel_time_index, "ratio", (1.0, MAX_CONGESTION_INDEX)),
     *[(partial(mode_share, mode=mode), "share", _UNIT) for mode in MODES],
     (transit_crowding, "load factor", _COUNT),
     (rail_load_factor, "load factor", _COUNT),

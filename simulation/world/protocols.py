@@ -55,7 +55,6 @@ class CityState(Protocol):
     initial_supply: np.ndarray
     initial_margin: float
     initial_elderly_share: float
-    initial_convenience_use: float
     local_mix: np.ndarray
     local_scale: float
     gdp_history: deque[float]
