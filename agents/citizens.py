@@ -496,7 +496,7 @@ def use_public_services(model: CityState) -> None:
     levers = model.levers
     stretch = online_share * model.government.capability("services") + levers.access_stretch
     model.district_access = np.minimum(1.0, d.service_capacity * (1.0 + stretch) / residents)
-    penalty = 0.15 * (1.0 - levers.share("inclusive_access"))
+    penalty = 0.15 * (1.0 - levers.inclusive_access)
     c.access = model.district_access[c.home] * np.where(online, 1.0, 1.0 - penalty)
 
 

@@ -214,7 +214,7 @@ def cluster_spillover(model: CityState) -> np.ndarray:
     f = model.firms
     employment = np.zeros((d.n, N_SECTORS))
     np.add.at(employment, (f.district, f.sector), f.employees())
-    reach = model.levers.share("cluster_reach")  # online cooperation ignores distance
+    reach = model.levers.cluster_reach  # online cooperation ignores distance
     kernel = (1 - reach) * np.exp(-d.free_time / model.params.firms.cluster_decay_minutes) + reach
     related = kernel @ employment @ RELATEDNESS
     if model.cluster_reference is None:  # fixed at the start, so spillovers can grow
@@ -342,7 +342,7 @@ def produce(model: CityState) -> None:
 def overhead(model: CityState) -> float:
     """A firm's fixed cost this month, k: fixed_cost wage-months, less energy savings (UHV
     power, NI)."""
-    energy = 1 - model.levers.share("energy_cost_cut")
+    energy = 1 - model.levers.energy_cost_cut
     return model.params.firms.fixed_cost * model.wage_index * energy
 
 
@@ -405,7 +405,7 @@ def invest_in_digital(model: CityState) -> None:
     local = 1.5 - d.ict[f.district] * np.sqrt(d.computing[f.district])
     workers = np.maximum(f.employees(), 1)
     cost = p.digital_cost * model.wage_index * (room / DIGITAL_STEP) * workers * f.cost_factor
-    cost *= local * (1 - model.levers.share("digital_cost_relief"))
+    cost *= local * (1 - model.levers.digital_cost_relief)
     reviewing = model.rng.random(len(f)) < per_step(model, 1.0)
     invest = reviewing & (gain > cost) & (room > 0)
     f.digital = np.where(invest, f.digital + room, f.digital)

@@ -21,7 +21,7 @@ Each step its strength = stage level x operability x (0.4 + 0.6 adoption) x fina
 uptake x coordination x scale, where operability = readiness (how far capabilities and
 infrastructure meet its prerequisites) x financing continuity x share built. An initiative
 whose prerequisites are missing therefore underperforms rather than working by fiat. The
-strength scales the initiative's effects: lever contributions (policies.levers) and yearly
+strength scales the initiative's effects: lever contributions (simulation.world.levers) and yearly
 growth of district stocks. The stage level follows the stage factor (0.3, 0.7, 1) at
 ROLLOUT_RATE, so a promotion rolls in over months instead of on one day.
 
@@ -50,8 +50,8 @@ from pydantic import Field
 
 from smartcity.policies.conditions import CONDITIONS
 from smartcity.policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
-from smartcity.policies.levers import lever_keys
 from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.levers import lever_keys
 from smartcity.simulation.world.parameters import find_toml, shipped_names
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.schema import Schema, number, read_toml, validate
@@ -100,6 +100,20 @@ Level = number(0.0, 1.0)
 Cost = number(0.0, 100.0)
 
 
+class Evidence(Schema):
+    """Where a coefficient's size comes from: its plausible range and its source.
+
+    Attributes:
+        range: [low, high], the values a robustness analysis varies the coefficient over
+            (the coefficient itself lies inside).
+        source: a figure of the white paper or the new-infrastructure paper, a published
+            estimate, or "assumption: ..." saying that no source gives the size.
+    """
+
+    range: Annotated[tuple[float, float], Field(strict=False)]
+    source: str
+
+
 class InitiativeSpec(Schema):
     """What an initiative is: its TOML file, validated (the initiative file format).
 
@@ -120,6 +134,8 @@ class InitiativeSpec(Schema):
             levers act on: reported in docs/policies.md and docs/path_fit.md, read by no
             rule (the effect follows that state through the rules themselves).
         greenfield: True for new systems that an old city's legacy slows and makes dearer.
+        evidence: effect key, lever name (for all its ``name.item`` keys) or grown stock ->
+            Evidence: the plausible range and source of that coefficient (docs/effects.md).
     """
 
     name: str
@@ -141,11 +157,40 @@ class InitiativeSpec(Schema):
     scope: Literal[DISTRICT_SCOPES] = "all"
     acts_on: Annotated[tuple[Literal[CONDITIONS], ...], Field(strict=False)] = ()
     greenfield: bool = False
+    evidence: dict[str, Evidence] = Field(default_factory=dict)
 
     @classmethod
     def from_toml(cls, data: dict[str, Any], source: str) -> InitiativeSpec:
         """Validate a TOML table into a spec; one-line InputError on the first problem."""
-        return validate(cls, data, source)
+        spec = validate(cls, data, source)
+        for key, item in spec.evidence.items():
+            covered = spec.coefficients(key)
+            if not covered:
+                raise InputError(
+                    f"{source}: evidence.{key} names no coefficient of [effects] or "
+                    f"[district_growth] (they are: {', '.join(spec.coefficient_keys())})"
+                )
+            low, high = item.range
+            if not all(low <= value <= high for value in covered.values()):
+                raise InputError(
+                    f"{source}: evidence.{key} range [{low:g}, {high:g}] does not contain the "
+                    f"coefficient ({', '.join(f'{v:g}' for v in covered.values())})"
+                )
+        return spec
+
+    def coefficient_keys(self) -> list[str]:
+        """Every coefficient: the effect keys and the grown stocks."""
+        return [*self.effects, *self.district_growth]
+
+    def coefficients(self, key: str) -> dict[str, float]:
+        """The coefficients an evidence key covers: one effect or grown stock, or every
+        ``key.item`` effect of a vector lever."""
+        values = {**self.effects, **self.district_growth}
+        return {k: v for k, v in values.items() if k == key or k.startswith(f"{key}.")}
+
+    def evidence_for(self, key: str) -> Evidence | None:
+        """The evidence of one coefficient key (its own, or its lever's), None if none."""
+        return self.evidence.get(key) or self.evidence.get(key.partition(".")[0])
 
 
 def initiative_names() -> list[str]:
@@ -332,9 +377,11 @@ class Initiative:
             self.stage, self.progress = self.stage + 1, 0.0
 
     def apply(self, model: CityState, strength: float) -> None:
-        """Add the effects at this strength to the levers and grow district stocks."""
+        """Add the effects at this strength to this step's lever inputs (the runtime's
+        LeverInputs, saturated into the levers after every initiative has stepped) and grow
+        district stocks."""
         for lever, amount in self.spec.effects.items():
-            model.levers.add(lever, amount * strength)
+            model.policy_runtime.inputs.add(lever, amount * strength)
         if not self.spec.district_growth:
             return
         d = model.districts

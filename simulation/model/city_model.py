@@ -19,7 +19,6 @@ import numpy as np
 from smartcity.agents import citizens, firms
 from smartcity.agents.government import Government
 from smartcity.policies.initiatives import DISTRICT_STOCKS
-from smartcity.policies.levers import Levers
 from smartcity.policies.packages import check_prerequisites_reachable, load_package
 from smartcity.policies.runtime import PolicyRuntime
 from smartcity.simulation.model.invariants import check_invariants
@@ -33,6 +32,7 @@ from smartcity.simulation.model.urban_systems import (
 )
 from smartcity.simulation.world.districts import Districts
 from smartcity.simulation.world.graph import build_city_graph
+from smartcity.simulation.world.levers import Levers
 from smartcity.simulation.world.parameters import Parameters, check_seed
 from smartcity.simulation.world.transport import TransportNetwork
 from smartcity.simulation.world.vocabulary import (
@@ -224,7 +224,7 @@ class CityModel(mesa.Model):
         self.transit.update_costs(
             d,
             transport,
-            self.levers.share("transit_speed"),
+            self.levers.transit_speed,
             jobs / d.area_km2,
             self.wage_index / citizens.MINUTES_WORKED_PER_MONTH,
         )
