@@ -43,7 +43,7 @@ from smartcity.experiments import (
     validation,
 )
 from smartcity.simulation.model.recording import RECORD_HELP, record_argument
-from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.errors import InputError, InvariantError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
 from smartcity.simulation.world.presets import preset_names
 from smartcity.simulation.world.schema import check_output_dir, json_schema, schema_text
@@ -354,6 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print("\n".join(cli_kit.error_lines(args.command, exc)), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except InvariantError as exc:  # a run left the model's valid range: step and quantity
+        print(f"smartcity {args.command}: stopped: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"smartcity {args.command}: interrupted", file=sys.stderr)
         return 130

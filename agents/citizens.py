@@ -435,7 +435,8 @@ def choose_commute_mode(model: CityState) -> None:
     Workers without a mode, and a share per_step(transport.mode_reconsider_rate) of the
     others, choose among car, transit, micro-mobility (users of the mobility service only),
     cycling and walking with utility -transport.mode_sensitivity x generalized cost, where
-    generalized cost (minutes) = perceived minutes (simulation.world.transport) + money per trip /
+    generalized cost (minutes) = expected perceived minutes (simulation.world.transport: the
+    perceived minutes smoothed over transport.expectation_months) + money per trip /
     value of time + the mode's constant (car 0), and the value of time is
     transport.value_of_time_share x the citizen's wage per minute worked (160 hours a
     month), so richer commuters weigh money less (white paper Table 1, urban traffic).
@@ -471,7 +472,7 @@ def pick_modes(
         [0.0, p.constant_transit, p.constant_micro, p.constant_cycle, p.constant_walk]
     )
     cost = (
-        t.perceived[:, home, work].T
+        t.expected[:, home, work].T
         + t.money[:, home, work].T / value_of_time[:, None]
         + constants[None, :]
     )
@@ -532,7 +533,7 @@ def use_public_services(model: CityState) -> None:
     levers = model.levers
     stretch = online_share * model.government.capability("services") + levers.access_stretch
     model.district_access = np.minimum(1.0, d.service_capacity * (1.0 + stretch) / residents)
-    penalty = 0.15 * (1.0 - levers.share("inclusive_access"))
+    penalty = 0.15 * (1.0 - levers.inclusive_access)
     c.access = model.district_access[c.home] * np.where(online, 1.0, 1.0 - penalty)
 
 

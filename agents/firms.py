@@ -22,6 +22,9 @@ N_SECTORS = len(SECTOR_NAMES)
 HIGH_VALUE_SECTORS = ("creative", "digital", "health", "platform")
 DIGITAL_CORE_SECTORS = ("digital", "platform")
 POLLUTING_SECTORS = ("manufacturing", "logistics")
+# Sectors whose firms grow out of research (spin-offs, R&D-intensive start-ups) and whose
+# productivity follows it (white paper 5.1.2 Path 1: Tel Aviv's breakthrough field).
+KNOWLEDGE_SECTORS = ("creative", "digital")
 
 # Per sector, in SECTOR_NAMES order: how much digitalization raises productivity, and the
 # share of output sold outside the city (radiation, white paper 1.2).
@@ -51,6 +54,10 @@ RELATEDNESS = np.eye(N_SECTORS) + 0.3 * np.array([
     [0, 1, 1, 1, 1, 0, 0],
 ])  # fmt: skip
 
+# Residents' use of digital services (share of services adopted) at which the preset's
+# digital and platform firm shares serve local demand: a city's start at the default
+# literacy of 0.55 (0.12-0.15 in the shipped presets). A city using more buys more.
+DIGITAL_USE_REFERENCE = 0.14
 LOSS_EXIT_RATE = 2.7  # 1/year: a persistently loss-making firm closes within a few months
 REFERENCE_SIZE = 10.0  # productivity parameters are quoted for a 10-worker firm
 DIGITAL_STEP = 0.1  # size of one digital-transformation project
@@ -207,7 +214,7 @@ def cluster_spillover(model: CityState) -> np.ndarray:
     f = model.firms
     employment = np.zeros((d.n, N_SECTORS))
     np.add.at(employment, (f.district, f.sector), f.employees())
-    reach = model.levers.share("cluster_reach")  # online cooperation ignores distance
+    reach = model.levers.cluster_reach  # online cooperation ignores distance
     kernel = (1 - reach) * np.exp(-d.free_time / model.params.firms.cluster_decay_minutes) + reach
     related = kernel @ employment @ RELATEDNESS
     if model.cluster_reference is None:  # fixed at the start, so spillovers can grow
@@ -258,14 +265,17 @@ def potential_output(model: CityState, multiplier: np.ndarray, labour: np.ndarra
 
 def grow_productivity(model: CityState) -> None:
     """Firms follow the world frontier and close part of their gap to it, faster when more
-    digital ("acceleration and reformation", white paper 1.2; NI 3)."""
+    digital ("acceleration and reformation", white paper 1.2; NI 3), and knowledge-sector
+    firms faster by 1 + research_gain x their district's research stock (5.1.2 Path 1)."""
     p = model.params.firms
     f = model.firms
     step = 1.0 / model.steps_per_year
     model.frontier *= (1 + p.frontier_growth) ** step
     f.tfp *= (1 + p.frontier_growth) ** step
     gap = np.maximum(model.frontier - f.tfp, 0.0)
-    f.tfp += p.catch_up_rate * step * (0.3 + 0.7 * f.digital) * gap
+    research = sector_mask(KNOWLEDGE_SECTORS)[f.sector] * model.districts.research[f.district]
+    pace = (0.3 + 0.7 * f.digital) * (1 + p.research_gain * research)
+    f.tfp += p.catch_up_rate * step * pace * gap
     f.digital *= 1 - per_step(model, p.digital_depreciation)
     f.age += step
 
@@ -275,8 +285,14 @@ def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
 
     Demand for a sector = its export share of supply, grown at export_growth, plus local
     spending on it: a fixed mix of citizens' net income and public-service purchases, with
-    care demand scaled by the elderly share (white paper 4.1, aging; 5.1) and platform
-    services by citizens' uptake of convenience services (new consumption, NI 4.1).
+    care demand scaled by the elderly share (white paper 4.1, aging; 5.1), platform
+    services by citizens' uptake of convenience services and digital/ICT output by their
+    use of digital services of every kind (devices, connectivity, apps: new consumption,
+    NI 4.1; demand advancement as a driver of industry, white paper 4.1), each against
+    DIGITAL_USE_REFERENCE, so a more literate city buys more of them from the start. The
+    digital sector also sells the firms' digital-transformation
+    projects: last step's digital investment of every firm is demand for its output, so the
+    money firms spend on digitalizing is revenue of the city's digital firms.
     """
     p = model.params.firms
     c = model.citizens
@@ -292,12 +308,16 @@ def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
     care = max(elderly, 0.05) / max(model.initial_elderly_share, 0.05)
     mix[sector_index("health")] *= (1 + model.levers.care_capacity) * care
     convenience = c.adopted[:, DIGITAL_SERVICES.index("convenience")].mean()
-    mix[sector_index("platform")] *= max(0.2, convenience / model.initial_convenience_use)
+    mix[sector_index("platform")] *= max(0.2, convenience / DIGITAL_USE_REFERENCE)
+    digital_use = c.adopted.mean()
+    mix[sector_index("digital")] *= max(0.2, digital_use / DIGITAL_USE_REFERENCE)
     mix /= mix.sum()
     growth = p.export_growth + model.levers.export_growth
     model.export_index *= (1 + growth) ** (1 / model.steps_per_year)
     exports = EXPORT_SHARE * model.initial_supply * model.export_index
     demand = exports + model.local_scale * spending * mix
+    projects = model.firms.investment.sum() / model.months_per_step
+    demand[sector_index("digital")] += model.local_scale * projects
     return np.clip((demand / np.maximum(supply, 1e-9)) ** p.price_elasticity, 0.3, 3.0)
 
 
@@ -322,7 +342,7 @@ def produce(model: CityState) -> None:
 def overhead(model: CityState) -> float:
     """A firm's fixed cost this month, k: fixed_cost wage-months, less energy savings (UHV
     power, NI)."""
-    energy = 1 - model.levers.share("energy_cost_cut")
+    energy = 1 - model.levers.energy_cost_cut
     return model.params.firms.fixed_cost * model.wage_index * energy
 
 
@@ -385,7 +405,7 @@ def invest_in_digital(model: CityState) -> None:
     local = 1.5 - d.ict[f.district] * np.sqrt(d.computing[f.district])
     workers = np.maximum(f.employees(), 1)
     cost = p.digital_cost * model.wage_index * (room / DIGITAL_STEP) * workers * f.cost_factor
-    cost *= local * (1 - model.levers.share("digital_cost_relief"))
+    cost *= local * (1 - model.levers.digital_cost_relief)
     reviewing = model.rng.random(len(f)) < per_step(model, 1.0)
     invest = reviewing & (gain > cost) & (room > 0)
     f.digital = np.where(invest, f.digital + room, f.digital)
@@ -420,8 +440,10 @@ def profit_margin(model: CityState) -> float:
 def enter_firms(model: CityState) -> None:
     """New firms enter at entry_rate per would-be firm (firm density x residents), scaled by
     profit margin / initial margin (0-2x) and by policies' sector priorities; their
-    sector follows sector profitability and their district the location appeal (white paper
-    5.1, new industries)."""
+    sector follows sector profitability, raised by 1 + research_gain x the city's
+    resident-weighted research stock for the knowledge sectors (spin-offs, 5.1.2 Path 1),
+    and their district the location appeal plus entry_sites (white paper 5.1, new
+    industries)."""
     p = model.params.firms
     f = model.firms
     rng = model.rng
@@ -442,11 +464,32 @@ def enter_firms(model: CityState) -> None:
         sector_profit.sum(), 1e-9
     )
     weights *= sector_pull
+    weights *= 1 + p.research_gain * sector_mask(KNOWLEDGE_SECTORS) * city_research(model)
     sectors = rng.choice(N_SECTORS, size=n, p=weights / weights.sum()).astype(np.int8)
-    districts = choose_gumbel(location_appeal(model, sectors), rng).astype(np.int32)
+    appeal = location_appeal(model, sectors) + entry_sites(model, sectors)
+    districts = choose_gumbel(appeal, rng).astype(np.int32)
     mean_tfp = np.average(f.tfp, weights=f.employees() + 1.0) if len(f) else p.productivity
     tfp = mean_tfp * rng.lognormal(0.0, p.productivity_sd / 2, n)
     f.append(**new_firm_columns(model, sectors, districts, tfp))
+
+
+def entry_sites(model: CityState, sectors: np.ndarray) -> np.ndarray:
+    """What a new firm's site adds to a district's appeal: (firms, D) land_weight x the
+    district's open land (a new firm needs land to build on; white paper 5.1.1 Path 2, new
+    towns) + research_gain x its research stock for knowledge-sector firms (spin-offs
+    settle near the universities and labs they come from; 5.1.2 Path 1). Incumbents that
+    relocate weigh location_appeal alone."""
+    p = model.params.firms
+    d = model.districts
+    knowledge = sector_mask(KNOWLEDGE_SECTORS)[sectors][:, None]
+    return p.land_weight * d.open_land()[None, :] + p.research_gain * knowledge * d.research
+
+
+def city_research(model: CityState) -> float:
+    """The city's research stock, 0-1: district research weighted by residents."""
+    d = model.districts
+    residents = np.bincount(model.citizens.home, minlength=d.n)
+    return float(d.research @ residents / max(residents.sum(), 1))
 
 
 def relocate_firms(model: CityState) -> None:

@@ -136,7 +136,7 @@ class Government(mesa.Agent):
         users = np.count_nonzero(c.adopted[:, DIGITAL_SERVICES.index("e_government")] & adults)
         online = users / max(np.count_nonzero(adults), 1)
         own = (1 - ONLINE_SPEED_UP * online) * 1.2 / (0.7 + 0.5 * self.efficiency())
-        shared = 1.0 - self.model.levers.share("processing_cut")
+        shared = 1.0 - self.model.levers.processing_cut
         return BASE_PROCESSING_DAYS * (
             (1 - CROSS_DEPARTMENT_SHARE) * own + CROSS_DEPARTMENT_SHARE * shared
         )

@@ -17,22 +17,23 @@ uptake and the government's capability, so initiatives roll out in staggered sta
 than all at month 12 (a fully ready, fully used initiative in a fully organized city takes
 exactly a year).
 
-Each step its strength = stage factor x operability x (0.4 + 0.6 adoption) x financing
-uptake x coordination x scale x fit / FIT_REFERENCE, where operability = readiness (how far
-capabilities and infrastructure meet its prerequisites, times min(1, fit / FIT_REFERENCE))
-x financing continuity x share built. An initiative whose prerequisites are missing
-therefore underperforms rather than working by fiat. The strength scales the initiative's
-effects: lever contributions (policies.levers) and yearly growth of district stocks.
+Each step its strength = stage level x operability x (0.4 + 0.6 adoption) x financing
+uptake x coordination x scale, where operability = readiness (how far capabilities and
+infrastructure meet its prerequisites) x financing continuity x share built. An initiative
+whose prerequisites are missing therefore underperforms rather than working by fiat. The
+strength scales the initiative's effects: lever contributions (simulation.world.levers) and yearly
+growth of district stocks. The stage level follows the stage factor (0.3, 0.7, 1) at
+ROLLOUT_RATE, so a promotion rolls in over months instead of on one day.
 
-Fit to the city (white paper 5.1.1 and 5.1.2): an initiative pays in proportion to the
-city conditions it acts on (policies.conditions: e.g. the distance to the productivity
-frontier for a climb up the industrial chain, the disease for a disease-solving
-initiative), the weighted geometric mean of the conditions in its ``[fit]`` table. A city lacking
-them has a lower readiness, so the initiative stays in the function stage longer, and a
-smaller effect. A ``greenfield`` initiative (new systems rather than work on existing
-ones) costs 1 + LEGACY_COST x legacy burden times its capital and advances its stages
-1 - LEGACY_DRAG x legacy burden times as fast (city.legacy_burden; 5.1.2, "less burdened
-by history").
+No term scores how well an initiative suits the city (white paper 5.1.1 and 5.1.2 are
+reproduced, where they are, by mechanisms): each lever acts on the agents and stocks its
+rule reads (the creative firms that exist, the elderly residents there are, the delay on
+the links that are congested), so the same initiative does more where the city has more
+of what it acts on. ``acts_on`` names those city conditions (policies.conditions) for
+reports; no rule reads it. A ``greenfield`` initiative (new systems rather than work on
+existing ones) costs 1 + LEGACY_COST x legacy burden times its capital and advances its
+stages 1 - LEGACY_DRAG x legacy burden times as fast (city.legacy_burden; 5.1.2, "less
+burdened by history").
 
 Initiatives are TOML files (policies/initiatives/*.toml); a user adds one without Python.
 A subclass overriding :meth:`Initiative.apply` adds a new mechanism: a package runs it
@@ -41,24 +42,16 @@ with ``class = "my_module:MyInitiative"`` in the initiative's plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
 
-from smartcity.policies.conditions import (
-    CONDITIONS,
-    FIT_REFERENCE,
-    LEGACY_COST,
-    LEGACY_DRAG,
-    NEUTRAL_FIT,
-    fit_level,
-)
+from smartcity.policies.conditions import CONDITIONS
 from smartcity.policies.financing import CAPITAL_RECOVERY_YEARS, FULL_USE, FinancingModel
-from smartcity.policies.levers import lever_keys
 from smartcity.simulation.world.errors import InputError
+from smartcity.simulation.world.levers import lever_keys
 from smartcity.simulation.world.parameters import find_toml, shipped_names
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.schema import Schema, number, read_toml, validate
@@ -73,6 +66,11 @@ from smartcity.simulation.world.vocabulary import (
 INITIATIVE_DIR = Path(__file__).parent / "initiatives"
 
 STAGE_FACTOR = np.array([0.0, 0.3, 0.7, 1.0])
+# A stage's effect rolls in (and out) over months, as staff are trained and users switch
+# rather than on the day of the promotion: the stage level follows STAGE_FACTOR at this
+# yearly rate (time constant 3 months; assumed 2-12, the months a city-wide system takes
+# to reach its users).
+ROLLOUT_RATE = 4.0
 DISTRICT_STOCKS = ("ict", "computing", "iot", "transport", "environment")
 DISTRICT_SCOPES = ("all", "core", "old", "new_town", "industrial", "suburb")
 ADOPTION_SIGNALS = (
@@ -94,10 +92,26 @@ EFFECTIVENESS_ADOPTION = 0.25
 DEMOTION_OPERABILITY = 0.3
 DEMOTION_MONTHS = 6
 DISRUPTED_CONTINUITY = 0.3  # share of service kept running while a partner is replaced
+LEGACY_COST = 1.0  # capital cost of a greenfield initiative rises by this x legacy burden
+LEGACY_DRAG = 0.5  # its stage pace falls by this x legacy burden
 
 
 Level = number(0.0, 1.0)
 Cost = number(0.0, 100.0)
+
+
+class Evidence(Schema):
+    """Where a coefficient's size comes from: its plausible range and its source.
+
+    Attributes:
+        range: [low, high], the values a robustness analysis varies the coefficient over
+            (the coefficient itself lies inside).
+        source: a figure of the white paper or the new-infrastructure paper, a published
+            estimate, or "assumption: ..." saying that no source gives the size.
+    """
+
+    range: Annotated[tuple[float, float], Field(strict=False)]
+    source: str
 
 
 class InitiativeSpec(Schema):
@@ -116,9 +130,12 @@ class InitiativeSpec(Schema):
         effects: lever key -> contribution at full strength.
         district_growth: district stock -> yearly rate toward 1 at full strength.
         scope: district kind whose stocks grow ("all" for every district).
-        fit: city condition (policies.conditions.CONDITIONS) -> weight: what the
-            initiative thrives on; none means it works the same in every city.
+        acts_on: the city conditions (policies.conditions.CONDITIONS) whose state its
+            levers act on: reported in docs/policies.md and docs/path_fit.md, read by no
+            rule (the effect follows that state through the rules themselves).
         greenfield: True for new systems that an old city's legacy slows and makes dearer.
+        evidence: effect key, lever name (for all its ``name.item`` keys) or grown stock ->
+            Evidence: the plausible range and source of that coefficient (docs/effects.md).
     """
 
     name: str
@@ -138,13 +155,42 @@ class InitiativeSpec(Schema):
     effects: dict[Literal[tuple(lever_keys())], number(-5.0, 5.0)] = Field(default_factory=dict)
     district_growth: dict[Literal[DISTRICT_STOCKS], number(0.0, 2.0)] = Field(default_factory=dict)
     scope: Literal[DISTRICT_SCOPES] = "all"
-    fit: dict[Literal[CONDITIONS], number(0.0, 10.0)] = Field(default_factory=dict)
+    acts_on: Annotated[tuple[Literal[CONDITIONS], ...], Field(strict=False)] = ()
     greenfield: bool = False
+    evidence: dict[str, Evidence] = Field(default_factory=dict)
 
     @classmethod
     def from_toml(cls, data: dict[str, Any], source: str) -> InitiativeSpec:
         """Validate a TOML table into a spec; one-line InputError on the first problem."""
-        return validate(cls, data, source)
+        spec = validate(cls, data, source)
+        for key, item in spec.evidence.items():
+            covered = spec.coefficients(key)
+            if not covered:
+                raise InputError(
+                    f"{source}: evidence.{key} names no coefficient of [effects] or "
+                    f"[district_growth] (they are: {', '.join(spec.coefficient_keys())})"
+                )
+            low, high = item.range
+            if not all(low <= value <= high for value in covered.values()):
+                raise InputError(
+                    f"{source}: evidence.{key} range [{low:g}, {high:g}] does not contain the "
+                    f"coefficient ({', '.join(f'{v:g}' for v in covered.values())})"
+                )
+        return spec
+
+    def coefficient_keys(self) -> list[str]:
+        """Every coefficient: the effect keys and the grown stocks."""
+        return [*self.effects, *self.district_growth]
+
+    def coefficients(self, key: str) -> dict[str, float]:
+        """The coefficients an evidence key covers: one effect or grown stock, or every
+        ``key.item`` effect of a vector lever."""
+        values = {**self.effects, **self.district_growth}
+        return {k: v for k, v in values.items() if k == key or k.startswith(f"{key}.")}
+
+    def evidence_for(self, key: str) -> Evidence | None:
+        """The evidence of one coefficient key (its own, or its lever's), None if none."""
+        return self.evidence.get(key) or self.evidence.get(key.partition(".")[0])
 
 
 def initiative_names() -> list[str]:
@@ -197,12 +243,12 @@ class Initiative:
         self.start_year = start_year
         self.scale = scale
         self.stage = 0
+        self.stage_level = 0.0
         self.progress = 0.0
         self.low_months = 0
         self.disrupted_months = 0
         self.built = 0.0
         self.readiness = 0.0
-        self.fit = NEUTRAL_FIT
         self.operability = 0.0
         self.adoption = 0.0
         self.strength = 0.0
@@ -231,13 +277,7 @@ class Initiative:
         ratios += [min(1.0, getattr(d, s).mean() / level) for s, level in stocks if level > 0]
         return min(ratios, default=1.0)
 
-    def step(
-        self,
-        model: CityState,
-        coordination: float,
-        funding: float = 1.0,
-        conditions: Mapping[str, float] | None = None,
-    ) -> None:
+    def step(self, model: CityState, coordination: float, funding: float = 1.0) -> None:
         """Advance one step: start, finance, build, measure, change stage, take effect.
 
         Args:
@@ -245,8 +285,6 @@ class Initiative:
             funding: share (0-1) of its public spending the budget allows this step
                 (Government.investment_room: the debt rule's fiscal room, or the envelope
                 factor under equal budgets).
-            conditions: the city conditions this step (policies.conditions); None leaves
-                the fit neutral.
         """
         year = (model.steps - 1) / model.steps_per_year
         self.public_cost = self.private_capital = self.public_revenue = self.fees = 0.0
@@ -257,23 +295,21 @@ class Initiative:
         continuity = self.keep_financed(model) * funding
         legacy = model.params.city.legacy_burden if self.spec.greenfield else 0.0
         self.pay(model, continuity, legacy)
-        if conditions is not None:
-            self.fit = fit_level(self.spec.fit, conditions)
-        fit = self.fit / FIT_REFERENCE
-        self.readiness = self.measure_readiness(model) * min(1.0, fit)
+        self.readiness = self.measure_readiness(model)
         self.operability = self.readiness * continuity * min(1.0, self.built)
         self.adoption = adoption_signal(model, self.spec.adoption)
         organization = model.government.capability("organization")
         pace = (0.7 + 0.3 * self.adoption) * (0.7 + 0.3 * organization)
         self.advance_stage(model.steps_per_year / 12, pace * (1.0 - LEGACY_DRAG * legacy))
+        target = STAGE_FACTOR[self.stage]
+        self.stage_level += (target - self.stage_level) * per_step(model, ROLLOUT_RATE)
         self.strength = (
-            STAGE_FACTOR[self.stage]
+            self.stage_level
             * self.operability
             * (0.4 + 0.6 * self.adoption)
             * self.financing.uptake
             * coordination
             * self.scale
-            * fit
         )
         self.apply(model, self.strength)
 
@@ -341,9 +377,11 @@ class Initiative:
             self.stage, self.progress = self.stage + 1, 0.0
 
     def apply(self, model: CityState, strength: float) -> None:
-        """Add the effects at this strength to the levers and grow district stocks."""
+        """Add the effects at this strength to this step's lever inputs (the runtime's
+        LeverInputs, saturated into the levers after every initiative has stepped) and grow
+        district stocks."""
         for lever, amount in self.spec.effects.items():
-            model.levers.add(lever, amount * strength)
+            model.policy_runtime.inputs.add(lever, amount * strength)
         if not self.spec.district_growth:
             return
         d = model.districts

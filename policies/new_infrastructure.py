@@ -167,7 +167,7 @@ class NewInfrastructure:
                 continue
             self.served[name] = min(self.capacity[name], kind.demand(model))
             for lever, amount in kind.effects.items():
-                model.levers.add(lever, amount * self.served[name])
+                model.policy_runtime.inputs.add(lever, amount * self.served[name])
             for stock, rate in kind.district_growth.items():
                 values = getattr(d, stock)
                 values += per_step(model, rate * self.served[name]) * (1.0 - values)

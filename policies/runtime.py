@@ -1,10 +1,10 @@
 """A policy package running in one city: levers, initiatives, new infrastructure, money.
 
-Each step (after the government's capability investment) the runtime resets the levers to
-neutral, adds the package's sector priorities (and pays their start-up grants), measures
-the city conditions (policies.conditions) once, steps every initiative with the current
-coordination multiplier and those conditions, steps the new infrastructure, and books
-their public cost and revenue in the government's accounts. Under an equal-budget
+Each step (after the government's capability investment) the runtime starts empty lever
+inputs (simulation.world.levers.LeverInputs), adds the package's sector priorities (and pays their
+start-up grants), steps every initiative with the current coordination multiplier, steps
+the new infrastructure, books their public cost and revenue in the government's accounts,
+and saturates the inputs into this step's levers (model.levers). Under an equal-budget
 comparison every public item is scaled by the government's investment room
 (Government.investment_room: the envelope factor under equal budgets, the debt rule's
 fiscal room otherwise), so the package spends what the budget allows.
@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartcity.policies.conditions import measure_conditions
-from smartcity.policies.levers import Levers
 from smartcity.policies.new_infrastructure import NewInfrastructure
 from smartcity.policies.packages import PolicyPackage
+from smartcity.simulation.world.levers import LeverInputs
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
@@ -61,6 +60,7 @@ class PolicyRuntime:
         self.sector_priority = np.array([package.sectors.get(s, 0.0) for s in SECTOR_NAMES])
         self.private_capital_total = 0.0
         self.grants = 0.0
+        self.inputs = LeverInputs()
 
     def linked_share(self) -> float:
         """Mean over active initiatives of (stage >= performance) x operability x
@@ -80,25 +80,21 @@ class PolicyRuntime:
         return model.government.capability("platform") * self.linked_share()
 
     def step(self, model: CityState) -> None:
-        """Reset the levers, run initiatives and infrastructure, book the money."""
-        model.levers = Levers()
+        """Collect lever inputs, run initiatives and infrastructure, book the money, and
+        set this step's levers."""
+        self.inputs = LeverInputs()
         gov = model.government
         factor = gov.investment_room()
         self.fund_sector_priorities(model, factor)
         integration = self.integration(model)
         coordination = COORDINATION_GAIN * integration
-        model.levers.processing_cut += coordination
-        model.levers.response_cut += 0.5 * coordination
+        self.inputs.add("processing_cut", coordination)
+        self.inputs.add("response_cut", 0.5 * coordination)
         platform_cost = 0.0
         if self.package.unified_platform:
             platform_cost = self.package.platform_cost * len(model.citizens) / model.steps_per_year
-        conditions = (
-            measure_conditions(model, self.sector_priority)
-            if any(i.spec.fit for i in self.initiatives)
-            else None
-        )
         for initiative in self.initiatives:
-            initiative.step(model, 1.0 + coordination, factor, conditions)
+            initiative.step(model, 1.0 + coordination, factor)
         self.infrastructure.step(model, factor)
         public = sum(i.public_cost for i in self.initiatives)
         if sum(i.active() for i in self.initiatives) > 1:
@@ -108,11 +104,13 @@ class PolicyRuntime:
         model.user_fees = sum(i.fees for i in self.initiatives)
         gov.accounts["new_infrastructure"] = self.infrastructure.spent_this_step
         self.private_capital_total += sum(i.private_capital for i in self.initiatives)
+        model.levers = self.inputs.levers()
 
     def fund_sector_priorities(self, model: CityState, factor: float) -> None:
         """Raise entry into the priority sectors and pay START_UP_GRANT wage-months for each
-        firm that entered this step because of them: entrants x (1 - 1 / mean pull)."""
-        priority = self.sector_priority * factor
-        model.levers.sector_entry += priority
-        extra_entrants = model.flows["firm_entries"] * (1.0 - 1.0 / (1.0 + priority.mean()))
+        firm that entered this step because of them: entrants x (1 - 1 / mean pull), where
+        the pull is that of the levers the entrants saw (enter_firms reads last step's)."""
+        self.inputs.add_items("sector_entry", self.sector_priority * factor)
+        pull = 1.0 + np.maximum(model.levers.sector_entry, 0.0).mean()
+        extra_entrants = model.flows["firm_entries"] * (1.0 - 1.0 / pull)
         self.grants = START_UP_GRANT * model.wage_index * extra_entrants

@@ -5,9 +5,8 @@ policies/financing.py, policies/runtime.py)."""
 import numpy as np
 import pytest
 
-from smartcity.policies.conditions import LEGACY_COST
 from smartcity.policies.financing import FINANCING_MODELS
-from smartcity.policies.initiatives import initiative_names, load_initiative
+from smartcity.policies.initiatives import LEGACY_COST, initiative_names, load_initiative
 from smartcity.simulation.model import CityModel
 
 CITY = {"citizens__count": 2000}

@@ -95,7 +95,7 @@ def test_policies_modules_import_on_their_own():
     """Importing a policies module in a fresh interpreter works (no import-order trap)."""
     failed = []
     for module in (
-        "smartcity.policies.levers",
+        "smartcity.simulation.world.levers",
         "smartcity.policies.initiatives",
         "smartcity.policies.packages",
     ):

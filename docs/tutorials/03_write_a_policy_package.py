@@ -272,12 +272,12 @@ for initiative in model.policy_runtime.initiatives:
 # %% [markdown]
 # An initiative of your own is a TOML file too: copy a file of `policies/initiatives/` (e.g.
 # `smart_traffic.toml`) to a new file, give it a new `name = "..."` on its first line, change
-# its costs, prerequisites or `[effects]` (the lever names are listed in
-# `policies/levers.py`, class `Levers`), and use the file's path, in quotes, as the section
-# name: `[initiatives."my_initiatives/my_init.toml"]`. A relative path is read from the
-# folder you run the command in, not from the package's folder; an absolute path always
-# works. Its stage is not among the `stage_NAME` metrics, which exist only for the shipped
-# initiatives. A new *mechanism* in Python: see tutorial 4.
+# its costs, prerequisites or `[effects]` (the lever names, units and limits are listed in
+# `simulation/world/levers.py`, class `Levers`, and in docs/effects.md), and use the file's
+# path, in quotes, as the section name: `[initiatives."my_initiatives/my_init.toml"]`. A
+# relative path is read from the folder you run the command in, not from the package's
+# folder; an absolute path always works. Its stage is not among the `stage_NAME` metrics,
+# which exist only for the shipped initiatives. A new *mechanism* in Python: see tutorial 4.
 #
 # ## Exercises
 #

@@ -27,7 +27,9 @@
 #    `GreenCorridors` greens the most polluted districts and improves the health of the
 #    elderly living there. `apply` is called every step with the current `strength`; it may
 #    change `model.districts` stocks (arrays indexed by district), `model.citizens` columns
-#    (arrays indexed by citizen), or add to `model.levers`.
+#    (arrays indexed by citizen), or add to this step's lever inputs
+#    (`model.policy_runtime.inputs.add("emission_cut", 0.1 * strength)`), which the runtime
+#    saturates into `model.levers` once every initiative has stepped.
 # 2. Every initiative also needs a *spec*: a TOML file saying what it is (key issue, target
 #    metric, costs, adoption signal, prerequisites). The notebook writes
 #    `green_corridors.toml`.

@@ -21,7 +21,6 @@ import pandas as pd
 from smartcity.agents import citizens, firms
 from smartcity.agents.government import Government
 from smartcity.policies.initiatives import DISTRICT_STOCKS
-from smartcity.policies.levers import Levers
 from smartcity.policies.packages import check_prerequisites_reachable, load_package
 from smartcity.policies.runtime import PolicyRuntime
 from smartcity.simulation.model.invariants import check_invariants
@@ -36,9 +35,15 @@ from smartcity.simulation.model.urban_systems import (
 )
 from smartcity.simulation.world.districts import Districts
 from smartcity.simulation.world.graph import build_city_graph
+from smartcity.simulation.world.levers import Levers
 from smartcity.simulation.world.parameters import Parameters, check_seed
 from smartcity.simulation.world.transport import TransportNetwork
-from smartcity.simulation.world.vocabulary import CAR, DIGITAL_SERVICES, NO_ONE, TRANSIT
+from smartcity.simulation.world.vocabulary import (
+    CAR,
+    NO_ONE,
+    TRANSIT,
+    per_step,
+)
 
 if TYPE_CHECKING:
     from smartcity.simulation.model.analyzers import Analyzer
@@ -111,7 +116,11 @@ class CityModel(mesa.Model):
         self.flows = dict.fromkeys(FLOWS, 0)
         # (incidents, residents) of the last year's steps: the annual rate a city reports.
         self.incident_history: deque[tuple[int, int]] = deque(maxlen=self.steps_per_year)
-        self.districts = Districts(build_city_graph(self.params.city, self.params.citizens.count))
+        self.districts = Districts(
+            build_city_graph(
+                self.params.city, self.params.citizens.count, self.params.firms.research_capacity
+            )
+        )
         self.transit = TransportNetwork(self.districts)
         self.policy_runtime.infrastructure.check_buildable(self)
         check_prerequisites_reachable(
@@ -175,8 +184,6 @@ class CityModel(mesa.Model):
         local = (1 - firms.EXPORT_SHARE) * self.initial_supply
         self.local_mix = local / max(local.sum(), 1e-9)
         self.initial_elderly_share = float((c.age >= p.citizens.retirement_age).mean())
-        convenience = c.adopted[:, DIGITAL_SERVICES.index("convenience")].mean()
-        self.initial_convenience_use = max(float(convenience), 0.05)
         spending = (
             p.citizens.consumption_share * (1 - p.government.income_tax) * c.income.sum()
             + self.government.service_purchases
@@ -199,7 +206,7 @@ class CityModel(mesa.Model):
     def _start_daily_life(self) -> None:
         """Initial commuting, traffic, service use, satisfaction and pollution."""
         self.government.offer_digital_services()
-        self._assign_traffic()
+        self._assign_traffic(memory=1.0)
         self._settle_commuting()
         citizens.use_public_services(self)
         # Start at the health the rule holds (not the age-given level above it).
@@ -217,11 +224,12 @@ class CityModel(mesa.Model):
             c.mode[self.rng.random(len(c)) < 1.0 / k] = NO_ONE
             citizens.choose_commute_mode(self)
             citizens.board_transit(self)
-            self._assign_traffic()
+            self._assign_traffic(memory=1.0)
 
-    def _assign_traffic(self) -> None:
+    def _assign_traffic(self, memory: float | None = None) -> None:
         """Load cars on the roads and riders on the transit links, then update every mode's
-        times and costs for the next choices."""
+        times and costs and the times commuters expect for the next choices (``memory``:
+        weight of this step's experience, by default per_step(12 / expectation_months))."""
         d = self.districts
         self.commute_trips = citizens.commute_trips(self)
         self.car_trips = self.commute_trips[CAR]
@@ -235,11 +243,15 @@ class CityModel(mesa.Model):
         self.transit.update_costs(
             d,
             transport,
-            self.levers.share("transit_speed"),
+            self.levers.transit_speed,
             jobs / d.area_km2,
             self.wage_index / citizens.MINUTES_WORKED_PER_MONTH,
         )
         self.transit.average_commutes(self.commute_trips)
+        if memory is None:
+            months = transport.expectation_months
+            memory = 1.0 if months == 0 else float(per_step(self, 12.0 / months))
+        self.transit.remember(memory)
 
     def run_policies(self) -> None:
         """Step the policy package: levers, initiatives, new infrastructure (policies/)."""

@@ -34,6 +34,7 @@ from smartcity.agents.firms import (
     sector_mask,
 )
 from smartcity.policies.initiatives import initiative_names
+from smartcity.simulation.world.districts import JAM_SLOWDOWN
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, MODES, NEED_LEVELS, SECTOR_NAMES
 
@@ -509,7 +510,13 @@ def industrial_transition_index(model: CityState) -> float:
 # --- governance upgrade -----------------------------------------------------------------
 
 
-@metric("ratio", 1.0, np.inf)
+# Physical bound of the congestion and travel time indices: no link is slower than a jam
+# at walking pace (simulation.world.districts.JAM_SLOWDOWN); a run past it stops with its
+# step and value (simulation.model.invariants checks every metric's range).
+MAX_CONGESTION_INDEX = JAM_SLOWDOWN
+
+
+@metric("ratio", 1.0, MAX_CONGESTION_INDEX)
 def congestion_index(model: CityState) -> float:
     """Road congestion index: car-trip-weighted congested over free-flow car travel time
     (>= 1)."""
@@ -520,7 +527,7 @@ def congestion_index(model: CityState) -> float:
     return float((trips * d.travel_time).sum() / (trips * d.free_time).sum())
 
 
-@metric("ratio", 1.0, np.inf)
+@metric("ratio", 1.0, MAX_CONGESTION_INDEX)
 def travel_time_index(model: CityState) -> float:
     """All-mode travel time index: commuter-weighted door-to-door minutes over the same trips'
     free-flow minutes, over every commuting mode (roads congested, buses slowed in traffic;

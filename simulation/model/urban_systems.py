@@ -50,7 +50,7 @@ def pollution_target(model: CityState) -> np.ndarray:
     value = np.bincount(f.district, f.value_added, d.n)
     dirty_share = np.bincount(f.district, f.value_added * dirty, d.n) / np.maximum(value, 1e-9)
     sensing = model.government.capability("perception") * d.iot
-    cut = 1.0 - model.levers.share("emission_cut")
+    cut = 1.0 - model.levers.emission_cut
     target = (
         KIND_POLLUTION[d.kind] * (1.3 - 0.6 * d.environment)
         + cut * 0.25 * np.minimum(d.link_load(), 2.0) / 2.0
@@ -68,9 +68,9 @@ def count_safety_incidents(model: CityState) -> None:
     gov = model.government
     sensing = gov.capability("perception") * d.iot
     rate = INCIDENTS_PER_1000_YEAR * residents_per_district(model) / 1000 * (1 - 0.5 * sensing)
-    rate *= 1 - model.levers.share("incident_cut")
+    rate *= 1 - model.levers.incident_cut
     incidents = model.rng.poisson(rate / model.steps_per_year)
     model.incident_history.append((int(incidents.sum()), len(model.citizens)))
     response = BASE_RESPONSE_MINUTES * (1 - 0.4 * sensing) * (1 - 0.2 * gov.capability("platform"))
-    response *= 1 - model.levers.share("response_cut")
+    response *= 1 - model.levers.response_cut
     model.response_minutes = float(np.average(response, weights=incidents + 1e-9))

@@ -21,6 +21,12 @@ from smartcity.simulation.world.graph import NODE_ATTRIBUTES
 from smartcity.simulation.world.vocabulary import DISTRICT_KINDS
 
 INTRA_DISTRICT_MINUTES = 6.0  # a trip inside a district: walk/drive to a local destination
+# The slowest a road gets: stop-and-go traffic at walking pace (about 5 km/h) against free
+# flow at 15-30 km/h (simulation.world.graph.FREE_FLOW_SPEED_KMH x (0.5 + 0.5 quality)).
+# Past a volume/capacity ratio of about 2.5 the BPR curve extrapolates beyond anything
+# observed; queues then hold a link's time at this bound and the excess shows as the
+# commuters who leave their cars (mode choice reads the jammed time).
+JAM_SLOWDOWN = 6.0
 
 
 # Cities of up to this many districts route on a dense link-by-pair incidence, the way the
@@ -154,6 +160,9 @@ class Districts:
         graph: the district graph (node ids 0..D-1).
         kind: district kind code, index into DISTRICT_KINDS.
         pollution: 0-1 pollution level, updated each step.
+        research: 0-1 research stock (universities, labs, R&D staff against a leading
+            research city): the graph's ``research`` attribute (simulation.world.graph.
+            lay_research), 0 where a graph gives none.
         free_time: (D, D) free-flow travel time between districts, minutes.
         travel_time: (D, D) congested travel time by car, minutes.
         routes: the free-flow shortest route of each pair (LinkIncidence, or PathTrees for
@@ -175,6 +184,7 @@ class Districts:
             if attr != "kind":
                 setattr(self, attr, np.array([float(graph.nodes[n][attr]) for n in nodes]))
         self.pollution = np.zeros(self.n)
+        self.research = np.array([float(graph.nodes[n].get("research", 0.0)) for n in nodes])
         self.edges = np.array(list(graph.edges), dtype=np.int64).reshape(-1, 2)
         self.edge_free_time = np.array(
             [graph.edges[e]["travel_time"] for e in map(tuple, self.edges)]
@@ -192,6 +202,12 @@ class Districts:
         degree = self.adjacency.sum(axis=1, keepdims=True)
         self.neighbour_weights = self.adjacency / np.maximum(degree, 1)
         self.compute_routes()
+
+    def open_land(self) -> np.ndarray:
+        """Share of each district's buildable housing land not yet built on, 0-1:
+        1 - housing capacity / housing the land can take (what construction and firms'
+        sites still have to use)."""
+        return 1.0 - self.housing_capacity / self.housing_max
 
     def is_kind(self, kind: str) -> np.ndarray:
         """Boolean mask of the districts of one kind."""
@@ -228,8 +244,9 @@ class Districts:
     ) -> None:
         """Load car commuting trips on their routes; congestion slows the loaded links.
 
-        Link time follows the BPR function t = t0 (1 + alpha (flow/capacity)^beta); the
-        congested origin-destination times are the sums over each route's links.
+        Link time follows the BPR function t = t0 (1 + alpha (flow/capacity)^beta), at most
+        JAM_SLOWDOWN t0 (a jam moves at walking pace); the congested origin-destination
+        times are the sums over each route's links.
 
         Args:
             car_trips: (D, D) car commuters by home (row) and work (column) district.
@@ -238,7 +255,8 @@ class Districts:
         """
         self.edge_flow = self.route_load(car_trips)
         ratio = self.edge_flow / (self.edge_capacity * (1.0 + capacity_gain))
-        self.edge_time = self.edge_free_time * (1.0 + alpha * ratio**beta)
+        slowdown = np.minimum(1.0 + alpha * ratio**beta, JAM_SLOWDOWN)
+        self.edge_time = self.edge_free_time * slowdown
         self.travel_time = self._route_time(self.edge_time)
 
     def link_load(self) -> np.ndarray:

@@ -51,21 +51,26 @@ UNIT_INTERVAL = ("transport", "ict", "computing", "iot", "environment")
 
 
 # Relative profile of each kind: ring (share of the city radius), land area (km2), housing
-# density weight, multipliers of the city-wide infrastructure levels, and land headroom
-# (how far housing can grow by construction). New towns have the land to grow (5.1.1 Path 2);
-# the core's headroom is the city's own condition (city.core_building_room).
+# density weight, multipliers of the city-wide infrastructure levels and of research
+# capacity (universities and labs sit in the centre, science parks in new towns), and land
+# headroom (how far housing can grow by construction). The core's headroom is the city's
+# own condition (city.core_building_room), the new towns' its open land (city.new_town_land,
+# 5.1.1 Path 2: NEW_TOWN_ROOM).
 KIND_PROFILES: dict[str, dict[str, float]] = {
     "core": dict(ring=0.0, area=8, density=3.0, transport=1.0, ict=1.0, iot=1.0,
-                 service=1.2, environment=0.7),
+                 service=1.2, environment=0.7, research=1.0),
     "old": dict(ring=0.4, area=14, density=1.6, transport=0.9, ict=0.9, iot=0.7,
-                service=1.0, environment=0.85, headroom=1.2),
+                service=1.0, environment=0.85, research=0.6, headroom=1.2),
     "new_town": dict(ring=1.0, area=30, density=0.7, transport=0.6, ict=0.8, iot=0.8,
-                     service=0.55, environment=1.1, headroom=4.0),
+                     service=0.55, environment=1.1, research=0.4),
     "industrial": dict(ring=0.7, area=25, density=0.15, transport=0.8, ict=0.7, iot=0.6,
-                       service=0.4, environment=0.6, headroom=1.5),
+                       service=0.4, environment=0.6, research=0.2, headroom=1.5),
     "suburb": dict(ring=0.85, area=40, density=0.5, transport=0.5, ict=0.55, iot=0.3,
-                   service=0.7, environment=1.2, headroom=2.0),
+                   service=0.7, environment=1.2, research=0.1, headroom=2.0),
 }  # fmt: skip
+# Fully built, a new town houses 1 + NEW_TOWN_ROOM x city.new_town_land times its initial
+# residents: 4 times at the default open share of 0.5, once (no room) with no land open.
+NEW_TOWN_ROOM = 6.0
 
 # The largest district graph the model runs: its (mode, home, work) travel tables hold
 # 5 x D^2 numbers each (D = 5,000: 1 GB per table).
@@ -117,9 +122,10 @@ def generate_city_graph(params: CityParams, population: int) -> nx.Graph:
     for i, kind in enumerate(kinds):
         capacity = population * params.housing_slack * weights[i] / total_weight
         G.nodes[i]["housing_capacity"] = capacity
-        headroom = (
-            1 + params.core_building_room if kind == "core" else KIND_PROFILES[kind]["headroom"]
-        )
+        headroom = {
+            "core": 1 + params.core_building_room,
+            "new_town": 1 + NEW_TOWN_ROOM * params.new_town_land,
+        }.get(kind) or KIND_PROFILES[kind]["headroom"]
         G.nodes[i]["housing_max"] = capacity * headroom
         resident_share = weights[i] / total_weight
         G.nodes[i]["service_capacity"] = (
@@ -144,7 +150,10 @@ def _link_districts(G: nx.Graph, params: CityParams, population: int) -> None:
         quality = (G.nodes[u]["transport"] + G.nodes[v]["transport"]) / 2
         speed = FREE_FLOW_SPEED_KMH * (0.5 + 0.5 * quality)
         G.edges[u, v]["travel_time"] = 2.0 + 60.0 * dist[u, v] / speed
-        G.edges[u, v]["capacity"] = params.road_capacity * population / 1000 * (0.5 + quality)
+        # Whole vehicles, rounded up: a small city's link is never narrower than its share
+        # of a large city's (a fraction of a car would make any single commuter a jam).
+        capacity = params.road_capacity * population / 1000 * (0.5 + quality)
+        G.edges[u, v]["capacity"] = float(math.ceil(capacity))
 
 
 def lay_transit(G: nx.Graph, params: CityParams, population: int) -> None:
@@ -170,6 +179,15 @@ def lay_transit(G: nx.Graph, params: CityParams, population: int) -> None:
     for end in ends:
         for u, v in itertools.pairwise(paths[end]):
             G.edges[u, v]["rail_seats"] += params.rail_capacity * scale
+
+
+def lay_research(G: nx.Graph, research_capacity: float) -> None:
+    """Give every district without a ``research`` attribute its research stock, 0-1:
+    firms.research_capacity x its kind's research profile (KIND_PROFILES), capped at 1."""
+    for _, data in G.nodes(data=True):
+        if "research" not in data:
+            profile = KIND_PROFILES.get(data["kind"], {}).get("research", 0.0)
+            data["research"] = min(1.0, research_capacity * profile)
 
 
 def load_city_graph(path: str | Path) -> nx.Graph:
@@ -311,12 +329,14 @@ def _is_nan(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def build_city_graph(params: CityParams, population: int) -> nx.Graph:
-    """The city of a run: the user's graph file when given, else a generated one."""
+def build_city_graph(params: CityParams, population: int, research_capacity: float) -> nx.Graph:
+    """The city of a run: the user's graph file when given, else a generated one, with
+    transit (lay_transit) and research stocks (lay_research)."""
     if params.graph_file:
         G = load_city_graph(params.graph_file)
     else:
         G = generate_city_graph(params, population)
         validate_city_graph(G, params.name)
     lay_transit(G, params, population)
+    lay_research(G, research_capacity)
     return G

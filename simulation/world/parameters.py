@@ -168,8 +168,9 @@ class CityParams:
     new_town_land: float = param(
         0.5,
         "0-1",
-        "share of new-town land still open for development (white paper 5.1.1 Path 2: new "
-        "towns built as smart highlands)",
+        "share of new-town land still open for development: fully built, a new town houses "
+        "1 + 6 x this times its initial residents, and firms favour open land (white paper "
+        "5.1.1 Path 2: new towns built as smart highlands)",
         0,
         1,
     )
@@ -275,6 +276,16 @@ class TransportParams:
 
     mode_reconsider_rate: float = param(
         0.3, "1/year", "share of workers reconsidering their commuting mode each year", 0, 1
+    )
+    expectation_months: float = param(
+        3.0,
+        "months",
+        "commuters' memory of travel times: the minutes mode choice expects follow the "
+        "experienced ones with this time constant (exponential smoothing; day-to-day "
+        "learning weights of 0.2-0.5 a day in Cascetta and Cantarella 1991 settle within "
+        "weeks, habit keeps a month's jam from swinging choices: assumed 1-6); 0 = no memory",
+        0,
+        24,
     )
     mode_sensitivity: float = param(
         0.08,
@@ -486,18 +497,28 @@ class FirmsParams:
     research_capacity: float = param(
         0.4,
         "0-1",
-        "universities, labs and R&D staff relative to a leading research city (white paper "
-        "5.1.2 Path 1: a breakthrough field needs talent and research)",
+        "universities, labs and R&D staff relative to a leading research city, spread over "
+        "the districts by kind (core most): knowledge-sector firm formation and productivity "
+        "growth follow it (white paper 5.1.2 Path 1: a breakthrough field needs research)",
         0,
         1,
     )
-    advantage_depth: float = param(
-        0.4,
-        "0-1",
-        "depth of the city's traditional-advantage industries: accumulated know-how, brands "
-        "and networks (white paper 5.1.1 Paths 1 and 4: creative industries, a port)",
+    research_gain: float = param(
+        1.0,
+        "x",
+        "relative rise of knowledge-sector (creative, digital) start-ups and of those firms' "
+        "catch-up at full research stock (knowledge spillovers from universities and R&D "
+        "localize innovation and firm formation, Audretsch and Feldman 1996; assumed 0.5-2)",
         0,
-        1,
+        5,
+    )
+    land_weight: float = param(
+        0.5,
+        "utils",
+        "firm location: weight of a district's open building land (cheaper sites; assumed "
+        "0-1, a fraction of the weight of the district kind)",
+        0,
+        5,
     )
 
 

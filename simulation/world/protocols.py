@@ -5,8 +5,9 @@ point one way (names and parameters -> city -> agents -> policies -> model and m
 experiments, visualization, CLI; the contract is in pyproject.toml). ``CityModel`` satisfies
 the protocol; a test double or another model class may too.
 
-Attributes whose types live in a higher layer (the populations, the government, the levers
-and the policy runtime) are typed ``Any`` here; their classes are named in the comments.
+Attributes whose types live in a higher layer (the populations, the government and the
+policy runtime) are typed ``Any`` here; their classes are named in the comments. The levers,
+the seam between policies and agents, are typed (simulation.world.levers).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from smartcity.simulation.world.districts import Districts
+from smartcity.simulation.world.levers import Levers
 from smartcity.simulation.world.parameters import Parameters
 from smartcity.simulation.world.transport import TransportNetwork
 
@@ -33,7 +35,7 @@ class CityState(Protocol):
     citizens: Any  # smartcity.agents.citizens.Citizens
     firms: Any  # smartcity.agents.firms.Firms
     government: Any  # smartcity.agents.government.Government
-    levers: Any  # smartcity.policies.levers.Levers
+    levers: Levers
     policy_runtime: Any  # smartcity.policies.runtime.PolicyRuntime
     flows: dict[str, int]
     wage_index: float
@@ -55,7 +57,6 @@ class CityState(Protocol):
     initial_supply: np.ndarray
     initial_margin: float
     initial_elderly_share: float
-    initial_convenience_use: float
     local_mix: np.ndarray
     local_scale: float
     gdp_history: deque[float]

@@ -53,6 +53,8 @@ class TransportNetwork:
         free_minutes: (modes, D, D) the same with empty roads.
         perceived: (modes, D, D) minutes as commuters weigh them: walking to stops and
             waiting count access_weight times, in-vehicle transit minutes are crowded.
+        expected: (modes, D, D) the perceived minutes commuters expect, what mode choice
+            reads: experience smoothed over transport.expectation_months (remember).
         money: (modes, D, D) out-of-pocket cost per trip, k.
         commute_minutes: (D, D) door-to-door minutes of each pair averaged over the modes
             its commuters use (car minutes where no one commutes yet): what residence and
@@ -72,6 +74,7 @@ class TransportNetwork:
         self.minutes = np.zeros(shape)
         self.free_minutes = np.zeros(shape)
         self.perceived = np.zeros(shape)
+        self.expected = np.zeros(shape)
         self.money = np.zeros(shape)
         self.commute_minutes = districts.free_time.copy()
 
@@ -83,6 +86,13 @@ class TransportNetwork:
         self.commute_minutes = np.where(
             total > 0, weighted / np.maximum(total, 1e-9), self.minutes[CAR]
         )
+
+    def remember(self, weight: float) -> None:
+        """expected += weight x (perceived - expected): commuters learn travel times from
+        experience with exponential smoothing, the day-to-day learning rule of dynamic
+        traffic assignment (Horowitz 1984; Cascetta and Cantarella 1991), so one month's
+        jam or empty road moves expectations only by ``weight`` (1 = no memory)."""
+        self.expected += weight * (self.perceived - self.expected)
 
     def seats(self) -> np.ndarray:
         """(E,) transit seats per peak hour on each link, bus plus rail."""
