@@ -785,7 +785,7 @@ def test_route_trees_agree_with_the_link_incidence():
     from smartcity.simulation.world.graph import build_city_graph
 
     params = resolve_parameters("mature", {"city.n_old": 30, "city.n_suburb": 20})
-    d = Districts(build_city_graph(params.city, 5000))
+    d = Districts(build_city_graph(params.city, 5000, params.firms.research_capacity))
     assert isinstance(d.routes, LinkIncidence)
     trees = PathTrees(d.n, d.edges, d.edge_free_time)
     rng = np.random.default_rng(0)

@@ -72,6 +72,7 @@ TABLE_HEADERS = {
     "03_write_a_policy_package": r"^\s+mine\s+baseline$",
     "04_new_initiative_in_python": r"baseline\s+green corridors\s+difference",
     "05_sweep_and_morris": r"metric\s+unit\s+parameter\s+mu\s+mu_star",
+    "06_bring_your_own_city": r"grid city \(GeoJSON\)\s+generated mature city",
 }
 
 
