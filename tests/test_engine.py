@@ -294,3 +294,13 @@ def test_smartcity_run_imports_none_of_the_analysis_and_view_libraries(tmp_path)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_recorded_metrics_equal_each_reporter_called_alone(mature_one_year):
+    """The shared aggregates of a recording give every metric the value its reporter gives
+    on its own (each computing its own masks and counts) in the same state."""
+    model = mature_one_year
+    last = model.metrics_frame().iloc[-1]
+    with model.firms.employers_fixed():
+        for spec in model.datacollector.specs:
+            assert spec.reporter(model) == last[spec.name], spec.name
