@@ -294,3 +294,30 @@ def test_smartcity_run_imports_none_of_the_analysis_and_view_libraries(tmp_path)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_recorded_metrics_equal_each_reporter_called_alone(mature_one_year):
+    """The shared aggregates of a recording give every metric the value its reporter gives
+    on its own (each computing its own masks and counts) in the same state."""
+    model = mature_one_year
+    last = model.metrics_frame().iloc[-1]
+    with model.firms.employers_fixed():
+        for spec in model.datacollector.specs:
+            assert spec.reporter(model) == last[spec.name], spec.name
+
+
+def test_a_last_year_mean_sensitivity_study_refuses_sparse_recording(tmp_path, capsys):
+    """A last-year mean needs every step of the last year: --record yearly is refused with
+    one line before any run, instead of silently averaging one row."""
+    spec = tmp_path / "sa.toml"
+    spec.write_text(
+        'presets = ["mature"]\nroot_seed = 5\nyears = 1\n[overrides]\n"citizens.count" = 100\n'
+        '[sensitivity]\nsamples = 3\nmetrics = ["gdp_per_capita"]\n'
+        'statistic = "last_year_mean"\n[sensitivity.bounds]\n'
+        '"citizens.digital_literacy_mean" = [0.2, 0.8]\n"citizens.trust_mean" = [0.3, 0.7]\n'
+    )
+    out = tmp_path / "out"
+    argv = ["sensitivity", str(spec), "--method", "morris", "--out", str(out), "--record", "yearly"]
+    assert main(argv) == 2
+    assert "--record step" in capsys.readouterr().err
+    assert not out.exists()
