@@ -186,7 +186,7 @@ class InitiativeSpec(Schema):
         """The coefficients an evidence key covers: one effect or grown stock, or every
         ``key.item`` effect of a vector lever."""
         values = {**self.effects, **self.district_growth}
-        return {k: v for k, v in values.items() if k == key or k.startswith(f"{key}.")}
+        return {k: v for k, v in values.items() if key in (k, k.partition(".")[0])}
 
     def evidence_for(self, key: str) -> Evidence | None:
         """The evidence of one coefficient key (its own, or its lever's), None if none."""

@@ -108,9 +108,9 @@ class PolicyRuntime:
 
     def fund_sector_priorities(self, model: CityState, factor: float) -> None:
         """Raise entry into the priority sectors and pay START_UP_GRANT wage-months for each
-        firm that entered this step because of them: entrants x (1 - 1 / mean pull), where
-        the pull is that of the levers the entrants saw (enter_firms reads last step's)."""
-        self.inputs.add_items("sector_entry", self.sector_priority * factor)
-        pull = 1.0 + np.maximum(model.levers.sector_entry, 0.0).mean()
-        extra_entrants = model.flows["firm_entries"] * (1.0 - 1.0 / pull)
+        firm that entered this step because of them: entrants x (1 - 1 / mean pull). An
+        initiative's own sector_entry is paid by its operating cost, not by grants."""
+        priority = self.sector_priority * factor
+        self.inputs.add_items("sector_entry", priority)
+        extra_entrants = model.flows["firm_entries"] * (1.0 - 1.0 / (1.0 + priority.mean()))
         self.grants = START_UP_GRANT * model.wage_index * extra_entrants

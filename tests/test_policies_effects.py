@@ -37,6 +37,10 @@ SCALE = {
     "platform_economy": 2.0,
     # Staged roll-out: it reaches the performance stage later than after a flat year.
     "smart_highland": 2.0,
+    # At scale 1 (capacity +23% after saturation) induced car demand refills the roads of
+    # the congested test city within six years (car share +2 points, congestion back at or
+    # above the baseline's): a result, docs/path_fit.md. At scale 2 the index falls.
+    "smart_traffic": 2.0,
 }
 
 
