@@ -694,3 +694,23 @@ def test_a_url_over_the_limits_is_refused_and_the_run_keeps_its_bounds(browser, 
     assert "(changed)" in choices.inner_text()  # the switch shows what was clicked
     _no_page_error(page)
     _close(page)
+
+
+def test_quick_slider_keys_all_count(browser, server):
+    """Issue 21: quick keys on the seeds slider were lost (it showed 3, the run used 2)."""
+    page = _open(browser, server)
+    page.locator(".sc-compare input").check(force=True)
+    page.wait_for_selector(".sc-seeds [role=slider]", state="attached")
+    _settle(page)
+    seeds = page.locator(".sc-seeds [role=slider]")
+    seeds.focus()
+    seeds.press("ArrowRight")
+    seeds.press("ArrowRight")
+    page.wait_for_function(
+        "() => document.querySelector('.sc-difference') &&"
+        " document.querySelector('.sc-difference').textContent.includes('3 paired seeds')"
+    )
+    _settle(page)
+    assert seeds.get_attribute("aria-valuenow") == "3"
+    assert "seeds = 3" in _download(page, "save scenario (TOML)").decode()
+    _close(page)

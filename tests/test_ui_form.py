@@ -286,3 +286,15 @@ def test_the_package_start_years_are_shown():
     starts = start_years("emerging-industrial-chain")
     assert starts and max(starts.values()) == 1.0 and min(starts.values()) == 0.0
     assert start_years("baseline") == {}
+
+
+def test_the_end_table_shows_a_difference_of_what_it_shows():
+    """Issue 21: "A 5128, B 5134, B - A +7": A, B and B - A now share their decimals."""
+    from smartcity.visualization.run_view import aligned
+
+    a, b, d = aligned(5128.4, 5134.1, 5.7)
+    assert (a, b, d) == ("5,128.400", "5,134.100", "+5.700")
+    assert float(b.replace(",", "")) - float(a.replace(",", "")) == pytest.approx(5.7)
+    assert aligned(0.745, 0.7462, 0.0012) == ("0.745000", "0.746200", "+0.001200")
+    assert aligned(1.0, 1.0, 0.0)[2] == "+0.000"
+    assert aligned(float("nan"), 1.0, float("nan"))[0] == "-"

@@ -67,14 +67,29 @@ def _number(value: float, digits: str = ".4g", sign: bool = False) -> str:
     return f"{value:{'+' if sign else ''}{digits}}"
 
 
+def aligned(a: float, b: float, diff: float) -> tuple[str, str, str]:
+    """A, B and B - A with the same decimals, enough for 4 significant digits of B - A, so
+    the shown B - A is the difference of the shown A and B (5128 and 5134 beside +7 was
+    not)."""
+    if any(v is None or not math.isfinite(v) for v in (a, b, diff)):
+        return _number(a), _number(b), _number(diff, sign=True)
+    size = math.floor(math.log10(abs(diff))) if diff != 0 else 0
+    decimals = min(max(0, 3 - size), 6)
+    return f"{a:,.{decimals}f}", f"{b:,.{decimals}f}", f"{diff:+,.{decimals}f}"
+
+
 def end_table_markdown(run: ViewRun, step: int, year: float) -> str:
     """The end-year table as Markdown: A, B, B - A, % and B - A per 100 M of extra public
     spending, money first."""
     table = end_year_table(run, COMPARED_METRICS, step)
     rows = "\n".join(
-        f"| {metric_title(r['metric'])} | {r['unit']} | {_number(r['A'])} | {_number(r['B'])} "
-        f"| {_number(r['B - A'], sign=True)} | {_number(r['%'], '.2f', True)}% "
-        f"| {_number(r['per 100 M'], sign=True)} |"
+        "| {} | {} | {} | {} | {} | {}% | {} |".format(
+            metric_title(r["metric"]),
+            r["unit"],
+            *aligned(r["A"], r["B"], r["B - A"]),
+            _number(r["%"], ".2f", True),
+            _number(r["per 100 M"], sign=True),
+        )
         for r in table.to_dict("records")
     )
     extra = table.iloc[0]["B - A"]
