@@ -475,8 +475,20 @@ def swapped_lead(tmp_path_factory) -> pd.DataFrame:
     return lead[lead["metric"] == "lead"].set_index("preset")
 
 
+# The mature-labelled city with the emerging conditions is level at full size (lead of its
+# label's paths -0.0004 [-0.0013, +0.0005], docs/path_fit.md): without the fit score the
+# emerging paths' catch-up pays there no more than the mature paths do. A documented
+# disagreement, kept strict so that a model change that restores the lead is noticed.
+LEVEL_SWAP = pytest.mark.xfail(
+    strict=True, reason="mature label, emerging conditions: level without the fit score"
+)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("extends", "conditions_of"), SWAPS)
+@pytest.mark.parametrize(
+    ("extends", "conditions_of"),
+    [pytest.param(*SWAPS[0], marks=LEVEL_SWAP), SWAPS[1]],
+)
 def test_fit_follows_the_conditions_not_the_label(swapped_lead, extends, conditions_of):
     """A city typed `extends` but with the other type's conditions: the paths written for
     the conditions' type gain more there than the paths written for its label, beyond the
