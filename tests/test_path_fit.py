@@ -422,11 +422,13 @@ def test_fit_follows_the_conditions_not_the_label(swapped_lead, extends, conditi
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("preset", ["mature", "emerging"])
+@pytest.mark.parametrize("preset", ["mature"])
 def test_own_paths_gain_more_than_the_other_types_paths(preset):
-    """White paper 5.1 at equal budgets: on each preset the mean index change under its own
-    paths exceeds that under the other type's paths (smaller than docs/path_fit.md's
-    20k-citizen, 5-replication figures)."""
+    """White paper 5.1 at equal budgets: on the mature preset the mean index change under
+    its own paths exceeds that under the other type's paths. Without the fit score the
+    emerging city's own-path lead is within the noise (+0.0029 [-0.0015, +0.0072],
+    docs/path_fit.md; here 0.0045 against 0.0047): a documented disagreement with the white
+    paper, so the emerging case is no longer asserted."""
     own = model.own_paths(preset)
     other = [p for p in model.development_paths() if p not in own]
     seeds, years, count = range(1, 4), 12, 4000
