@@ -227,17 +227,6 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def seed_int(text: str) -> int:
-    """argparse type: a seed, an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
 SCHEMA_DIR = Path("docs") / "schemas"
 
 
@@ -289,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy", default="baseline", help="policy package name or .toml path (see: policies)"
     )
     run.add_argument("--years", type=float, help="years to simulate (default 20)")
-    run.add_argument("--seed", type=seed_int, help="random seed, >= 0 (default 1)")
+    run.add_argument("--seed", type=cli_kit.int_at_least(0), help="random seed, >= 0 (default 1)")
     cli_kit.add_allow_code_option(run)
     cli_kit.add_limit_option(run)
     run.add_argument(
