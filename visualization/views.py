@@ -31,13 +31,12 @@ from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.packages import PolicyPackage, load_package, package_names
 from smartcity.simulation.model import CityModel
 from smartcity.simulation.model.metrics import (
+    GOVERNANCE_TERMS,
+    INDUSTRIAL_TERMS,
     METRICS,
-    digital_economy_share,
     governance_terms,
-    high_value_share,
-    productivity,
+    industrial_terms,
     satisfaction,
-    unemployment_rate,
 )
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError, InvariantError
@@ -310,24 +309,9 @@ def step_duration(steps_per_year: int) -> str:
 
 # --- why an index moved: its terms ----------------------------------------------------------
 
-GOVERNANCE_TERMS = (
-    "travel",
-    "environment",
-    "safety",
-    "response",
-    "participation",
-    "processing",
-    "fiscal_health",
-)
-"""Names of the governance index's terms (the keys of metrics.governance_terms)."""
 INDEX_TERMS = {
     "demand_advancement_index": tuple(f"satisfaction_{level}" for level in NEED_LEVELS),
-    "industrial_transition_index": (
-        "digital_economy_share",
-        "high_value_share",
-        "productivity_score",
-        "employment_rate",
-    ),
+    "industrial_transition_index": INDUSTRIAL_TERMS,
     "governance_index": tuple(f"governance_{name}" for name in GOVERNANCE_TERMS),
 }
 """The terms of each development index, in the order :func:`index_terms` gives them."""
@@ -344,15 +328,9 @@ def index_terms(model: CityModel) -> dict[str, float]:
         f"satisfaction_{level}": float(weights[i]) * satisfaction(model, level)
         for i, level in enumerate(NEED_LEVELS)
     }
-    score = productivity(model) / (productivity(model) + model.frontier)
-    industrial = (
-        digital_economy_share(model),
-        high_value_share(model),
-        score,
-        1 - unemployment_rate(model),
-    )
-    for name, value in zip(INDEX_TERMS["industrial_transition_index"], industrial, strict=True):
-        terms[name] = float(value) / len(industrial)
+    industrial = industrial_terms(model)
+    for name, value in industrial.items():
+        terms[name] = value / len(industrial)
     governance = governance_terms(model)
     for name, value in governance.items():
         terms[f"governance_{name}"] = value / len(governance)

@@ -489,22 +489,26 @@ def young_firms(model: CityState, sector: str) -> float:
     return float((shared(model).in_sectors((sector,)) & founded).sum())
 
 
+INDUSTRIAL_TERMS = ("digital_economy_share", "high_value_share", "productivity_score",
+                    "employment_rate")  # fmt: skip
+"""Names of the industrial transition index's terms (the keys of industrial_terms)."""
+
+
+def industrial_terms(model: CityState) -> dict[str, float]:
+    """The industrial transition index's terms, each 0-1: digital economy share, high-value
+    job share, productivity score x / (x + frontier) and employment rate (1 - unemployment)."""
+    value = shared(model).value
+    score = value(productivity) / (value(productivity) + model.frontier)
+    values = (value(digital_economy_share), value(high_value_share), score,
+              1 - value(unemployment_rate))  # fmt: skip
+    return {name: float(v) for name, v in zip(INDUSTRIAL_TERMS, values, strict=True)}
+
+
 @metric("0-1", *UNIT)
 def industrial_transition_index(model: CityState) -> float:
     """Mean of digital economy share, high-value job share, productivity score x/(x +
     frontier) and employment rate (1 - unemployment)."""
-    value = shared(model).value
-    score = value(productivity) / (value(productivity) + model.frontier)
-    return float(
-        np.mean(
-            [
-                value(digital_economy_share),
-                value(high_value_share),
-                score,
-                1 - value(unemployment_rate),
-            ]
-        )
-    )
+    return float(np.mean(list(industrial_terms(model).values())))
 
 
 # --- governance upgrade -----------------------------------------------------------------
@@ -644,6 +648,11 @@ def travel_term(model: CityState) -> float:
 
 RESPONSE_SCALE_MINUTES = 24.0  # response time at which the response term reaches 0
 PROCESSING_SCALE_DAYS = 40.0  # processing time at which the processing term reaches 0
+
+
+GOVERNANCE_TERMS = ("travel", "environment", "safety", "response", "participation",
+                    "processing", "fiscal_health")  # fmt: skip
+"""Names of the governance index's terms (the keys of governance_terms)."""
 
 
 def governance_terms(model: CityState) -> dict[str, float]:
