@@ -28,6 +28,7 @@ from smartcity.visualization.sessions import (
 from smartcity.visualization.views import (
     DISTRICT_METRICS,
     GOVERNANCE_TERMS,
+    MIN_EXTRA_SPENDING,
     SUMMARY_UNITS,
     ViewRun,
     comparison_table,
@@ -187,7 +188,7 @@ def test_money_beside_every_difference(compared):
     assert spending["B"] > spending["A"]  # the path's initiatives cost public money
     extra = spending["B - A"]
     row = table.loc["governance_index"]
-    if extra >= 1.0:
+    if extra >= MIN_EXTRA_SPENDING:
         assert row["per 100 M"] == pytest.approx(row["B - A"] / (extra / 100))
     else:
         assert math.isnan(row["per 100 M"])

@@ -23,6 +23,7 @@ from smartcity.visualization.views import (
     CityRun,
     Snapshot,
     district_differences,
+    nice_step,
 )
 
 MAP_SIZE = (380, 300)
@@ -117,9 +118,7 @@ def _bounds(run: CityRun) -> tuple[float, float, float, float]:
 
 def scale_length(width_km: float) -> float:
     """A scale bar length about a quarter of the map's width: 1, 2 or 5 x 10^k km."""
-    raw = max(width_km / 4, 1e-3)
-    exp = 10 ** np.floor(np.log10(raw))
-    return float(max(m * exp for m in (1, 2, 5) if m * exp <= raw))
+    return float(nice_step(max(width_km / 4, 1e-3)))
 
 
 def _links(run: CityRun, snap: Snapshot | None) -> pd.DataFrame:

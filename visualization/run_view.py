@@ -29,6 +29,7 @@ from smartcity.visualization.inspector import Glossary, Inspector
 from smartcity.visualization.views import (
     DISTRICT_METRICS,
     HEADLINE_METRICS,
+    MIN_EXTRA_SPENDING,
     ViewRun,
     comparison_table,
     district_table,
@@ -96,7 +97,7 @@ def end_table_markdown(run: ViewRun, step: int, year: float) -> str:
     return (
         f"**Year {year:.2f}** (mean over {run.seeds} paired seed{'s' if run.seeds > 1 else ''}); "
         f"B spends {extra:+,.1f} M more public money than A so far; the last column is B - A "
-        "per 100 M of it (- when B spends less than 1 M more)\n\n"
+        f"per 100 M of it (- when B spends less than {MIN_EXTRA_SPENDING:g} M more)\n\n"
         "| metric | unit | A | B | B - A | % | per 100 M |\n"
         "|---|---|---:|---:|---:|---:|---:|\n" + rows
     )

@@ -405,12 +405,12 @@ def control_specs(keys: list[str] | None = None) -> list[ControlSpec]:
         if key == "citizens.count":
             lo, hi = max(lo, 1000), min(hi, VIEW_CITIZENS_MAX)
         span = hi - lo
-        step = max(1, round(_nice_step(span / 100))) if is_int else _nice_step(span / 100)
+        step = max(1, round(nice_step(span / 100))) if is_int else nice_step(span / 100)
         result.append(ControlSpec(key, spec.unit, spec.doc, lo, hi, step, is_int))
     return result
 
 
-def _nice_step(raw: float) -> float:
+def nice_step(raw: float) -> float:
     """The largest of 1, 2, 5 x 10^k not above ``raw``."""
     if raw <= 0:
         return 0.01
@@ -798,7 +798,8 @@ def district_differences(a: CityRun, b: CityRun, step: int, metric: str) -> pd.D
 
 MIN_EXTRA_SPENDING = 1.0
 """Extra public spending [M] below which B - A per 100 M is not shown: dividing by almost
-nothing would make noise look like a return (the batch comparison uses the same rule)."""
+nothing would make noise look like a return. Lower than the batch comparison's 10 M
+(experiments.compare) because the view's cities are small and read early in a run."""
 SPENDING_METRIC = "public_spending"
 
 
