@@ -42,7 +42,6 @@ from smartcity.experiments import (
     sweep,
     validation,
 )
-from smartcity.simulation.model.recording import RECORD_HELP, record_argument
 from smartcity.simulation.world.errors import InputError, InvariantError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
 from smartcity.simulation.world.presets import preset_names
@@ -286,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a scenario TOML file saved by the view: its configuration A (preset, package "
         "and choices, overrides, seed, years) is run; --set, --seed and --years given here win",
     )
-    run.add_argument("--record", type=record_argument, default="step", help=RECORD_HELP)
+    cli_kit.add_record_option(run)
     run.add_argument(
         "--plugin",
         action="append",

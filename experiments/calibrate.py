@@ -34,6 +34,8 @@ from pydantic import Field
 from smartcity.experiments import model
 from smartcity.experiments.cli_kit import (
     add_limit_option,
+    add_out_option,
+    add_record_option,
     check_out,
     guarded,
     limits_of,
@@ -514,7 +516,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(a preset extending the calibrated one), OUT/trace.csv and OUT/calibration.json.",
     )
     parser.add_argument("spec", type=Path, help="calibration spec (TOML)")
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    add_out_option(parser)
     parser.add_argument(
         "--workers",
         type=positive_int,
@@ -522,9 +524,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="local worker processes for each trial's replications (results do not depend on it)",
     )
     add_limit_option(parser)
-    parser.add_argument(
-        "--record", type=model.record_argument, default="step", help=model.RECORD_HELP
-    )
+    add_record_option(parser)
     parser.set_defaults(handler=command_calibrate)
 
 

@@ -38,6 +38,7 @@ from smartcity.experiments.cli_kit import (
     add_allow_code_option,
     add_executor_options,
     add_limit_option,
+    add_out_option,
     add_set_option,
     guarded,
     limits_of,
@@ -79,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "replications; write summary.csv, horizon.csv and figures to OUT. Runs already in "
         "OUT from the same settings are reused, so an interrupted compare just reruns.",
     )
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    add_out_option(parser)
     parser.add_argument(
         "--replications",
         type=positive_int,

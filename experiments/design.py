@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import tomllib
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import tomli_w
 
 from smartcity.experiments import model
 from smartcity.experiments.cli_kit import (
@@ -41,6 +39,7 @@ from smartcity.experiments.cli_kit import (
     SweepInterruptedError,
     add_allow_code_option,
     add_executor_options,
+    add_out_option,
     dask_executor,
     finish,
     guarded,
@@ -57,7 +56,12 @@ from smartcity.experiments.explore import (
 from smartcity.experiments.runner import RunFunction
 from smartcity.experiments.spec import SpecError
 from smartcity.experiments.store import StoreError
-from smartcity.simulation.world.schema import check_output_dir, number, read_toml
+from smartcity.simulation.world.schema import (
+    check_output_dir,
+    number,
+    read_toml,
+    toml_text,
+)
 
 GENERATIONS_DIR = "generations"
 FRONT_DIR = "front"
@@ -101,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="yearly public envelope of every mix, as a share of the initial tax revenue "
         "(government.spending_envelope, 0-1)",
     )
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    add_out_option(parser)
     add_executor_options(parser)
     add_allow_code_option(parser)
     parser.set_defaults(handler=command_design)
@@ -280,13 +284,13 @@ def write_front(front: pd.DataFrame, out: Path, preset: str, budget: float) -> l
         stale.unlink()
     written = []
     for rank, row in enumerate(front.itertuples()):
-        package = tomllib.loads(Path(row.package_file).read_text("utf-8"))
+        package = read_toml(row.package_file, "policy package", SpecError)
         package["title"] = f"Design front {rank} ({preset}, envelope {budget:g}): " + (
             package["description"].removeprefix("A lever mix of an exploration: ")
         )
         package["source"] = "smartcity design"
         path = folder / f"front-{rank:02d}.toml"
-        path.write_text(tomli_w.dumps(package), encoding="utf-8")
+        path.write_text(toml_text(package), encoding="utf-8")
         written.append(path)
     return written
 

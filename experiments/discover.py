@@ -32,7 +32,10 @@ import pandas as pd
 from smartcity.experiments.cli_kit import EXIT_OK, guarded
 from smartcity.experiments.explore import read_experiments
 from smartcity.experiments.spec import SpecError
-from smartcity.simulation.world.schema import one_line
+from smartcity.simulation.world.schema import (
+    check_output_dir,
+    one_line,
+)
 
 DEFAULT_THRESHOLD = 0.8
 PEEL_ALPHA = 0.05  # share of the box peeled per step: EMA Workbench's default
@@ -299,6 +302,7 @@ def discover(out_dir: Path, where: str, threshold: float, out: Path | None = Non
     scored = table[outcomes].assign(**{where: y})
     scores = feature_scores(table[inputs], scored)
     target = out or out_dir / "discover"
+    check_output_dir(target)
     target.mkdir(parents=True, exist_ok=True)
     note = size_note(record, len(table))
     written = [target / "box.csv", target / "trajectory.csv", target / "feature_scores.csv"]

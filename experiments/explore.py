@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import tomli_w
 from pydantic import Field
 
 from smartcity.experiments import model, store
@@ -47,10 +46,13 @@ from smartcity.experiments.cli_kit import (
     EXIT_RUNS_FAILED,
     add_allow_code_option,
     add_executor_options,
+    add_out_option,
+    add_resume_option,
     dask_executor,
     finish,
     guarded,
 )
+from smartcity.experiments.compare import labelled
 from smartcity.experiments.provenance import provenance
 from smartcity.experiments.runner import RunFunction, SweepReport, check_store, run_sweep
 from smartcity.experiments.spec import (
@@ -60,7 +62,13 @@ from smartcity.experiments.spec import (
     flat_table,
     parse_spec,
 )
-from smartcity.simulation.world.schema import Schema, did_you_mean, read_toml, validate
+from smartcity.simulation.world.schema import (
+    Schema,
+    did_you_mean,
+    read_toml,
+    toml_text,
+    validate,
+)
 
 SAMPLERS = ("lhs", "sobol", "factorial")
 EXPLORATION = "exploration.json"
@@ -234,11 +242,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "row per run with its inputs, seed and [outcomes].",
     )
     parser.add_argument("spec", type=Path, help="exploration spec (TOML)")
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    add_out_option(parser)
     add_executor_options(parser)
-    parser.add_argument(
-        "--resume", action="store_true", help="complete an interrupted exploration in OUT"
-    )
+    add_resume_option(parser, "exploration")
     add_allow_code_option(parser)
     parser.set_defaults(handler=command_explore)
 
@@ -477,7 +483,7 @@ def parse_exploration(
             for lever in levers:
                 _check_lever(lever, base, Path(tmp), years, allow_code)
             packages = {
-                f"mix-{i:03d}.toml": tomli_w.dumps(
+                f"mix-{i:03d}.toml": toml_text(
                     mix_package(base, values, f"Mix {i}: {lever_text(values)}")
                 )
                 for i, values in enumerate(lever_points)
@@ -553,7 +559,7 @@ def _check_lever(
     ends = lever.values or (lever.low, lever.high)
     for value in ends:
         path = tmp / "lever-check.toml"
-        path.write_text(tomli_w.dumps(mix_package(base, {lever.key: value}, "check")), "utf-8")
+        path.write_text(toml_text(mix_package(base, {lever.key: value}, "check")), "utf-8")
         try:
             model.check_policy(str(path), years, allow_code)
         except model.InputError as exc:
@@ -664,10 +670,7 @@ def experiments_table(exploration: Exploration, results: pd.DataFrame) -> pd.Dat
         table[lever.key] = table["policy"].map(
             {p: v[lever.key] for p, v in exploration.mixes.items()}
         )
-    labels = {p: model.package_title(p) for p in table["policy"].unique()}
-    names = {p: model.package_name(p) for p in table["policy"].unique()}
-    table.insert(2, "title", table["policy"].map(labels))
-    table["policy"] = table["policy"].map(names)
+    table = labelled(table, allow_code=exploration.spec.allow_code)
     outcome_names = [o.name for o in exploration.outcomes]
     inputs = [f.key for f in (*exploration.uncertainties, *exploration.levers)]
     ordered = ["run_id", "preset", "policy", "title", "design_point", "replication",

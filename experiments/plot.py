@@ -23,7 +23,10 @@ from smartcity.experiments.cli_kit import EXIT_OK, guarded
 from smartcity.experiments.discover import inputs_of, size_note
 from smartcity.experiments.explore import EXPERIMENTS, read_experiments
 from smartcity.experiments.spec import SpecError
-from smartcity.simulation.world.schema import did_you_mean
+from smartcity.simulation.world.schema import (
+    check_output_dir,
+    did_you_mean,
+)
 from smartcity.simulation.world.statistics import method_note, t_half_width
 
 YEAR = "year"
@@ -109,6 +112,7 @@ def draw_outcome(store_dir: Path, x: str, y: str, out: Path | None = None) -> Pa
     fig.text(0.005, 0.003, size_note(record, len(table)), fontsize="x-small", va="bottom")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     path = out or store_dir / "figures" / f"{y}_vs_{x}.png"
+    check_output_dir(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI)
     return path
@@ -170,6 +174,7 @@ def draw(store_dir: Path, x: str, y: str, year: float | None = None, out: Path |
     fig.text(0.005, 0.003, note, fontsize="x-small", va="bottom")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     path = out or store_dir / "figures" / f"{y}_vs_{x}.png"
+    check_output_dir(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI)
     return path

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from smartcity.experiments import design, discover, explore, model
+from smartcity.experiments.cli_kit import positive_int
 from smartcity.experiments.spec import SpecError
 from smartcity.simulation.world.statistics import mean_interval, method_note
 
@@ -308,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--data", type=Path, default=DATA, help="the study's specs and stored results"
     )
     parser.add_argument("--render", action="store_true", help="only render the stored CSVs")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=positive_int, default=1)
     args = parser.parse_args(argv)
     if not args.render:
         run_study(args.study, args.data, args.workers)

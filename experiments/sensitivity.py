@@ -23,6 +23,7 @@ from smartcity.experiments.cli_kit import (
     add_allow_code_option,
     add_executor_options,
     add_limit_option,
+    add_out_option,
     add_record_option,
     add_resume_option,
     execute,
@@ -53,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("spec", type=Path, help="experiment spec (TOML) with [sensitivity]")
     parser.add_argument("--method", choices=METHODS, required=True, help="SALib method")
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    add_out_option(parser)
     add_executor_options(parser)
     add_allow_code_option(parser)
     add_record_option(parser)

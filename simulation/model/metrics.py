@@ -57,7 +57,6 @@ METRICS: dict[str, MetricSpec] = {}
 """Every registered metric by name, in reporting order (the order of registration)."""
 
 UNIT = (0.0, 1.0)
-COUNT = (0.0, np.inf)
 
 
 def metric(
