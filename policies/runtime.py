@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from smartcity.policies.initiatives import Initiative
 from smartcity.policies.new_infrastructure import NewInfrastructure
 from smartcity.policies.packages import PolicyPackage
 from smartcity.simulation.world.levers import LeverInputs
@@ -62,14 +63,15 @@ class PolicyRuntime:
         self.grants = 0.0
         self.inputs = LeverInputs()
 
+    def running(self) -> list[Initiative]:
+        """The initiatives that are started, not abandoned and run at a scale above 0: an
+        initiative at scale 0 (the placebo's) holds no data and duplicates none."""
+        return [i for i in self.initiatives if i.active() and i.scale > 0]
+
     def linked_share(self) -> float:
-        """Mean over active initiatives of (stage >= performance) x operability x
+        """Mean over running initiatives of (stage >= performance) x operability x
         min(1, scale): the data they actually put on a shared platform, 0-1."""
-        linked = [
-            (i.stage >= 2) * i.operability * min(1.0, i.scale)
-            for i in self.initiatives
-            if i.active()
-        ]
+        linked = [(i.stage >= 2) * i.operability * min(1.0, i.scale) for i in self.running()]
         return float(np.mean(linked)) if linked else 0.0
 
     def integration(self, model: CityState) -> float:
@@ -97,7 +99,7 @@ class PolicyRuntime:
             initiative.step(model, 1.0 + coordination, factor)
         self.infrastructure.step(model, factor)
         public = sum(i.public_cost for i in self.initiatives)
-        if sum(i.active() for i in self.initiatives) > 1:
+        if len(self.running()) > 1:
             public *= 1.0 + DUPLICATED_DATA_SHARE * (1.0 - integration)
         gov.accounts["initiatives"] = platform_cost * factor + public + self.grants
         gov.accounts["initiative_revenue"] = sum(i.public_revenue for i in self.initiatives)
