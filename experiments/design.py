@@ -9,12 +9,28 @@ al. 2002). Every mix runs at the same public-spending envelope (government.budge
 they do with the money, never in how much they spend (white paper 5.3: money is never
 free), and each is evaluated over the same sample of the ``[uncertainties]`` with the same
 seeds, so a mix wins by being robust, not lucky. The robustness metric is stated in
-``[design] robustness``: the mean over the uncertainty sample, or its 10th percentile of
-the better-is-higher value (``p10``, a cautious planner's criterion).
+``[design] robustness`` (or ``--robustness``), per objective:
+
+- ``mean``: the mean over the uncertainty sample;
+- ``p10``: its 10th percentile of the better-is-higher value (the 90th of a minimized
+  outcome), a cautious planner's criterion;
+- ``regret``: Savage's minimax regret (Savage 1951, "The theory of statistical decision",
+  Journal of the American Statistical Association). A scenario is one uncertainty point and
+  replication, run by every mix with the same seed (common random numbers). A mix's regret
+  in a scenario is the best outcome any mix evaluated on that scenario reached, minus its
+  own (its own minus the least, for a minimized outcome); its robust value is its largest
+  regret over the scenarios, to be minimized. While searching, "every mix" means every mix
+  evaluated so far (this and earlier generations); the reported trials and front recompute
+  it over every mix of the design, so the front is the non-dominated set of those values.
+
+The front table reports each objective's mean (or p10) and its maximum regret whichever
+metric was searched, and ``outcomes.csv`` keeps every run's outcomes (one row per mix and
+scenario) so any metric can be recomputed.
 
 Each NSGA-II generation is one exploration stored under ``OUT/generations/NN`` (resumable:
 rerunning the same command reuses every stored run). Outputs: ``trials.csv`` (every mix
-evaluated), ``front.csv`` and ``front.md`` (the Pareto front), ``figures/front.png``, and
+evaluated), ``outcomes.csv`` (every run: mix, scenario, outcomes), ``front.csv`` and
+``front.md`` (the Pareto front), ``figures/front.png``, and
 ``front/front-NN.toml``, one policy package per front member, which ``smartcity run
 --policy`` and the view load.
 """
@@ -67,6 +83,15 @@ GENERATIONS_DIR = "generations"
 FRONT_DIR = "front"
 RECORD = "design.json"
 LOW_PERCENTILE = 10
+ROBUSTNESS = ("mean", "p10", "regret")
+SCENARIO = ["design_point", "replication"]  # one uncertainty point, one seed: a scenario
+REGRET = "_regret"  # suffix of an objective's maximum-regret column
+ROBUSTNESS_NOTES = {
+    "mean": "the mean over the scenarios",
+    "p10": "the 10th percentile of the better-is-higher value over the scenarios",
+    "regret": "the maximum regret (Savage) over the scenarios, minimized; objective "
+    "columns: the mean",
+}
 DPI = 120
 Envelope = number(0.0, 1.0)
 
@@ -77,14 +102,19 @@ class DesignResult:
 
     Attributes:
         trials: every mix evaluated: generation, trial, mix, title, lever values, the
-            robust value of each objective and whether it is on the front.
+            robust value of each objective (mean or p10; the mean when the search
+            minimized regret), its maximum regret (``NAME_regret``) and whether it is on
+            the front.
         front: the Pareto front (rows of ``trials``), best first by the first objective.
         packages: the front members' package files.
+        outcomes: every run: generation, trial, mix, design_point, replication and each
+            objective's outcome (the values every robustness metric is computed from).
     """
 
     trials: pd.DataFrame
     front: pd.DataFrame
     packages: list[Path]
+    outcomes: pd.DataFrame
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,14 +135,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="yearly public envelope of every mix, as a share of the initial tax revenue "
         "(government.spending_envelope, 0-1)",
     )
+    parser.add_argument(
+        "--robustness",
+        choices=ROBUSTNESS,
+        help="robust value of each objective over the uncertainty sample (default: the "
+        "spec's [design] robustness, else mean): mean; p10, its 10th percentile of the "
+        "better-is-higher value; or regret, Savage's minimax regret: in each scenario "
+        "(uncertainty point and replication, every mix on the same seed) the best outcome "
+        "of every mix evaluated on it minus the mix's own, the largest over the scenarios, "
+        "minimized",
+    )
     add_out_option(parser)
     add_executor_options(parser)
     add_allow_code_option(parser)
     parser.set_defaults(handler=command_design)
 
 
-def design_raw(raw: Mapping[str, Any], preset: str, budget: float) -> dict[str, Any]:
-    """The spec as run: one preset, every mix at the equal envelope ``budget``."""
+def design_raw(
+    raw: Mapping[str, Any], preset: str, budget: float, robustness: str | None = None
+) -> dict[str, Any]:
+    """The spec as run: one preset, every mix at the equal envelope ``budget``, and the
+    robustness metric ``robustness`` when given (it replaces the spec's)."""
     if not 0.0 <= budget <= 1.0:
         raise SpecError(f"--budget {budget:g} is out of range; use a share from 0 to 1")
     overrides = {
@@ -120,17 +163,77 @@ def design_raw(raw: Mapping[str, Any], preset: str, budget: float) -> dict[str, 
         "government.budget": "equal",
         "government.spending_envelope": float(budget),
     }
-    return {**dict(raw), "presets": [preset], "overrides": overrides}
+    run = {**dict(raw), "presets": [preset], "overrides": overrides}
+    if robustness is not None:
+        design = raw.get("design", {})
+        design = design if isinstance(design, Mapping) else {}
+        run["design"] = {**design, "robustness": robustness}
+    return run
 
 
 def robust_value(values: np.ndarray, direction: str, robustness: str) -> float:
-    """The robust value of one objective over the uncertainty sample (NaN if a run failed)."""
+    """The mean (``mean``, also for ``regret``) or the cautious percentile (``p10``) of one
+    objective over the uncertainty sample (NaN if a run failed)."""
     if np.isnan(values).any() or not len(values):
         return float("nan")
-    if robustness == "mean":
+    if robustness != "p10":
         return float(values.mean())
     low = LOW_PERCENTILE if direction == "maximize" else 100 - LOW_PERCENTILE
     return float(np.percentile(values, low))
+
+
+def max_regret(outcomes: pd.DataFrame, name: str, direction: str) -> pd.Series:
+    """Savage's maximum regret of each mix for the objective ``name``.
+
+    In each scenario (design point and replication: the same uncertainty values and seed
+    for every mix), a mix's regret is the best outcome of the mixes in ``outcomes`` on that
+    scenario minus its own (its own minus the least, for a minimized objective); the result
+    is the largest regret over the scenarios (NaN for a mix with a failed run).
+
+    Args:
+        outcomes: a row per run: ``mix``, ``design_point``, ``replication``, ``name``.
+        name: the objective's column.
+        direction: ``maximize`` or ``minimize``.
+
+    Returns:
+        The maximum regret, indexed by mix.
+    """
+    wide = outcomes.pivot(index="mix", columns=SCENARIO, values=name)
+    better = wide if direction == "maximize" else -wide
+    return (better.max(axis=0) - better).max(axis=1, skipna=False)
+
+
+def robust_values(outcomes: pd.DataFrame, objectives: Any, robustness: str) -> pd.DataFrame:
+    """Per mix: each objective's mean (or p10) and its maximum regret (``NAME_regret``)."""
+    grouped = outcomes.groupby("mix", sort=False)
+    columns = {}
+    for o in objectives:
+        columns[o.name] = grouped[o.name].apply(
+            lambda v, o=o: robust_value(v.to_numpy(float), o.direction, robustness)
+        )
+        columns[o.name + REGRET] = max_regret(outcomes, o.name, o.direction)
+    return pd.DataFrame(columns)
+
+
+def searched(objectives: Any, robustness: str) -> list[tuple[str, str]]:
+    """The columns the search optimizes and their directions (regret: all minimized)."""
+    if robustness == "regret":
+        return [(o.name + REGRET, "minimize") for o in objectives]
+    return [(o.name, o.direction) for o in objectives]
+
+
+def non_dominated(values: pd.DataFrame, directions: list[str]) -> np.ndarray:
+    """Whether each row is on the Pareto front: no other row is at least as good on every
+    column and better on one (rows with a NaN are not)."""
+    signs = np.where(np.array(directions) == "maximize", 1.0, -1.0)
+    better = values.to_numpy(float) * signs
+    valid = ~np.isnan(better).any(axis=1)
+    others = better[valid]
+    front = np.zeros(len(better), dtype=bool)
+    for i in np.flatnonzero(valid):
+        dominates = (others >= better[i]).all(axis=1) & (others > better[i]).any(axis=1)
+        front[i] = not dominates.any()
+    return front
 
 
 def generation(
@@ -156,6 +259,7 @@ def run_design(
     run_fn: RunFunction | None = None,
     allow_code: bool = False,
     progress: bool = True,
+    robustness: str | None = None,
 ) -> DesignResult:
     """Search the levers of a spec for one city at the envelope ``budget``; write the front.
 
@@ -167,7 +271,7 @@ def run_design(
     import optuna
 
     out = Path(out)
-    raw = design_raw(read_toml(spec_path, "design spec", SpecError), preset, budget)
+    raw = design_raw(read_toml(spec_path, "design spec", SpecError), preset, budget, robustness)
     source = str(spec_path)
     first = out / GENERATIONS_DIR / "00"
     probe = parse_exploration(raw, source, first, allow_code=allow_code, require_levers=True)
@@ -189,7 +293,8 @@ def run_design(
         (out / RECORD).write_text(json.dumps(record, indent=2, sort_keys=True), "utf-8")
 
     outcomes = probe.outcomes
-    directions = [o.direction for o in outcomes]
+    objectives = searched(outcomes, settings.robustness)
+    directions = [direction for _, direction in objectives]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         directions=directions,
@@ -206,6 +311,7 @@ def run_design(
         for lever in probe.levers
     }
     rows = []
+    evaluated: list[pd.DataFrame] = []
     for index in range(settings.generations):
         where = out / GENERATIONS_DIR / f"{index:02d}"
         trials = [study.ask(distributions) for _ in range(settings.population)]
@@ -227,34 +333,37 @@ def run_design(
             if status is not None:
                 raise SweepInterruptedError(status)
         table = pd.read_parquet(where / EXPERIMENTS)
+        mixes = {}
         for trial, (policy, values) in zip(trials, gen.mixes.items(), strict=True):
-            name = Path(policy).stem
-            runs = table[table["policy"] == name]
-            scores = [
-                robust_value(runs[o.name].to_numpy(float), o.direction, settings.robustness)
-                for o in outcomes
-            ]
-            if any(np.isnan(scores)):
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            else:
-                study.tell(trial, scores)
+            mix = f"{GENERATIONS_DIR}/{index:02d}/{Path(policy).stem}"
+            mixes[Path(policy).stem] = (index, trial.number, mix)
             rows.append(
                 {
                     "generation": index,
                     "trial": trial.number,
-                    "mix": f"{GENERATIONS_DIR}/{index:02d}/{name}",
+                    "mix": mix,
                     "title": model.package_title(policy),
                     "package_file": policy,
                     **values,
-                    **{o.name: s for o, s in zip(outcomes, scores, strict=True)},
                 }
             )
+        evaluated.append(generation_outcomes(table, mixes, [o.name for o in outcomes]))
+        # Regret so far: against every mix evaluated up to this generation.
+        scores = robust_values(pd.concat(evaluated), outcomes, settings.robustness)
+        for trial, (_, _, mix) in zip(trials, mixes.values(), strict=True):
+            told = [float(scores.loc[mix, column]) for column, _ in objectives]
+            if any(np.isnan(told)):
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            else:
+                study.tell(trial, told)
+    runs_table = pd.concat(evaluated, ignore_index=True)
     trials_table = pd.DataFrame(rows)
-    best = {trial.number for trial in study.best_trials}
-    trials_table["on_front"] = trials_table["trial"].isin(best)
-    first_objective = outcomes[0].name
+    final = robust_values(runs_table, outcomes, settings.robustness)
+    trials_table = trials_table.join(final, on="mix")
+    columns = [column for column, _ in objectives]
+    trials_table["on_front"] = non_dominated(trials_table[columns], directions)
     front = trials_table[trials_table["on_front"]].sort_values(
-        first_objective, ascending=outcomes[0].direction == "minimize"
+        columns[0], ascending=directions[0] == "minimize", kind="stable"
     )
     # Equal mixes proposed twice are one front member.
     levers = [lever.key for lever in probe.levers]
@@ -264,16 +373,36 @@ def run_design(
     note = (
         f"{preset} at envelope {budget:g}; each mix: {len(probe.scenarios)} uncertainty "
         f"points x {probe.spec.replications} replication(s), {citizens} citizens, "
-        f"{probe.spec.years} years; robustness: {settings.robustness} over the points"
+        f"{probe.spec.years} years; robustness: {ROBUSTNESS_NOTES[settings.robustness]}; "
+        "max regret: against the best of every mix of this design in each scenario"
     )
     trials_table.drop(columns="package_file").to_csv(out / "trials.csv", index=False)
+    runs_table.to_csv(out / "outcomes.csv", index=False)
     front.drop(columns="package_file").assign(
         package=[str(p.relative_to(out)) for p in packages]
     ).to_csv(out / "front.csv", index=False)
     (out / "front.md").write_text(front_markdown(front, levers, outcomes, note), "utf-8")
     (out / "figures").mkdir(exist_ok=True)
-    plot_front(trials_table, [o.name for o in outcomes], note, out / "figures" / "front.png")
-    return DesignResult(trials_table, front, packages)
+    plot_front(trials_table, columns, note, out / "figures" / "front.png")
+    return DesignResult(trials_table, front, packages, runs_table)
+
+
+def generation_outcomes(
+    table: pd.DataFrame, mixes: Mapping[str, tuple[int, int, str]], names: list[str]
+) -> pd.DataFrame:
+    """One generation's runs as rows of (generation, trial, mix, scenario, outcomes).
+
+    Args:
+        table: the generation's experiments table.
+        mixes: {package name: (generation, trial number, mix)}.
+        names: the objectives' columns.
+    """
+    ids = pd.DataFrame(
+        [(policy, *mix) for policy, mix in mixes.items()],
+        columns=["policy", "generation", "trial", "mix"],
+    )
+    runs = ids.merge(table[["policy", *SCENARIO, *names]], on="policy", sort=False)
+    return runs.drop(columns="policy").sort_values(["trial", *SCENARIO], kind="stable")
 
 
 def write_front(front: pd.DataFrame, out: Path, preset: str, budget: float) -> list[Path]:
@@ -296,13 +425,16 @@ def write_front(front: pd.DataFrame, out: Path, preset: str, budget: float) -> l
 
 
 def front_markdown(front: pd.DataFrame, levers: list[str], outcomes: Any, note: str) -> str:
-    """The Pareto front as Markdown: a row per member with its levers and objectives."""
+    """The Pareto front as Markdown: a row per member with its levers, objectives and
+    their maximum regrets."""
     header = ["#", *levers, *(f"{o.name} ({o.direction[:3]})" for o in outcomes)]
+    header += [f"{o.name} max regret" for o in outcomes]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for rank, row in front.reset_index(drop=True).iterrows():
         cells = [str(rank)]
         cells += [_cell(row[key]) for key in levers]
         cells += [f"{row[o.name]:+.4f}" for o in outcomes]
+        cells += [f"{row[o.name + REGRET]:.4f}" for o in outcomes]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + f"\n\n{note}.\n"
 
@@ -341,7 +473,7 @@ def command_design(args: argparse.Namespace) -> int:
     """Handler of `smartcity design`."""
 
     def body() -> int:
-        options = {"allow_code": args.allow_code}
+        options = {"allow_code": args.allow_code, "robustness": args.robustness}
         if args.scheduler:
             with dask_executor(args.scheduler) as (executor, slots):
                 result = run_design(args.spec, args.preset, args.budget, args.out,

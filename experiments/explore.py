@@ -116,10 +116,12 @@ class DesignTable(Schema):
 
     generations: Annotated[int, Field(ge=1)] = 4
     population: Annotated[int, Field(ge=2, description="mixes per NSGA-II generation")] = 8
-    robustness: Literal["mean", "p10"] = Field(
+    robustness: Literal["mean", "p10", "regret"] = Field(
         default="mean",
-        description="over the uncertainty sample: the mean, or the 10th percentile of the "
-        "better-is-higher value (the 90th of a minimized outcome)",
+        description="over the uncertainty sample: the mean, the 10th percentile of the "
+        "better-is-higher value (the 90th of a minimized outcome), or the maximum regret "
+        "(Savage's minimax regret: in each scenario, the best outcome of every mix evaluated "
+        "on it minus the mix's own, then the worst scenario)",
     )
     seed: Annotated[int, Field(ge=0)] = 0
 
