@@ -7,12 +7,18 @@ input space down to a box of inputs where the condition holds in most runs: its
 *coverage* (share of all runs meeting the condition that lie in the box) and *density*
 (share of the runs in the box that meet it) trade off along the peeling trajectory. The
 box reported is the one of highest coverage among those of density at least
-``--threshold``. Feature scores (extra-trees importance, ``ema_workbench.analysis.
-feature_scoring``) say which inputs matter for each outcome, whatever its sign.
+``--threshold``. Beside it, CART (classification and regression trees, Breiman et al.
+1984; EMA Workbench's ``ema_workbench.analysis.cart`` on a seeded scikit-learn tree) splits
+the input space into leaves of at least ``CART_MASS`` of the runs; each leaf where the
+condition holds in most runs is a box, reported with its coverage, density and restricted
+inputs (Lempert et al. 2008 compare the two methods). Feature scores (extra-trees
+importance, ``ema_workbench.analysis.feature_scoring``) say which inputs matter for each
+outcome, whatever its sign.
 
 Outputs in ``--out`` (default ``DIR/discover``): ``box.csv`` (each restricted input and its
-range or its values), ``trajectory.csv``, ``feature_scores.csv``, ``discover.md``, and the
-figures ``peeling_trajectory.png`` and ``feature_scores.png``.
+range or its values), ``trajectory.csv``, ``cart_boxes.csv`` (a row per restricted input of
+each CART box), ``feature_scores.csv``, ``discover.md``, and the figures
+``peeling_trajectory.png``, ``cart_boxes.png`` and ``feature_scores.png``.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from smartcity.simulation.world.schema import (
 DEFAULT_THRESHOLD = 0.8
 PEEL_ALPHA = 0.05  # share of the box peeled per step: EMA Workbench's default
 FEATURE_TREES = 250
+CART_MASS = 0.05  # least share of the runs in a leaf: EMA Workbench's default, as PRIM's
 DPI = 120
 
 
@@ -75,13 +82,31 @@ class Box:
         return self.density >= self.threshold
 
 
+@dataclass(frozen=True)
+class Leaf:
+    """A CART box: a leaf of the tree where the condition holds in most runs.
+
+    Attributes:
+        limits: one row per restricted input, as `Box.limits`.
+        coverage: share of the runs meeting the condition that lie in the leaf.
+        density: share of the runs in the leaf that meet the condition.
+        mass: share of all runs in the leaf.
+    """
+
+    limits: pd.DataFrame
+    coverage: float
+    density: float
+    mass: float
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `discover` subcommand; the handler is `args.handler(args) -> exit status`."""
     parser = subparsers.add_parser(
         "discover",
-        help="PRIM boxes and feature scores of an exploration",
-        description="Find the inputs under which WHERE holds (PRIM), and score which inputs "
-        "matter for each outcome, from DIR/experiments.parquet of `smartcity explore`.",
+        help="PRIM and CART boxes and feature scores of an exploration",
+        description="Find the inputs under which WHERE holds (PRIM and CART), and score "
+        "which inputs matter for each outcome, from DIR/experiments.parquet of `smartcity "
+        "explore`.",
     )
     parser.add_argument("dir", type=Path, help="an exploration's output directory")
     parser.add_argument(
@@ -167,6 +192,38 @@ def find_box(x: pd.DataFrame, y: np.ndarray, threshold: float = DEFAULT_THRESHOL
                trajectory, chosen, cases, len(y), threshold)  # fmt: skip
 
 
+def find_leaves(x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> list[Leaf]:
+    """Grow a CART tree on inputs ``x`` for the boolean ``y``; return its boxes.
+
+    The tree's leaves hold at least ``CART_MASS`` of the runs (one at least); a leaf is a
+    box when most of its runs meet the condition. The tree is seeded, so equally good
+    splits are broken the same way on every run. Boxes come highest coverage first.
+
+    Raises:
+        SpecError: no run, or every run, meets the condition (nothing to discover).
+    """
+    from sklearn.tree import DecisionTreeClassifier  # a dependency of EMA Workbench
+
+    cart = _analysis("cart")
+    initial = _analysis("scenario_discovery_util")._make_box(x.reset_index(drop=True))
+    cases = int(y.sum())
+    if cases == 0 or cases == len(y):
+        share = "no run" if cases == 0 else "every run"
+        raise SpecError(f"{share} of {len(y)} meets the condition: there is no box to find")
+    finder = cart.CART(x.reset_index(drop=True), y.astype(bool), mass_min=CART_MASS)
+    leaf_size = max(1, int(CART_MASS * len(y)))
+    # CART.build_tree grows an unseeded tree; the same tree, seeded:
+    finder.clf = DecisionTreeClassifier(min_samples_leaf=leaf_size, random_state=seed)
+    finder.clf.fit(pd.get_dummies(finder.x, prefix_sep=finder.sep).to_numpy(), finder.y)
+    leaves = []
+    for lims, stats in zip(finder.boxes, finder.stats, strict=True):
+        if stats["density"] <= 0.5:
+            continue
+        leaves.append(Leaf(_restricted(lims, initial), float(stats["coverage"]),
+                           float(stats["density"]), float(stats["mass"])))  # fmt: skip
+    return sorted(leaves, key=lambda leaf: (-leaf.coverage, -leaf.density))
+
+
 def _restricted(lims: pd.DataFrame, initial: pd.DataFrame) -> pd.DataFrame:
     """The inputs whose limits differ from the initial box, as rows input/low/high/values."""
     rows = []
@@ -226,6 +283,52 @@ def plot_trajectory(box: Box, where: str, note: str, path: Path) -> Path:
     return path
 
 
+def plot_leaves(
+    x: pd.DataFrame, y: np.ndarray, leaves: list[Leaf], where: str, note: str, path: Path
+) -> Path:
+    """The CART boxes: their coverage and density (bars) and, on the two numeric inputs
+    the boxes restrict most, every run (cases in red) with each box drawn over them."""
+    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
+    from matplotlib.patches import Rectangle
+
+    numeric = [c for c in x.columns if pd.api.types.is_numeric_dtype(x[c])]
+    restricted = pd.concat([leaf.limits["input"] for leaf in leaves]).value_counts()
+    shown = sorted(numeric, key=lambda c: -restricted.get(c, 0))[:2]
+    fig = Figure(figsize=(11.0 if len(shown) == 2 else 5.6, 4.6))
+    axes = fig.subplots(1, 2 if len(shown) == 2 else 1, squeeze=False)[0]
+    names = [f"box {i}" for i in range(len(leaves))]
+    at = np.arange(len(leaves))
+    axes[0].bar(at - 0.2, [leaf.coverage for leaf in leaves], 0.4, label="coverage")
+    axes[0].bar(at + 0.2, [leaf.density for leaf in leaves], 0.4, label="density")
+    axes[0].set_xticks(at, names)
+    axes[0].set_xlim(-0.8, len(leaves) - 0.2)
+    axes[0].set_ylim(0, 1.05)
+    axes[0].set_ylabel("share")
+    axes[0].legend(fontsize="small", loc="lower right")
+    axes[0].grid(alpha=0.3, axis="y")
+    if len(shown) == 2:
+        ax = axes[1]
+        ax.scatter(x[shown[0]], x[shown[1]], s=8, c=np.where(y, "tab:red", "0.7"))
+        for name, leaf in zip(names, leaves, strict=True):
+            limits = leaf.limits.set_index("input")
+            (x0, x1), (y0, y1) = (
+                (limits.loc[c, "low"], limits.loc[c, "high"])
+                if c in limits.index
+                else (x[c].min(), x[c].max())
+                for c in shown
+            )
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.5))
+            ax.annotate(name, (x0, y1), fontsize="small", va="top")
+        ax.set_xlabel(shown[0])
+        ax.set_ylabel(shown[1])
+        ax.set_title("runs (red: the condition holds) and the boxes", fontsize="medium")
+    fig.suptitle(f"CART boxes: {where}", fontsize="medium")
+    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
 def plot_scores(scores: pd.DataFrame, note: str, path: Path) -> Path:
     """Heatmap of feature scores: inputs down, outcomes across, the score in each cell."""
     from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
@@ -267,6 +370,36 @@ def box_markdown(box: Box, where: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def leaves_markdown(leaves: list[Leaf], where: str) -> str:
+    """The CART boxes as Markdown: a row per restricted input of each box."""
+    lines = [
+        f"CART boxes for `{where}` (leaves of at least {CART_MASS:.0%} of the runs where most "
+        f"runs meet it): {len(leaves)}.",
+        "",
+        "| box | coverage | density | mass | input | low | high | values |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rank, leaf in enumerate(leaves):
+        stats = f"{leaf.coverage:.2f} | {leaf.density:.2f} | {leaf.mass:.0%}"
+        for row in leaf.limits.itertuples():
+            low = "" if pd.isna(row.low) else f"{row.low:.4g}"
+            high = "" if pd.isna(row.high) else f"{row.high:.4g}"
+            lines.append(f"| {rank} | {stats} | {row.input} | {low} | {high} | {row.values} |")
+    return "\n".join(lines) + "\n"
+
+
+def leaves_table(leaves: list[Leaf]) -> pd.DataFrame:
+    """The CART boxes as a table: a row per restricted input of each box."""
+    columns = ["box", "input", "low", "high", "values", "coverage", "density", "mass"]
+    frames = [
+        leaf.limits.assign(box=rank, coverage=leaf.coverage, density=leaf.density, mass=leaf.mass)
+        for rank, leaf in enumerate(leaves)
+    ]
+    return (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
+
+
 def inputs_of(record: dict[str, Any], table: pd.DataFrame) -> list[str]:
     """Return the input columns of an experiments table from its exploration record."""
     keys = [f["key"] for f in record["uncertainties"]] + [f["key"] for f in record["levers"]]
@@ -289,7 +422,8 @@ def size_note(record: dict[str, Any], runs: int) -> str:
 
 
 def discover(out_dir: Path, where: str, threshold: float, out: Path | None = None) -> list[Path]:
-    """Run PRIM and feature scoring on an exploration and write the outputs; return them."""
+    """Run PRIM, CART and feature scoring on an exploration and write the outputs; return
+    them."""
     table, record = read_experiments(out_dir)
     if not 0 < threshold <= 1:
         raise SpecError(f"--threshold {threshold:g} must lie in (0, 1]")
@@ -298,6 +432,7 @@ def discover(out_dir: Path, where: str, threshold: float, out: Path | None = Non
     if not inputs:
         raise SpecError(f"{out_dir}: the exploration varies no input; nothing to discover")
     box = find_box(table[inputs], y, threshold)
+    leaves = find_leaves(table[inputs], y)
     outcomes = [o["name"] for o in record["outcomes"]]
     scored = table[outcomes].assign(**{where: y})
     scores = feature_scores(table[inputs], scored)
@@ -305,15 +440,19 @@ def discover(out_dir: Path, where: str, threshold: float, out: Path | None = Non
     check_output_dir(target)
     target.mkdir(parents=True, exist_ok=True)
     note = size_note(record, len(table))
-    written = [target / "box.csv", target / "trajectory.csv", target / "feature_scores.csv"]
+    written = [target / "box.csv", target / "trajectory.csv", target / "feature_scores.csv",
+               target / "cart_boxes.csv"]  # fmt: skip
     box.limits.assign(coverage=box.coverage, density=box.density, mass=box.mass).to_csv(
         written[0], index=False
     )
     box.trajectory.rename_axis("step").to_csv(written[1])
     scores.rename_axis("input").to_csv(written[2])
+    leaves_table(leaves).to_csv(written[3], index=False)
     written.append(target / "discover.md")
-    written[-1].write_text(box_markdown(box, where) + "\n" + note + ".\n", encoding="utf-8")
+    markdown = box_markdown(box, where) + "\n" + leaves_markdown(leaves, where)
+    written[-1].write_text(markdown + "\n" + note + ".\n", encoding="utf-8")
     written.append(plot_trajectory(box, where, note, target / "peeling_trajectory.png"))
+    written.append(plot_leaves(table[inputs], y, leaves, where, note, target / "cart_boxes.png"))
     written.append(plot_scores(scores, note, target / "feature_scores.png"))
     (target / "discover.json").write_text(
         json.dumps({"where": where, "threshold": threshold, "inputs": inputs}, indent=2),

@@ -69,7 +69,17 @@ def test_discover_recovers_a_planted_box(tmp_path: Path) -> None:
     scores = pd.read_csv(tmp_path / "x" / "discover" / "feature_scores.csv", index_col="input")
     # The noise input matters least for the outcome.
     assert scores["gain"].idxmin() == "firms.entry_rate"
-    for figure in ("peeling_trajectory.png", "feature_scores.png"):
+    # CART finds the same box: its best leaf restricts the two inputs at their thresholds.
+    cart = pd.read_csv(tmp_path / "x" / "discover" / "cart_boxes.csv")
+    best = cart[cart["box"] == 0].set_index("input")
+    assert set(best.index) == {"citizens.digital_literacy_mean", "city.ict_coverage"}, cart
+    assert best.loc["citizens.digital_literacy_mean", "low"] == pytest.approx(X1, rel=0.1)
+    assert best.loc["city.ict_coverage", "low"] == pytest.approx(X2, rel=0.1)
+    assert (best["coverage"] > 0.8).all() and (best["density"] > 0.8).all()
+    assert (
+        "CART boxes for `gain > 0.5`" in (tmp_path / "x" / "discover" / "discover.md").read_text()
+    )
+    for figure in ("peeling_trajectory.png", "cart_boxes.png", "feature_scores.png"):
         assert (tmp_path / "x" / "discover" / figure).stat().st_size > 0
 
 
