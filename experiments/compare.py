@@ -351,18 +351,35 @@ def own_lead(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     last = results[results["step"] == results.groupby("preset")["step"].transform("max")]
     indices = [m for m in model.INDEX_METRICS if m in last]
     change = minus_baseline(last.assign(change=last[indices].mean(axis=1)), ["change"])
+    table = lead_of_own_paths(change, PAIR_KEYS, "change")
+    if table.empty:
+        return table
+    table = table.assign(policy="own - other")
+    columns = ["preset", "policy", *PAIR_KEYS[1:], "own_paths", "other_paths", "lead"]
+    return summarize(table[columns], confidence)
+
+
+def lead_of_own_paths(change: pd.DataFrame, keys: Sequence[str], value: str) -> pd.DataFrame:
+    """Per ``keys`` (a preset and what pairs its runs): the mean ``value`` over the preset's
+    own paths (package ``home`` = the preset's city type), the same over the other type's
+    paths, and the lead of the first over the second (white paper 5.1).
+
+    Packages without a home (the controls) are left out.
+
+    Returns:
+        Columns ``keys``, ``other_paths``, ``own_paths``, ``lead``; empty unless some preset
+        ran both its own and the other type's paths.
+    """
     homes = {p: model.package_home(p) for p in change["policy"].unique()}
     types = {p: model.city_type(p) for p in change["preset"].unique()}
     change = change.assign(home=change["policy"].map(homes)).dropna(subset=["home"])
     change["own"] = change["home"] == change["preset"].map(types)
-    groups = change.groupby([*PAIR_KEYS, "own"])["change"].mean().unstack("own")
+    groups = change.groupby([*keys, "own"])[value].mean().unstack("own")
     if not {True, False} <= set(groups.columns):
         return pd.DataFrame()
     groups = groups.dropna().rename(columns={True: "own_paths", False: "other_paths"})
     groups["lead"] = groups["own_paths"] - groups["other_paths"]
-    table = groups.reset_index().assign(policy="own - other")
-    columns = ["preset", "policy", *PAIR_KEYS[1:], "own_paths", "other_paths", "lead"]
-    return summarize(table[columns], confidence)
+    return groups.rename_axis(columns=None).reset_index()
 
 
 def fit_markdown(fit: pd.DataFrame, lead: pd.DataFrame | None = None) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartcity.experiments import design, discover, explore, model
+from smartcity.experiments import compare, design, discover, explore, model
 from smartcity.experiments.cli_kit import positive_int
 from smartcity.experiments.spec import SpecError
 from smartcity.simulation.world.statistics import mean_interval, method_note
@@ -77,13 +77,7 @@ def own_lead(table: pd.DataFrame) -> pd.DataFrame:
     """Per preset and uncertainty point: the mean index gain of the city's own paths, of
     the other type's paths, and the lead of the first over the second."""
     gains = table.assign(gain=table[list(INDEX_GAINS)].mean(axis=1))
-    homes = {p: model.package_home(p) for p in gains["policy"].unique()}
-    kinds = {p: model.city_type(p) for p in gains["preset"].unique()}
-    gains["own"] = gains["policy"].map(homes) == gains["preset"].map(kinds)
-    by_point = gains.groupby(["preset", "design_point", "own"])["gain"].mean().unstack("own")
-    by_point = by_point.rename(columns={True: "own_paths", False: "other_paths"})
-    by_point["lead"] = by_point["own_paths"] - by_point["other_paths"]
-    return by_point.reset_index()
+    return compare.lead_of_own_paths(gains, ["preset", "design_point"], "gain")
 
 
 def lead_scores(lead: pd.DataFrame, table: pd.DataFrame, inputs: list[str]) -> pd.DataFrame:
