@@ -51,6 +51,11 @@ def front_table(preset: str) -> str:
     return f"front-{preset}.csv"
 
 
+def design_outcomes(preset: str) -> str:
+    """File name of a city's design runs (mix, scenario, outcomes) in the data folder."""
+    return f"design-outcomes-{preset}.csv"
+
+
 def run_study(study: Path, data: Path = DATA, workers: int = 1) -> None:
     """Run the exploration and the two designs into ``study`` (rerun = resume) and keep
     their compact results in ``data``."""
@@ -71,6 +76,7 @@ def run_study(study: Path, data: Path = DATA, workers: int = 1) -> None:
             data / DESIGN_SPEC, preset, ENVELOPE, study / f"design-{preset}", workers=workers
         )
         result.front.drop(columns=["package_file"]).to_csv(data / front_table(preset), index=False)
+        result.outcomes.to_csv(data / design_outcomes(preset), index=False)
 
 
 def own_lead(table: pd.DataFrame) -> pd.DataFrame:
