@@ -160,6 +160,16 @@ def check_out(out: Path) -> None:
     check_output_dir(out)
 
 
+def dispatch[Result](run: Callable[..., Result], workers: int, scheduler: str | None) -> Result:
+    """Call ``run`` on the executor the options ask for: ``executor`` and ``slots`` of the
+    Dask cluster at ``scheduler`` when one is given (``--scheduler``), else ``workers``
+    local processes (``--workers``)."""
+    if scheduler:
+        with dask_executor(scheduler) as (executor, slots):
+            return run(executor=executor, slots=slots)
+    return run(workers=workers)
+
+
 def execute(
     spec: ExperimentSpec,
     out: Path,
@@ -169,18 +179,19 @@ def execute(
     resume: bool,
     progress: bool = True,
     name: str = "sweep",
+    keep: bool = False,
 ) -> SweepReport:
     """Run a validated spec into OUT on the executor the options ask for, after one warning
-    line per initiative that starts only after the runs end (``name``: the command)."""
+    line per initiative that starts only after the runs end (``name``: the command;
+    ``keep``: as `run_sweep`)."""
     for policy in dict.fromkeys(policy for _, policy in spec.pairs()):
         for message in model.check_policy(policy, spec.years, spec.allow_code):
             warn(name, message)
-    if scheduler:
-        with dask_executor(scheduler) as (executor, slots):
-            return run_sweep(
-                spec, out, executor=executor, slots=slots, resume=resume, progress=progress
-            )
-    return run_sweep(spec, out, workers=workers, resume=resume, progress=progress)
+
+    def sweep(**executor: object) -> SweepReport:
+        return run_sweep(spec, out, resume=resume, progress=progress, keep=keep, **executor)
+
+    return dispatch(sweep, workers, scheduler)
 
 
 def error_lines(name: str, exc: BaseException) -> list[str]:
@@ -261,11 +272,13 @@ def stored_results(
         resume=True,
         progress=not getattr(args, "quiet", False),
         name=name,
+        keep=True,
     )
     status = finish(name, report, args.out)
     if status is not None:
         raise SweepInterruptedError(status)
-    results = load_results(args.out)
+    # The runs found stored were read and verified by the sweep: not again.
+    results = load_results(args.out, known=report.stored)
     if results.empty:
         raise CommandError(f"every run failed; nothing to {name}")
     return report, results

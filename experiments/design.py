@@ -56,7 +56,7 @@ from smartcity.experiments.cli_kit import (
     add_allow_code_option,
     add_executor_options,
     add_out_option,
-    dask_executor,
+    dispatch,
     finish,
     guarded,
 )
@@ -473,15 +473,12 @@ def command_design(args: argparse.Namespace) -> int:
     """Handler of `smartcity design`."""
 
     def body() -> int:
-        options = {"allow_code": args.allow_code, "robustness": args.robustness}
-        if args.scheduler:
-            with dask_executor(args.scheduler) as (executor, slots):
-                result = run_design(args.spec, args.preset, args.budget, args.out,
-                                    executor=executor, slots=slots, **options)  # fmt: skip
-        else:
-            result = run_design(
-                args.spec, args.preset, args.budget, args.out, workers=args.workers, **options
-            )
+        def search(**executor: Any) -> DesignResult:
+            return run_design(args.spec, args.preset, args.budget, args.out,
+                              allow_code=args.allow_code, robustness=args.robustness,
+                              **executor)  # fmt: skip
+
+        result = dispatch(search, args.workers, args.scheduler)
         for path in result.packages:
             print(path)
         print(args.out / "front.csv")

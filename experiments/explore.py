@@ -48,7 +48,7 @@ from smartcity.experiments.cli_kit import (
     add_executor_options,
     add_out_option,
     add_resume_option,
-    dask_executor,
+    dispatch,
     finish,
     guarded,
 )
@@ -610,9 +610,10 @@ def run_exploration(
         resume=resume,
         run_fn=run_fn,
         progress=progress,
+        keep=True,
     )
     if not report.interrupted:
-        table = experiments_table(exploration, store.load_results(out))
+        table = experiments_table(exploration, store.load_results(out, known=report.stored))
         sink = pa.BufferOutputStream()
         pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
         store.write_file(out / EXPERIMENTS, sink.getvalue().to_pybytes())
@@ -702,15 +703,11 @@ def command_explore(args: argparse.Namespace) -> int:
 
     def body() -> int:
         exploration = load_exploration(args.spec, args.out, allow_code=args.allow_code)
-        if args.scheduler:
-            with dask_executor(args.scheduler) as (executor, slots):
-                report = run_exploration(
-                    exploration, args.out, executor=executor, slots=slots, resume=args.resume
-                )
-        else:
-            report = run_exploration(
-                exploration, args.out, workers=args.workers, resume=args.resume
-            )
+
+        def explore(**executor: Any) -> SweepReport:
+            return run_exploration(exploration, args.out, resume=args.resume, **executor)
+
+        report = dispatch(explore, args.workers, args.scheduler)
         status = finish("explore", report, args.out)
         if status is not None:
             return status

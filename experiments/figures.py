@@ -134,32 +134,9 @@ def plot_horizon(
     Returns:
         The written path.
     """
-    titles = titles or {}
-    colours = policy_colours(list(dict.fromkeys(horizon["policy"])))
-    bars = len(horizon.drop_duplicates(["preset", "policy"]))
-    fig, axes = _grid(len(metrics), row_height=1.2 + 0.35 * bars)
-    for ax, metric in zip(axes, metrics, strict=True):
-        rows = horizon[horizon["metric"] == metric].iloc[::-1]  # first pair on top
-        names = [
-            f"{p} / {titles.get(q, q)}" for p, q in zip(rows["preset"], rows["policy"], strict=True)
-        ]
-        error = [rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]
-        ax.barh(
-            names,
-            rows["mean"],
-            xerr=error,
-            color=[colours[q] for q in rows["policy"]],
-            capsize=3,
-        )
-        ax.set_title(metric.replace("_", " "))
-        ax.set_xlabel(label(metric, units))
-        ax.tick_params(axis="y", labelsize="small")
-        ax.grid(axis="x", alpha=0.3)
     year = horizon["year"].max()
-    fig.suptitle(f"{title} at year {year:g} (mean; error bars: 95% interval)")
-    _footnote(fig, note)
-    fig.savefig(path, dpi=DPI)
-    return path
+    heading = f"{title} at year {year:g} (mean; error bars: 95% interval)"
+    return _interval_bars(horizon, metrics, units, path, heading, titles or {}, note)
 
 
 def plot_differences(
@@ -185,26 +162,45 @@ def plot_differences(
     Returns:
         The written path.
     """
-    titles = titles or {}
     last = differences[differences["step"] == differences["step"].max()]
-    colours = policy_colours(["baseline", *dict.fromkeys(last["policy"])])
-    bars = len(last.drop_duplicates(["preset", "policy"]))
+    year = last["year"].max()
+    heading = f"Paired differences to the baseline at year {year:g} (error bars: 95% interval)"
+    return _interval_bars(last, metrics, units, path, heading, titles or {}, note, paired=True)
+
+
+def _interval_bars(
+    rows: pd.DataFrame,
+    metrics: Sequence[str],
+    units: Mapping[str, str],
+    path: Path,
+    heading: str,
+    titles: Mapping[str, str],
+    note: str,
+    paired: bool = False,
+) -> Path:
+    """A panel per metric, a horizontal bar per preset/policy with its interval; ``paired``:
+    the bars are differences to the baseline (a line at zero)."""
+    colours = policy_colours(list(dict.fromkeys(rows["policy"])))
+    bars = len(rows.drop_duplicates(["preset", "policy"]))
     fig, axes = _grid(len(metrics), row_height=1.2 + 0.35 * bars)
     for ax, metric in zip(axes, metrics, strict=True):
-        rows = last[last["metric"] == metric].iloc[::-1]
+        panel = rows[rows["metric"] == metric].iloc[::-1]  # first pair on top
         names = [
-            f"{p} / {titles.get(q, q)}" for p, q in zip(rows["preset"], rows["policy"], strict=True)
+            f"{p} / {titles.get(q, q)}"
+            for p, q in zip(panel["preset"], panel["policy"], strict=True)
         ]
-        error = [rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]
-        ax.barh(names, rows["mean"], xerr=error, color=[colours[q] for q in rows["policy"]],
+        error = [panel["mean"] - panel["ci_low"], panel["ci_high"] - panel["mean"]]
+        ax.barh(names, panel["mean"], xerr=error, color=[colours[q] for q in panel["policy"]],
                 capsize=3)  # fmt: skip
-        ax.axvline(0.0, color="black", linewidth=0.8)
-        ax.set_title(f"{metric.replace('_', ' ')}: package - baseline", fontsize="medium")
+        if paired:
+            ax.axvline(0.0, color="black", linewidth=0.8)
+            ax.set_title(f"{metric.replace('_', ' ')}: package - baseline", fontsize="medium")
+        else:
+            ax.set_title(metric.replace("_", " "))
         ax.set_xlabel(label(metric, units))
         ax.tick_params(axis="y", labelsize="small")
         ax.grid(axis="x", alpha=0.3)
-    year = last["year"].max()
-    fig.suptitle(f"Paired differences to the baseline at year {year:g} (error bars: 95% interval)")
+    fig.suptitle(heading)
     _footnote(fig, note)
     fig.savefig(path, dpi=DPI)
     return path

@@ -80,14 +80,22 @@ def points(results: pd.DataFrame, x: str, y: str, year: float | None = None) -> 
     return table.assign(ci_low=table["mean"] - half, ci_high=table["mean"] + half)
 
 
-def draw_outcome(store_dir: Path, x: str, y: str, out: Path | None = None) -> Path:
+def draw_outcome(
+    exploration: tuple[pd.DataFrame, dict], store_dir: Path, x: str, y: str, out: Path | None
+) -> Path:
     """An exploration's outcome against one of its inputs: a point per run, coloured by
     preset and package (a sampled design has no lines to draw).
+
+    Args:
+        exploration: its experiments table and record (`explore.read_experiments`).
+        store_dir: its folder (the figure goes to its figures/ unless ``out``).
+        x: an input; y: an outcome.
+        out: the PNG to write.
 
     Raises:
         SpecError: ``x`` is not an input of the exploration.
     """
-    table, record = read_experiments(store_dir)
+    table, record = exploration
     inputs = inputs_of(record, table)
     if x not in inputs:
         raise SpecError(
@@ -127,9 +135,9 @@ def draw(store_dir: Path, x: str, y: str, year: float | None = None, out: Path |
         StoreError: the store is damaged.
     """
     if (store_dir / EXPERIMENTS).is_file():
-        outcomes = [o["name"] for o in read_experiments(store_dir)[1]["outcomes"]]
-        if y in outcomes:
-            return draw_outcome(store_dir, x, y, out)
+        exploration = read_experiments(store_dir)
+        if y in [o["name"] for o in exploration[1]["outcomes"]]:
+            return draw_outcome(exploration, store_dir, x, y, out)
     if not (store_dir / store.MANIFEST).is_file():
         raise SpecError(f"{store_dir} is not a sweep store (no {store.MANIFEST})")
     results = store.load_results(store_dir)

@@ -12,8 +12,10 @@ keeps its compact results in docs/robustness/ (CSV) and renders the document fro
 
 The document states for the own-path lead of each city type (white paper 5.1: a city's
 own paths suit it better than the other type's) and for each path's index gains the share
-of the sampled space where each holds, the PRIM box where the lead fails, the inputs that
-decide it (feature scores), and each city's designed front beside its white-paper paths.
+of the sampled space where each holds, the PRIM and CART boxes where the lead fails, the
+inputs that decide it (feature scores), each path's maximum regret (Savage's minimax regret
+against the best path at each point), and each city's designed front beside its
+white-paper paths.
 """
 
 from __future__ import annotations
@@ -191,7 +193,8 @@ def render(data: Path = DATA) -> str:
             for g in (*INDEX_GAINS, "gdp_gain")
         ]
         lines.append(f"| {preset} | {titles[policy]} | " + " | ".join(cells) + " |")
-    lines += ["", *_designs(data, table, titles), ""]
+    lines += ["", *_regrets(table, titles, spec.presets), ""]
+    lines += [*_designs(data, table, titles), ""]
     return "\n".join(lines)
 
 
@@ -213,19 +216,24 @@ def _lead_boxes(
             continue
         try:
             box = discover.find_box(x, fails, discover.DEFAULT_THRESHOLD)
+            leaves = discover.find_leaves(x, fails)
         except SpecError as exc:
             lines.append(f"- {preset}: {exc}")
             continue
-        limits = "; ".join(
-            f"`{r.input}` in [{r.low:.3g}, {r.high:.3g}]"
-            for r in box.limits.head(MAX_BOX_INPUTS).itertuples()
-        )
         few = (
-            " (so few cases make the box a hint, not a finding)" if fails.sum() < FEW_CASES else ""
+            " (so few cases make the boxes a hint, not a finding)"
+            if fails.sum() < FEW_CASES
+            else ""
+        )
+        cart = "; ".join(
+            f"box {rank} (coverage {leaf.coverage:.2f}, density {leaf.density:.2f}): "
+            f"{_limits(leaf.limits)}"
+            for rank, leaf in enumerate(leaves)
         )
         lines.append(
             f"- {preset}: the lead fails at {int(fails.sum())} of {len(fails)} points; PRIM box "
-            f"(coverage {box.coverage:.2f}, density {box.density:.2f}): {limits or 'none'}{few}."
+            f"(coverage {box.coverage:.2f}, density {box.density:.2f}): {_limits(box.limits)}; "
+            f"CART boxes: {cart or 'none'}{few}."
         )
     lines += [
         "",
@@ -240,17 +248,69 @@ def _lead_boxes(
     return lines
 
 
+def _limits(limits: pd.DataFrame) -> str:
+    """A box's restricted inputs as text (at most MAX_BOX_INPUTS of them)."""
+    text = "; ".join(
+        f"`{r.input}` in [{r.low:.3g}, {r.high:.3g}]"
+        for r in limits.head(MAX_BOX_INPUTS).itertuples()
+    )
+    return text or "none"
+
+
+def _regrets(table: pd.DataFrame, titles: dict[str, str], presets: Sequence[str]) -> list[str]:
+    """Each path's mean index gain and its maximum regret among the paths, per preset."""
+    lines = [
+        "## Regret among the paths",
+        "",
+        "A path's regret at a point is the best mean index gain any path reached there minus "
+        "its own (Savage's minimax regret; every path ran each point with the same seed, so "
+        "the regret compares like with like); its maximum regret is the largest over the "
+        "points. The path of least maximum regret is the cautious choice when no point is "
+        "more likely than another; the path of best mean gain, the choice of one who trusts "
+        "the uniform sample.",
+        "",
+        "| preset | package | mean index gain | maximum regret |",
+        "|---|---|---|---|",
+    ]
+    gains = table.assign(mix=table["policy"], gain=table[list(INDEX_GAINS)].mean(axis=1))
+    choices = []
+    for preset in presets:
+        rows = gains[gains["preset"] == preset]
+        regret = design.max_regret(rows, "gain", "maximize")
+        mean = rows.groupby("mix", sort=False)["gain"].mean()
+        for policy in mean.index:
+            lines.append(
+                f"| {preset} | {titles[policy]} | {mean[policy]:+.4f} | {regret[policy]:.4f} |"
+            )
+        choices.append(
+            f"- {preset}: best mean gain {titles[mean.idxmax()]}; least maximum regret "
+            f"{titles[regret.idxmin()]}."
+        )
+    return [*lines, "", *choices]
+
+
 def _designs(data: Path, table: pd.DataFrame, titles: dict[str, str]) -> list[str]:
     """Each city's designed front beside its white-paper paths at the same envelope."""
+    probe = explore.load_exploration(data / DESIGN_SPEC, data / "unused")
+    settings = probe.design or explore.DesignTable()
+    points = len(probe.scenarios)
+    mixes = settings.generations * settings.population
     lines = [
         "## A designed mix against the white paper's paths",
         "",
         f"`smartcity design` searched eight initiatives (each funded or not), the unified "
         f"platform and the capability budget share at the same envelope ({ENVELOPE:g}) for "
-        "each city, on the three index gains (NSGA-II, 3 generations of 6 mixes, each gain "
-        "the mean over 4 points of the same ranges; docs/robustness/design.toml). Its "
-        "Pareto front, beside the city's own white-paper paths (their mean over the 16 "
-        "points above; the samples differ, so compare magnitudes, not the last digit):",
+        f"each city, on the three index gains (NSGA-II, {settings.generations} generations "
+        f"of {settings.population} mixes, each gain scored over {points} points of the same "
+        f"ranges by {design.ROBUSTNESS_NOTES[settings.robustness]}; "
+        "docs/robustness/design.toml). Its "
+        f"Pareto front, beside the city's own white-paper paths (their mean over the "
+        f"{len(table['design_point'].unique())} points above; the samples differ, so compare "
+        "magnitudes, not the last digit). Each member's maximum regret is Savage's, per "
+        f"gain: at each of the {points} points, the best gain of the {mixes} mixes the design "
+        "evaluated there minus the member's own, the largest over the points (every mix ran "
+        "each point with the same seed; the runs are kept in "
+        f"docs/robustness/{design_outcomes('CITY')}).",
         "",
     ]
     for preset in PRESETS:
@@ -264,25 +324,26 @@ def _designs(data: Path, table: pd.DataFrame, titles: dict[str, str]) -> list[st
             f"### {preset}",
             "",
             "| mix | unified platform | capability budget | initiatives funded | demand | "
-            "industry | governance |",
-            "|---|---|---|---|---|---|---|",
+            "industry | governance | maximum regret (demand / industry / governance) |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for rank, row in front.iterrows():
             funded = [
                 c.split(".")[1] for c in front.columns if c.endswith(".enabled") and bool(row[c])
             ]
             gains = " | ".join(f"{row[g]:+.4f}" for g in INDEX_GAINS)
+            regret = " / ".join(f"{row[g + design.REGRET]:.4f}" for g in INDEX_GAINS)
             lines.append(
                 f"| front {rank} | {str(bool(row['unified_platform'])).lower()} | "
                 f"{row['capabilities.budget_share']:.3f} | {', '.join(funded) or 'none'} | "
-                f"{gains} |"
+                f"{gains} | {regret} |"
             )
         homes = table["policy"].map(model.package_home)
         own = table[(table["preset"] == preset) & (homes == kind)]
         paths = own.groupby("policy", sort=False)[list(INDEX_GAINS)].mean()
         for policy, gains in paths.iterrows():
             cells = " | ".join(f"{gains[g]:+.4f}" for g in INDEX_GAINS)
-            lines.append(f"| {titles[policy]} | | | white-paper path | {cells} |")
+            lines.append(f"| {titles[policy]} | | | white-paper path | {cells} | |")
         better = [
             rank
             for rank, row in front.iterrows()

@@ -145,6 +145,8 @@ class SweepReport:
             says) on resume, removed and run again.
         foreign: names of files in runs/ that no run of the spec has, left alone and
             never counted.
+        stored: the tables of the runs found intact (``skipped``), when the sweep was
+            asked to keep them; `store.load_results` takes them as ``known``.
     """
 
     total: int
@@ -154,6 +156,7 @@ class SweepReport:
     interrupted: bool = False
     damaged: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
+    stored: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
 
 def plan_runs(spec: ExperimentSpec) -> list[RunTask]:
@@ -437,6 +440,7 @@ def run_sweep(
     resume: bool = False,
     run_fn: RunFunction | None = None,
     progress: bool = True,
+    keep: bool = False,
 ) -> SweepReport:
     """Run every run of a spec and store each as it finishes.
 
@@ -452,6 +456,8 @@ def run_sweep(
         run_fn: the model run function (default `experiments.runs.run_city`); must be
             picklable for process or Dask executors.
         progress: show a progress bar on stderr.
+        keep: keep the tables of the runs found already stored (``SweepReport.stored``), for
+            a caller that loads the store next (each file is then read and verified once).
 
     Returns:
         The counts of the sweep; `interrupted` is set when Ctrl-C stopped it.
@@ -468,7 +474,9 @@ def run_sweep(
         with store.locked(out):
             # Checked again under the lock: another sweep may have started meanwhile.
             check_store(out, spec, resume)
-            return _sweep(spec, out, tasks, manifest, workers, executor, slots, run_fn, progress)
+            return _sweep(
+                spec, out, tasks, manifest, workers, executor, slots, run_fn, progress, keep
+            )
     except OSError as exc:
         raise StoreError(
             f"cannot write to {str(out)!r}: {exc.strerror or exc}; the runs stored so far are "
@@ -486,6 +494,7 @@ def _sweep(
     slots: int | None,
     run_fn: RunFunction | None,
     progress: bool,
+    keep: bool,
 ) -> SweepReport:
     """The body of run_sweep, run while holding the store's lock."""
     store.prepare(out)
@@ -493,7 +502,7 @@ def _sweep(
     # A new attempt at the remaining runs makes old failure records stale.
     (out / store.FAILED).unlink(missing_ok=True)
     planned = store.planned_runs(manifest)
-    found = store.check_runs(out, planned)
+    found = store.check_runs(out, planned, keep)
     for run_id in found.damaged:
         store.run_path(out, run_id).unlink()
     todo = [t for t in tasks if t.run_id not in found.intact]
@@ -502,6 +511,7 @@ def _sweep(
         skipped=len(tasks) - len(todo),
         damaged=found.damaged,
         foreign=found.foreign,
+        stored=found.frames,
     )
 
     owned = executor is None

@@ -83,11 +83,14 @@ class RunCheck:
         intact: ids of planned runs whose file is intact and is the run its name says.
         damaged: ids of planned runs whose file is damaged or is another run (to run again).
         foreign: names of run files no planned run has (listed, ignored, never counted).
+        frames: the intact runs' tables, by id, when asked to keep them (so that a command
+            that loads the store next does not read and verify them again).
     """
 
     intact: set[str] = field(default_factory=set)
     damaged: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
 
 def spec_hash(spec: Mapping[str, Any]) -> str:
@@ -189,8 +192,9 @@ def read_run(path: Path, expected: RunIdentity | None = None) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def check_runs(store: Path, planned: Mapping[str, RunIdentity]) -> RunCheck:
-    """Sort the run files on disk into intact, damaged (or swapped) and foreign ones."""
+def check_runs(store: Path, planned: Mapping[str, RunIdentity], keep: bool = False) -> RunCheck:
+    """Sort the run files on disk into intact, damaged (or swapped) and foreign ones;
+    ``keep``: also keep the intact runs' tables."""
     check = RunCheck()
     for path in sorted((store / RUNS_DIR).glob("*.parquet")):
         expected = planned.get(path.stem)
@@ -198,11 +202,13 @@ def check_runs(store: Path, planned: Mapping[str, RunIdentity]) -> RunCheck:
             check.foreign.append(path.name)
             continue
         try:
-            read_run(path, expected)
+            frame = read_run(path, expected)
         except StoreError:
             check.damaged.append(path.stem)
         else:
             check.intact.add(path.stem)
+            if keep:
+                check.frames[path.stem] = frame
     return check
 
 
@@ -354,7 +360,9 @@ def read_failures(store: str | Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def load_results(store: str | Path) -> pd.DataFrame:
+def load_results(
+    store: str | Path, known: Mapping[str, pd.DataFrame] | None = None
+) -> pd.DataFrame:
     """Concatenate every stored run the manifest plans into one DataFrame.
 
     Rows are sorted by design point, preset, policy, replication and step, so the result
@@ -363,6 +371,8 @@ def load_results(store: str | Path) -> pd.DataFrame:
 
     Args:
         store: a store directory written by the sweep runner.
+        known: tables of runs already read and verified (`RunCheck.frames`, kept by the
+            sweep that just ran), used instead of reading their files again.
 
     Returns:
         One row per kept step of every run: identity columns, override columns, "step",
@@ -379,7 +389,12 @@ def load_results(store: str | Path) -> pd.DataFrame:
     planned = planned_runs(read_manifest(store))
     paths = [run_path(store, run_id) for run_id in sorted(planned)]
     try:
-        frames = [read_run(p, planned[p.stem]) for p in paths if p.exists() or p.is_symlink()]
+        known = known or {}
+        frames = [
+            known[p.stem] if p.stem in known else read_run(p, planned[p.stem])
+            for p in paths
+            if p.exists() or p.is_symlink()
+        ]
     except StoreError as exc:
         raise StoreError(f"{exc}; rerun the sweep with --resume to recompute it") from None
     if not frames:
