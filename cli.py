@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, NoReturn
 from smartcity.experiments import (
     calibrate,
     cli_kit,
-    compare,
+    compare_command,
     design,
     discover,
     explore,
@@ -326,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schemas.set_defaults(handler=command_schemas)
 
-    for module in (compare, sweep, sensitivity, calibrate, validation, ui_cli):
+    for module in (compare_command, sweep, sensitivity, calibrate, validation, ui_cli):
         module.register(sub)
     for module in (explore, discover, design, plot):
         module.register(sub)

@@ -1,9 +1,11 @@
-"""`smartcity compare`: the main job. Mature and emerging cities along their paths, replicated.
+"""The comparison of `smartcity compare`: mature and emerging cities, replicated.
 
 Runs each preset under each policy package for N replications through the sweep runner,
-then writes summary tables (mean and t-based 95% interval per preset, policy, metric, year)
-and figures. Replication r uses the same seed under every preset and policy (the seed key is
-(design point, replication)), so the compared paths share their random numbers.
+and summarizes them (mean and t-based 95% interval per preset, policy, metric, year; paired
+differences to the baseline; the fit of each path to each city). The command's options
+and outputs are `compare_command`, its tables and figures `figures`. Replication r uses
+the same seed under every preset and policy (the seed key is (design point,
+replication)), so the compared paths share their random numbers.
 
 Two questions can be asked (``--budget``): ``package`` runs every package on its own
 budget, and the differences table shows each path's extra public spending and each
@@ -21,34 +23,17 @@ path's home city type and whether the cell is an own-city cell.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from smartcity.experiments import model
-from smartcity.experiments.cli_kit import (
-    EXIT_OK,
-    EXIT_RUNS_FAILED,
-    add_allow_code_option,
-    add_executor_options,
-    add_limit_option,
-    add_out_option,
-    add_set_option,
-    guarded,
-    limits_of,
-    positive_int,
-    stored_results,
-)
 from smartcity.experiments.limits import DEFAULT_LIMITS, Limits
 from smartcity.experiments.spec import ExperimentSpec, parse_spec
-from smartcity.simulation.world.parameters import parse_set_option
-from smartcity.simulation.world.statistics import method_note, t_half_width
+from smartcity.simulation.world.statistics import t_half_width
 
 # Tuned so `make demo` finishes in a few minutes on 2 cores with the default city.
 DEFAULT_PRESETS = ("mature", "emerging")
@@ -69,68 +54,6 @@ STEPS_PER_YEAR = 12
 HEADLINE_METRICS = ("gdp_per_capita", "population", "digital_economy_share", "congestion_index")
 GROUP = ["preset", "policy", "metric", "step", "year"]
 NON_METRIC_COLUMNS = {"run_id", "design_point", "replication", "seed_entropy", "step", "year"}
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `compare` subcommand; the handler is `args.handler(args) -> exit status`."""
-    parser = subparsers.add_parser(
-        "compare",
-        help="compare mature and emerging development paths (the main job)",
-        description="Run the mature and emerging presets under each policy package for N "
-        "replications; write summary.csv, horizon.csv and figures to OUT. Runs already in "
-        "OUT from the same settings are reused, so an interrupted compare just reruns.",
-    )
-    add_out_option(parser)
-    parser.add_argument(
-        "--replications",
-        type=positive_int,
-        default=DEFAULT_REPLICATIONS,
-        help=f"replications per preset and policy (default {DEFAULT_REPLICATIONS})",
-    )
-    parser.add_argument(
-        "--years",
-        type=positive_int,
-        default=DEFAULT_YEARS,
-        help=f"simulated years (default {DEFAULT_YEARS})",
-    )
-    parser.add_argument(
-        "--policies",
-        nargs="+",
-        metavar="POLICY",
-        help="policy packages run on every preset (default: baseline plus each preset's "
-        "own development paths, e.g. mature-reactivate on mature only)",
-    )
-    parser.add_argument(
-        "--presets",
-        nargs="+",
-        default=list(DEFAULT_PRESETS),
-        metavar="PRESET",
-        help="city presets (default: mature emerging)",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=DEFAULT_ROOT_SEED, help="root seed of all replications"
-    )
-    parser.add_argument(
-        "--design",
-        choices=DESIGNS,
-        default="own",
-        help="own: each preset runs the baseline, the placebo and its own paths (default); "
-        "cross: every development path runs on every preset (writes fit.csv and the fit "
-        "matrix)",
-    )
-    parser.add_argument(
-        "--budget",
-        choices=BUDGETS,
-        default=None,
-        help="package: each package's own budget (default of --design own); equal: every "
-        "package, baseline included, spends the same public envelope (government.budget = "
-        "equal; default of --design cross)",
-    )
-    add_set_option(parser, "parameter override for every run (repeatable)")
-    add_executor_options(parser)
-    add_allow_code_option(parser)
-    add_limit_option(parser)
-    parser.set_defaults(handler=command_compare)
 
 
 def compare_spec(
@@ -277,34 +200,6 @@ def paired_differences(results: pd.DataFrame, confidence: float = 0.95) -> pd.Da
     return table
 
 
-def path_table(differences: pd.DataFrame, metrics: Sequence[str]) -> str:
-    """Markdown table of each path's final-year paired differences from the baseline: mean
-    and 95% interval of each metric, the extra public spending and, per metric, the
-    difference per 100 M of extra spending."""
-    last = differences[differences["step"] == differences["step"].max()]
-    rows = []
-    header = ["preset", "policy", "extra spending (M)"]
-    for metric in metrics:
-        header += [f"{metric} diff [95% CI]", f"per {PER_SPENDING:g} M"]
-    for (preset, policy), group in last.groupby(["preset", "policy"], sort=False):
-        by_metric = group.set_index("metric")
-        extra = by_metric["extra_spending"].iloc[0]
-        title = group["title"].iloc[0] if "title" in group else policy
-        cells = [preset, title, f"{extra:+.1f}"]
-        for metric in metrics:
-            if metric not in by_metric.index:
-                cells += ["-", "-"]
-                continue
-            row = by_metric.loc[metric]
-            per = row[f"per_{PER_SPENDING:g}M"]
-            cells.append(f"{row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]")
-            cells.append("-" if pd.isna(per) else f"{per:+.3f}")
-        rows.append(cells)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
-    return "\n".join(lines) + "\n"
-
-
 def fit_table(differences: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """Each path's final-year change against the baseline on each preset, with its fit label.
 
@@ -382,89 +277,10 @@ def lead_of_own_paths(change: pd.DataFrame, keys: Sequence[str], value: str) -> 
     return groups.rename_axis(columns=None).reset_index()
 
 
-def fit_markdown(fit: pd.DataFrame, lead: pd.DataFrame | None = None) -> str:
-    """Markdown of the fit table: the fit matrix (mean change of the three indices and of
-    GDP per capita per preset and package, own-city cells in bold), the change per 100 M
-    of extra public spending (where any path spent MIN_EXTRA_SPENDING more), and per
-    preset the mean index change under its own paths and under the other type's paths,
-    with the paired lead of the first over the second and its 95% interval (`own_lead`)."""
-    indices = [m for m in FIT_METRICS if m.endswith("_index")]
-    per = f"per_{PER_SPENDING:g}M"
-    # A table read back from fit.csv has blanks where no per-100 M figure is given.
-    fit = fit.assign(**{c: pd.to_numeric(fit[c], errors="coerce") for c in ("mean", per)})
-    presets = list(dict.fromkeys(fit["preset"]))
-    packages = list(dict.fromkeys(fit["package"]))
-    cells = fit.set_index(["preset", "package", "metric"])
-
-    def cell(preset: str, package: str, column: str, bold: bool) -> str:
-        if (preset, package, "gdp_per_capita") not in cells.index:  # not run there (own)
-            return "-"
-        values = [cells.loc[(preset, package, m), column] for m in indices]
-        gdp = cells.loc[(preset, package, "gdp_per_capita"), column]
-        if any(pd.isna(v) for v in [*values, gdp]):
-            return "-"
-        text = f"{np.mean(values):+.4f} / {gdp:+.2f}"
-        return f"**{text}**" if bold else text
-
-    lines = []
-    for title, column in (("change vs baseline", "mean"), (f"per {PER_SPENDING:g} M", per)):
-        if fit[column].isna().all():  # equal budgets: no path spends 10 M more or less
-            continue
-        lines += [
-            f"Mean {title} of the three indices / of GDP per capita (bold: own city)",
-            "",
-            "| package | home | " + " | ".join(presets) + " |",
-            "|---|---|" + "---|" * len(presets),
-        ]
-        for package in packages:
-            rows = fit[fit["package"] == package]
-            home = rows["home"].iloc[0] or "-"
-            own = dict(zip(rows["preset"], rows["own"], strict=False))
-            values = [cell(p, package, column, bool(own.get(p))) for p in presets]
-            name = rows["title"].iloc[0] if "title" in rows else package
-            lines.append(f"| {name} | {home} | " + " | ".join(values) + " |")
-        lines.append("")
-    leads = pd.DataFrame()
-    if lead is not None and not lead.empty:
-        leads = lead[lead["metric"] == "lead"].set_index("preset")
-    lines += [
-        "| preset | city type | own paths | other type's paths | own - other [95% CI] |",
-        "|---|---|---|---|---|",
-    ]
-    paths = fit[(fit["home"] != "") & fit["metric"].isin(indices)]
-    for preset in presets:
-        rows = paths[paths["preset"] == preset]
-        by_package = rows.groupby(["package", "own"])["mean"].mean().reset_index()
-        own = by_package.loc[by_package["own"], "mean"].mean()
-        other = by_package.loc[~by_package["own"], "mean"].mean()
-        kind = rows["city_type"].iloc[0] if len(rows) else "-"
-        own_text, other_text = ("-" if pd.isna(v) else f"{v:+.4f}" for v in (own, other))
-        gap = "-"
-        if preset in leads.index:
-            row = leads.loc[preset]
-            gap = f"{row['mean']:+.4f} [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
-        lines.append(f"| {preset} | {kind} | {own_text} | {other_text} | {gap} |")
-    return "\n".join(lines) + "\n"
-
-
 def horizon_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Return the summary rows at the final step of each preset and policy."""
     last = summary.groupby(["preset", "policy"], sort=False)["step"].transform("max")
     return summary[summary["step"] == last].reset_index(drop=True)
-
-
-MONEY_NOTE = "money in M = million currency units (k = thousand)"
-
-
-def run_note(results: pd.DataFrame, citizens: object) -> str:
-    """One line stating what a table or figure rests on: replications, citizens, years,
-    the interval method and the currency unit."""
-    replications = results["replication"].nunique()
-    years = results["year"].max()
-    return (
-        f"{replications} replications, {citizens} citizens, {years:g} years; "
-        f"{method_note()}; {MONEY_NOTE}"
-    )
 
 
 def package_labels(policies: Sequence[str], allow_code: bool = False) -> dict[str, str]:
@@ -485,131 +301,3 @@ def labelled(table: pd.DataFrame, column: str = "policy", allow_code: bool = Fal
     table.insert(table.columns.get_loc(column) + 1, "title", table[column].map(titles))
     table[column] = table[column].map(names)
     return table
-
-
-def write_outputs(
-    results: pd.DataFrame,
-    out: Path,
-    presets: Sequence[str],
-    citizens: object = "preset default",
-    allow_code: bool = False,
-) -> list[Path]:
-    """Write summary.csv, horizon.csv and the figures; return the written paths.
-
-    Tables and figures list the presets in the order given (mature first by default), label
-    each package by its title, and state the replications, citizens, years, interval
-    method and currency unit (`run_note`).
-    """
-    from smartcity.experiments import figures  # matplotlib: only when figures are drawn
-
-    units = model.metric_units()
-    rank = {preset: i for i, preset in enumerate(presets)}
-    results = results.sort_values("preset", key=lambda s: s.map(rank), kind="stable")
-    note = run_note(results, citizens)
-    titles = {
-        model.package_name(p, allow_code): title
-        for p, title in package_labels(list(results["policy"].unique()), allow_code).items()
-    }
-    summary = summarize(results)
-    summary.insert(3, "unit", summary["metric"].map(units).fillna(""))
-    horizon = horizon_table(summary)
-    figure_dir = out / "figures"
-    figure_dir.mkdir(parents=True, exist_ok=True)
-    written = [out / "summary.csv", out / "horizon.csv"]
-    as_run = summary  # fit_table reads packages as run; the files get names and titles
-    summary = labelled(summary, allow_code=allow_code)
-    horizon = labelled(horizon, allow_code=allow_code)
-    summary.to_csv(written[0], index=False)
-    horizon.to_csv(written[1], index=False)
-    differences = paired_differences(results)
-    present = set(summary["metric"])
-    if not differences.empty:
-        differences.insert(3, "unit", differences["metric"].map(units).fillna(""))
-        fit = fit_table(differences, as_run)
-        differences = labelled(differences, allow_code=allow_code)
-        written.append(out / "differences.csv")
-        differences.to_csv(written[-1], index=False)
-        drawn = [m for m in (*model.INDEX_METRICS, *HEADLINE_METRICS) if m in present]
-        if drawn:
-            written.append(
-                figures.plot_differences(
-                    differences, drawn, units, figure_dir / "differences.png", titles, note
-                )
-            )
-        if "extra_spending" in differences:
-            written.append(out / "paths.md")
-            table_metrics = [m for m in model.INDEX_METRICS if m in present]
-            written[-1].write_text(path_table(differences, table_metrics) + f"\n{note}.\n")
-        if not fit.empty:
-            fit = labelled(fit, "package", allow_code)
-            written.append(out / "fit.csv")
-            fit.to_csv(written[-1], index=False)
-            lead = own_lead(results)
-            if not lead.empty:
-                written.append(out / "fit_lead.csv")
-                lead.to_csv(written[-1], index=False)
-            written.append(out / "fit.md")
-            written[-1].write_text(fit_markdown(fit, lead) + f"\n{note}.\n")
-            written.append(
-                figures.plot_fit_matrix(
-                    fit, FIT_METRICS, units, figure_dir / "fit_matrix.png", titles, note
-                )
-            )
-    indices = [m for m in model.INDEX_METRICS if m in present]
-    headline = [m for m in HEADLINE_METRICS if m in present]
-    missing = sorted(set(model.INDEX_METRICS + HEADLINE_METRICS) - present)
-    if missing:
-        print(
-            f"smartcity compare: not plotted (not reported): {', '.join(missing)}", file=sys.stderr
-        )
-    for metrics, name, title in ((indices, "indices", "Development indices"),
-                                 (headline, "headline", "Headline metrics")):  # fmt: skip
-        if metrics:
-            written.append(
-                figures.plot_trajectories(
-                    summary, metrics, units, figure_dir / f"{name}.png", title, titles, note
-                )
-            )
-    if indices or headline:
-        written.append(
-            figures.plot_horizon(
-                horizon,
-                [*indices, *headline],
-                units,
-                figure_dir / "horizon.png",
-                "Horizon",
-                titles,
-                note,
-            )
-        )
-    return written
-
-
-def command_compare(args: argparse.Namespace) -> int:
-    """Handler of `smartcity compare`."""
-
-    def body() -> int:
-        overrides = dict(parse_set_option(text) for text in args.overrides)
-        spec = compare_spec(
-            presets=args.presets,
-            policies=args.policies,
-            replications=args.replications,
-            years=args.years,
-            root_seed=args.seed,
-            overrides=overrides,
-            allow_code=args.allow_code,
-            budget=args.budget,
-            design=args.design,
-            limits=limits_of(args),
-        )
-        # Always resume: rerunning the same comparison (`make demo` twice, or after Ctrl-C)
-        # reuses the stored runs; other settings in the same OUT are refused.
-        report, results = stored_results("compare", spec, args)
-        citizens = model.resolve_point(spec.presets[0], spec.overrides)["citizens.count"]
-        for path in write_outputs(
-            results, args.out, spec.presets, citizens=citizens, allow_code=args.allow_code
-        ):
-            print(path)
-        return EXIT_RUNS_FAILED if report.failed else EXIT_OK
-
-    return guarded("compare", body)

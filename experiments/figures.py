@@ -1,7 +1,11 @@
-"""Matplotlib figures of experiment results.
+"""Tables and figures of experiment results: the one rendering module.
 
-Figures are plain `matplotlib.figure.Figure` objects saved to files (Agg), never pyplot: no
-display is needed and the global backend of whoever imports this module stays untouched.
+The commands compute (compare, validation, explore, discover, design, plot, robustness) and
+this module renders: Markdown tables, the one line under every table and figure that states
+what it rests on (replications, citizens, years, the interval method and the currency unit:
+`run_note`), and the figures. Figures are plain `matplotlib.figure.Figure` objects saved to
+files (Agg), never pyplot: no display is needed and the global backend of whoever imports
+this module stays untouched; matplotlib is imported only when a figure is drawn.
 """
 
 from __future__ import annotations
@@ -9,16 +13,47 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+
+from smartcity.experiments.compare import FIT_METRICS, PER_SPENDING
+from smartcity.simulation.world.statistics import method_note
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 BASELINE_COLOUR = "black"
 PATH_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 DPI = 120
+MONEY_NOTE = "money in M = million currency units (k = thousand)"
+
+
+def run_note(results: pd.DataFrame, citizens: object) -> str:
+    """One line stating what a table or figure rests on: replications, citizens, years,
+    the interval method and the currency unit."""
+    replications = results["replication"].nunique()
+    years = results["year"].max()
+    return (
+        f"{replications} replications, {citizens} citizens, {years:g} years; "
+        f"{method_note()}; {MONEY_NOTE}"
+    )
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table: the header row, the rule, a line per row (cells as given)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in cells) + " |" for cells in rows]
+    return "\n".join(lines) + "\n"
+
+
+def new_figure(**options: Any) -> Figure:
+    """A matplotlib Figure (matplotlib is imported here, when a figure is drawn)."""
+    from matplotlib.figure import Figure
+
+    return Figure(**options)
 
 
 def label(metric: str, units: Mapping[str, str]) -> str:
@@ -47,7 +82,7 @@ def _footnote(fig: Figure, note: str) -> None:
 def _grid(count: int, row_height: float = 3.9) -> tuple[Figure, list[Axes]]:
     cols = min(count, 3) if count != 4 else 2
     rows = math.ceil(count / cols)
-    fig = Figure(figsize=(5.2 * cols, row_height * rows))
+    fig = new_figure(figsize=(5.2 * cols, row_height * rows))
     axes = fig.subplots(rows, cols, squeeze=False)
     flat = list(axes.flat)
     for extra in flat[count:]:
@@ -84,7 +119,7 @@ def plot_trajectories(
     titles = titles or {}
     presets = list(dict.fromkeys(summary["preset"]))
     colours = policy_colours(list(dict.fromkeys(summary["policy"])))
-    fig = Figure(figsize=(6.0 * len(presets), 3.4 * len(metrics)))
+    fig = new_figure(figsize=(6.0 * len(presets), 3.4 * len(metrics)))
     grid = fig.subplots(len(metrics), len(presets), squeeze=False, sharey="row")
     for row, metric in enumerate(metrics):
         for col, preset in enumerate(presets):
@@ -325,7 +360,9 @@ def plot_fit_matrix(
             rows = [cells.loc[(preset, package, m), "mean"] for m in indices
                     if (preset, package, m) in cells.index]  # fmt: skip
             colour[i, j] = np.mean(rows) if rows else np.nan
-    fig = Figure(figsize=(2.3 * len(packages) + 1.5, 1.6 * len(presets) + 1.6))
+    from matplotlib.patches import Rectangle
+
+    fig = new_figure(figsize=(2.3 * len(packages) + 1.5, 1.6 * len(presets) + 1.6))
     ax = fig.subplots()
     limit = max(float(np.nanmax(np.abs(colour))) if np.isfinite(colour).any() else 0.0, 1e-9)
     image = ax.imshow(colour, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
@@ -364,3 +401,94 @@ def plot_fit_matrix(
     _footnote(fig, note)
     fig.savefig(path, dpi=DPI)
     return path
+
+
+def path_table(differences: pd.DataFrame, metrics: Sequence[str]) -> str:
+    """Markdown table of each path's final-year paired differences from the baseline: mean
+    and 95% interval of each metric, the extra public spending and, per metric, the
+    difference per 100 M of extra spending."""
+    last = differences[differences["step"] == differences["step"].max()]
+    rows = []
+    header = ["preset", "policy", "extra spending (M)"]
+    for metric in metrics:
+        header += [f"{metric} diff [95% CI]", f"per {PER_SPENDING:g} M"]
+    for (preset, policy), group in last.groupby(["preset", "policy"], sort=False):
+        by_metric = group.set_index("metric")
+        extra = by_metric["extra_spending"].iloc[0]
+        title = group["title"].iloc[0] if "title" in group else policy
+        cells = [preset, title, f"{extra:+.1f}"]
+        for metric in metrics:
+            if metric not in by_metric.index:
+                cells += ["-", "-"]
+                continue
+            row = by_metric.loc[metric]
+            per = row[f"per_{PER_SPENDING:g}M"]
+            cells.append(f"{row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]")
+            cells.append("-" if pd.isna(per) else f"{per:+.3f}")
+        rows.append(cells)
+    return markdown_table(header, rows)
+
+
+def fit_markdown(fit: pd.DataFrame, lead: pd.DataFrame | None = None) -> str:
+    """Markdown of the fit table: the fit matrix (mean change of the three indices and of
+    GDP per capita per preset and package, own-city cells in bold), the change per 100 M
+    of extra public spending (where any path spent MIN_EXTRA_SPENDING more), and per
+    preset the mean index change under its own paths and under the other type's paths,
+    with the paired lead of the first over the second and its 95% interval (`own_lead`)."""
+    indices = [m for m in FIT_METRICS if m.endswith("_index")]
+    per = f"per_{PER_SPENDING:g}M"
+    # A table read back from fit.csv has blanks where no per-100 M figure is given.
+    fit = fit.assign(**{c: pd.to_numeric(fit[c], errors="coerce") for c in ("mean", per)})
+    presets = list(dict.fromkeys(fit["preset"]))
+    packages = list(dict.fromkeys(fit["package"]))
+    cells = fit.set_index(["preset", "package", "metric"])
+
+    def cell(preset: str, package: str, column: str, bold: bool) -> str:
+        if (preset, package, "gdp_per_capita") not in cells.index:  # not run there (own)
+            return "-"
+        values = [cells.loc[(preset, package, m), column] for m in indices]
+        gdp = cells.loc[(preset, package, "gdp_per_capita"), column]
+        if any(pd.isna(v) for v in [*values, gdp]):
+            return "-"
+        text = f"{np.mean(values):+.4f} / {gdp:+.2f}"
+        return f"**{text}**" if bold else text
+
+    lines = []
+    for title, column in (("change vs baseline", "mean"), (f"per {PER_SPENDING:g} M", per)):
+        if fit[column].isna().all():  # equal budgets: no path spends 10 M more or less
+            continue
+        lines += [
+            f"Mean {title} of the three indices / of GDP per capita (bold: own city)",
+            "",
+            "| package | home | " + " | ".join(presets) + " |",
+            "|---|---|" + "---|" * len(presets),
+        ]
+        for package in packages:
+            rows = fit[fit["package"] == package]
+            home = rows["home"].iloc[0] or "-"
+            own = dict(zip(rows["preset"], rows["own"], strict=False))
+            values = [cell(p, package, column, bool(own.get(p))) for p in presets]
+            name = rows["title"].iloc[0] if "title" in rows else package
+            lines.append(f"| {name} | {home} | " + " | ".join(values) + " |")
+        lines.append("")
+    leads = pd.DataFrame()
+    if lead is not None and not lead.empty:
+        leads = lead[lead["metric"] == "lead"].set_index("preset")
+    lines += [
+        "| preset | city type | own paths | other type's paths | own - other [95% CI] |",
+        "|---|---|---|---|---|",
+    ]
+    paths = fit[(fit["home"] != "") & fit["metric"].isin(indices)]
+    for preset in presets:
+        rows = paths[paths["preset"] == preset]
+        by_package = rows.groupby(["package", "own"])["mean"].mean().reset_index()
+        own = by_package.loc[by_package["own"], "mean"].mean()
+        other = by_package.loc[~by_package["own"], "mean"].mean()
+        kind = rows["city_type"].iloc[0] if len(rows) else "-"
+        own_text, other_text = ("-" if pd.isna(v) else f"{v:+.4f}" for v in (own, other))
+        gap = "-"
+        if preset in leads.index:
+            row = leads.loc[preset]
+            gap = f"{row['mean']:+.4f} [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+        lines.append(f"| {preset} | {kind} | {own_text} | {other_text} | {gap} |")
+    return "\n".join(lines) + "\n"

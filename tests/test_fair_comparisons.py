@@ -16,7 +16,7 @@ import smartcity.policies.runtime as runtime
 from smartcity.agents import citizens as cz
 from smartcity.agents import firms as fm
 from smartcity.agents.government import Government
-from smartcity.experiments import compare
+from smartcity.experiments import compare, figures
 from smartcity.experiments.model import own_paths
 from smartcity.policies.packages import PACKAGE_DIR, package_names
 from smartcity.simulation.model import CityModel, metrics, urban_systems
@@ -224,7 +224,7 @@ def test_differences_table_reports_extra_spending_and_effect_per_100m():
     row = table[table["metric"] == "governance_index"].iloc[0]
     assert row["extra_spending"] == pytest.approx(200.0)
     assert row["per_100M"] == pytest.approx(0.1 / 200.0 * 100.0)
-    markdown = compare.path_table(table, ["governance_index"])
+    markdown = figures.path_table(table, ["governance_index"])
     assert "| mature | path | +200.0 |" in markdown
 
 
