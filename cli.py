@@ -40,7 +40,7 @@ from smartcity.experiments import (
     plot,
     sensitivity,
     sweep,
-    validation,
+    validate_command,
 )
 from smartcity.simulation.world.errors import InputError, InvariantError
 from smartcity.simulation.world.parameters import iter_specs, parameters_markdown, parse_set_option
@@ -326,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schemas.set_defaults(handler=command_schemas)
 
-    for module in (compare_command, sweep, sensitivity, calibrate, validation, ui_cli):
+    for module in (compare_command, sweep, sensitivity, calibrate, validate_command, ui_cli):
         module.register(sub)
     for module in (explore, discover, design, plot):
         module.register(sub)

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from smartcity.experiments import model, validation
 from smartcity.experiments.compare import FIT_METRICS, PER_SPENDING
 from smartcity.simulation.world.statistics import method_note
+from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -491,4 +493,220 @@ def fit_markdown(fit: pd.DataFrame, lead: pd.DataFrame | None = None) -> str:
             row = leads.loc[preset]
             gap = f"{row['mean']:+.4f} [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
         lines.append(f"| {preset} | {kind} | {own_text} | {other_text} | {gap} |")
+    return "\n".join(lines) + "\n"
+
+
+def report_lines(table: pd.DataFrame) -> list[str]:
+    """One line per pattern: case, pattern, source figure, simulated mean [95% CI], verdict."""
+    return [
+        f"{row.case:12s} {'holds' if row.holds else 'FAILS'}  {row.pattern}: "
+        f"{row.mean:.4g} [{row.ci_low:.4g}, {row.ci_high:.4g}] {row.unit} "
+        f"(criterion {row.criterion}; {row.source})"
+        for row in table.itertuples()
+    ]
+
+
+def _text(value: Any) -> str:
+    """A text cell, "" for an empty one (read back from CSV as NaN)."""
+    return value if isinstance(value, str) else ""
+
+
+def _simulated(row: Any) -> str:
+    return f"{row.mean:.4g} [{row.ci_low:.4g}, {row.ci_high:.4g}]"
+
+
+def _pattern_sections(
+    table: pd.DataFrame, figures: pd.DataFrame, cases: Sequence[validation.Case]
+) -> list[str]:
+    lines = [
+        "## What each pattern is held to",
+        "",
+        "For every pattern: the paper's passage (with its section), the public statistic on "
+        "the same fact where one is checked, which of the two (or which threshold of the "
+        "project's) the criterion holds the model to, the simulated result and, for a failing "
+        "pattern, why it fails, quoting these runs.",
+    ]
+    patterns = dict(((case, p.name), p) for case, p in validation.patterns_by_case(cases))
+    for case, rows in table.groupby("case", sort=False):
+        lines += ["", f"### {case}"]
+        for row in rows.itertuples():
+            pattern = patterns[(case, row.pattern)]
+            verdict = "holds" if row.holds else "**fails**"
+            lines += [
+                "",
+                f"**{row.pattern}** ({verdict}: {_simulated(row)} {row.unit}; criterion "
+                f"{row.criterion}).",
+                "",
+                f"- The paper: {row.source}.",
+                f"- Public statistic: {_text(row.public) or 'none checked'}.",
+                f"- Held to: {row.held_to}.",
+            ]
+            if not row.holds:
+                lines.append(f"- Why it fails: {validation.explanation(pattern, case, figures)}")
+    return lines
+
+
+def _start_section(figures: pd.DataFrame, cases: Sequence[validation.Case]) -> list[str]:
+    lines = [
+        "## Starting levels",
+        "",
+        "Public statistics beside the model's units at year 1 under the baseline. The model "
+        "keeps shares and rates and scales absolute sizes to its citizen count; its money is "
+        "in its own units (k = thousand model currency units a person a year), so levels "
+        "compare by order, not by value. US dollars at the 2019 average market exchange "
+        "rates (OECD: 1.28 US$ per pound, 1.12 per euro, 109 yen and 6.91 yuan per US$). The "
+        "model's area is that of its generated districts (the kind profiles of "
+        "`simulation.world.graph`), not the city's.",
+        "",
+        "| case | GDP per capita, public | US$ 2019 | simulated, k/person-year [95% CI] | "
+        "population, public | simulated citizens | area, public km2 | model area km2 | "
+        "density, public per km2 | simulated per km2 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    simulated = {}
+    for case in cases:
+        start = validation.figure_values(figures, case.name, "start")
+        rows = figures[(figures["case"] == case.name) & (figures["topic"] == "start")]
+        gdp = rows[rows["figure"] == "gdp_per_capita"].iloc[0]
+        area = validation.model_area_km2(case.preset)
+        simulated[case.name] = float(gdp["mean"])
+        lines.append(
+            f"| {case.name} | {case.start.gdp_per_capita} | {case.start.gdp_per_capita_usd:,.0f} "
+            f"| {gdp['mean']:.1f} [{gdp['ci_low']:.1f}, {gdp['ci_high']:.1f}] | "
+            f"{case.start.population} | {start['population']:,.0f} | "
+            f"{case.start.area_km2:,.0f} | {area:,.0f} | "
+            f"{1e6 * case.start.population_m / case.start.area_km2:,.0f} | "
+            f"{start['population'] / area:,.0f} |"
+        )
+    public = {case.name: case.start.gdp_per_capita_usd for case in cases}
+
+    def ratio(values: dict[str, float]) -> float:
+        mature = np.mean([v for k, v in values.items() if k in validation.MATURE_CASES])
+        return float(
+            mature / np.mean([v for k, v in values.items() if k in validation.EMERGING_CASES])
+        )
+
+    def order(values: dict[str, float]) -> str:
+        return " > ".join(sorted(values, key=values.get, reverse=True))
+
+    if any(c in validation.MATURE_CASES for c in public) and any(
+        c in validation.EMERGING_CASES for c in public
+    ):
+        lines += [
+            "",
+            f"The mature cases' mean GDP per capita is {ratio(public):.2f} times the emerging "
+            f"cases' in the public figures and {ratio(simulated):.2f} times in the model. Order "
+            f"by GDP per capita, public: {order(public)}; simulated: {order(simulated)}.",
+        ]
+    return lines
+
+
+def _sector_section(figures: pd.DataFrame, cases: Sequence[validation.Case]) -> list[str]:
+    lines = [
+        "## Sector shares at the start",
+        "",
+        "Each cell: the preset's share of firms / the simulated share of jobs / the simulated "
+        "share of value added, at year 1 under the baseline (means over the replications). "
+        "docs/sectors.md maps the official classifications to the seven sectors and says how "
+        "a public share of jobs or value added becomes a preset's share of firms.",
+        "",
+        f"| case | {' | '.join(SECTOR_NAMES)} |",
+        f"|---|{'---|' * len(SECTOR_NAMES)}",
+    ]
+    for case in cases:
+        point = model.resolve_point(case.preset, {})
+        firms = np.array([point[f"firms.share_{s}"] for s in SECTOR_NAMES], dtype=float)
+        firms /= firms.sum()
+        shares = validation.figure_values(figures, case.name, "sectors")
+        cells = [
+            f"{share:.3g} / {shares[f'jobs_{s}']:.3f} / {shares[f'value_added_{s}']:.3f}"
+            for s, share in zip(SECTOR_NAMES, firms, strict=True)
+        ]
+        lines.append(f"| {case.name} | {' | '.join(cells)} |")
+    return lines
+
+
+def _calibration_section(figures: pd.DataFrame, cases: Sequence[validation.Case]) -> list[str]:
+    lines = [
+        "## Calibrations",
+        "",
+        "`smartcity calibrate SPEC.toml --out DIR` (Optuna TPE sampler; loss = weighted mean of "
+        "((simulated - target) / scale)^2 over the targets, the same seeds in every trial) "
+        "fits a case preset's free parameter to public statistics of the city's start; the "
+        "best value is written into the preset with a comment naming the spec and its "
+        "sources, and DIR/calibration.json keeps the search and its loss at the spec's own "
+        "size and seeds. The table reads each spec, the value its preset holds and the "
+        "target metric as the validation runs above simulate it (their size and seeds, "
+        "under the spec's policy), so a stale calibration shows as a target these runs miss.",
+        "",
+        "| spec | preset | free parameter (bounds) | value in the preset | target | "
+        "simulated in these runs [95% CI] |",
+        "|---|---|---|---|---|---|",
+    ]
+    names = {case.preset for case in cases}
+    for path, spec in validation.calibration_specs():
+        if spec.preset not in names:
+            continue
+        point = model.resolve_point(spec.preset, {})
+        free = "; ".join(
+            f"`{p.key}` ({p.low:g}-{p.high:g}{', log scale' if p.log else ''})"
+            for p in spec.parameters
+        )
+        held = "; ".join(f"{point[p.key]:g}" for p in spec.parameters)
+        case = next(c.name for c in cases if c.preset == spec.preset)
+        calibration = figures[(figures["case"] == case) & (figures["topic"] == "calibration")]
+        for target in spec.targets:
+            row = calibration[calibration["figure"] == f"{path} {target.metric}@{target.year:g}"]
+            sim = row.iloc[0]
+            lines.append(
+                f"| {path} | {spec.preset} | {free} | {held} | `{target.metric}` = "
+                f"{target.value:g} at year {target.year:g} | {sim['mean']:.4g} "
+                f"[{sim['ci_low']:.4g}, {sim['ci_high']:.4g}] |"
+            )
+    return lines
+
+
+def validation_markdown(
+    table: pd.DataFrame,
+    figures: pd.DataFrame,
+    command: str,
+    cases: Sequence[validation.Case] = validation.CASES,
+) -> str:
+    """docs/validation.md, every part of it generated from the runs: the pattern table, what
+    each pattern is held to and why a failing one fails (quoting ``figures``), the starting
+    levels beside public statistics, the sector shares at the start and the calibrations."""
+    held = int(table["holds"].sum())
+    lines = [
+        validation.REPORT_TITLE,
+        "",
+        "Generated by `smartcity validate` from its runs: no figure in it is written by hand "
+        "(the words around the figures are the patterns' texts in "
+        "`smartcity.experiments.validation`). To regenerate, run the command below and copy "
+        "OUT/validation.md, OUT/validation.csv and OUT/validation_figures.csv into docs/ "
+        "(tests/test_validation.py checks that this file is the rendering of the two tables "
+        "and that its text cites their numbers).",
+        "",
+        f"Command: `{command}`.",
+        "",
+        f"{held} of {len(table)} patterns hold. Each case city runs its preset under its "
+        "development path and under the baseline with paired seeds; a statistic is computed "
+        "per replication and its mean (95% t-interval) is compared with the criterion "
+        "(white paper 5.1). A failing pattern stays in the table: it is a result.",
+        "",
+        "| case | pattern | simulated mean [95% CI] | unit | criterion | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in table.itertuples():
+        lines.append(
+            f"| {row.case} | {row.pattern} | {_simulated(row)} | {row.unit} | {row.criterion} "
+            f"| {'holds' if row.holds else '**fails**'} |"
+        )
+    sections = (
+        _pattern_sections(table, figures, cases),
+        _start_section(figures, cases),
+        _sector_section(figures, cases),
+        _calibration_section(figures, cases),
+    )
+    for section in sections:
+        lines += ["", *section]
     return "\n".join(lines) + "\n"

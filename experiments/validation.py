@@ -1,4 +1,4 @@
-"""`smartcity validate`: the six case cities checked against the white paper's figures.
+"""The validation of `smartcity validate`: the six case cities against the white paper.
 
 Pattern-oriented validation (Grimm et al. 2005): before the model predicts what is not
 known, it should reproduce what is. The white paper (5.1) gives six case cities with
@@ -12,13 +12,12 @@ exactly 0, which must not pass. The report keeps every pattern, holding or not, 
 reason.
 
 The case -> path mapping and the patterns are validation data, not model rules: nothing in
-the model branches on a case's name.
+the model branches on a case's name. The command's options are `validate_command`; the
+report (docs/validation.md) and its figures are drawn by `figures`.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,16 +28,6 @@ import pandas as pd
 
 from smartcity.experiments import model
 from smartcity.experiments.calibrate import CalibrationSpec, load_calibration_spec
-from smartcity.experiments.cli_kit import (
-    EXIT_OK,
-    add_executor_options,
-    add_limit_option,
-    check_out,
-    guarded,
-    limits_of,
-    positive_int,
-    stored_results,
-)
 from smartcity.experiments.limits import DEFAULT_LIMITS, Limits
 from smartcity.experiments.spec import ExperimentSpec, parse_spec
 from smartcity.simulation.world.graph import KIND_PROFILES
@@ -795,21 +784,11 @@ def validation_spec(
     )
 
 
-def report_lines(table: pd.DataFrame) -> list[str]:
-    """One line per pattern: case, pattern, source figure, simulated mean [95% CI], verdict."""
-    return [
-        f"{row.case:12s} {'holds' if row.holds else 'FAILS'}  {row.pattern}: "
-        f"{row.mean:.4g} [{row.ci_low:.4g}, {row.ci_high:.4g}] {row.unit} "
-        f"(criterion {row.criterion}; {row.source})"
-        for row in table.itertuples()
-    ]
-
-
 REPORT_TITLE = "# Validation against the white paper's case cities"
 NOT_EXPLAINED = "No explanation is written for this pattern yet."
 
 
-def _figure_values(figures: pd.DataFrame, case: str, topic: str) -> dict[str, float]:
+def figure_values(figures: pd.DataFrame, case: str, topic: str) -> dict[str, float]:
     rows = figures[(figures["case"] == case) & (figures["topic"] == topic)]
     return dict(zip(rows["figure"], rows["mean"].astype(float), strict=True))
 
@@ -818,275 +797,18 @@ def explanation(pattern: Pattern, case: str, figures: pd.DataFrame) -> str:
     """Why a failing pattern fails, its template filled with the figures of these runs."""
     if not pattern.why_fails:
         return NOT_EXPLAINED
-    return pattern.why_fails.format(**_figure_values(figures, case, pattern.name))
+    return pattern.why_fails.format(**figure_values(figures, case, pattern.name))
 
 
-def _patterns_by_case(cases: Sequence[Case]) -> list[tuple[str, Pattern]]:
+def patterns_by_case(cases: Sequence[Case]) -> list[tuple[str, Pattern]]:
     return [(c.name, p) for c in cases for p in c.patterns] + [
         ("both-models", p) for p in CROSS_CASE_PATTERNS
     ]
 
 
-def _text(value: Any) -> str:
-    """A text cell, "" for an empty one (read back from CSV as NaN)."""
-    return value if isinstance(value, str) else ""
-
-
-def _simulated(row: Any) -> str:
-    return f"{row.mean:.4g} [{row.ci_low:.4g}, {row.ci_high:.4g}]"
-
-
-def _pattern_sections(
-    table: pd.DataFrame, figures: pd.DataFrame, cases: Sequence[Case]
-) -> list[str]:
-    lines = [
-        "## What each pattern is held to",
-        "",
-        "For every pattern: the paper's passage (with its section), the public statistic on "
-        "the same fact where one is checked, which of the two (or which threshold of the "
-        "project's) the criterion holds the model to, the simulated result and, for a failing "
-        "pattern, why it fails, quoting these runs.",
-    ]
-    patterns = dict(((case, p.name), p) for case, p in _patterns_by_case(cases))
-    for case, rows in table.groupby("case", sort=False):
-        lines += ["", f"### {case}"]
-        for row in rows.itertuples():
-            pattern = patterns[(case, row.pattern)]
-            verdict = "holds" if row.holds else "**fails**"
-            lines += [
-                "",
-                f"**{row.pattern}** ({verdict}: {_simulated(row)} {row.unit}; criterion "
-                f"{row.criterion}).",
-                "",
-                f"- The paper: {row.source}.",
-                f"- Public statistic: {_text(row.public) or 'none checked'}.",
-                f"- Held to: {row.held_to}.",
-            ]
-            if not row.holds:
-                lines.append(f"- Why it fails: {explanation(pattern, case, figures)}")
-    return lines
-
-
-def _model_area_km2(preset: str) -> float:
+def model_area_km2(preset: str) -> float:
     """Land area of a preset's generated districts, km2 (the kind profiles' areas)."""
     point = model.resolve_point(preset, {})
     return float(
         sum(point[f"city.n_{kind}"] * KIND_PROFILES[kind]["area"] for kind in KIND_PROFILES)
     )
-
-
-def _start_section(figures: pd.DataFrame, cases: Sequence[Case]) -> list[str]:
-    lines = [
-        "## Starting levels",
-        "",
-        "Public statistics beside the model's units at year 1 under the baseline. The model "
-        "keeps shares and rates and scales absolute sizes to its citizen count; its money is "
-        "in its own units (k = thousand model currency units a person a year), so levels "
-        "compare by order, not by value. US dollars at the 2019 average market exchange "
-        "rates (OECD: 1.28 US$ per pound, 1.12 per euro, 109 yen and 6.91 yuan per US$). The "
-        "model's area is that of its generated districts (the kind profiles of "
-        "`simulation.world.graph`), not the city's.",
-        "",
-        "| case | GDP per capita, public | US$ 2019 | simulated, k/person-year [95% CI] | "
-        "population, public | simulated citizens | area, public km2 | model area km2 | "
-        "density, public per km2 | simulated per km2 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    simulated = {}
-    for case in cases:
-        start = _figure_values(figures, case.name, "start")
-        rows = figures[(figures["case"] == case.name) & (figures["topic"] == "start")]
-        gdp = rows[rows["figure"] == "gdp_per_capita"].iloc[0]
-        area = _model_area_km2(case.preset)
-        simulated[case.name] = float(gdp["mean"])
-        lines.append(
-            f"| {case.name} | {case.start.gdp_per_capita} | {case.start.gdp_per_capita_usd:,.0f} "
-            f"| {gdp['mean']:.1f} [{gdp['ci_low']:.1f}, {gdp['ci_high']:.1f}] | "
-            f"{case.start.population} | {start['population']:,.0f} | "
-            f"{case.start.area_km2:,.0f} | {area:,.0f} | "
-            f"{1e6 * case.start.population_m / case.start.area_km2:,.0f} | "
-            f"{start['population'] / area:,.0f} |"
-        )
-    public = {case.name: case.start.gdp_per_capita_usd for case in cases}
-
-    def ratio(values: dict[str, float]) -> float:
-        mature = np.mean([v for k, v in values.items() if k in MATURE_CASES])
-        return float(mature / np.mean([v for k, v in values.items() if k in EMERGING_CASES]))
-
-    def order(values: dict[str, float]) -> str:
-        return " > ".join(sorted(values, key=values.get, reverse=True))
-
-    if any(c in MATURE_CASES for c in public) and any(c in EMERGING_CASES for c in public):
-        lines += [
-            "",
-            f"The mature cases' mean GDP per capita is {ratio(public):.2f} times the emerging "
-            f"cases' in the public figures and {ratio(simulated):.2f} times in the model. Order "
-            f"by GDP per capita, public: {order(public)}; simulated: {order(simulated)}.",
-        ]
-    return lines
-
-
-def _sector_section(figures: pd.DataFrame, cases: Sequence[Case]) -> list[str]:
-    lines = [
-        "## Sector shares at the start",
-        "",
-        "Each cell: the preset's share of firms / the simulated share of jobs / the simulated "
-        "share of value added, at year 1 under the baseline (means over the replications). "
-        "docs/sectors.md maps the official classifications to the seven sectors and says how "
-        "a public share of jobs or value added becomes a preset's share of firms.",
-        "",
-        f"| case | {' | '.join(SECTOR_NAMES)} |",
-        f"|---|{'---|' * len(SECTOR_NAMES)}",
-    ]
-    for case in cases:
-        point = model.resolve_point(case.preset, {})
-        firms = np.array([point[f"firms.share_{s}"] for s in SECTOR_NAMES], dtype=float)
-        firms /= firms.sum()
-        shares = _figure_values(figures, case.name, "sectors")
-        cells = [
-            f"{share:.3g} / {shares[f'jobs_{s}']:.3f} / {shares[f'value_added_{s}']:.3f}"
-            for s, share in zip(SECTOR_NAMES, firms, strict=True)
-        ]
-        lines.append(f"| {case.name} | {' | '.join(cells)} |")
-    return lines
-
-
-def _calibration_section(figures: pd.DataFrame, cases: Sequence[Case]) -> list[str]:
-    lines = [
-        "## Calibrations",
-        "",
-        "`smartcity calibrate SPEC.toml --out DIR` (Optuna TPE sampler; loss = weighted mean of "
-        "((simulated - target) / scale)^2 over the targets, the same seeds in every trial) "
-        "fits a case preset's free parameter to public statistics of the city's start; the "
-        "best value is written into the preset with a comment naming the spec and its "
-        "sources, and DIR/calibration.json keeps the search and its loss at the spec's own "
-        "size and seeds. The table reads each spec, the value its preset holds and the "
-        "target metric as the validation runs above simulate it (their size and seeds, "
-        "under the spec's policy), so a stale calibration shows as a target these runs miss.",
-        "",
-        "| spec | preset | free parameter (bounds) | value in the preset | target | "
-        "simulated in these runs [95% CI] |",
-        "|---|---|---|---|---|---|",
-    ]
-    names = {case.preset for case in cases}
-    for path, spec in calibration_specs():
-        if spec.preset not in names:
-            continue
-        point = model.resolve_point(spec.preset, {})
-        free = "; ".join(
-            f"`{p.key}` ({p.low:g}-{p.high:g}{', log scale' if p.log else ''})"
-            for p in spec.parameters
-        )
-        held = "; ".join(f"{point[p.key]:g}" for p in spec.parameters)
-        case = next(c.name for c in cases if c.preset == spec.preset)
-        calibration = figures[(figures["case"] == case) & (figures["topic"] == "calibration")]
-        for target in spec.targets:
-            row = calibration[calibration["figure"] == f"{path} {target.metric}@{target.year:g}"]
-            sim = row.iloc[0]
-            lines.append(
-                f"| {path} | {spec.preset} | {free} | {held} | `{target.metric}` = "
-                f"{target.value:g} at year {target.year:g} | {sim['mean']:.4g} "
-                f"[{sim['ci_low']:.4g}, {sim['ci_high']:.4g}] |"
-            )
-    return lines
-
-
-def validation_markdown(
-    table: pd.DataFrame, figures: pd.DataFrame, command: str, cases: Sequence[Case] = CASES
-) -> str:
-    """docs/validation.md, every part of it generated from the runs: the pattern table, what
-    each pattern is held to and why a failing one fails (quoting ``figures``), the starting
-    levels beside public statistics, the sector shares at the start and the calibrations."""
-    held = int(table["holds"].sum())
-    lines = [
-        REPORT_TITLE,
-        "",
-        "Generated by `smartcity validate` from its runs: no figure in it is written by hand "
-        "(the words around the figures are the patterns' texts in "
-        "`smartcity.experiments.validation`). To regenerate, run the command below and copy "
-        "OUT/validation.md, OUT/validation.csv and OUT/validation_figures.csv into docs/ "
-        "(tests/test_validation.py checks that this file is the rendering of the two tables "
-        "and that its text cites their numbers).",
-        "",
-        f"Command: `{command}`.",
-        "",
-        f"{held} of {len(table)} patterns hold. Each case city runs its preset under its "
-        "development path and under the baseline with paired seeds; a statistic is computed "
-        "per replication and its mean (95% t-interval) is compared with the criterion "
-        "(white paper 5.1). A failing pattern stays in the table: it is a result.",
-        "",
-        "| case | pattern | simulated mean [95% CI] | unit | criterion | verdict |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in table.itertuples():
-        lines.append(
-            f"| {row.case} | {row.pattern} | {_simulated(row)} | {row.unit} | {row.criterion} "
-            f"| {'holds' if row.holds else '**fails**'} |"
-        )
-    sections = (
-        _pattern_sections(table, figures, cases),
-        _start_section(figures, cases),
-        _sector_section(figures, cases),
-        _calibration_section(figures, cases),
-    )
-    for section in sections:
-        lines += ["", *section]
-    return "\n".join(lines) + "\n"
-
-
-def write_figures(table: pd.DataFrame, folder: Path) -> list[Path]:
-    """A figure per case (and one for the cross-case patterns): each pattern's simulated
-    mean and interval against the paper's criterion."""
-    from smartcity.experiments import figures  # matplotlib: only when figures are drawn
-
-    folder.mkdir(parents=True, exist_ok=True)
-    return [
-        figures.plot_pattern_checks(rows, f"Validation: {case}", folder / f"{case}.png")
-        for case, rows in table.groupby("case", sort=False)
-    ]
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `validate` subcommand."""
-    parser = subparsers.add_parser(
-        "validate",
-        help="check the six case cities against the white paper's figures",
-        description="Run each case city (london, paris, tokyo, hamburg, tel-aviv, shenzhen) "
-        "under its development path and the baseline, check each pattern of white paper 5.1 "
-        "and write OUT/validation.csv, OUT/validation_figures.csv and OUT/validation.md; exit 1 "
-        "when a pattern fails.",
-    )
-    parser.add_argument("--out", type=Path, default=Path("results/validate"))
-    parser.add_argument("--replications", type=positive_int, default=DEFAULT_REPLICATIONS)
-    parser.add_argument("--years", type=positive_int, default=DEFAULT_YEARS)
-    parser.add_argument("--seed", type=int, default=DEFAULT_ROOT_SEED)
-    parser.add_argument(
-        "--citizens", type=positive_int, help="citizens per city (default: each preset's)"
-    )
-    add_executor_options(parser)
-    add_limit_option(parser)
-    parser.set_defaults(handler=command_validate)
-
-
-def command_validate(args: argparse.Namespace) -> int:
-    """Handler of `smartcity validate`."""
-
-    def body() -> int:
-        overrides = {} if args.citizens is None else {"citizens.count": args.citizens}
-        check_out(args.out)
-        spec = validation_spec(args.replications, args.years, args.seed, overrides, limits_of(args))
-        _, results = stored_results("validate", spec, args)
-        table = evaluate(results)
-        figures_table = cited_figures(results)
-        table.to_csv(args.out / "validation.csv", index=False)
-        figures_table.to_csv(args.out / "validation_figures.csv", index=False)
-        write_figures(table, args.out / "figures")
-        command = " ".join(["smartcity", *sys.argv[1:]]) if sys.argv[1:] else "smartcity validate"
-        report = validation_markdown(table, figures_table, command)
-        (args.out / "validation.md").write_text(report)
-        for line in report_lines(table):
-            print(line)
-        print(f"{int(table['holds'].sum())} of {len(table)} patterns hold")
-        return EXIT_OK if table["holds"].all() else EXIT_PATTERN_FAILED
-
-    return guarded("validate", body)

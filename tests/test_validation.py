@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from smartcity.cli import main
+from smartcity.experiments.figures import validation_markdown
 from smartcity.experiments.validation import (
     CASES,
     CROSS_CASE_PATTERNS,
     NOT_EXPLAINED,
     CaseRuns,
     evaluate,
-    validation_markdown,
 )
 from smartcity.simulation.model.metrics import METRICS
 
