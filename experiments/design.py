@@ -38,7 +38,6 @@ evaluated), ``outcomes.csv`` (every run: mix, scenario, outcomes), ``front.csv``
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 from collections.abc import Mapping
 from concurrent.futures import Executor
@@ -92,7 +91,6 @@ ROBUSTNESS_NOTES = {
     "regret": "the maximum regret (Savage) over the scenarios, minimized; objective "
     "columns: the mean",
 }
-DPI = 120
 Envelope = number(0.0, 1.0)
 
 
@@ -270,6 +268,8 @@ def run_design(
     """
     import optuna
 
+    from smartcity.experiments import figures  # its tables and figures
+
     out = Path(out)
     raw = design_raw(read_toml(spec_path, "design spec", SpecError), preset, budget, robustness)
     source = str(spec_path)
@@ -381,9 +381,9 @@ def run_design(
     front.drop(columns="package_file").assign(
         package=[str(p.relative_to(out)) for p in packages]
     ).to_csv(out / "front.csv", index=False)
-    (out / "front.md").write_text(front_markdown(front, levers, outcomes, note), "utf-8")
+    (out / "front.md").write_text(figures.front_markdown(front, levers, outcomes, note), "utf-8")
     (out / "figures").mkdir(exist_ok=True)
-    plot_front(trials_table, columns, note, out / "figures" / "front.png")
+    figures.plot_front(trials_table, columns, note, out / "figures" / "front.png")
     return DesignResult(trials_table, front, packages, runs_table)
 
 
@@ -422,51 +422,6 @@ def write_front(front: pd.DataFrame, out: Path, preset: str, budget: float) -> l
         path.write_text(toml_text(package), encoding="utf-8")
         written.append(path)
     return written
-
-
-def front_markdown(front: pd.DataFrame, levers: list[str], outcomes: Any, note: str) -> str:
-    """The Pareto front as Markdown: a row per member with its levers, objectives and
-    their maximum regrets."""
-    header = ["#", *levers, *(f"{o.name} ({o.direction[:3]})" for o in outcomes)]
-    header += [f"{o.name} max regret" for o in outcomes]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for rank, row in front.reset_index(drop=True).iterrows():
-        cells = [str(rank)]
-        cells += [_cell(row[key]) for key in levers]
-        cells += [f"{row[o.name]:+.4f}" for o in outcomes]
-        cells += [f"{row[o.name + REGRET]:.4f}" for o in outcomes]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + f"\n\n{note}.\n"
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value)).lower()
-    if isinstance(value, float | np.floating):
-        return f"{value:.3g}"
-    return str(value)
-
-
-def plot_front(trials: pd.DataFrame, objectives: list[str], note: str, path: Path) -> Path:
-    """Every evaluated mix (grey) and the front (red), one panel per pair of objectives."""
-    pairs = list(itertools.combinations(objectives, 2)) or [(objectives[0], objectives[0])]
-    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
-
-    fig = Figure(figsize=(4.6 * len(pairs), 4.2))
-    axes = fig.subplots(1, len(pairs), squeeze=False)[0]
-    front = trials[trials["on_front"]]
-    for ax, (x, y) in zip(axes, pairs, strict=True):
-        ax.scatter(trials[x], trials[y], s=14, color="0.7", label="evaluated mixes")
-        ax.scatter(front[x], front[y], s=30, color="tab:red", label="Pareto front")
-        ax.set_xlabel(x.replace("_", " "))
-        ax.set_ylabel(y.replace("_", " "))
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize="small")
-    fig.suptitle("Initiative mixes at a fixed public envelope (robust values)")
-    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    fig.savefig(path, dpi=DPI)
-    return path
 
 
 def command_design(args: argparse.Namespace) -> int:

@@ -47,7 +47,6 @@ DEFAULT_THRESHOLD = 0.8
 PEEL_ALPHA = 0.05  # share of the box peeled per step: EMA Workbench's default
 FEATURE_TREES = 250
 CART_MASS = 0.05  # least share of the runs in a leaf: EMA Workbench's default, as PRIM's
-DPI = 120
 
 
 @dataclass(frozen=True)
@@ -258,148 +257,6 @@ def feature_scores(x: pd.DataFrame, outcomes: pd.DataFrame, seed: int = 0) -> pd
     return pd.DataFrame(scores).reindex(x.columns)
 
 
-def plot_trajectory(box: Box, where: str, note: str, path: Path) -> Path:
-    """Coverage against density along the peeling trajectory, coloured by the number of
-    restricted inputs; the reported box is ringed."""
-    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
-
-    fig = Figure(figsize=(6.4, 4.8))
-    ax = fig.subplots()
-    t = box.trajectory
-    points = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22)
-    fig.colorbar(points, ax=ax, label="restricted inputs")
-    ax.scatter([box.coverage], [box.density], s=160, facecolors="none", edgecolors="red",
-               label=f"reported box (step {box.chosen})")  # fmt: skip
-    ax.set_xlabel("coverage (share of the cases in the box)")
-    ax.set_ylabel("density (share of the box that are cases)")
-    ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="lower left")
-    ax.set_title(f"PRIM peeling trajectory: {where}", fontsize="medium")
-    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=DPI)
-    return path
-
-
-def plot_leaves(
-    x: pd.DataFrame, y: np.ndarray, leaves: list[Leaf], where: str, note: str, path: Path
-) -> Path:
-    """The CART boxes: their coverage and density (bars) and, on the two numeric inputs
-    the boxes restrict most, every run (cases in red) with each box drawn over them."""
-    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
-    from matplotlib.patches import Rectangle
-
-    numeric = [c for c in x.columns if pd.api.types.is_numeric_dtype(x[c])]
-    restricted = pd.concat([leaf.limits["input"] for leaf in leaves]).value_counts()
-    shown = sorted(numeric, key=lambda c: -restricted.get(c, 0))[:2]
-    fig = Figure(figsize=(11.0 if len(shown) == 2 else 5.6, 4.6))
-    axes = fig.subplots(1, 2 if len(shown) == 2 else 1, squeeze=False)[0]
-    names = [f"box {i}" for i in range(len(leaves))]
-    at = np.arange(len(leaves))
-    axes[0].bar(at - 0.2, [leaf.coverage for leaf in leaves], 0.4, label="coverage")
-    axes[0].bar(at + 0.2, [leaf.density for leaf in leaves], 0.4, label="density")
-    axes[0].set_xticks(at, names)
-    axes[0].set_xlim(-0.8, len(leaves) - 0.2)
-    axes[0].set_ylim(0, 1.05)
-    axes[0].set_ylabel("share")
-    axes[0].legend(fontsize="small", loc="lower right")
-    axes[0].grid(alpha=0.3, axis="y")
-    if len(shown) == 2:
-        ax = axes[1]
-        ax.scatter(x[shown[0]], x[shown[1]], s=8, c=np.where(y, "tab:red", "0.7"))
-        for name, leaf in zip(names, leaves, strict=True):
-            limits = leaf.limits.set_index("input")
-            (x0, x1), (y0, y1) = (
-                (limits.loc[c, "low"], limits.loc[c, "high"])
-                if c in limits.index
-                else (x[c].min(), x[c].max())
-                for c in shown
-            )
-            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.5))
-            ax.annotate(name, (x0, y1), fontsize="small", va="top")
-        ax.set_xlabel(shown[0])
-        ax.set_ylabel(shown[1])
-        ax.set_title("runs (red: the condition holds) and the boxes", fontsize="medium")
-    fig.suptitle(f"CART boxes: {where}", fontsize="medium")
-    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=DPI)
-    return path
-
-
-def plot_scores(scores: pd.DataFrame, note: str, path: Path) -> Path:
-    """Heatmap of feature scores: inputs down, outcomes across, the score in each cell."""
-    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
-
-    fig = Figure(figsize=(1.6 + 1.5 * len(scores.columns), 1.4 + 0.45 * len(scores)))
-    ax = fig.subplots()
-    image = ax.imshow(scores.to_numpy(dtype=float), cmap="Blues", vmin=0, aspect="auto")
-    fig.colorbar(image, ax=ax, label="feature score (extra-trees importance)")
-    ax.set_xticks(range(len(scores.columns)), scores.columns, rotation=30, ha="right")
-    ax.set_yticks(range(len(scores)), scores.index)
-    for (i, j), value in np.ndenumerate(scores.to_numpy(dtype=float)):
-        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize="small")
-    ax.set_title("Which inputs matter for each outcome", fontsize="medium")
-    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    fig.savefig(path, dpi=DPI)
-    return path
-
-
-def box_markdown(box: Box, where: str) -> str:
-    """The box as Markdown: coverage, density, and a row per restricted input."""
-    lines = [
-        f"PRIM box for `{where}`: {box.cases} of {box.runs} runs meet it; the box holds "
-        f"{box.mass:.0%} of the runs, coverage {box.coverage:.2f}, density {box.density:.2f}."
-        + (
-            ""
-            if box.reached
-            else f" No box on the peeling trajectory reaches density {box.threshold:g}: this is "
-            "the densest, so the condition is not confined to one box of these inputs."
-        ),
-        "",
-        "| input | low | high | values |",
-        "|---|---|---|---|",
-    ]
-    for row in box.limits.itertuples():
-        low = "" if pd.isna(row.low) else f"{row.low:.4g}"
-        high = "" if pd.isna(row.high) else f"{row.high:.4g}"
-        lines.append(f"| {row.input} | {low} | {high} | {row.values} |")
-    return "\n".join(lines) + "\n"
-
-
-def leaves_markdown(leaves: list[Leaf], where: str) -> str:
-    """The CART boxes as Markdown: a row per restricted input of each box."""
-    lines = [
-        f"CART boxes for `{where}` (leaves of at least {CART_MASS:.0%} of the runs where most "
-        f"runs meet it): {len(leaves)}.",
-        "",
-        "| box | coverage | density | mass | input | low | high | values |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for rank, leaf in enumerate(leaves):
-        stats = f"{leaf.coverage:.2f} | {leaf.density:.2f} | {leaf.mass:.0%}"
-        for row in leaf.limits.itertuples():
-            low = "" if pd.isna(row.low) else f"{row.low:.4g}"
-            high = "" if pd.isna(row.high) else f"{row.high:.4g}"
-            lines.append(f"| {rank} | {stats} | {row.input} | {low} | {high} | {row.values} |")
-    return "\n".join(lines) + "\n"
-
-
-def leaves_table(leaves: list[Leaf]) -> pd.DataFrame:
-    """The CART boxes as a table: a row per restricted input of each box."""
-    columns = ["box", "input", "low", "high", "values", "coverage", "density", "mass"]
-    frames = [
-        leaf.limits.assign(box=rank, coverage=leaf.coverage, density=leaf.density, mass=leaf.mass)
-        for rank, leaf in enumerate(leaves)
-    ]
-    return (
-        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
-    )
-
-
 def inputs_of(record: dict[str, Any], table: pd.DataFrame) -> list[str]:
     """Return the input columns of an experiments table from its exploration record."""
     keys = [f["key"] for f in record["uncertainties"]] + [f["key"] for f in record["levers"]]
@@ -424,6 +281,8 @@ def size_note(record: dict[str, Any], runs: int) -> str:
 def discover(out_dir: Path, where: str, threshold: float, out: Path | None = None) -> list[Path]:
     """Run PRIM, CART and feature scoring on an exploration and write the outputs; return
     them."""
+    from smartcity.experiments import figures  # its tables and figures
+
     table, record = read_experiments(out_dir)
     if not 0 < threshold <= 1:
         raise SpecError(f"--threshold {threshold:g} must lie in (0, 1]")
@@ -447,13 +306,15 @@ def discover(out_dir: Path, where: str, threshold: float, out: Path | None = Non
     )
     box.trajectory.rename_axis("step").to_csv(written[1])
     scores.rename_axis("input").to_csv(written[2])
-    leaves_table(leaves).to_csv(written[3], index=False)
+    figures.leaves_table(leaves).to_csv(written[3], index=False)
     written.append(target / "discover.md")
-    markdown = box_markdown(box, where) + "\n" + leaves_markdown(leaves, where)
+    markdown = figures.box_markdown(box, where) + "\n" + figures.leaves_markdown(leaves, where)
     written[-1].write_text(markdown + "\n" + note + ".\n", encoding="utf-8")
-    written.append(plot_trajectory(box, where, note, target / "peeling_trajectory.png"))
-    written.append(plot_leaves(table[inputs], y, leaves, where, note, target / "cart_boxes.png"))
-    written.append(plot_scores(scores, note, target / "feature_scores.png"))
+    written.append(figures.plot_trajectory(box, where, note, target / "peeling_trajectory.png"))
+    written.append(
+        figures.plot_leaves(table[inputs], y, leaves, where, note, target / "cart_boxes.png")
+    )
+    written.append(figures.plot_scores(scores, note, target / "feature_scores.png"))
     (target / "discover.json").write_text(
         json.dumps({"where": where, "threshold": threshold, "inputs": inputs}, indent=2),
         encoding="utf-8",

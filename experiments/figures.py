@@ -10,6 +10,7 @@ this module stays untouched; matplotlib is imported only when a figure is drawn.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from smartcity.experiments import model, validation
+from smartcity.experiments import design, discover, model, validation
 from smartcity.experiments.compare import FIT_METRICS, PER_SPENDING
 from smartcity.simulation.world.statistics import method_note
 from smartcity.simulation.world.vocabulary import SECTOR_NAMES
@@ -710,3 +711,187 @@ def validation_markdown(
     for section in sections:
         lines += ["", *section]
     return "\n".join(lines) + "\n"
+
+
+def plot_trajectory(box: discover.Box, where: str, note: str, path: Path) -> Path:
+    """Coverage against density along the peeling trajectory, coloured by the number of
+    restricted inputs; the reported box is ringed."""
+    fig = new_figure(figsize=(6.4, 4.8))
+    ax = fig.subplots()
+    t = box.trajectory
+    points = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22)
+    fig.colorbar(points, ax=ax, label="restricted inputs")
+    ax.scatter([box.coverage], [box.density], s=160, facecolors="none", edgecolors="red",
+               label=f"reported box (step {box.chosen})")  # fmt: skip
+    ax.set_xlabel("coverage (share of the cases in the box)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="lower left")
+    ax.set_title(f"PRIM peeling trajectory: {where}", fontsize="medium")
+    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def plot_leaves(
+    x: pd.DataFrame, y: np.ndarray, leaves: list[discover.Leaf], where: str, note: str, path: Path
+) -> Path:
+    """The CART boxes: their coverage and density (bars) and, on the two numeric inputs
+    the boxes restrict most, every run (cases in red) with each box drawn over them."""
+    from matplotlib.patches import Rectangle
+
+    numeric = [c for c in x.columns if pd.api.types.is_numeric_dtype(x[c])]
+    restricted = pd.concat([leaf.limits["input"] for leaf in leaves]).value_counts()
+    shown = sorted(numeric, key=lambda c: -restricted.get(c, 0))[:2]
+    fig = new_figure(figsize=(11.0 if len(shown) == 2 else 5.6, 4.6))
+    axes = fig.subplots(1, 2 if len(shown) == 2 else 1, squeeze=False)[0]
+    names = [f"box {i}" for i in range(len(leaves))]
+    at = np.arange(len(leaves))
+    axes[0].bar(at - 0.2, [leaf.coverage for leaf in leaves], 0.4, label="coverage")
+    axes[0].bar(at + 0.2, [leaf.density for leaf in leaves], 0.4, label="density")
+    axes[0].set_xticks(at, names)
+    axes[0].set_xlim(-0.8, len(leaves) - 0.2)
+    axes[0].set_ylim(0, 1.05)
+    axes[0].set_ylabel("share")
+    axes[0].legend(fontsize="small", loc="lower right")
+    axes[0].grid(alpha=0.3, axis="y")
+    if len(shown) == 2:
+        ax = axes[1]
+        ax.scatter(x[shown[0]], x[shown[1]], s=8, c=np.where(y, "tab:red", "0.7"))
+        for name, leaf in zip(names, leaves, strict=True):
+            limits = leaf.limits.set_index("input")
+            (x0, x1), (y0, y1) = (
+                (limits.loc[c, "low"], limits.loc[c, "high"])
+                if c in limits.index
+                else (x[c].min(), x[c].max())
+                for c in shown
+            )
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.5))
+            ax.annotate(name, (x0, y1), fontsize="small", va="top")
+        ax.set_xlabel(shown[0])
+        ax.set_ylabel(shown[1])
+        ax.set_title("runs (red: the condition holds) and the boxes", fontsize="medium")
+    fig.suptitle(f"CART boxes: {where}", fontsize="medium")
+    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def plot_scores(scores: pd.DataFrame, note: str, path: Path) -> Path:
+    """Heatmap of feature scores: inputs down, outcomes across, the score in each cell."""
+    fig = new_figure(figsize=(1.6 + 1.5 * len(scores.columns), 1.4 + 0.45 * len(scores)))
+    ax = fig.subplots()
+    image = ax.imshow(scores.to_numpy(dtype=float), cmap="Blues", vmin=0, aspect="auto")
+    fig.colorbar(image, ax=ax, label="feature score (extra-trees importance)")
+    ax.set_xticks(range(len(scores.columns)), scores.columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(scores)), scores.index)
+    for (i, j), value in np.ndenumerate(scores.to_numpy(dtype=float)):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize="small")
+    ax.set_title("Which inputs matter for each outcome", fontsize="medium")
+    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def box_markdown(box: discover.Box, where: str) -> str:
+    """The box as Markdown: coverage, density, and a row per restricted input."""
+    lines = [
+        f"PRIM box for `{where}`: {box.cases} of {box.runs} runs meet it; the box holds "
+        f"{box.mass:.0%} of the runs, coverage {box.coverage:.2f}, density {box.density:.2f}."
+        + (
+            ""
+            if box.reached
+            else f" No box on the peeling trajectory reaches density {box.threshold:g}: this is "
+            "the densest, so the condition is not confined to one box of these inputs."
+        ),
+        "",
+    ]
+    table = markdown_table(["input", "low", "high", "values"], _limit_cells(box.limits))
+    return "\n".join(lines) + "\n" + table
+
+
+def _limit_cells(limits: pd.DataFrame) -> list[list[str]]:
+    """A box's restricted inputs as table cells: input, low, high, kept values."""
+
+    def bound(value: float) -> str:
+        return "" if pd.isna(value) else f"{value:.4g}"
+
+    return [[r.input, bound(r.low), bound(r.high), r.values] for r in limits.itertuples()]
+
+
+def leaves_markdown(leaves: list[discover.Leaf], where: str) -> str:
+    """The CART boxes as Markdown: a row per restricted input of each box."""
+    lines = [
+        f"CART boxes for `{where}` (leaves of at least {discover.CART_MASS:.0%} of the runs "
+        f"where most runs meet it): {len(leaves)}.",
+        "",
+    ]
+    rows = [
+        [rank, f"{leaf.coverage:.2f}", f"{leaf.density:.2f}", f"{leaf.mass:.0%}", *cells]
+        for rank, leaf in enumerate(leaves)
+        for cells in _limit_cells(leaf.limits)
+    ]
+    header = ["box", "coverage", "density", "mass", "input", "low", "high", "values"]
+    return "\n".join(lines) + "\n" + markdown_table(header, rows)
+
+
+def leaves_table(leaves: list[discover.Leaf]) -> pd.DataFrame:
+    """The CART boxes as a table: a row per restricted input of each box."""
+    columns = ["box", "input", "low", "high", "values", "coverage", "density", "mass"]
+    frames = [
+        leaf.limits.assign(box=rank, coverage=leaf.coverage, density=leaf.density, mass=leaf.mass)
+        for rank, leaf in enumerate(leaves)
+    ]
+    return (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
+
+
+def front_markdown(front: pd.DataFrame, levers: list[str], outcomes: Any, note: str) -> str:
+    """The Pareto front as Markdown: a row per member with its levers, objectives and
+    their maximum regrets."""
+    header = ["#", *levers, *(f"{o.name} ({o.direction[:3]})" for o in outcomes)]
+    header += [f"{o.name} max regret" for o in outcomes]
+    rows = [
+        [
+            rank,
+            *(_cell(row[key]) for key in levers),
+            *(f"{row[o.name]:+.4f}" for o in outcomes),
+            *(f"{row[o.name + design.REGRET]:.4f}" for o in outcomes),
+        ]
+        for rank, row in front.reset_index(drop=True).iterrows()
+    ]
+    return markdown_table(header, rows) + f"\n{note}.\n"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, float | np.floating):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def plot_front(trials: pd.DataFrame, objectives: list[str], note: str, path: Path) -> Path:
+    """Every evaluated mix (grey) and the front (red), one panel per pair of objectives."""
+    pairs = list(itertools.combinations(objectives, 2)) or [(objectives[0], objectives[0])]
+    fig = new_figure(figsize=(4.6 * len(pairs), 4.2))
+    axes = fig.subplots(1, len(pairs), squeeze=False)[0]
+    front = trials[trials["on_front"]]
+    for ax, (x, y) in zip(axes, pairs, strict=True):
+        ax.scatter(trials[x], trials[y], s=14, color="0.7", label="evaluated mixes")
+        ax.scatter(front[x], front[y], s=30, color="tab:red", label="Pareto front")
+        ax.set_xlabel(x.replace("_", " "))
+        ax.set_ylabel(y.replace("_", " "))
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    fig.suptitle("Initiative mixes at a fixed public envelope (robust values)")
+    fig.text(0.01, 0.005, note, fontsize="x-small", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(path, dpi=DPI)
+    return path
