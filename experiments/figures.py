@@ -895,3 +895,57 @@ def plot_front(trials: pd.DataFrame, objectives: list[str], note: str, path: Pat
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=DPI)
     return path
+
+
+def plot_outcome(
+    table: pd.DataFrame, groups: list[str], x: str, y: str, note: str, path: Path
+) -> Path:
+    """An exploration's outcome ``y`` against its input ``x``: a point per run, a colour
+    per group of ``groups`` (a sampled design has no lines to draw)."""
+    fig = new_figure(figsize=(7.0, 4.6))
+    ax = fig.subplots()
+    for key, rows in table.groupby(groups, sort=False):
+        name = " / ".join(key) if isinstance(key, tuple) else str(key)
+        ax.scatter(rows[x].astype(float), rows[y], s=18, label=name, alpha=0.8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y.replace("_", " "))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    ax.set_title(f"{y.replace('_', ' ')} against {x}", fontsize="medium")
+    _footnote(fig, note)
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def plot_points(
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    titles: Mapping[str, str],
+    units: Mapping[str, str],
+    title: str,
+    note: str,
+    path: Path,
+) -> Path:
+    """Mean and interval of ``y`` against ``x`` (`plot.points`): a line per preset and
+    package, labelled by the package's title."""
+    colours = policy_colours(list(titles))
+    fig = new_figure(figsize=(7.0, 4.6))
+    ax = fig.subplots()
+    styles = {
+        preset: style for preset, style in zip(table["preset"].unique(), "-:-.", strict=False)
+    }
+    for (preset, policy), rows in table.groupby(["preset", "policy"], sort=False):
+        colour = colours[policy]
+        name = f"{preset} / {titles[policy]}"
+        ax.plot(rows[x], rows["mean"], styles.get(preset, "-"), color=colour, marker=".",
+                label=name)  # fmt: skip
+        ax.fill_between(rows[x], rows["ci_low"], rows["ci_high"], color=colour, alpha=0.15)
+    ax.set_xlabel(x)
+    ax.set_ylabel(label(y, units))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    ax.set_title(title, fontsize="medium")
+    _footnote(fig, note)
+    fig.savefig(path, dpi=DPI)
+    return path

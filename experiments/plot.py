@@ -102,27 +102,18 @@ def draw_outcome(
             f"--x {x!r} is not an input of this exploration{did_you_mean(x, inputs)}; "
             f"inputs: {', '.join(inputs)}"
         )
-    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
+    from smartcity.experiments import figures
 
-    from smartcity.experiments.figures import DPI
-
-    fig = Figure(figsize=(7.0, 4.6))
-    ax = fig.subplots()
+    path = _target(out, store_dir, x, y)
     groups = ["preset"] if record["levers"] else ["preset", "title"]
-    for key, rows in table.groupby(groups, sort=False):
-        name = " / ".join(key) if isinstance(key, tuple) else str(key)
-        ax.scatter(rows[x].astype(float), rows[y], s=18, label=name, alpha=0.8)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y.replace("_", " "))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    ax.set_title(f"{y.replace('_', ' ')} against {x}", fontsize="medium")
-    fig.text(0.005, 0.003, size_note(record, len(table)), fontsize="x-small", va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return figures.plot_outcome(table, groups, x, y, size_note(record, len(table)), path)
+
+
+def _target(out: Path | None, store_dir: Path, x: str, y: str) -> Path:
+    """The figure's file (default STORE/figures/Y_vs_X.png), its folder checked and made."""
     path = out or store_dir / "figures" / f"{y}_vs_{x}.png"
     check_output_dir(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
     return path
 
 
@@ -144,30 +135,10 @@ def draw(store_dir: Path, x: str, y: str, year: float | None = None, out: Path |
     if results.empty:
         raise SpecError(f"{store_dir} holds no finished run")
     table = points(results, x, y, year)
-    from matplotlib.figure import Figure  # matplotlib: only when figures are drawn
-
-    from smartcity.experiments.figures import DPI, label, policy_colours
+    from smartcity.experiments import figures
 
     titles = {p: model.package_title(p) for p in table["policy"].unique()}
-    colours = policy_colours(list(titles))
-    units = model.metric_units()
-    fig = Figure(figsize=(7.0, 4.6))
-    ax = fig.subplots()
-    styles = {
-        preset: style for preset, style in zip(table["preset"].unique(), "-:-.", strict=False)
-    }
-    for (preset, policy), rows in table.groupby(["preset", "policy"], sort=False):
-        colour = colours[policy]
-        name = f"{preset} / {titles[policy]}"
-        ax.plot(rows[x], rows["mean"], styles.get(preset, "-"), color=colour, marker=".",
-                label=name)  # fmt: skip
-        ax.fill_between(rows[x], rows["ci_low"], rows["ci_high"], color=colour, alpha=0.15)
-    ax.set_xlabel(x)
-    ax.set_ylabel(label(y, units))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
     at = "" if x == YEAR else f" at year {year if year is not None else results['year'].max():g}"
-    ax.set_title(f"{y.replace('_', ' ')}{at}", fontsize="medium")
     manifest = store.read_manifest(store_dir)
     base = manifest.get("base_parameters", {})
     counts = {
@@ -179,13 +150,9 @@ def draw(store_dir: Path, x: str, y: str, year: float | None = None, out: Path |
         f"{', '.join(str(c) for c in sorted(citizens, key=str))} citizens, "
         f"{results['year'].max():g} years; {method_note()}"
     )
-    fig.text(0.005, 0.003, note, fontsize="x-small", va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    path = out or store_dir / "figures" / f"{y}_vs_{x}.png"
-    check_output_dir(path.parent)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
-    return path
+    path = _target(out, store_dir, x, y)
+    title = f"{y.replace('_', ' ')}{at}"
+    return figures.plot_points(table, x, y, titles, model.metric_units(), title, note, path)
 
 
 def command_plot(args: argparse.Namespace) -> int:
