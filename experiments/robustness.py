@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartcity.experiments import compare, design, discover, explore, model
+from smartcity.experiments import compare, design, discover, explore, figures, model
 from smartcity.experiments.cli_kit import positive_int
 from smartcity.experiments.spec import SpecError
 from smartcity.simulation.world.statistics import mean_interval, method_note
@@ -152,13 +152,11 @@ def render(data: Path = DATA) -> str:
         "",
         "## The uncertainties",
         "",
-        "| coefficient | low | high | default |",
-        "|---|---|---|---|",
     ]
-    for factor in factors:
-        lines.append(
-            f"| `{factor.key}` | {factor.low:g} | {factor.high:g} | {defaults[factor.key]:g} |"
-        )
+    lines += table_lines(
+        ["coefficient", "low", "high", "default"],
+        [[f"`{f.key}`", f"{f.low:g}", f"{f.high:g}", f"{defaults[f.key]:g}"] for f in factors],
+    )
     lead = own_lead(table).sort_values("preset", key=lambda p: p.map(rank), kind="stable")
     lines += [
         "",
@@ -167,32 +165,33 @@ def render(data: Path = DATA) -> str:
         "Per point: the mean gain of the three indices under the city's own paths minus "
         "the same under the other type's paths (docs/path_fit.md).",
         "",
-        "| preset | own paths | other type's paths | lead (own - other) | lead > 0 at |",
-        "|---|---|---|---|---|",
     ]
-    for preset in spec.presets:
-        rows = lead[lead["preset"] == preset]
-        share = (rows["lead"] > 0).mean()
-        lines.append(
-            f"| {preset} | {_interval(rows['own_paths'])} | {_interval(rows['other_paths'])} "
-            f"| {_interval(rows['lead'])} | {share:.0%} of {len(rows)} points |"
-        )
+    by_preset = [lead[lead["preset"] == preset] for preset in spec.presets]
+    lines += table_lines(
+        ["preset", "own paths", "other type's paths", "lead (own - other)", "lead > 0 at"],
+        [
+            [preset, _interval(rows["own_paths"]), _interval(rows["other_paths"]),
+             _interval(rows["lead"]), f"{(rows['lead'] > 0).mean():.0%} of {len(rows)} points"]
+            for preset, rows in zip(spec.presets, by_preset, strict=True)
+        ],
+    )  # fmt: skip
     lines += ["", *_lead_boxes(lead, table, inputs, data), ""]
     lines += [
         "## Each path's gains",
         "",
         "Mean gain over the points and, in brackets, the share of points where it is positive.",
         "",
-        "| preset | package | demand advancement | industrial transition | governance |"
-        " GDP per capita (k/person-year) |",
-        "|---|---|---|---|---|---|",
     ]
-    for (preset, policy), rows in table.groupby(["preset", "policy"], sort=False):
-        cells = [
-            f"{rows[g].mean():+.4f} ({(rows[g] > 0).mean():.0%})"
-            for g in (*INDEX_GAINS, "gdp_gain")
-        ]
-        lines.append(f"| {preset} | {titles[policy]} | " + " | ".join(cells) + " |")
+    lines += table_lines(
+        ["preset", "package", "demand advancement", "industrial transition", "governance",
+         "GDP per capita (k/person-year)"],
+        [
+            [preset, titles[policy],
+             *(f"{rows[g].mean():+.4f} ({(rows[g] > 0).mean():.0%})"
+               for g in (*INDEX_GAINS, "gdp_gain"))]
+            for (preset, policy), rows in table.groupby(["preset", "policy"], sort=False)
+        ],
+    )  # fmt: skip
     lines += ["", *_regrets(table, titles, spec.presets), ""]
     lines += [*_designs(data, table, titles), ""]
     return "\n".join(lines)
@@ -239,13 +238,16 @@ def _lead_boxes(
         "",
         "Feature scores of the lead (extra-trees importance, each column sums to 1):",
         "",
-        "| coefficient | " + " | ".join(scores.columns) + " |",
-        "|---|" + "---|" * len(scores.columns),
     ]
-    for key in inputs:
-        cells = " | ".join(f"{scores.loc[key, preset]:.2f}" for preset in scores.columns)
-        lines.append(f"| `{key}` | {cells} |")
-    return lines
+    return lines + table_lines(
+        ["coefficient", *scores.columns],
+        [[f"`{key}`", *(f"{scores.loc[key, c]:.2f}" for c in scores.columns)] for key in inputs],
+    )
+
+
+def table_lines(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """A Markdown table (`figures.markdown_table`) as lines of the document."""
+    return figures.markdown_table(header, rows).splitlines()
 
 
 def _limits(limits: pd.DataFrame) -> str:
@@ -269,24 +271,20 @@ def _regrets(table: pd.DataFrame, titles: dict[str, str], presets: Sequence[str]
         "more likely than another; the path of best mean gain, the choice of one who trusts "
         "the uniform sample.",
         "",
-        "| preset | package | mean index gain | maximum regret |",
-        "|---|---|---|---|",
     ]
     gains = table.assign(mix=table["policy"], gain=table[list(INDEX_GAINS)].mean(axis=1))
-    choices = []
+    rows, choices = [], []
     for preset in presets:
-        rows = gains[gains["preset"] == preset]
-        regret = design.max_regret(rows, "gain", "maximize")
-        mean = rows.groupby("mix", sort=False)["gain"].mean()
-        for policy in mean.index:
-            lines.append(
-                f"| {preset} | {titles[policy]} | {mean[policy]:+.4f} | {regret[policy]:.4f} |"
-            )
+        runs = gains[gains["preset"] == preset]
+        regret = design.max_regret(runs, "gain", "maximize")
+        mean = runs.groupby("mix", sort=False)["gain"].mean()
+        rows += [[preset, titles[p], f"{mean[p]:+.4f}", f"{regret[p]:.4f}"] for p in mean.index]
         choices.append(
             f"- {preset}: best mean gain {titles[mean.idxmax()]}; least maximum regret "
             f"{titles[regret.idxmin()]}."
         )
-    return [*lines, "", *choices]
+    header = ["preset", "package", "mean index gain", "maximum regret"]
+    return [*lines, *table_lines(header, rows), "", *choices]
 
 
 def _designs(data: Path, table: pd.DataFrame, titles: dict[str, str]) -> list[str]:
@@ -320,30 +318,28 @@ def _designs(data: Path, table: pd.DataFrame, titles: dict[str, str]) -> list[st
             continue
         front = pd.read_csv(path)
         kind = model.city_type(preset)
-        lines += [
-            f"### {preset}",
-            "",
-            "| mix | unified platform | capability budget | initiatives funded | demand | "
-            "industry | governance | maximum regret (demand / industry / governance) |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
+        rows = []
         for rank, row in front.iterrows():
             funded = [
                 c.split(".")[1] for c in front.columns if c.endswith(".enabled") and bool(row[c])
             ]
-            gains = " | ".join(f"{row[g]:+.4f}" for g in INDEX_GAINS)
-            regret = " / ".join(f"{row[g + design.REGRET]:.4f}" for g in INDEX_GAINS)
-            lines.append(
-                f"| front {rank} | {str(bool(row['unified_platform'])).lower()} | "
-                f"{row['capabilities.budget_share']:.3f} | {', '.join(funded) or 'none'} | "
-                f"{gains} | {regret} |"
-            )
+            rows.append(
+                [f"front {rank}", str(bool(row["unified_platform"])).lower(),
+                 f"{row['capabilities.budget_share']:.3f}", ", ".join(funded) or "none",
+                 *(f"{row[g]:+.4f}" for g in INDEX_GAINS),
+                 " / ".join(f"{row[g + design.REGRET]:.4f}" for g in INDEX_GAINS)]
+            )  # fmt: skip
         homes = table["policy"].map(model.package_home)
         own = table[(table["preset"] == preset) & (homes == kind)]
         paths = own.groupby("policy", sort=False)[list(INDEX_GAINS)].mean()
-        for policy, gains in paths.iterrows():
-            cells = " | ".join(f"{gains[g]:+.4f}" for g in INDEX_GAINS)
-            lines.append(f"| {titles[policy]} | | | white-paper path | {cells} | |")
+        rows += [
+            [titles[policy], "", "", "white-paper path", *(f"{g:+.4f}" for g in gains), ""]
+            for policy, gains in paths[list(INDEX_GAINS)].iterrows()
+        ]
+        header = ["mix", "unified platform", "capability budget", "initiatives funded",
+                  "demand", "industry", "governance",
+                  "maximum regret (demand / industry / governance)"]  # fmt: skip
+        lines += [f"### {preset}", "", *table_lines(header, rows)]
         better = [
             rank
             for rank, row in front.iterrows()
