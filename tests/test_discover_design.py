@@ -255,6 +255,8 @@ def test_views_paired_interval_matches_the_t_interval_of_the_differences() -> No
         (lambda s: s.replace('direction = "minimize"', 'direction = "down"'), "0.1",
          "direction"),
         (lambda s: s.replace("population = 6", "population = 1"), "0.1", "population"),
+        (lambda s: s.replace("seed = 1\n", 'seed = 1\nrobustness = "worst"\n'), "0.1",
+         "robustness"),
     ],
 )  # fmt: skip
 def test_bad_design_is_one_line_exit_2_and_writes_nothing(
