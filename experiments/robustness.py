@@ -21,9 +21,11 @@ white-paper paths.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -127,8 +129,8 @@ def render(data: Path = DATA) -> str:
         "How much of the plausible range of the model's effect coefficients does each "
         "headline conclusion survive? Every development path ran on both cities at equal "
         f"budgets (envelope {ENVELOPE:g} of the initial tax revenue a year, the default) at "
-        f"{points} points of a Latin hypercube over six coefficients, each from half to one "
-        "and a half times its default. Size: "
+        f"{points} points of a Latin hypercube over {_count(len(factors))} coefficients, "
+        f"{_ranges(factors, defaults)}. Size: "
         f"{citizens} citizens, {spec.years} years, {spec.replications} replication per "
         f"point ({len(table)} path runs and {points * len(spec.presets)} baseline runs), "
         "every path paired with the baseline run of the same seed; a gain is the change of "
@@ -250,6 +252,28 @@ def table_lines(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list
     return figures.markdown_table(header, rows).splitlines()
 
 
+def _count(number: int) -> str:
+    """A small count in words (as the page has always written them), a larger in digits."""
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[number] if number < len(words) else str(number)
+
+
+def _ranges(factors: Sequence[explore.Factor], defaults: dict[str, Any]) -> str:
+    """How the sampled ranges relate to the defaults: half to one and a half times each
+    default when all are so, else the table below."""
+    halves = all(
+        not f.values
+        and math.isclose(f.low, 0.5 * defaults[f.key])
+        and math.isclose(f.high, 1.5 * defaults[f.key])
+        for f in factors
+    )
+    return (
+        "each from half to one and a half times its default"
+        if halves
+        else "each over the range the table below gives"
+    )
+
+
 def _limits(limits: pd.DataFrame) -> str:
     """A box's restricted inputs as text (at most MAX_BOX_INPUTS of them)."""
     text = "; ".join(
@@ -293,11 +317,12 @@ def _designs(data: Path, table: pd.DataFrame, titles: dict[str, str]) -> list[st
     settings = probe.design or explore.DesignTable()
     points = len(probe.scenarios)
     mixes = settings.generations * settings.population
+    funded = sum(lever.key.endswith(".enabled") for lever in probe.levers)
     lines = [
         "## A designed mix against the white paper's paths",
         "",
-        f"`smartcity design` searched eight initiatives (each funded or not), the unified "
-        f"platform and the capability budget share at the same envelope ({ENVELOPE:g}) for "
+        f"`smartcity design` searched {_count(funded)} initiatives (each funded or not), the "
+        f"unified platform and the capability budget share at the same envelope ({ENVELOPE:g}) for "
         f"each city, on the three index gains (NSGA-II, {settings.generations} generations "
         f"of {settings.population} mixes, each gain scored over {points} points of the same "
         f"ranges by {design.ROBUSTNESS_NOTES[settings.robustness]}; "

@@ -7,6 +7,8 @@ study with `python -m smartcity.experiments.robustness` (it rewrites the CSVs an
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 
 from smartcity.experiments import explore, robustness
@@ -30,3 +32,25 @@ def test_stored_results_are_the_study_its_spec_describes(tmp_path) -> None:
     for preset in robustness.PRESETS:
         front = pd.read_csv(robustness.DATA / robustness.front_table(preset))
         assert len(front) >= 1 and set(robustness.INDEX_GAINS) <= set(front.columns)
+
+
+def test_the_page_renders_with_an_uncertainty_the_generator_does_not_know(tmp_path) -> None:
+    """Another range in the spec (e.g. a lever limit) is one more row, not an error."""
+    data = tmp_path / "robustness"
+    shutil.copytree(robustness.DATA, data)
+    spec = data / robustness.PATHS_SPEC
+    spec.write_text(
+        spec.read_text().replace(
+            "[uncertainties]\n", '[uncertainties]\n"firms.entry_rate" = [0.05, 0.09]\n'
+        ),
+        encoding="utf-8",
+    )
+    table = pd.read_csv(data / robustness.PATHS_TABLE)
+    table["firms.entry_rate"] = 0.05 + 0.04 * table["design_point"] / table["design_point"].max()
+    table.to_csv(data / robustness.PATHS_TABLE, index=False)
+    scores = pd.read_csv(data / robustness.LEAD_SCORES, index_col="coefficient")
+    scores.loc["firms.entry_rate"] = 0.0
+    scores.to_csv(data / robustness.LEAD_SCORES)
+    page = robustness.render(data)
+    assert "| `firms.entry_rate` | 0.05 | 0.09 |" in page
+    assert "Latin hypercube over seven coefficients, each over the range the table" in page
