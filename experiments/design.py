@@ -374,7 +374,8 @@ def run_design(
         f"{preset} at envelope {budget:g}; each mix: {len(probe.scenarios)} uncertainty "
         f"points x {probe.spec.replications} replication(s), {citizens} citizens, "
         f"{probe.spec.years} years; robustness: {ROBUSTNESS_NOTES[settings.robustness]}; "
-        "max regret: against the best of every mix of this design in each scenario"
+        "max regret: against the best of every mix of this design in each scenario; "
+        f"{figures.NO_INTERVALS}; {figures.MONEY_NOTE}"
     )
     trials_table.drop(columns="package_file").to_csv(out / "trials.csv", index=False)
     runs_table.to_csv(out / "outcomes.csv", index=False)

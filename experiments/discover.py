@@ -267,17 +267,6 @@ def inputs_of(record: dict[str, Any], table: pd.DataFrame) -> list[str]:
     return keys
 
 
-def size_note(record: dict[str, Any], runs: int) -> str:
-    """One line stating the runs behind a result: replications, citizens, years."""
-    spec = record["spec"]
-    overrides = spec.get("overrides", {})
-    citizens = overrides.get("citizens.count", overrides.get("citizens", {}).get("count"))
-    return (
-        f"{runs} runs; {spec.get('replications', 1)} replication(s) per point; "
-        f"{citizens or 'preset default'} citizens; {spec['years']} years"
-    )
-
-
 def discover(out_dir: Path, where: str, threshold: float, out: Path | None = None) -> list[Path]:
     """Run PRIM, CART and feature scoring on an exploration and write the outputs; return
     them."""
@@ -298,7 +287,7 @@ def discover(out_dir: Path, where: str, threshold: float, out: Path | None = Non
     target = out or out_dir / "discover"
     check_output_dir(target)
     target.mkdir(parents=True, exist_ok=True)
-    note = size_note(record, len(table))
+    note = figures.exploration_note(record, len(table))
     written = [target / "box.csv", target / "trajectory.csv", target / "feature_scores.csv",
                target / "cart_boxes.csv"]  # fmt: skip
     box.limits.assign(coverage=box.coverage, density=box.density, mass=box.mass).to_csv(

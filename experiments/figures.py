@@ -32,6 +32,8 @@ BASELINE_COLOUR = "black"
 PATH_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 DPI = 120
 MONEY_NOTE = "money in M = million currency units (k = thousand)"
+# Under an exploration's tables and figures: no mean over replications is taken there.
+NO_INTERVALS = "no intervals (each value is a run, or a share or statistic over the runs)"
 
 
 def run_note(results: pd.DataFrame, citizens: object) -> str:
@@ -42,6 +44,20 @@ def run_note(results: pd.DataFrame, citizens: object) -> str:
     return (
         f"{replications} replications, {citizens} citizens, {years:g} years; "
         f"{method_note()}; {MONEY_NOTE}"
+    )
+
+
+def exploration_note(record: Mapping[str, Any], runs: int) -> str:
+    """One line stating the runs behind a result of an exploration (its record, as
+    `explore.read_experiments` returns it): replications, citizens, years, that no interval
+    is drawn and the currency unit."""
+    spec = record["spec"]
+    overrides = spec.get("overrides", {})
+    citizens = overrides.get("citizens.count", overrides.get("citizens", {}).get("count"))
+    return (
+        f"{runs} runs; {spec.get('replications', 1)} replication(s) per point; "
+        f"{citizens or 'preset default'} citizens; {spec['years']} years; {NO_INTERVALS}; "
+        f"{MONEY_NOTE}"
     )
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from smartcity.experiments import model, store
 from smartcity.experiments.cli_kit import EXIT_OK, guarded
-from smartcity.experiments.discover import inputs_of, size_note
+from smartcity.experiments.discover import inputs_of
 from smartcity.experiments.explore import EXPERIMENTS, read_experiments
 from smartcity.experiments.spec import SpecError
 from smartcity.simulation.world.schema import (
@@ -106,7 +106,9 @@ def draw_outcome(
 
     path = _target(out, store_dir, x, y)
     groups = ["preset"] if record["levers"] else ["preset", "title"]
-    return figures.plot_outcome(table, groups, x, y, size_note(record, len(table)), path)
+    return figures.plot_outcome(
+        table, groups, x, y, figures.exploration_note(record, len(table)), path
+    )
 
 
 def _target(out: Path | None, store_dir: Path, x: str, y: str) -> Path:
