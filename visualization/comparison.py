@@ -166,19 +166,18 @@ def DifferenceMaps(
     others = [r for i, r in enumerate(built) if i != reference]
     same = [r for r in others if same_districts(ref, r)]
     largest = difference_domain(ref, same, metric) if same else 1.0
-    for other in others:
-        if other in same:
-            with solara.Column(classes=["sc-map", "sc-diff-map"]).key(f"diff-map-{other.name}"):
-                Chart(
-                    difference_map(ref, other, step, metric, largest, selected=district),
-                    on_click=clicked,
-                )
-        else:
-            solara.Warning(
-                f"{ref.name} and {other.name} are different cities: no district-by-district "
-                "difference.",
-                classes=["sc-diff-other-city"],
-            ).key(f"diff-warning-{other.name}")
+    with solara.Row(classes=["sc-diff-maps"], style={"flex-wrap": "wrap"}):
+        for other in others:
+            if other in same:
+                chart = difference_map(ref, other, step, metric, largest, selected=district)
+                with solara.Column(classes=["sc-map", "sc-diff-map"]).key(f"diff-{other.name}"):
+                    Chart(chart, on_click=clicked)
+            else:
+                solara.Warning(
+                    f"{ref.name} and {other.name} are different cities: no district-by-district "
+                    "difference.",
+                    classes=["sc-diff-other-city"],
+                ).key(f"diff-warning-{other.name}")
 
 
 def add_configuration(form: Form) -> Form:

@@ -48,7 +48,7 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
     """Maps, charts, comparison, inspector and export of the run at ``shown`` (None = the
     latest step); ``redraws`` changes whenever the run has moved on, so this redraws."""
     metric, set_metric = solara.use_state("population")
-    mode, set_mode = solara.use_state("A and B")
+    differences, set_differences = solara.use_state(False)
     district, set_district = solara.use_state(0)
     which, set_which = solara.use_state(0)
     reference, set_reference = solara.use_state(0)
@@ -83,7 +83,6 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
     versus = [f"{x} - {ref}" for x in names if x != ref]
     each = " and ".join(names) if len(names) == 2 else ", ".join(names)
     difference_mode = versus[0] if len(versus) == 1 else f"each - {ref}"
-    mode = mode if mode in (each, difference_mode) else each
     with solara.Row(style={"flex-wrap": "wrap"}):
         by_label = {spec.label: name for name, spec in DISTRICT_METRICS.items()}
         solara.ToggleButtonsSingle(
@@ -94,18 +93,18 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
         )
         if compared:
             solara.ToggleButtonsSingle(
-                value=mode,
+                value=difference_mode if differences else each,
                 values=[each, difference_mode],
-                on_value=set_mode,
+                on_value=lambda v: set_differences(v == difference_mode),
                 classes=["sc-map-mode"],
             ).key("map-mode")
+            solara.Text("differences to:", style={"font-size": "0.8em"}).key("reference-label")
             solara.ToggleButtonsSingle(
                 value=ref,
                 values=names,
                 on_value=lambda v: set_reference(names.index(v)) if v in names else None,
                 classes=["sc-reference"],
             ).key("reference")
-            solara.Text("reference", style={"font-size": "0.8em"}).key("reference-label")
 
     def clicked(datum: Any) -> None:
         # A district's area is a GeoJSON feature: its number is one of its properties.
@@ -116,7 +115,7 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
 
     domain = colour_domain(built, metric)
     with solara.Row(classes=["sc-maps"], style={"flex-wrap": "wrap"}):
-        if compared and mode == difference_mode:
+        if compared and differences:
             DifferenceMaps(built, reference, step, metric, district, clicked).key("diff-maps")
         else:
             for index, city in enumerate(built):

@@ -309,7 +309,9 @@ def parse_scenario(
     """
     unknown = sorted(set(data) - set(SCENARIO_KEYS))
     if unknown:
-        raise _fail(source, f"unknown key '{unknown[0]}'; allowed: {', '.join(SCENARIO_KEYS)}")
+        allowed = ", ".join(SCENARIO_KEYS[:6])
+        raise _fail(source, f"unknown key '{unknown[0]}'; allowed: {allowed}, c, ... (one table "
+                    "per configuration)")  # fmt: skip
     years = data.get("years", 5.0)
     if (
         isinstance(years, bool)
