@@ -36,8 +36,8 @@ from smartcity.visualization.views import (
     district_differences,
     end_year_table,
     index_terms,
-    step_duration,
     recorded,
+    step_duration,
     term_table,
     view_catalog,
 )

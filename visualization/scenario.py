@@ -11,7 +11,7 @@ so a scenario explored in the view is reproduced bit for bit from the command li
 File format (every key but ``[a]`` optional)::
 
     years = 5.0            # horizon of the run [years]
-    seed = 1               # shared by A and B (non-negative)
+    seed = 1               # shared by every configuration (non-negative)
     seeds = 1              # paired seeds of a comparison (1-5)
     [overrides]            # parameter values, "section.name" = value
     "citizens.count" = 5000

@@ -5,8 +5,10 @@ reused in reports: per-district values for the map (:data:`DISTRICT_METRICS`), l
 congestion, the inspector's summary of every district, the slider specifications generated
 from the parameter metadata (:func:`control_specs`), the lists the view offers and checks
 every choice against (:class:`Catalog`), and :class:`ViewRun`, what the view steps: one
-configuration or two compared (each over one or several paired seeds), with a snapshot of
-every district at every step so the page can scrub back through the run. Bad input never
+configuration or several compared (each over one or several paired seeds), with a snapshot of
+every district at every step so the page can scrub back through the run, and the comparison
+of every configuration with a reference over the paired seeds (:class:`Recorded`, read once
+per redraw; differences, the end-year table with the money, index terms). Bad input never
 raises out of :class:`ViewRun`; its message is kept in ``ViewRun.error`` for the page to show
 (an error in configuration B keeps configuration A running).
 """
@@ -274,7 +276,7 @@ class Snapshot:
     ``values``, ``summary``, sector counts and links are the first seed's (the map and the
     inspector draw one city); ``seed_values`` holds the map's values of every paired seed
     (first seed first) and ``terms`` the index terms of every seed (:func:`index_terms`), so
-    a B - A map and the index breakdown average every seed at any stored step.
+    a difference map and the index breakdown average every seed at any stored step.
     """
 
     step: int
@@ -656,7 +658,7 @@ class CityRun:
     @property
     def seed_label(self) -> str:
         """The label, and with several paired seeds the seed whose districts and time series
-        the map, the inspector and the metric charts show (the first; the B - A card and
+        the map, the inspector and the metric charts show (the first; the comparison card and
         the end-year table average all of them)."""
         seeds = len(self.models)
         return (
