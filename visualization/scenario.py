@@ -241,7 +241,9 @@ def scenario_toml(scenario: Scenario) -> str:
     for name, config in zip(CONFIGURATION_NAMES, scenario.cities, strict=False):
         document[name] = _city_table(config)
     return toml_text(
-        document, "smartcity scenario: smartcity run --scenario FILE runs configuration A"
+        document,
+        "smartcity scenario: smartcity run --scenario FILE runs configuration A "
+        "(--configuration b runs B, ...)",
     )
 
 
