@@ -80,6 +80,8 @@ def command_run(args: argparse.Namespace) -> int:
     from smartcity.simulation.model.resolve import resolve_parameters
 
     overrides = overrides_from(args.overrides)
+    if args.configuration is not None and args.scenario is None:
+        raise InputError("--configuration picks a configuration of --scenario FILE; give both")
     preset, policy, choices = args.preset, args.policy, ""
     seed = 1 if args.seed is None else args.seed
     years = 20.0 if args.years is None else args.years
@@ -87,7 +89,7 @@ def command_run(args: argparse.Namespace) -> int:
         from smartcity.visualization.scenario import load_scenario
 
         scenario = load_scenario(args.scenario)
-        a = scenario.a
+        a = scenario.named(args.configuration, args.scenario)
         preset, choices = a.preset, a.choices_text()
         policy = a.package() if a.changed() else a.policy
         overrides = {**a.overrides, **overrides}
@@ -119,7 +121,7 @@ def command_run(args: argparse.Namespace) -> int:
             frame,
             {
                 "preset": preset,
-                "policy": args.policy if args.scenario is None else scenario.a.policy,
+                "policy": args.policy if args.scenario is None else a.policy,
                 "policy_choices": choices,
                 "scenario": args.scenario,
                 "seed": seed,
@@ -284,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario",
         help="a scenario TOML file saved by the view: its configuration A (preset, package "
         "and choices, overrides, seed, years) is run; --set, --seed and --years given here win",
+    )
+    run.add_argument(
+        "--configuration",
+        help="with --scenario: which of its configurations to run, a, b, c, ... (default a)",
     )
     cli_kit.add_record_option(run)
     run.add_argument(

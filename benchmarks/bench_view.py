@@ -4,11 +4,16 @@ Two measurements at the view's default population (visualization.views.VIEW_CITI
 
 - ``model``: steps per second of the view's run alone (the model plus the per-step district
   snapshot kept for the history slider), and the time to build the page's charts once;
+- ``comparison`` (``--configurations N``): the mature city's baseline and its first N - 1
+  paths over paired seeds, stepped together, and the seconds one redraw of the comparison
+  takes (the recorded metrics read once, the difference charts, the end-year table, the
+  index terms and the small multiple of difference maps), as a ratio to N = 2 in the same run;
 - ``browser`` (the figure that counts): ``smartcity ui`` is started, headless Chromium opens
   the page and presses play with the default settings, and the rate the page reports when
   play reaches the horizon (5 simulated years) is read back.
 
-Run: ``python -m benchmarks.bench_view [--sizes 5000] [--steps 24] [--no-browser]``.
+Run: ``python -m benchmarks.bench_view [--sizes 5000] [--steps 24] [--no-browser]
+[--configurations 2 4 6 --seeds 2]``.
 Figures vary with the load of the machine (it is shared); the table shows the median of the
 repeats.
 """
@@ -50,6 +55,52 @@ def measure_model(count: int, steps: int, compare: bool) -> dict[str, float]:
         district_map(city, city.history[-1], "population", domain).to_dict(validate=False)
     for metrics in (INDEX_METRICS, HEADLINE_METRICS):
         metric_charts(frames, labels, metrics, at_year=1.0).to_dict(validate=False)
+    t2 = time.perf_counter()
+    return {"steps_per_s": steps / (t1 - t0), "draw_s": t2 - t1}
+
+
+MATURE_PATHS = ("baseline", "mature-multicentre", "mature-reactivate",
+                "mature-rebuild-advantage", "mature-urban-diseases", "placebo")  # fmt: skip
+
+
+def measure_comparison(count: int, steps: int, configurations: int, seeds: int) -> dict:
+    """Steps per second of ``configurations`` compared over ``seeds`` paired seeds, and the
+    seconds one redraw of the comparison takes (what RunView and the comparison card
+    build: the recorded metrics, the charts, the tables and the difference maps)."""
+    from smartcity.simulation.world.vocabulary import INDEX_METRICS
+    from smartcity.visualization.comparison import (
+        COMPARED_METRICS,
+        end_table_markdown,
+        terms_markdown,
+    )
+    from smartcity.visualization.figures import difference_charts, difference_map, metric_charts
+    from smartcity.visualization.scenario import CityConfig
+    from smartcity.visualization.views import (
+        ViewRun,
+        difference_domain,
+        paired_differences,
+        recorded,
+    )
+
+    overrides = {"citizens.count": count}
+    configs = [CityConfig("mature", p, 1, overrides) for p in MATURE_PATHS[:configurations]]
+    run = ViewRun(configs, seeds=seeds)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        run.step()
+    t1 = time.perf_counter()
+    assert not run.errors, run.errors
+    rec = recorded(run)
+    frames = [f[0] for f in rec.frames]
+    metric_charts(frames, list(rec.labels), INDEX_METRICS, at_year=1.0).to_dict(validate=False)
+    diffs = paired_differences(rec, COMPARED_METRICS)
+    difference_charts(diffs, INDEX_METRICS, seeds).to_dict(validate=False)
+    end_table_markdown(rec, steps, 1.0, seeds, 0)
+    terms_markdown(run, steps, 0)
+    ref, *others = run.runs
+    largest = difference_domain(ref, others, "population")
+    for other in others:
+        difference_map(ref, other, steps, "population", largest).to_dict(validate=False)
     t2 = time.perf_counter()
     return {"steps_per_s": steps / (t1 - t0), "draw_s": t2 - t1}
 
@@ -112,6 +163,26 @@ def measure_browser(repeat: int) -> list[float]:
     return rates
 
 
+def print_comparisons(args: argparse.Namespace) -> None:
+    """The comparison table: per N, steps per second and one redraw's seconds, each also
+    as a ratio to the first N measured in this run."""
+    print(
+        f"planners' view, N configurations of the mature city x {args.seeds} paired seeds, "
+        f"{args.steps} steps, median of {args.repeat}"
+    )
+    print(f"{'citizens':>9} {'N':>3} {'steps/s':>8} {'redraw s':>9} {'redraw / first N':>17}")
+    for count in args.sizes:
+        first = None
+        for n in args.configurations:
+            runs = [
+                measure_comparison(count, args.steps, n, args.seeds) for _ in range(args.repeat)
+            ]
+            sps = statistics.median(r["steps_per_s"] for r in runs)
+            draw = statistics.median(r["draw_s"] for r in runs)
+            first = first or draw
+            print(f"{count:>9} {n:>3} {sps:>8.1f} {draw:>9.2f} {draw / first:>17.2f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the model table and the rate the page plays at."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -120,7 +191,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--compare", action="store_true", help="two cities (comparison mode)")
     parser.add_argument("--no-browser", action="store_true", help="skip the browser measurement")
+    parser.add_argument(
+        "--configurations", type=int, nargs="+", help="measure comparisons of N configurations"
+    )
+    parser.add_argument("--seeds", type=int, default=2, help="paired seeds of a comparison")
     args = parser.parse_args(argv)
+    if args.configurations:
+        print_comparisons(args)
+        return
     mode = "two cities (comparison)" if args.compare else "one city"
     print(f"planners' view, {mode}, {args.steps} steps, median of {args.repeat}")
     print(f"{'citizens':>9} {'model+snapshot steps/s':>23} {'one redraw s':>13}")

@@ -267,6 +267,16 @@ def _download(page, label: str) -> bytes:
     return Path(info.value.path()).read_bytes()
 
 
+def _table_row(table: str, title: str, configuration: str) -> str:
+    """The end-year table's row of one metric and configuration (tab-separated cells:
+    metric, unit, configuration, value, difference, interval, %, per 100 M)."""
+    return next(
+        line
+        for line in table.splitlines()
+        if line.startswith(title) and line.split("\t")[2] == configuration
+    )
+
+
 def _no_page_error(page) -> None:
     body = page.locator("body").inner_text()
     assert "Traceback" not in body and "Error in" not in body
@@ -333,7 +343,7 @@ def test_difference_mode_matches_the_export(browser, server):
     table = page.locator(".sc-end-table").inner_text()
     # money and reasons: extra public spending, B - A per 100 M, each index's terms
     assert "M more public money than A" in table and "per 100 M" in table
-    spending = next(line for line in table.splitlines() if line.startswith("Public spending"))
+    spending = _table_row(table, "Public spending", "B")
     assert float(spending.split("\t")[4].replace(",", "")) > 0
     terms = page.locator(".sc-terms").inner_text()
     assert "Why each index moved" in terms and "fiscal health" in terms
@@ -346,7 +356,7 @@ def test_difference_mode_matches_the_export(browser, server):
         column = next(c for c in exported.columns if c.startswith(f"{metric} ["))
         a = float(last.loc[last["configuration"] == "A", column].mean())
         b = float(last.loc[last["configuration"] == "B", column].mean())
-        row = next(line for line in table.splitlines() if line.startswith(title))
+        row = _table_row(table, title, "B")
         shown = float(row.split("\t")[4].replace(",", ""))
         assert shown == pytest.approx(b - a, rel=1e-3, abs=1e-6), (metric, row)
     _shot(page, "ui_difference_1600x1000.png")
@@ -713,4 +723,113 @@ def test_quick_slider_keys_all_count(browser, server):
     _settle(page)
     assert seeds.get_attribute("aria-valuenow") == "3"
     assert "seeds = 3" in _download(page, "save scenario (TOML)").decode()
+    _close(page)
+
+
+def test_n_configurations_side_by_side_round_trip_and_match_the_cli(browser, server, tmp_path):
+    """Item 3: a scenario of three configurations opened from its URL compares them on one
+    page (a table row per configuration, a difference map per configuration besides the
+    reference, a reference the planner picks), saves and shares the same three, and each
+    one's metrics equal ``smartcity run --scenario FILE --configuration X``."""
+    from smartcity.visualization.scenario import CityConfig, Scenario, scenario_from_text
+    from smartcity.visualization.scenario import scenario_toml as to_toml
+    from smartcity.visualization.sessions import scenario_query
+
+    small = {"citizens.count": 1500}
+    scenario = Scenario.of(
+        [CityConfig("emerging", p, 3, small)
+         for p in ("baseline", "emerging-breakthrough", "placebo")], 1.0, 2,
+    )  # fmt: skip
+    page = _open(browser, f"{server}/?{scenario_query(to_toml(scenario))}")
+    assert "placebo" in page.locator(".sc-policy-c").inner_text().lower()
+    page.wait_for_function(
+        "() => document.querySelector('.sc-difference') && document.querySelector("
+        "'.sc-difference').textContent.includes('B - A, C - A over 2 paired seeds')"
+    )
+    _step(page, 3)
+    table = page.locator(".sc-end-table").inner_text()
+    assert "C spends" in table and "more public money than A" in table
+    exported = pd.read_csv(io.BytesIO(_download(page, "city CSV")))
+    last = exported[exported["step"] == 3]
+    column = next(c for c in exported.columns if c.startswith("governance_index ["))
+    mean = last.groupby("configuration")[column].mean()
+    assert sorted(mean.index) == ["A", "B", "C"]
+    assert "A (reference)" in _table_row(table, "Governance index", "A (reference)")
+    for name in "BC":
+        row = _table_row(table, "Governance index", name).split("\t")
+        assert float(row[4]) == pytest.approx(mean[name] - mean["A"], rel=1e-3, abs=1e-6)
+        assert row[5].startswith("[")  # the paired interval over the 2 seeds
+    # the small multiple: one difference map per configuration besides the reference
+    page.locator(".sc-map-mode").get_by_role("button", name="each - A").click()
+    page.wait_for_function("() => document.querySelectorAll('.sc-diff-map').length == 2")
+    _settle(page)
+    maps = page.locator(".sc-diff-map")
+    assert maps.nth(1).locator(DISTRICT_MARKS).count() > 3
+    text = maps.nth(0).inner_text() + maps.nth(1).inner_text()
+    assert "B - A" in text and "C - A" in text and "mean of 2 paired seeds" in text
+    # another reference: the maps and the table follow
+    page.locator(".sc-reference").get_by_role("button", name="B").click()
+    page.wait_for_function(
+        "() => document.querySelector('.sc-end-table').textContent.includes('B (reference)')"
+    )
+    _settle(page)
+    text = page.locator(".sc-diff-map").nth(0).inner_text()
+    assert "A - B" in text
+    table = page.locator(".sc-end-table").inner_text()
+    row = _table_row(table, "Governance index", "C").split("\t")
+    assert float(row[4]) == pytest.approx(mean["C"] - mean["B"], rel=1e-3, abs=1e-6)
+    _shot(page, "ui_compare_n_1600x1000.png", full_page=True)
+    # the saved file and the shared link carry the three configurations
+    saved = _download(page, "save scenario (TOML)").decode()
+    assert scenario_from_text(saved, "saved") == scenario
+    path = tmp_path / "three.toml"
+    path.write_text(saved)
+    href = page.locator(".sc-share-link").get_attribute("href")
+    fresh = _open(browser, server + "/" + href)
+    assert "placebo" in fresh.locator(".sc-policy-c").inner_text().lower()
+    again = _download(fresh, "save scenario (TOML)").decode()
+    assert scenario_from_text(again, "shared") == scenario
+    _close(fresh)
+    # each configuration's first seed equals the command line's run of it
+    for name in "abc":
+        out = tmp_path / name
+        subprocess.run(
+            [sys.executable, "-m", "smartcity", "run", "--scenario", str(path),
+             "--configuration", name, "--years", "0.25", "--out", str(out), "--quiet"],
+            check=True, cwd=ROOT,
+        )  # fmt: skip
+        cli = pd.read_parquet(out / "metrics.parquet")
+        viewed = exported[(exported["configuration"] == name.upper()) & (exported["seed"] == 3)]
+        assert len(cli) == len(viewed) == 4
+        assert viewed[column].to_numpy() == pytest.approx(
+            cli["governance_index"].to_numpy(), rel=1e-9
+        )
+    _no_page_error(page)
+    _close(page)
+
+
+def test_a_city_s_paths_are_added_with_one_button_within_the_limits(browser, server):
+    """Item 3: "A's city: baseline, every home path and the placebo" fills the comparison;
+    a URL asking for more configurations than a session runs is refused in one line."""
+    from smartcity.visualization.scenario import CityConfig, Scenario
+    from smartcity.visualization.scenario import scenario_toml as to_toml
+    from smartcity.visualization.sessions import MAX_CONFIGURATIONS, scenario_query
+
+    many = Scenario.of([CityConfig(overrides={"citizens.count": 1000})] * 9, 1.0, 1)
+    page = _open(browser, f"{server}/?{scenario_query(to_toml(many))}")
+    message = page.locator(".sc-message").inner_text()
+    assert f"at most {MAX_CONFIGURATIONS} configurations, not 9" in message
+    assert "\n" not in message.strip()
+    _choose(page, "sc-preset-a", "emerging")
+    page.locator(".sc-every-path").click()
+    page.wait_for_selector(".sc-policy-d")
+    _settle(page)
+    policies = [page.locator(f".sc-policy-{n}").inner_text() for n in "abcd"]
+    assert "Baseline" in policies[0] and "Placebo" in policies[3]
+    assert all("Emerging" in p for p in policies[1:3])
+    page.wait_for_function(
+        "() => document.querySelector('.sc-difference') &&"
+        " document.querySelector('.sc-difference').textContent.includes('D - A')"
+    )
+    _no_page_error(page)
     _close(page)

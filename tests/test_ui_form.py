@@ -36,6 +36,7 @@ from smartcity.visualization.views import (
     district_differences,
     end_year_table,
     index_terms,
+    recorded,
     step_duration,
     term_table,
     view_catalog,
@@ -176,20 +177,21 @@ def test_the_difference_map_averages_every_seed(compared):
     assert (diff["includes_zero"] == zero).all()
     from smartcity.visualization.figures import difference_map
 
-    spec = str(difference_map(a, b, 3, "population").to_dict(validate=False))
+    spec = str(difference_map(a, b, 3, "population", 1.0).to_dict(validate=False))
     assert "mean of 2 paired seeds" in spec and "interval includes 0" in spec
     assert "link congestion" not in spec  # the links are not compared here
 
 
 def test_money_beside_every_difference(compared):
     """Issue 21: the cumulative extra public spending and B - A per 100 M of it."""
-    table = end_year_table(compared, INDEX_METRICS).set_index("metric")
+    table = end_year_table(recorded(compared), INDEX_METRICS)
+    table = table[table["configuration"] == "B"].set_index("metric")
     spending = table.loc["public_spending"]
-    assert spending["B"] > spending["A"]  # the path's initiatives cost public money
-    extra = spending["B - A"]
+    extra = spending["difference"]
+    assert extra > 0  # the path's initiatives cost public money
     row = table.loc["governance_index"]
     if extra >= MIN_EXTRA_SPENDING:
-        assert row["per 100 M"] == pytest.approx(row["B - A"] / (extra / 100))
+        assert row["per 100 M"] == pytest.approx(row["difference"] / (extra / 100))
     else:
         assert math.isnan(row["per 100 M"])
     export = comparison_table(compared, INDEX_METRICS)
@@ -290,12 +292,14 @@ def test_the_package_start_years_are_shown():
 
 
 def test_the_end_table_shows_a_difference_of_what_it_shows():
-    """Issue 21: "A 5128, B 5134, B - A +7": A, B and B - A now share their decimals."""
-    from smartcity.visualization.run_view import aligned
+    """Issue 21: "A 5128, B 5134, B - A +7": a metric's values and differences now share
+    their decimals (4 significant digits of its smallest difference)."""
+    from smartcity.visualization.comparison import decimals_for, fixed
 
-    a, b, d = aligned(5128.4, 5134.1, 5.7)
-    assert (a, b, d) == ("5,128.400", "5,134.100", "+5.700")
+    d = decimals_for([float("nan"), 5.7, 120.0])
+    a, b = fixed(5128.4, d), fixed(5134.1, d)
+    assert (a, b, fixed(5.7, d, True)) == ("5,128.400", "5,134.100", "+5.700")
     assert float(b.replace(",", "")) - float(a.replace(",", "")) == pytest.approx(5.7)
-    assert aligned(0.745, 0.7462, 0.0012) == ("0.745000", "0.746200", "+0.001200")
-    assert aligned(1.0, 1.0, 0.0)[2] == "+0.000"
-    assert aligned(float("nan"), 1.0, float("nan"))[0] == "-"
+    assert fixed(0.7462, decimals_for([0.0012])) == "0.746200"
+    assert fixed(0.0, decimals_for([0.0]), True) == "+0.000"
+    assert fixed(float("nan"), 3) == "-"

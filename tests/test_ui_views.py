@@ -38,6 +38,7 @@ from smartcity.visualization.views import (
     end_year_table,
     metrics_table,
     paired_differences,
+    recorded,
     resolved_values,
     snapshot,
     table_bytes,
@@ -150,7 +151,8 @@ def test_paired_differences_and_end_year_table():
     run = ViewRun(configs, seeds=3)
     for _ in range(3):
         run.step()
-    diffs = paired_differences(run, INDEX_METRICS)
+    diffs = paired_differences(recorded(run), INDEX_METRICS)
+    assert set(diffs["configuration"]) == {"B - A"}
     last = diffs[(diffs.metric == "governance_index") & (diffs.step == 3)].iloc[0]
     per_seed = [
         mb.metrics_frame()["governance_index"].iloc[3]
@@ -159,14 +161,15 @@ def test_paired_differences_and_end_year_table():
     ]
     assert last["mean"] == pytest.approx(np.mean(per_seed))
     assert last["lo"] < last["mean"] < last["hi"]
-    table = end_year_table(run, INDEX_METRICS).set_index("metric")
-    row = table.loc["governance_index"]
-    assert row["B - A"] == pytest.approx(row["B"] - row["A"])
-    assert row["%"] == pytest.approx(100 * (row["B"] - row["A"]) / abs(row["A"]))
-    assert row["unit"] == METRICS["governance_index"].unit
+    table = end_year_table(recorded(run), INDEX_METRICS).set_index(["metric", "configuration"])
+    a, b = table.loc[("governance_index", "A")], table.loc[("governance_index", "B")]
+    assert b["difference"] == pytest.approx(b["value"] - a["value"])
+    assert b["lo"] < b["difference"] < b["hi"]
+    assert b["%"] == pytest.approx(100 * (b["value"] - a["value"]) / abs(a["value"]))
+    assert b["unit"] == METRICS["governance_index"].unit
     one = ViewRun(configs, seeds=1)
     one.step()
-    d = paired_differences(one, INDEX_METRICS)
+    d = paired_differences(recorded(one), INDEX_METRICS)
     assert (d["lo"] == d["mean"]).all() and (d["hi"] == d["mean"]).all()
     # The map, the inspector and the metric charts draw the first seed's city: with several
     # seeds they say which, with one they show the plain label.
@@ -298,7 +301,7 @@ def test_charts_carry_units_and_tooltips(stepped):
         chart = district_map(runs[0], runs[0].history[-1], metric, (lo, hi, basis), selected=1)
         text = chart.to_json(validate=False)
         assert spec.unit in text and "tooltip" in text and '"name"' in text
-    diff = difference_map(runs[0], runs[0], 2, "population").to_dict(validate=False)
+    diff = difference_map(runs[0], runs[0], 2, "population", 1.0).to_dict(validate=False)
     assert '"domainMid": 0' in str(diff).replace("'", '"')
     charts = metric_charts(stepped.frames(), ["A"], INDEX_METRICS, at_year=0.1)
     assert "Governance index [0-1]" in charts.to_json(validate=False)

@@ -7,12 +7,13 @@ the package's own choices and the sliders, then press STEP (one step) or play, o
 year. The map shows the districts at their coordinates coloured by a chosen metric; hover a
 district for its name, kind and value, click it to inspect it. The history slider scrubs
 back through every stored step (map, inspector and charts follow). Comparison runs
-configuration B beside A (over one or several paired seeds) and shows B - A as a map (the
-mean over the seeds, districts whose interval includes 0 drawn pale), as charts with the
-paired 95% band, as an end-year table with the extra public spending and B - A per 100 M of
-it, and each index broken into its terms. A scenario is saved and loaded as a TOML file
-(``smartcity run --scenario FILE`` runs it too) and shared as a URL. A change that would
-restart a run that has stepped pauses play and asks first.
+configuration B (and C, D, ...: a city's paths, the baseline and the placebo) beside A over
+one or several paired seeds and shows each one minus a chosen reference as maps (the mean
+over the seeds, districts whose interval includes 0 drawn pale), as charts with the paired
+95% band, as an end-year table with the extra public spending and the difference per 100 M
+of it, and each index broken into its terms (visualization.comparison). A scenario is saved
+and loaded as a TOML file (``smartcity run --scenario FILE`` runs it too) and shared as a
+URL. A change that would restart a run that has stepped pauses play and asks first.
 
 The page is assembled here from one module per concern: the form state
 (visualization.form), sessions and limits (visualization.sessions), playing
@@ -33,6 +34,7 @@ import solara.server.kernel_context as kernel_context
 from solara.server.kernel_context import PageStatus
 
 from smartcity.simulation.world.errors import InputError
+from smartcity.visualization.comparison import Configurations
 from smartcity.visualization.controls import Controls
 from smartcity.visualization.form import Form
 from smartcity.visualization.playback import PlayRequest, play
@@ -203,6 +205,7 @@ def Page():
         ScenarioCard(run.value, load_text)
         with solara.Card("Configuration"):
             Controls(shown_form, change)
+        Configurations(shown_form, change)
     if message.value:
         solara.Error(message.value, classes=["sc-message"]).key("message")
     if pending.value is not None:

@@ -4,8 +4,9 @@ Plain functions from snapshots and metric frames to Altair charts: the browser d
 so the server only sends a small JSON document per redraw, and every mark carries a tooltip.
 The district map draws each district at its coordinates (km), sized by area and coloured by a
 per-district metric on a scale fixed for the whole run (the metric's documented range, or the
-range of the run so far; the legend says which); links are coloured by congestion. The
-difference map colours B - A on a diverging scale centred on zero.
+range of the run so far; the legend says which); links are coloured by congestion. A
+difference map colours one configuration minus the reference on a diverging scale centred
+on zero, shared by every difference map of a comparison (a small multiple compares them).
 """
 
 from __future__ import annotations
@@ -53,18 +54,6 @@ def colour_domain(runs: Sequence[CityRun], metric: str) -> tuple[float, float, s
     return lo, hi, "range so far (widens)"
 
 
-def difference_domain(a: CityRun, b: CityRun, metric: str) -> float:
-    """Largest |B - A| of ``metric`` (mean over the paired seeds) over the steps both have
-    stored (at least a tiny positive number, so the diverging scale is never empty)."""
-    steps = min(len(a.history), len(b.history))
-    worst = 0.0
-    for t in range(steps):
-        pairs = zip(a.history[t].seed_values, b.history[t].seed_values, strict=True)
-        mean = np.mean([vb[metric] - va[metric] for va, vb in pairs], axis=0)
-        worst = max(worst, float(np.nanmax(np.abs(mean))))
-    return max(worst, 1e-9)
-
-
 def _nodes(run: CityRun, values: np.ndarray) -> pd.DataFrame:
     """One row per district: number, name, kind, coordinates [km] and the value shown."""
     d = run.model.districts
@@ -97,23 +86,6 @@ def _plain(row: dict) -> dict:
         value = value.item() if hasattr(value, "item") else value
         out[key] = None if isinstance(value, float) and np.isnan(value) else value
     return out
-
-
-def _bounds(run: CityRun) -> tuple[float, float, float, float]:
-    """min x, min y, max x, max y of the districts' areas [km]."""
-    xs, ys = [], []
-
-    def walk(coords) -> None:
-        if coords and isinstance(coords[0], int | float):
-            xs.append(coords[0])
-            ys.append(coords[1])
-        else:
-            for part in coords:
-                walk(part)
-
-    for shape in run.shapes:
-        walk(shape["coordinates"])
-    return min(xs), min(ys), max(xs), max(ys)
 
 
 def scale_length(width_km: float) -> float:
@@ -160,29 +132,36 @@ def district_map(
 
 
 def difference_map(
-    a: CityRun, b: CityRun, step: int, metric: str, *, selected: int | None = None
+    ref: CityRun,
+    other: CityRun,
+    step: int,
+    metric: str,
+    largest: float,
+    *,
+    selected: int | None = None,
 ) -> alt.LayerChart:
-    """B - A of ``metric`` by district at ``step``, the mean over every paired seed, on
-    diverging colours centred on zero (the scale spans the largest mean |B - A| of the run
-    so far). With several seeds a district whose paired 95% interval includes 0 is drawn
-    pale with a dashed outline; the title says over how many seeds. Links are drawn grey:
-    their congestion is not compared here."""
+    """``other`` minus the reference ``ref`` of ``metric`` by district at ``step``, the mean
+    over every paired seed, on diverging colours centred on zero spanning +-``largest``
+    (views.difference_domain: the same for every map of a comparison). With several seeds a
+    district whose paired 95% interval includes 0 is drawn pale with a dashed outline; the
+    title says over how many seeds. Links are drawn grey: their congestion is not compared
+    here."""
     spec = DISTRICT_METRICS[metric]
-    seeds = len(a.history[step].seed_values)
-    value_title = f"B - A {spec.label} [{spec.unit}]"
-    diff = district_differences(a, b, step, metric)
-    m = difference_domain(a, b, metric)
-    nodes = _nodes(a, diff["mean"].to_numpy())
+    seeds = len(ref.history[step].seed_values)
+    name = f"{other.name} - {ref.name}"
+    value_title = f"{name} {spec.label} [{spec.unit}]"
+    diff = district_differences(ref, other, step, metric)
+    nodes = _nodes(ref, diff["mean"].to_numpy())
     nodes["lo"] = np.round(diff["lo"].to_numpy(), 4)
     nodes["hi"] = np.round(diff["hi"].to_numpy(), 4)
     nodes["sure"] = np.where(diff["includes_zero"], "interval includes 0", "interval excludes 0")
     colour = alt.Color(
         "properties.value:Q",
-        scale=alt.Scale(scheme="redblue", domain=[-m, m], domainMid=0, clamp=True),
-        legend=alt.Legend(title=["B - A", spec.label, f"[{spec.unit}]", "centred on 0"]),
+        scale=alt.Scale(scheme="redblue", domain=[-largest, largest], domainMid=0, clamp=True),
+        legend=alt.Legend(title=[name, spec.label, f"[{spec.unit}]", "centred on 0"]),
     )
     over = f"mean of {seeds} paired seeds" if seeds > 1 else "one seed"
-    title = f"B - A: {spec.label}, year {a.history[step].year:.2f} ({over})"
+    title = f"{name}: {spec.label}, year {ref.history[step].year:.2f} ({over})"
     extra = []
     if seeds > 1:
         extra = [
@@ -191,7 +170,7 @@ def difference_map(
             alt.Tooltip("properties.sure:N", title="paired 95% interval"),
         ]
     return _map_layers(
-        a, None, nodes, colour, value_title, selected, title, extra, uncertain=seeds > 1
+        ref, None, nodes, colour, value_title, selected, title, extra, uncertain=seeds > 1
     )
 
 
@@ -282,7 +261,7 @@ def _map_layers(
 
 def _scale_and_north(run: CityRun) -> list[alt.Chart]:
     """A scale bar under the city's bottom-left corner and a north arrow at its top right."""
-    minx, miny, maxx, maxy = _bounds(run)
+    minx, miny, maxx, maxy = run.bounds
     length = scale_length(maxx - minx)
     pad = 0.06 * (maxy - miny)
     bar = pd.DataFrame({"x": [minx], "y": [miny - pad], "x2": [minx + length], "y2": [miny - pad]})
@@ -358,28 +337,31 @@ def metric_charts(
 def difference_charts(
     diffs: pd.DataFrame, metrics: Sequence[str], seeds: int, *, columns: int = 2
 ) -> alt.FacetChart:
-    """B - A of each metric over time: the mean over paired seeds and, with several seeds,
+    """Each configuration minus the reference (views.paired_differences) of each metric over
+    time, one colour per configuration: the mean over paired seeds and, with several seeds,
     its paired 95% band (t interval over the seed pairs); a rule at zero."""
-    titles = {m: f"B - A: {metric_title(m)} [{METRICS[m].unit}]" for m in metrics}
+    reference = diffs["configuration"].iloc[0].split(" - ")[1]
+    titles = {m: f"vs {reference}: {metric_title(m)} [{METRICS[m].unit}]" for m in metrics}
     data = diffs[diffs["metric"].isin(metrics)].copy()
     data["chart"] = data["metric"].map(titles)
+    colour = alt.Color("configuration:N", legend=alt.Legend(orient="bottom", title=None))
     layers = []
     if seeds > 1:
         layers.append(
-            alt.Chart()
-            .mark_area(opacity=0.25, color="#4c78a8")
-            .encode(x="year:Q", y="lo:Q", y2="hi:Q")
+            alt.Chart().mark_area(opacity=0.2).encode(x="year:Q", y="lo:Q", y2="hi:Q", color=colour)
         )
     layers.append(
         alt.Chart()
-        .mark_line(color="#4c78a8")
+        .mark_line()
         .encode(
             x=alt.X("year:Q", title="year"),
-            y=alt.Y("mean:Q", title="B - A"),
+            y=alt.Y("mean:Q", title=f"difference to {reference}"),
+            color=colour,
             tooltip=[
+                "configuration:N",
                 alt.Tooltip("chart:N", title="metric"),
                 alt.Tooltip("year:Q", format=".2f"),
-                alt.Tooltip("mean:Q", title="B - A (mean over seeds)", format=".4~g"),
+                alt.Tooltip("mean:Q", title="difference (mean over seeds)", format=".4~g"),
                 alt.Tooltip("lo:Q", title="95% low", format=".4~g"),
                 alt.Tooltip("hi:Q", title="95% high", format=".4~g"),
             ],

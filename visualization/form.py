@@ -15,10 +15,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from smartcity.visualization.scenario import AS_IN_PACKAGE, CityConfig, Scenario
+from smartcity.visualization.scenario import (
+    AS_IN_PACKAGE,
+    CONFIGURATION_NAMES,
+    CityConfig,
+    Scenario,
+)
 
 SIDES = ("a", "b")
-"""The two configurations of the form: A, and B when comparing."""
+"""The two configurations of the form's own controls: A, and B when comparing; C, D, ...
+(``Form.more``) follow B."""
 CHOICE_FIELDS = ("initiatives", "financing", "unified_platform")
 """Fields of a side that hold the planner's changes to its package (None = as in it)."""
 
@@ -80,7 +86,8 @@ class Side:
 @dataclass(frozen=True)
 class Form:
     """The controls of the sidebar: A, B, whether B is compared, the shared seed, the paired
-    seeds, the horizon and the slider overrides (``section.name`` -> value)."""
+    seeds, the horizon, the slider overrides (``section.name`` -> value) and the further
+    configurations C, D, ... compared beside B."""
 
     a: Side = field(default_factory=Side)
     b: Side = field(default_factory=Side)
@@ -89,17 +96,33 @@ class Form:
     years: float = 5.0
     overrides: Mapping[str, float] = field(default_factory=dict)
     compare: bool = False
+    more: tuple[Side, ...] = ()
+
+    @property
+    def names(self) -> str:
+        """The names of the configurations the form runs: "a", or "ab", "abc", ..."""
+        return CONFIGURATION_NAMES[: 2 + len(self.more) if self.compare else 1]
 
     def side(self, name: str) -> Side:
-        """Side ``"a"`` or ``"b"``."""
-        if name not in SIDES:
-            raise ValueError(f"side must be one of {SIDES}, got {name!r}")
-        return getattr(self, name)
+        """Side ``"a"``, ``"b"`` or one of ``more`` (``"c"``, ``"d"``, ...)."""
+        if name in SIDES:
+            return getattr(self, name)
+        index = CONFIGURATION_NAMES.find(name) - len(SIDES) if len(name) == 1 else -1
+        if not 0 <= index < len(self.more):
+            raise ValueError(f"side must be one of {SIDES + tuple(self.names[2:])}, got {name!r}")
+        return self.more[index]
 
     def with_side(self, name: str, side: Side) -> Form:
         """The form with one side replaced."""
         self.side(name)
-        return replace(self, **{name: side})
+        if name in SIDES:
+            return replace(self, **{name: side})
+        index = CONFIGURATION_NAMES.index(name) - len(SIDES)
+        return replace(self, more=(*self.more[:index], side, *self.more[index + 1 :]))
+
+    def with_more(self, more: tuple[Side, ...]) -> Form:
+        """The form with the configurations after B replaced (comparing when there are any)."""
+        return replace(self, more=tuple(more), compare=self.compare or bool(more))
 
     def with_override(self, key: str, value: float) -> Form:
         """The form with one slider's value set."""
@@ -117,10 +140,9 @@ class Form:
         return replace(self, **changes)
 
     def scenario(self) -> Scenario:
-        """The scenario the form describes (A, and B when comparing)."""
-        a = self.a.config(self.seed, self.overrides)
-        b = self.b.config(self.seed, self.overrides) if self.compare else None
-        return Scenario(a, b, float(self.years), self.seeds if self.compare else 1)
+        """The scenario the form describes (A, and B, C, ... when comparing)."""
+        cities = [self.side(name).config(self.seed, self.overrides) for name in self.names]
+        return Scenario.of(cities, float(self.years), self.seeds if self.compare else 1)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Form:
@@ -134,4 +156,5 @@ class Form:
             float(scenario.years),
             dict(scenario.a.overrides),
             scenario.b is not None,
+            tuple(Side.of(c) for c in scenario.more),
         )

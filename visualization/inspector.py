@@ -43,10 +43,11 @@ def Inspector(run: ViewRun, step: int, district: int, set_district, which: int, 
     with solara.Card("District inspector", classes=["sc-inspector"]):
         with solara.Row():
             if len(built) > 1:
+                by_name = {run.runs[i].name: i for i in built}
                 solara.ToggleButtonsSingle(
-                    value="AB"[index],
-                    values=["A", "B"],
-                    on_value=lambda v: set_which("AB".index(v)),
+                    value=city.name,
+                    values=list(by_name),
+                    on_value=lambda v: set_which(by_name[v]) if v in by_name else None,
                 )
             solara.Select(
                 "district (or click the map)",

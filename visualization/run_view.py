@@ -1,143 +1,46 @@
 # ruff: noqa: N802  (Solara components are named like classes)
 """The main area of the page: the step shown and the history slider, the district maps (or
-the B - A map averaged over the paired seeds), the metric charts, the comparison card
-(money, B - A charts, end-year table, the index terms), the inspector and the exports.
+the difference maps averaged over the paired seeds), the metric charts, the comparison of
+every configuration with a reference (visualization.comparison: money, difference charts,
+end-year table, the index terms), the inspector and the exports.
 
-The comparison puts the money beside every difference (white paper 7, financing models):
-the cumulative public spending of A and B, the extra spending of B, and each B - A per 100 M
-of it; and says why each index moved, term by term (docs/ODD.md, Development indices).
+The recorded metrics are read once per redraw, under the run's lock (views.recorded), and
+the charts, the tables and the export of that redraw all read them.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import solara
 
 from smartcity.simulation.world.vocabulary import INDEX_METRICS
-from smartcity.visualization.figures import (
-    MAP_KEY,
-    colour_domain,
-    difference_charts,
-    difference_map,
-    district_map,
-    metric_charts,
-    metric_title,
-)
+from smartcity.visualization.comparison import COMPARED_METRICS, ComparisonCard, DifferenceMaps
+from smartcity.visualization.figures import MAP_KEY, colour_domain, district_map, metric_charts
 from smartcity.visualization.inspector import Glossary, Inspector
 from smartcity.visualization.views import (
     DISTRICT_METRICS,
     HEADLINE_METRICS,
-    MIN_EXTRA_SPENDING,
     ViewRun,
     comparison_table,
     district_table,
-    end_year_table,
     metrics_table,
-    paired_differences,
-    same_districts,
+    recorded,
     step_duration,
     table_bytes,
-    term_table,
 )
 from smartcity.visualization.widgets import Chart
 
-COMPARED_METRICS = (*INDEX_METRICS, *HEADLINE_METRICS)
-"""What the end-year table and the comparison export compare (after the public spending)."""
-
-
-def comparison_export(run: ViewRun) -> Any:
-    """The comparison table of the run (money, metrics, index terms at every step)."""
-    return comparison_table(run, COMPARED_METRICS)
-
-
-# The downloads: what a row is, the table, the file name and the button label.
+# The downloads: what a row is, the table of (run, reference), the file name and the label.
 EXPORTS = (
-    ("per city (one row per configuration, seed and step):", metrics_table, "metrics", "city"),
-    ("per district (one row per configuration, step and district):", district_table,
-     "districts", "districts"),
-    ("comparison (one row per step and quantity: money, metrics, index terms):",
-     comparison_export, "comparison", "comparison"),
+    ("per city (one row per configuration, seed and step):",
+     lambda run, _: metrics_table(run), "metrics", "city"),
+    ("per district (one row per configuration, step and district):",
+     lambda run, _: district_table(run), "districts", "districts"),
+    ("comparison (one row per step, quantity and configuration: money, metrics, index "
+     "terms, differences to the reference):",
+     lambda run, ref: comparison_table(run, COMPARED_METRICS, ref), "comparison", "comparison"),
 )  # fmt: skip
-
-
-def _number(value: float, digits: str = ".4g", sign: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:{'+' if sign else ''}{digits}}"
-
-
-def aligned(a: float, b: float, diff: float) -> tuple[str, str, str]:
-    """A, B and B - A with the same decimals, enough for 4 significant digits of B - A, so
-    the shown B - A is the difference of the shown A and B (5128 and 5134 beside +7 was
-    not)."""
-    if any(v is None or not math.isfinite(v) for v in (a, b, diff)):
-        return _number(a), _number(b), _number(diff, sign=True)
-    size = math.floor(math.log10(abs(diff))) if diff != 0 else 0
-    decimals = min(max(0, 3 - size), 6)
-    return f"{a:,.{decimals}f}", f"{b:,.{decimals}f}", f"{diff:+,.{decimals}f}"
-
-
-def end_table_markdown(run: ViewRun, step: int, year: float) -> str:
-    """The end-year table as Markdown: A, B, B - A, % and B - A per 100 M of extra public
-    spending, money first."""
-    table = end_year_table(run, COMPARED_METRICS, step)
-    rows = "\n".join(
-        "| {} | {} | {} | {} | {} | {}% | {} |".format(
-            metric_title(r["metric"]),
-            r["unit"],
-            *aligned(r["A"], r["B"], r["B - A"]),
-            _number(r["%"], ".2f", True),
-            _number(r["per 100 M"], sign=True),
-        )
-        for r in table.to_dict("records")
-    )
-    extra = table.iloc[0]["B - A"]
-    return (
-        f"**Year {year:.2f}** (mean over {run.seeds} paired seed{'s' if run.seeds > 1 else ''}); "
-        f"B spends {extra:+,.1f} M more public money than A so far; the last column is B - A "
-        f"per 100 M of it (- when B spends less than {MIN_EXTRA_SPENDING:g} M more)\n\n"
-        "| metric | unit | A | B | B - A | % | per 100 M |\n"
-        "|---|---|---:|---:|---:|---:|---:|\n" + rows
-    )
-
-
-def terms_markdown(run: ViewRun, step: int) -> str:
-    """Each index broken into its terms (contributions that add up to the index): A, B and
-    B - A per term."""
-    table = term_table(run, step)
-    lines = []
-    for index, part in table.groupby("index", sort=False):
-        lines.append(
-            f"| **{metric_title(index)}** | **{part['A'].sum():.4f}** | **{part['B'].sum():.4f}**"
-            f" | **{part['B - A'].sum():+.4f}** |"
-        )
-        lines += [
-            f"| {r['term'].replace('_', ' ')} | {r['A']:.4f} | {r['B']:.4f} | {r['B - A']:+.4f} |"
-            for r in part.to_dict("records")
-        ]
-    return (
-        "Why each index moved: its terms, as contributions that add up to the index "
-        "(mean over seeds)\n\n| index / term | A | B | B - A |\n|---|---:|---:|---:|\n"
-        + "\n".join(lines)
-    )
-
-
-@solara.component
-def ComparisonCard(run: ViewRun, step: int, year: float):
-    """B - A over the paired seeds: charts with the paired 95% band, the end-year table with
-    the money and the index terms."""
-    with solara.Card(
-        f"B - A over {run.seeds} paired seed{'s' if run.seeds > 1 else ''}",
-        classes=["sc-difference"],
-    ):
-        diffs = paired_differences(run, COMPARED_METRICS)
-        Chart(difference_charts(diffs, INDEX_METRICS, run.seeds, columns=3))
-        with solara.Column(classes=["sc-end-table"]):
-            solara.Markdown(end_table_markdown(run, step, year))
-        with solara.Column(classes=["sc-terms"]):
-            solara.Markdown(terms_markdown(run, step))
 
 
 @solara.component
@@ -145,9 +48,10 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
     """Maps, charts, comparison, inspector and export of the run at ``shown`` (None = the
     latest step); ``redraws`` changes whenever the run has moved on, so this redraws."""
     metric, set_metric = solara.use_state("population")
-    mode, set_mode = solara.use_state("A and B")
+    differences, set_differences = solara.use_state(False)
     district, set_district = solara.use_state(0)
     which, set_which = solara.use_state(0)
+    reference, set_reference = solara.use_state(0)
     for message in run.errors:
         solara.Error(message, classes=["sc-error"])
     built = [r for r in run.runs if r.models]
@@ -157,7 +61,8 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
     with run.lock:
         last = min(len(r.history) for r in built) - 1
         step = last if shown is None else min(shown, last)
-        frames = run.frames()
+        rec = recorded(run)
+    reference = min(reference, len(built) - 1)
     snap_year = built[0].history[step].year
     solara.Text(
         f"step {step} (year {snap_year:.2f})" + (" (history)" if step < last else ""),
@@ -172,7 +77,12 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
             on_value=lambda v: set_shown(None if v >= last else int(v)),
             disabled=last == 0,
         )
-    compared = len(built) == 2
+    compared = len(built) >= 2
+    names = [r.name for r in built]
+    ref = names[reference]
+    versus = [f"{x} - {ref}" for x in names if x != ref]
+    each = " and ".join(names) if len(names) == 2 else ", ".join(names)
+    difference_mode = versus[0] if len(versus) == 1 else f"each - {ref}"
     with solara.Row(style={"flex-wrap": "wrap"}):
         by_label = {spec.label: name for name, spec in DISTRICT_METRICS.items()}
         solara.ToggleButtonsSingle(
@@ -183,11 +93,18 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
         )
         if compared:
             solara.ToggleButtonsSingle(
-                value=mode,
-                values=["A and B", "B - A"],
-                on_value=set_mode,
+                value=difference_mode if differences else each,
+                values=[each, difference_mode],
+                on_value=lambda v: set_differences(v == difference_mode),
                 classes=["sc-map-mode"],
             ).key("map-mode")
+            solara.Text("differences to:", style={"font-size": "0.8em"}).key("reference-label")
+            solara.ToggleButtonsSingle(
+                value=ref,
+                values=names,
+                on_value=lambda v: set_reference(names.index(v)) if v in names else None,
+                classes=["sc-reference"],
+            ).key("reference")
 
     def clicked(datum: Any) -> None:
         # A district's area is a GeoJSON feature: its number is one of its properties.
@@ -198,12 +115,8 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
 
     domain = colour_domain(built, metric)
     with solara.Row(classes=["sc-maps"], style={"flex-wrap": "wrap"}):
-        if compared and mode == "B - A":
-            if same_districts(*built):
-                with solara.Column(classes=["sc-map", "sc-diff-map"]).key("diff-map"):
-                    Chart(difference_map(*built, step, metric, selected=district), on_click=clicked)
-            else:
-                solara.Warning("A and B are different cities: no district-by-district B - A.")
+        if compared and differences:
+            DifferenceMaps(built, reference, step, metric, district, clicked).key("diff-maps")
         else:
             for index, city in enumerate(built):
                 chart = district_map(
@@ -220,14 +133,14 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
                         on_click=lambda d, index=index: (set_which(index), clicked(d)),
                     )
     solara.Text(MAP_KEY, style={"font-size": "0.75em", "color": "#555"}, classes=["sc-map-key"])
-    labels = [r.seed_label for r in built]
+    labels, frames = list(rec.labels), [seeds[0] for seeds in rec.frames]
     with solara.Row(classes=["sc-charts"], style={"flex-wrap": "wrap"}):
         with solara.Column(classes=["sc-index-chart"]):
             Chart(metric_charts(frames, labels, INDEX_METRICS, at_year=snap_year))
         with solara.Column(classes=["sc-headline-chart"]):
             Chart(metric_charts(frames, labels, HEADLINE_METRICS, at_year=snap_year))
     if compared:
-        ComparisonCard(run, step, snap_year).key("comparison")
+        ComparisonCard(run, rec, step, snap_year, reference).key("comparison")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         Inspector(run, step, district, set_district, which, set_which)
         with solara.Column():
@@ -239,7 +152,9 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
                     with solara.Row().key(f"row-{name}"):
                         for fmt in ("csv", "parquet"):
                             solara.FileDownload(
-                                lambda fmt=fmt, table=table: table_bytes(table(run), fmt),
+                                lambda fmt=fmt, table=table: table_bytes(
+                                    table(run, reference), fmt
+                                ),
                                 filename=f"smartcity_{name}.{fmt}",
                                 label=f"{label} {fmt.upper()}",
                             )

@@ -1,16 +1,17 @@
-"""Scenarios: a city configuration (or two, compared) that can be saved, shared and re-run.
+"""Scenarios: a city configuration (or several, compared) that can be saved, shared and re-run.
 
 A scenario names a preset, a policy package with the planner's changes to it (initiatives
 switched on or off, one financing model, the unified data platform), parameter overrides, a
-seed and a horizon in years; optionally a second configuration B compared with A under the
-same seed and overrides. The planners' view saves and loads scenarios as TOML files and in
-its shareable URL, and ``smartcity run --scenario FILE`` runs configuration A of one, so a
-scenario explored in the view is reproduced bit for bit from the command line.
+seed and a horizon in years; optionally more configurations B, C, ... compared with A under
+the same seed and overrides (a city's paths, the baseline and the placebo side by side). The
+planners' view saves and loads scenarios as TOML files and in its shareable URL, and
+``smartcity run --scenario FILE`` runs configuration A of one (``--configuration c`` another),
+so a scenario explored in the view is reproduced bit for bit from the command line.
 
 File format (every key but ``[a]`` optional)::
 
     years = 5.0            # horizon of the run [years]
-    seed = 1               # shared by A and B (non-negative)
+    seed = 1               # shared by every configuration (non-negative)
     seeds = 1              # paired seeds of a comparison (1-5)
     [overrides]            # parameter values, "section.name" = value
     "citizens.count" = 5000
@@ -23,6 +24,9 @@ File format (every key but ``[a]`` optional)::
     [b]                    # a second configuration, compared with A
     preset = "emerging"
     policy = "emerging-breakthrough"
+    [c]                    # a third one (then [d], ...: each needs the one before it)
+    preset = "emerging"
+    policy = "placebo"
 """
 
 from __future__ import annotations
@@ -49,8 +53,10 @@ MAX_SEEDS = 5
 MAX_YEARS = 200.0
 """Longest horizon a scenario may ask for [years]."""
 
+CONFIGURATION_NAMES = "abcdefghijklmnopqrstuvwxyz"
+"""The tables of a scenario's configurations, in order: A, then B, C, ... compared with it."""
 CITY_KEYS = ("preset", "policy", "initiatives", "financing", "unified_platform")
-SCENARIO_KEYS = ("years", "seed", "seeds", "overrides", "a", "b")
+SCENARIO_KEYS = ("years", "seed", "seeds", "overrides", *CONFIGURATION_NAMES)
 
 
 def apply_policy_choices(
@@ -171,20 +177,46 @@ class CityConfig:
 
 @dataclass(frozen=True)
 class Scenario:
-    """Configuration A (and B when compared), the horizon and the number of paired seeds.
+    """Configuration A (and B, then ``more``: C, D, ... when compared), the horizon and the
+    number of paired seeds.
 
-    A and B share the seed and the overrides (a comparison changes only what A and B name).
+    Every configuration shares the seed and the overrides (a comparison changes only what
+    each configuration names); ``more`` needs a B.
     """
 
     a: CityConfig
     b: CityConfig | None = None
     years: float = 5.0
     seeds: int = 1
+    more: tuple[CityConfig, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.more and self.b is None:
+            raise ValueError("configurations after B need a B")
+        object.__setattr__(self, "more", tuple(self.more))
 
     @property
     def cities(self) -> list[CityConfig]:
-        """A, then B when compared."""
-        return [self.a] if self.b is None else [self.a, self.b]
+        """A, then B, C, ... when compared."""
+        return [self.a] if self.b is None else [self.a, self.b, *self.more]
+
+    def named(self, name: str | None, source: str) -> CityConfig:
+        """Configuration ``name`` ("a", "b", ...; None = "a"); one-line InputError for a
+        name the scenario does not have."""
+        names = CONFIGURATION_NAMES[: len(self.cities)]
+        key = "a" if name is None else name.strip().lower()
+        if len(key) != 1 or key not in names:
+            raise InputError(
+                f"{source} has configurations {', '.join(names)}; --configuration {name!r} "
+                "is not one of them"
+            )
+        return self.cities[names.index(key)]
+
+    @classmethod
+    def of(cls, cities: list[CityConfig], years: float = 5.0, seeds: int = 1) -> Scenario:
+        """The scenario of configurations A, B, C, ... (at least one)."""
+        return cls(cities[0], cities[1] if len(cities) > 1 else None, years, seeds,
+                   tuple(cities[2:]))  # fmt: skip
 
 
 def _city_table(config: CityConfig) -> dict[str, Any]:
@@ -206,11 +238,12 @@ def scenario_toml(scenario: Scenario) -> str:
         "seeds": int(scenario.seeds),
         "overrides": dict(sorted(scenario.a.overrides.items())),
     }
-    for side, config in (("a", scenario.a), ("b", scenario.b)):
-        if config is not None:
-            document[side] = _city_table(config)
+    for name, config in zip(CONFIGURATION_NAMES, scenario.cities, strict=False):
+        document[name] = _city_table(config)
     return toml_text(
-        document, "smartcity scenario: smartcity run --scenario FILE runs configuration A"
+        document,
+        "smartcity scenario: smartcity run --scenario FILE runs configuration A "
+        "(--configuration b runs B, ...)",
     )
 
 
@@ -278,7 +311,9 @@ def parse_scenario(
     """
     unknown = sorted(set(data) - set(SCENARIO_KEYS))
     if unknown:
-        raise _fail(source, f"unknown key '{unknown[0]}'; allowed: {', '.join(SCENARIO_KEYS)}")
+        allowed = ", ".join(SCENARIO_KEYS[:6])
+        raise _fail(source, f"unknown key '{unknown[0]}'; allowed: {allowed}, c, ... (one table "
+                    "per configuration)")  # fmt: skip
     years = data.get("years", 5.0)
     if (
         isinstance(years, bool)
@@ -300,11 +335,16 @@ def parse_scenario(
         raise _fail(source, "[overrides] must map 'section.name' to numbers, texts or booleans")
     if "a" not in data:
         raise _fail(source, "missing table [a] (preset and policy of configuration A)")
-    a = _city(f"{source} [a]", data["a"], seed, dict(overrides), presets, policies)
-    b = None
-    if "b" in data:
-        b = _city(f"{source} [b]", data["b"], seed, dict(overrides), presets, policies)
-    return Scenario(a, b, float(years), seeds)
+    named = [name for name in CONFIGURATION_NAMES if name in data]
+    if named != list(CONFIGURATION_NAMES[: len(named)]):
+        gap = next(n for n, m in zip(CONFIGURATION_NAMES, named, strict=False) if n != m)
+        raise _fail(source, f"table [{gap}] is missing: configurations are [a], [b], [c], ... "
+                    "without a gap")  # fmt: skip
+    cities = [
+        _city(f"{source} [{name}]", data[name], seed, dict(overrides), presets, policies)
+        for name in named
+    ]
+    return Scenario.of(cities, float(years), seeds)
 
 
 def scenario_from_text(
@@ -321,7 +361,7 @@ def scenario_from_text(
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario TOML file through the one input reader (UTF-8 with or without a
-    byte-order mark, a regular file) and check every part of it: A and B each resolve to a
+    byte-order mark, a regular file) and check every part of it: each configuration resolves to a
     valid parameter set under a valid package. One-line InputError otherwise."""
     scenario = scenario_from_text(read_text(path, "scenario"), str(path))
     check_scenario(scenario, str(path))
@@ -330,12 +370,12 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def check_scenario(scenario: Scenario, source: str) -> None:
     """Resolve each configuration of a scenario (preset, package with its choices,
-    overrides), so a bad name or value in [a] or [b] is refused before anything runs.
+    overrides), so a bad name or value in [a], [b], ... is refused before anything runs.
 
     Raises:
-        InputError: ``SOURCE [a|b]: <the model's message>``.
+        InputError: ``SOURCE [a|b|...]: <the model's message>``.
     """
-    for name, config in zip("ab", scenario.cities, strict=False):
+    for name, config in zip(CONFIGURATION_NAMES, scenario.cities, strict=False):
         try:
             resolve_parameters(config.preset, dict(config.overrides), config.package())
         except InputError as exc:

@@ -6,8 +6,9 @@ allocator is asked to return freed pages to the system, see :func:`release_memor
 
 Every scenario that enters the view, from the sliders, from a shareable URL or from pasted
 TOML, goes through the same limits (:func:`check_limits`): the sliders' ranges, the paired
-seeds, a horizon of at most ``MAX_VIEW_YEARS`` and at most ``MAX_LIVE_CITIZENS`` citizens held
-at once by one session (count x seeds x configurations). A URL or a pasted text that is too
+seeds, at most ``MAX_CONFIGURATIONS`` configurations compared, a horizon of at most
+``MAX_VIEW_YEARS`` and at most ``MAX_LIVE_CITIZENS`` citizens held at once by one session
+(count x seeds x configurations). A URL or a pasted text that is too
 long, is not TOML, nests too deep or asks for more gets one line saying what is allowed,
 never a traceback (benchmarks/bench_view_load.py measures the memory).
 """
@@ -38,6 +39,9 @@ MAX_SESSIONS = int(os.environ.get("SMARTCITY_MAX_SESSIONS", "8"))
 """Most sessions (browser pages) served at once; more get a page saying the view is full."""
 MAX_VIEW_YEARS = 50.0
 """Longest horizon the view runs [years] (a scenario file for the CLI may ask for more)."""
+MAX_CONFIGURATIONS = 8
+"""Most configurations one page compares (a mature city's four paths, the baseline and the
+placebo fit); each runs every paired seed, within MAX_LIVE_CITIZENS."""
 MAX_LIVE_CITIZENS = 100_000
 """Most citizens one session holds at once over all its models (count x seeds x
 configurations): two 50,000-citizen cities, or five paired seeds of two 10,000-citizen
@@ -89,8 +93,9 @@ def release_memory() -> None:
 
 def check_limits(scenario: Scenario, catalog: Catalog) -> None:
     """Raise a one-line InputError unless the scenario is within what the view runs: every
-    slider value inside its slider's range, 1 to MAX_SEEDS paired seeds, a horizon of at most
-    MAX_VIEW_YEARS and at most MAX_LIVE_CITIZENS citizens held at once."""
+    slider value inside its slider's range, 1 to MAX_SEEDS paired seeds, at most
+    MAX_CONFIGURATIONS configurations, a horizon of at most MAX_VIEW_YEARS and at most
+    MAX_LIVE_CITIZENS citizens held at once (every configuration runs every seed)."""
     if not 0 < scenario.years <= MAX_VIEW_YEARS:
         raise InputError(
             f"the view runs horizons up to {MAX_VIEW_YEARS:g} years, not {scenario.years:g}; "
@@ -98,6 +103,11 @@ def check_limits(scenario: Scenario, catalog: Catalog) -> None:
         )
     if not 1 <= scenario.seeds <= MAX_SEEDS:
         raise InputError(f"paired seeds must be 1 to {MAX_SEEDS}, not {scenario.seeds}")
+    if len(scenario.cities) > MAX_CONFIGURATIONS:
+        raise InputError(
+            f"the view compares at most {MAX_CONFIGURATIONS} configurations, not "
+            f"{len(scenario.cities)}; run more with smartcity run --scenario --configuration"
+        )
     specs = {spec.key: spec for spec in control_specs()}
     for config in scenario.cities:
         for key, value in effective_overrides(config, catalog).items():

@@ -5,8 +5,10 @@ reused in reports: per-district values for the map (:data:`DISTRICT_METRICS`), l
 congestion, the inspector's summary of every district, the slider specifications generated
 from the parameter metadata (:func:`control_specs`), the lists the view offers and checks
 every choice against (:class:`Catalog`), and :class:`ViewRun`, what the view steps: one
-configuration or two compared (each over one or several paired seeds), with a snapshot of
-every district at every step so the page can scrub back through the run. Bad input never
+configuration or several compared (each over one or several paired seeds), with a snapshot of
+every district at every step so the page can scrub back through the run, and the comparison
+of every configuration with a reference over the paired seeds (:class:`Recorded`, read once
+per redraw; differences, the end-year table with the money, index terms). Bad input never
 raises out of :class:`ViewRun`; its message is kept in ``ViewRun.error`` for the page to show
 (an error in configuration B keeps configuration A running).
 """
@@ -36,7 +38,6 @@ from smartcity.simulation.model.metrics import (
     METRICS,
     governance_terms,
     industrial_terms,
-    satisfaction,
 )
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError, InvariantError
@@ -51,6 +52,7 @@ from smartcity.simulation.world.vocabulary import (
 )
 from smartcity.visualization.scenario import (
     AS_IN_PACKAGE,
+    CONFIGURATION_NAMES,
     CityConfig,
     Scenario,
     apply_policy_choices,
@@ -72,6 +74,8 @@ PACKAGES_ENV = "SMARTCITY_PACKAGES_DIR"
 ALLOW_CODE_ENV = "SMARTCITY_ALLOW_CODE"
 """Set to "1" by ``smartcity ui --allow-code``: user packages may name Python initiatives."""
 USER_PRESET_PREFIX = "file: "
+LETTERS = CONFIGURATION_NAMES.upper()
+"""The configurations' names on the page: A, then B, C, ... compared with it."""
 
 
 # --- per-district values for the map ----------------------------------------------------
@@ -162,6 +166,23 @@ DISTRICT_METRICS: dict[str, DistrictMetric] = {
         1.0,
     ),
 }
+
+
+def shape_bounds(shapes: Sequence[Mapping[str, Any]]) -> tuple[float, float, float, float]:
+    """min x, min y, max x, max y of GeoJSON geometries."""
+    xs, ys = [], []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], int | float):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for part in coords:
+                walk(part)
+
+    for shape in shapes:
+        walk(shape["coordinates"])
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def district_values(model: CityModel, metric: str) -> np.ndarray:
@@ -255,7 +276,7 @@ class Snapshot:
     ``values``, ``summary``, sector counts and links are the first seed's (the map and the
     inspector draw one city); ``seed_values`` holds the map's values of every paired seed
     (first seed first) and ``terms`` the index terms of every seed (:func:`index_terms`), so
-    a B - A map and the index breakdown average every seed at any stored step.
+    a difference map and the index breakdown average every seed at any stored step.
     """
 
     step: int
@@ -322,18 +343,26 @@ def index_terms(model: CityModel) -> dict[str, float]:
     Development indices): demand advancement = the need levels' mean satisfactions times
     their weights (white paper 4.1); industrial transition = a quarter of each of digital
     economy share, high-value job share, productivity score x / (x + frontier) and
-    employment rate; governance = a seventh of each outcome term of ``governance_terms``."""
-    weights = NEED_WEIGHTS / NEED_WEIGHTS.sum()
-    terms = {
-        f"satisfaction_{level}": float(weights[i]) * satisfaction(model, level)
-        for i, level in enumerate(NEED_LEVELS)
-    }
-    industrial = industrial_terms(model)
-    for name, value in industrial.items():
-        terms[name] = value / len(industrial)
-    governance = governance_terms(model)
-    for name, value in governance.items():
-        terms[f"governance_{name}"] = value / len(governance)
+    employment rate; governance = a seventh of each outcome term of ``governance_terms``.
+    Read within the aggregates of the model's last recorded step, so every term that is a
+    recorded metric is read from the recording instead of computed again."""
+    model.aggregates = model.datacollector.recorded(model)
+    try:
+        value = model.aggregates.value
+        weights = NEED_WEIGHTS / NEED_WEIGHTS.sum()
+        terms = {
+            f"satisfaction_{level}": float(weights[i])
+            * value(METRICS[f"satisfaction_{level}"].reporter)
+            for i, level in enumerate(NEED_LEVELS)
+        }
+        industrial = industrial_terms(model)
+        governance = governance_terms(model)
+    finally:
+        model.aggregates = None
+    for name, term in industrial.items():
+        terms[name] = term / len(industrial)
+    for name, term in governance.items():
+        terms[f"governance_{name}"] = term / len(governance)
     return terms
 
 
@@ -593,10 +622,12 @@ class CityRun:
 
     config: CityConfig
     label: str
+    name: str = "A"
     models: list[CityModel] = field(default_factory=list)
     history: list[Snapshot] = field(default_factory=list)
     error: str | None = None
     _shapes: list[dict[str, Any]] | None = field(default=None, repr=False)
+    _bounds: tuple[float, float, float, float] | None = field(default=None, repr=False)
 
     @property
     def shapes(self) -> list[dict[str, Any]]:
@@ -605,6 +636,14 @@ class CityRun:
         if self._shapes is None:
             self._shapes = district_shapes(self.model)
         return self._shapes
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """min x, min y, max x, max y of the districts' areas [km] (made once, as the
+        shapes)."""
+        if self._bounds is None:
+            self._bounds = shape_bounds(self.shapes)
+        return self._bounds
 
     @property
     def model(self) -> CityModel:
@@ -619,7 +658,7 @@ class CityRun:
     @property
     def seed_label(self) -> str:
         """The label, and with several paired seeds the seed whose districts and time series
-        the map, the inspector and the metric charts show (the first; the B - A card and
+        the map, the inspector and the metric charts show (the first; the comparison card and
         the end-year table average all of them)."""
         seeds = len(self.models)
         return (
@@ -632,15 +671,16 @@ class CityRun:
 
 
 class ViewRun:
-    """What the view steps: configuration A, or A and B compared, each over ``seeds`` paired
-    seeds (seed, seed + 1, ...), stepped together.
+    """What the view steps: configuration A, or A, B, C, ... compared, each over ``seeds``
+    paired seeds (seed, seed + 1, ...), stepped together.
 
     Bad input does not raise: an unlisted choice or an invalid configuration is kept as that
     configuration's ``error`` and the other one still runs. Stepping and reading share one
     lock (``lock``), so the page never draws a half-stepped city.
 
     Args:
-        cities: the configurations (one, or two compared), CityConfig or dicts of its fields.
+        cities: the configurations (one, or several compared), CityConfig or dicts of its
+            fields.
         seeds: paired seeds per configuration (1 to scenario.MAX_SEEDS).
         catalog: the lists choices are checked against (default :func:`view_catalog`).
         years: the horizon (the "run to year" default and a saved scenario's years).
@@ -662,8 +702,8 @@ class ViewRun:
         compared = len(configs) > 1
         self.runs: list[CityRun] = []
         for i, config in enumerate(configs):
-            label = f"{'AB'[i]}: {config.label()}" if compared else config.label()
-            run = CityRun(config, label)
+            label = f"{LETTERS[i]}: {config.label()}" if compared else config.label()
+            run = CityRun(config, label, LETTERS[i])
             try:
                 for k in range(seeds):
                     seeded = CityConfig(**{**config.__dict__, "seed": config.seed + k})
@@ -671,7 +711,7 @@ class ViewRun:
                 run.history.append(snapshot(run.model, run.models[1:]))
             except InputError as exc:
                 run.models = []
-                run.error = f"configuration {'AB'[i]}: {exc}" if compared else str(exc)
+                run.error = f"configuration {LETTERS[i]}: {exc}" if compared else str(exc)
             self.runs.append(run)
 
     @property
@@ -708,9 +748,7 @@ class ViewRun:
             CityConfig(**{**c.__dict__, "overrides": effective_overrides(c, self.catalog)})
             for c in self.configs
         ]
-        return Scenario(
-            configs[0], configs[1] if len(configs) > 1 else None, self.years, self.seeds
-        )
+        return Scenario.of(configs, self.years, self.seeds)
 
     def step(self) -> bool:
         """Step every live configuration once (all seeds together) and keep a snapshot;
@@ -723,67 +761,104 @@ class ViewRun:
                         model.step()
                     run.history.append(snapshot(run.model, run.models[1:]))
                 except (InputError, InvariantError, FloatingPointError) as exc:
-                    where = f"configuration {run.label[0]}: " if len(self.runs) > 1 else ""
+                    where = f"configuration {run.name}: " if len(self.runs) > 1 else ""
                     run.error = f"{where}the run stopped at step {run.model.steps}: {exc}"
             return bool(self.live)
 
     def frames(self) -> list[pd.DataFrame]:
         """Metrics of each built configuration's first seed, one row per step."""
-        with self.lock:
-            return [run.model.metrics_frame() for run in self.runs if run.models]
+        return [seeds[0] for seeds in recorded(self).frames]
 
 
-# --- comparison: B - A --------------------------------------------------------------------
+# --- comparison: each configuration against a reference ---------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The recorded metrics of every built configuration, each paired seed's frame (one row
+    per step, :meth:`CityModel.metrics_frame`), taken once under the run's lock: a redraw
+    reads the models once, and its charts and tables agree with each other."""
+
+    names: tuple[str, ...]
+    labels: tuple[str, ...]
+    frames: tuple[tuple[pd.DataFrame, ...], ...]
+
+    @property
+    def steps(self) -> int:
+        """Steps every configuration and seed has recorded."""
+        return min(len(f) for seeds in self.frames for f in seeds)
+
+    def at(self, step: int | None) -> int:
+        """The row of ``step`` (None = the last every frame has)."""
+        last = self.steps - 1
+        return last if step is None else min(step, last)
+
+    def paired(self, metric: str, index: int, reference: int) -> np.ndarray:
+        """Configuration ``index`` minus ``reference`` of ``metric``: one row per paired
+        seed, one column per step both have."""
+        steps = self.steps
+        pairs = zip(self.frames[reference], self.frames[index], strict=True)
+        return np.array(
+            [fx[metric].to_numpy()[:steps] - fr[metric].to_numpy()[:steps] for fr, fx in pairs]
+        )
+
+    def versus(self, reference: int) -> list[tuple[int, str]]:
+        """(index, "X - R") of every configuration but the reference."""
+        ref = self.names[reference]
+        return [(i, f"{x} - {ref}") for i, x in enumerate(self.names) if i != reference]
+
+
+def recorded(run: ViewRun) -> Recorded:
+    """The recorded metrics of every built configuration of ``run``, under its lock."""
+    with run.lock:
+        built = [r for r in run.runs if r.models]
+        return Recorded(
+            tuple(r.name for r in built),
+            tuple(r.seed_label for r in built),
+            tuple(tuple(m.metrics_frame() for m in r.models) for r in built),
+        )
 
 
 def same_districts(a: CityRun, b: CityRun) -> bool:
-    """Whether A and B are the same city graph (a district-by-district difference means
-    something only then)."""
+    """Whether two configurations are the same city graph (a district-by-district
+    difference means something only then)."""
     da, db = a.model.districts, b.model.districts
     return da.names == db.names and np.array_equal(da.edges, db.edges)
 
 
-def _collected(model: CityModel) -> pd.DataFrame:
-    return model.datacollector.get_model_vars_dataframe()
-
-
-def paired_differences(run: ViewRun, metrics: Sequence[str]) -> pd.DataFrame:
-    """B - A of ``metrics`` at every step, over the paired seeds: columns step, year, metric,
-    mean, lo, hi (the paired 95% t interval; lo = hi = mean for one seed)."""
-    a, b = run.runs[0], run.runs[1]
-    with run.lock:
-        pairs = [
-            (_collected(ma), _collected(mb)) for ma, mb in zip(a.models, b.models, strict=True)
-        ]
-    steps = min(min(len(fa), len(fb)) for fa, fb in pairs)
+def paired_differences(rec: Recorded, metrics: Sequence[str], reference: int = 0) -> pd.DataFrame:
+    """Each configuration X minus the reference R of ``metrics`` at every step, over the
+    paired seeds: columns configuration ("X - R"), step, year, metric, mean, lo, hi (the
+    paired 95% t interval; lo = hi = mean for one seed)."""
+    steps = rec.steps
+    years = rec.frames[reference][0]["year"].to_numpy()[:steps]
     rows = []
-    for metric in metrics:
-        diffs = np.array(
-            [fb[metric].to_numpy()[:steps] - fa[metric].to_numpy()[:steps] for fa, fb in pairs]
-        )
-        mean, lo, hi = difference_interval(diffs)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "step": np.arange(steps),
-                    "year": np.arange(steps) / a.model.steps_per_year,
-                    "metric": metric,
-                    "mean": mean,
-                    "lo": lo,
-                    "hi": hi,
-                }
+    for index, name in rec.versus(reference):
+        for metric in metrics:
+            mean, lo, hi = difference_interval(rec.paired(metric, index, reference))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "configuration": name,
+                        "step": np.arange(steps),
+                        "year": years,
+                        "metric": metric,
+                        "mean": mean,
+                        "lo": lo,
+                        "hi": hi,
+                    }
+                )
             )
-        )
     return pd.concat(rows, ignore_index=True)
 
 
-def district_differences(a: CityRun, b: CityRun, step: int, metric: str) -> pd.DataFrame:
-    """B - A of a map metric in every district at ``step``, paired over every seed: columns
-    district, mean, lo, hi (paired 95% t interval) and ``includes_zero`` (the interval holds
-    0: no difference shown with confidence; always True for one seed, whose difference has
-    no interval)."""
-    pairs = zip(a.history[step].seed_values, b.history[step].seed_values, strict=True)
-    diffs = np.array([vb[metric] - va[metric] for va, vb in pairs])
+def district_differences(ref: CityRun, other: CityRun, step: int, metric: str) -> pd.DataFrame:
+    """``other`` minus ``ref`` of a map metric in every district at ``step``, paired over
+    every seed: columns district, mean, lo, hi (paired 95% t interval) and ``includes_zero``
+    (the interval holds 0: no difference shown with confidence; always True for one seed,
+    whose difference has no interval)."""
+    pairs = zip(ref.history[step].seed_values, other.history[step].seed_values, strict=True)
+    diffs = np.array([vx[metric] - vr[metric] for vr, vx in pairs])
     mean, lo, hi = difference_interval(diffs)
     return pd.DataFrame(
         {
@@ -796,95 +871,122 @@ def district_differences(a: CityRun, b: CityRun, step: int, metric: str) -> pd.D
     )
 
 
+def difference_domain(ref: CityRun, others: Sequence[CityRun], metric: str) -> float:
+    """Largest |X - R| of ``metric`` (mean over the paired seeds) over every configuration
+    of ``others`` and the steps all have stored: one diverging scale for every difference
+    map of a comparison (at least a tiny positive number, so it is never empty)."""
+    steps = min(len(r.history) for r in (ref, *others))
+    worst = 0.0
+    for other in others:
+        for t in range(steps):
+            pairs = zip(ref.history[t].seed_values, other.history[t].seed_values, strict=True)
+            mean = np.mean([vx[metric] - vr[metric] for vr, vx in pairs], axis=0)
+            worst = max(worst, float(np.nanmax(np.abs(mean))))
+    return max(worst, 1e-9)
+
+
 MIN_EXTRA_SPENDING = 1.0
-"""Extra public spending [M] below which B - A per 100 M is not shown: dividing by almost
-nothing would make noise look like a return. Lower than the batch comparison's 10 M
+"""Extra public spending [M] below which a difference per 100 M is not shown: dividing by
+almost nothing would make noise look like a return. Lower than the batch comparison's 10 M
 (experiments.compare) because the view's cities are small and read early in a run."""
 SPENDING_METRIC = "public_spending"
 
 
-def end_year_table(run: ViewRun, metrics: Sequence[str], step: int | None = None) -> pd.DataFrame:
-    """A, B, B - A, (B - A) / |A| in % and B - A per 100 M of extra public spending of
-    ``metrics`` at ``step`` (default the last), averaged over the paired seeds, with units
-    from the metric registry. The first row is the cumulative public spending (its B - A is
-    the extra spending); "per 100 M" is NaN when B spends less than MIN_EXTRA_SPENDING more
-    than A (white paper 7: what the digital path costs the public purse)."""
-    fa, fb = _paired_frames(run)
-    last = min(len(f) for f in fa + fb) - 1
-    return _end_rows(fa, fb, metrics, last if step is None else min(step, last))
-
-
-def _paired_frames(run: ViewRun) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
-    a, b = run.runs[0], run.runs[1]
-    with run.lock:
-        return [_collected(m) for m in a.models], [_collected(m) for m in b.models]
-
-
-def _end_rows(
-    fa: list[pd.DataFrame], fb: list[pd.DataFrame], metrics: Sequence[str], at: int
+def end_year_table(
+    rec: Recorded, metrics: Sequence[str], step: int | None = None, reference: int = 0
 ) -> pd.DataFrame:
-    def mean_at(frames: list[pd.DataFrame], metric: str) -> float:
-        return float(np.mean([f[metric].iloc[at] for f in frames]))
+    """Every configuration at ``step`` (default the last): one row per metric and
+    configuration, the public spending first (cumulative; its difference is the extra
+    spending), with columns metric, unit, configuration, value (mean over the paired
+    seeds), difference to the reference with its paired 95% interval (lo, hi), % of the
+    reference and the difference per 100 M of the configuration's extra public spending
+    (NaN for the reference and when it spends less than MIN_EXTRA_SPENDING more: white
+    paper 7, what a path costs the public purse)."""
+    at = rec.at(step)
 
-    extra = mean_at(fb, SPENDING_METRIC) - mean_at(fa, SPENDING_METRIC)
+    def mean_at(index: int, metric: str) -> float:
+        return float(np.mean([f[metric].iloc[at] for f in rec.frames[index]]))
+
+    extra = [mean_at(i, SPENDING_METRIC) - mean_at(reference, SPENDING_METRIC)
+             for i in range(len(rec.names))]  # fmt: skip
     rows = []
     for metric in dict.fromkeys((SPENDING_METRIC, *metrics)):
-        va, vb = mean_at(fa, metric), mean_at(fb, metric)
-        pct = 100 * (vb - va) / abs(va) if va != 0 else math.nan
-        per = (vb - va) / (extra / 100) if extra >= MIN_EXTRA_SPENDING else math.nan
-        rows.append(
-            {
-                "metric": metric,
-                "unit": METRICS[metric].unit,
-                "A": va,
-                "B": vb,
-                "B - A": vb - va,
-                "%": pct,
-                "per 100 M": math.nan if metric == SPENDING_METRIC else per,
-            }
-        )
+        base = mean_at(reference, metric)
+        for index, name in enumerate(rec.names):
+            value = mean_at(index, metric)
+            mean, lo, hi = difference_interval(rec.paired(metric, index, reference)[:, at])
+            money = metric != SPENDING_METRIC and extra[index] >= MIN_EXTRA_SPENDING
+            rows.append(
+                {
+                    "metric": metric,
+                    "unit": METRICS[metric].unit,
+                    "configuration": name,
+                    "reference": index == reference,
+                    "value": value,
+                    "difference": float(mean) if index != reference else math.nan,
+                    "lo": float(lo) if index != reference else math.nan,
+                    "hi": float(hi) if index != reference else math.nan,
+                    "%": 100 * (value - base) / abs(base)
+                    if base != 0 and index != reference
+                    else math.nan,
+                    "per 100 M": float(mean) / (extra[index] / 100) if money else math.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def term_table(run: ViewRun, step: int | None = None) -> pd.DataFrame:
+def term_table(run: ViewRun, step: int | None = None, reference: int = 0) -> pd.DataFrame:
     """Why each index moved: every term of every index (:data:`INDEX_TERMS`) as its
-    contribution to the index for A and B and B - A, at ``step`` (default the last stored),
-    averaged over the paired seeds; each index's contributions add up to the index."""
-    a, b = run.runs[0], run.runs[1]
+    contribution to the index for each built configuration (columns A, B, ...) and each
+    configuration's difference to the reference (columns "B - A", ...), at ``step``
+    (default the last stored), averaged over the paired seeds; each index's contributions
+    add up to the index."""
     with run.lock:
-        last = min(len(a.history), len(b.history)) - 1
+        built = [r for r in run.runs if r.models]
+        last = min(len(r.history) for r in built) - 1
         at = last if step is None else min(step, last)
-        ta, tb = a.history[at].terms, b.history[at].terms
+        terms = {r.name: r.history[at].terms for r in built}
+    ref = built[reference].name
     rows = []
-    for index, terms in INDEX_TERMS.items():
-        for term in terms:
-            va = float(np.mean([t[term] for t in ta]))
-            vb = float(np.mean([t[term] for t in tb]))
-            rows.append({"index": index, "term": term, "A": va, "B": vb, "B - A": vb - va})
+    for index, names in INDEX_TERMS.items():
+        for term in names:
+            row: dict[str, Any] = {"index": index, "term": term}
+            row.update({x: float(np.mean([t[term] for t in ts])) for x, ts in terms.items()})
+            row.update({f"{x} - {ref}": row[x] - row[ref] for x in terms if x != ref})
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
-def comparison_table(run: ViewRun, metrics: Sequence[str]) -> pd.DataFrame:
+def comparison_table(run: ViewRun, metrics: Sequence[str], reference: int = 0) -> pd.DataFrame:
     """The comparison as an export: at every stored step, the end-year table's rows (money
-    included) and the index terms, one row per step and quantity (columns step, year, kind,
-    index, quantity, unit, A, B, B - A, per 100 M); empty without a B."""
-    if len(run.runs) < 2 or not all(r.models for r in run.runs[:2]):
+    included) and the index terms, one row per step, quantity and configuration (columns
+    step, year, kind, index, quantity, unit, configuration, value, difference (to the
+    reference), lo, hi, per 100 M); empty without a second configuration."""
+    built = [r for r in run.runs if r.models]
+    if len(built) < 2:
         return pd.DataFrame()
-    a, b = run.runs[0], run.runs[1]
-    fa, fb = _paired_frames(run)
+    rec = recorded(run)
     frames = []
-    for step in range(min(len(a.history), len(b.history), *(len(f) for f in fa + fb))):
-        year = a.history[step].year
-        table = _end_rows(fa, fb, metrics, step).rename(columns={"metric": "quantity"})
+    for step in range(min(rec.steps, *(len(r.history) for r in built))):
+        year = built[reference].history[step].year
+        table = end_year_table(rec, metrics, step, reference).rename(columns={"metric": "quantity"})
         table.insert(0, "index", "")
         table.insert(0, "kind", "metric")
-        terms = term_table(run, step).rename(columns={"term": "quantity"})
+        ref = rec.names[reference]
+        terms = pd.DataFrame(
+            [
+                {"index": r["index"], "quantity": r["term"], "configuration": x,
+                 "value": r[x], "difference": r.get(f"{x} - {ref}", math.nan)}
+                for r in term_table(run, step, reference).to_dict("records")
+                for x in rec.names
+            ]
+        )  # fmt: skip
         terms.insert(0, "kind", "index term")
         terms["unit"] = "index points"
         for part in (table, terms):
             part.insert(0, "year", year)
             part.insert(0, "step", step)
-        frames += [table.drop(columns="%"), terms]
+        frames += [table.drop(columns=["%", "reference"]), terms]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -906,10 +1008,10 @@ def metrics_table(run: ViewRun) -> pd.DataFrame:
     (``population [citizens]``)."""
     frames = []
     with run.lock:
-        for i, city in enumerate(run.runs):
+        for city in run.runs:
             for k, model in enumerate(city.models):
                 seed = city.config.seed + k
-                frame = _with_config(model.metrics_frame(), "AB"[i], city.config, seed)
+                frame = _with_config(model.metrics_frame(), city.name, city.config, seed)
                 frames.append(frame)
     if not frames:
         return pd.DataFrame()
@@ -924,7 +1026,7 @@ def district_table(run: ViewRun) -> pd.DataFrame:
     column names carrying their units (``population [residents]``)."""
     frames = []
     with run.lock:
-        for i, city in enumerate(run.runs):
+        for city in run.runs:
             if not city.models:
                 continue
             d = city.model.districts
@@ -943,7 +1045,7 @@ def district_table(run: ViewRun) -> pd.DataFrame:
                 frame = pd.DataFrame(columns)
                 frame.insert(0, "year [years]", snap.year)
                 frame.insert(0, "step", snap.step)
-                frame = _with_config(frame, "AB"[i], city.config, city.config.seed)
+                frame = _with_config(frame, city.name, city.config, city.config.seed)
                 frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

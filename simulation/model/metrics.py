@@ -20,7 +20,7 @@ the same decorator; every model built after its import records it::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 
@@ -129,9 +129,9 @@ class Aggregates:
     of one per metric; reporters called outside a recording get a fresh one.
     """
 
-    def __init__(self, model: CityState):
+    def __init__(self, model: CityState, known: Mapping[Reporter, float] | None = None):
         self.model = model
-        self._values: dict[Reporter, float] = {}
+        self._values: dict[Reporter, float] = dict(known or {})
 
     def value(self, reporter: Reporter) -> float:
         """The value of a metric's reporter in this state, computed once."""

@@ -121,6 +121,15 @@ class MetricStore(mesa.DataCollector):
         self._collection_steps.append(model.steps)
         self.rows += 1
 
+    def recorded(self, model: CityState) -> Aggregates:
+        """The aggregates of ``model`` as its last recorded step left it: every recorded
+        metric's value is read from the store, not computed again (fresh aggregates when
+        the model has moved on since, or nothing is recorded yet)."""
+        if not self.rows or self.steps[self.rows - 1] != model.steps:
+            return Aggregates(model)
+        row = self.values[self.rows - 1]
+        return Aggregates(model, {s.reporter: float(row[j]) for j, s in enumerate(self.specs)})
+
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """One row per recorded step, one column per metric (the steps are in
         :attr:`steps`, as Mesa's collection steps)."""
