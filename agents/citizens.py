@@ -585,30 +585,25 @@ def adopt_digital_services(model: CityState) -> None:
     p = model.params.citizens
     c = model.citizens
     d = model.districts
-    adults = c.adults()
-    residents = np.maximum(np.bincount(c.home, adults, d.n), 1.0)
-    share = (
-        np.stack(
-            [
-                np.bincount(c.home, c.adopted[:, s] & adults, d.n)
-                for s in range(len(DIGITAL_SERVICES))
-            ],
-            axis=1,
-        )
-        / residents[:, None]
-    )
+    share = kernels.adult_adoption_shares(c.home, c.age, c.adopted, d.n)
     peer = (1 - p.neighbour_weight) * share + p.neighbour_weight * (d.neighbour_weights @ share)
-    protection = model.government.privacy_protection()
-    hesitancy = 1.0 - c.privacy * (1.0 - protection)
-    hazard = (
-        (p.adoption_innovation + p.adoption_imitation * peer)[c.home]  # per district, then rows
-        * (c.literacy * hesitancy)[:, None]
-        * model.service_availability[c.home]
+    # hazard = (innovation + imitation x peer)(home) x literacy x (1 - privacy x (1 -
+    # protection)) x availability(home, s); per_step(hazard) = 1 - exp(-hazard / S), its
+    # exponential taken by numpy over all citizens and services at once.
+    exponent = kernels.adoption_exponents(
+        c.home,
+        c.literacy,
+        c.privacy,
+        p.adoption_innovation + p.adoption_imitation * peer,
+        model.service_availability,
+        1.0 - model.government.privacy_protection(),
+        model.steps_per_year,
     )
+    survival = np.exp(exponent, out=exponent)
     draw = model.rng.random(c.adopted.shape)
-    adopt = ~c.adopted & adults[:, None] & (draw < per_step(model, hazard))
-    drop = c.adopted & (draw < per_step(model, p.disadoption_rate))
-    c.adopted = (c.adopted | adopt) & ~drop
+    c.adopted = kernels.adopt_or_drop(
+        c.adopted, c.age, survival, draw, per_step(model, p.disadoption_rate)
+    )
 
 
 def learn(model: CityState) -> None:

@@ -70,6 +70,68 @@ def health_target(
 
 
 @njit(cache=True)
+def adult_adoption_shares(
+    home: np.ndarray, age: np.ndarray, adopted: np.ndarray, districts: int
+) -> np.ndarray:
+    """Kernel of citizens.adopt_digital_services: share_s(d), the adults of district d who
+    use service s over the adults living there (at least 1), in one pass."""
+    services = adopted.shape[1]
+    adults = np.zeros(districts)
+    users = np.zeros((districts, services))
+    for i in range(len(home)):
+        if age[i] >= WORKING_AGE:
+            adults[home[i]] += 1.0
+            for s in range(services):
+                if adopted[i, s]:
+                    users[home[i], s] += 1.0
+    for d in range(districts):
+        residents = max(adults[d], 1.0)
+        for s in range(services):
+            users[d, s] /= residents
+    return users
+
+
+@njit(cache=True)
+def adoption_exponents(
+    home: np.ndarray,
+    literacy: np.ndarray,
+    privacy: np.ndarray,
+    rate: np.ndarray,
+    availability: np.ndarray,
+    unprotected: float,
+    steps_per_year: int,
+) -> np.ndarray:
+    """Kernel of citizens.adopt_digital_services: -hazard / steps per year for each citizen
+    and service, with hazard = rate(home, s) x literacy x (1 - privacy x unprotected) x
+    availability(home, s), rate = innovation + imitation x peer (per_step's exponent)."""
+    out = np.empty((len(home), rate.shape[1]))
+    for i in range(len(home)):
+        d = home[i]
+        ready = literacy[i] * (1.0 - privacy[i] * unprotected)
+        for s in range(rate.shape[1]):
+            out[i, s] = -(rate[d, s] * ready * availability[d, s]) / steps_per_year
+    return out
+
+
+@njit(cache=True)
+def adopt_or_drop(
+    adopted: np.ndarray, age: np.ndarray, survival: np.ndarray, draw: np.ndarray, drop: float
+) -> np.ndarray:
+    """Kernel of citizens.adopt_digital_services: a user keeps service s unless the draw
+    falls below the drop probability; an adult non-user adopts it when the draw falls below
+    1 - survival (survival = exp(-hazard / steps per year))."""
+    out = np.empty(adopted.shape, dtype=np.bool_)
+    for i in range(adopted.shape[0]):
+        adult = age[i] >= WORKING_AGE
+        for s in range(adopted.shape[1]):
+            if adopted[i, s]:
+                out[i, s] = not draw[i, s] < drop
+            else:
+                out[i, s] = adult and draw[i, s] < 1.0 - survival[i, s]
+    return out
+
+
+@njit(cache=True)
 def learn(
     skill: np.ndarray,
     literacy: np.ndarray,
