@@ -175,12 +175,12 @@ def work_district(model: CityState, rows: np.ndarray | None = None) -> np.ndarra
     return of_employer(model.firms.district, employer, NO_ONE)
 
 
-def of_employer(column: np.ndarray, employer: np.ndarray, missing: float = 0) -> np.ndarray:
+def of_employer(column: np.ndarray, employer: np.ndarray, missing: int) -> np.ndarray:
     """A firm column looked up for each citizen's employer, ``missing`` for the jobless
     (also safe when the city has no firm left)."""
     if len(column) == 0:
         return np.full(len(employer), missing, dtype=column.dtype)
-    return np.where(employer >= 0, column[np.maximum(employer, 0)], missing)
+    return kernels.of_employer(column, employer, missing)
 
 
 # --- demography -------------------------------------------------------------------------
@@ -528,13 +528,12 @@ def use_public_services(model: CityState) -> None:
     c = model.citizens
     d = model.districts
     residents = np.maximum(residents_per_district(model), 1.0)
-    online = c.adopted[:, :2].any(axis=1)
-    online_share = np.bincount(c.home, online, d.n) / residents
+    online_share = kernels.online_residents(c.home, c.adopted, d.n) / residents
     levers = model.levers
     stretch = online_share * model.government.capability("services") + levers.access_stretch
     model.district_access = np.minimum(1.0, d.service_capacity * (1.0 + stretch) / residents)
     penalty = 0.15 * (1.0 - levers.inclusive_access)
-    c.access = model.district_access[c.home] * np.where(online, 1.0, 1.0 - penalty)
+    c.access = kernels.service_access(c.home, c.adopted, model.district_access, 1.0 - penalty)
 
 
 def care_supply(model: CityState) -> float:

@@ -70,6 +70,40 @@ def health_target(
 
 
 @njit(cache=True)
+def of_employer(column: np.ndarray, employer: np.ndarray, missing: int) -> np.ndarray:
+    """Kernel of citizens.of_employer: ``column`` at each citizen's employer, ``missing``
+    for the jobless (employer -1)."""
+    out = np.empty(len(employer), dtype=column.dtype)
+    for i in range(len(employer)):
+        out[i] = column[employer[i]] if employer[i] >= 0 else missing
+    return out
+
+
+@njit(cache=True)
+def online_residents(home: np.ndarray, adopted: np.ndarray, districts: int) -> np.ndarray:
+    """Kernel of citizens.use_public_services: residents of each district who use
+    e-government or telehealth (services 0 and 1)."""
+    online = np.zeros(districts)
+    for i in range(len(home)):
+        if adopted[i, 0] or adopted[i, 1]:
+            online[home[i]] += 1.0
+    return online
+
+
+@njit(cache=True)
+def service_access(
+    home: np.ndarray, adopted: np.ndarray, district_access: np.ndarray, offline: float
+) -> np.ndarray:
+    """Kernel of citizens.use_public_services: the home district's access, x ``offline``
+    (1 - penalty) for a citizen using neither e-government nor telehealth."""
+    access = np.empty(len(home))
+    for i in range(len(home)):
+        online = adopted[i, 0] or adopted[i, 1]
+        access[i] = district_access[home[i]] * (1.0 if online else offline)
+    return access
+
+
+@njit(cache=True)
 def adult_adoption_shares(
     home: np.ndarray, age: np.ndarray, adopted: np.ndarray, districts: int
 ) -> np.ndarray:
