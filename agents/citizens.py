@@ -311,9 +311,9 @@ def search_jobs(model: CityState) -> None:
     (see match_jobs)."""
     p = model.params.citizens
     c = model.citizens
+    seeking = c.labour_force(p.retirement_age) & ~c.employed()
     rate = 1.0 - (1.0 - p.job_search_rate) ** model.months_per_step
-    draw = model.rng.random(len(c))
-    match_jobs(model, kernels.job_seekers(c.age, c.employer, p.retirement_age, draw, rate))
+    match_jobs(model, np.flatnonzero(seeking & (model.rng.random(len(c)) < rate)))
 
 
 def match_jobs(model: CityState, seekers: np.ndarray) -> None:
@@ -638,17 +638,10 @@ def participate_online(model: CityState) -> None:
     x trust x channel quality (services capability) (white paper Table 1, participation)."""
     c = model.citizens
     channel = 0.3 + 0.7 * model.government.capability("services")
-    c.participates = kernels.participate_online(
-        c.literacy,
-        c.trust,
-        c.adopted,
-        DIGITAL_SERVICES.index("e_government"),
-        c.age,
-        model.params.citizens.participation_base,
-        channel,
-        model.levers.participation,
-        model.rng.random(len(c)),
-    )
+    prob = model.params.citizens.participation_base * c.literacy * c.trust * channel
+    prob *= 1.0 + model.levers.participation
+    egov = c.adopted[:, DIGITAL_SERVICES.index("e_government")]
+    c.participates = c.adults() & egov & (model.rng.random(len(c)) < prob)
 
 
 def evaluate_satisfaction(model: CityState) -> None:

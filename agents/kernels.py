@@ -196,28 +196,6 @@ def learn(
 
 
 @njit(cache=True)
-def participate_online(
-    literacy: np.ndarray,
-    trust: np.ndarray,
-    adopted: np.ndarray,
-    e_government: int,
-    age: np.ndarray,
-    base: float,
-    channel: float,
-    lever: float,
-    draw: np.ndarray,
-) -> np.ndarray:
-    """Kernel of citizens.participate_online: an adult e-government user takes part when
-    the draw falls below base x literacy x trust x channel x (1 + lever)."""
-    takes_part = np.empty(len(literacy), dtype=np.bool_)
-    for i in range(len(literacy)):
-        prob = base * literacy[i] * trust[i] * channel
-        prob *= 1.0 + lever
-        takes_part[i] = age[i] >= WORKING_AGE and adopted[i, e_government] and draw[i] < prob
-    return takes_part
-
-
-@njit(cache=True)
 def evaluate_satisfaction(
     satisfaction: np.ndarray,
     employer: np.ndarray,
@@ -276,41 +254,3 @@ def age_citizens(age: np.ndarray, employer: np.ndarray, step: float, retirement_
         age[i] += step
         if age[i] >= retirement_age:
             employer[i] = -1
-
-
-@njit(cache=True)
-def job_seekers(
-    age: np.ndarray, employer: np.ndarray, retirement_age: float, draw: np.ndarray, rate: float
-) -> np.ndarray:
-    """Kernel of citizens.search_jobs: rows of the jobless of working age, not retired,
-    whose draw falls below the search rate, in row order."""
-    rows = np.empty(len(age), dtype=np.int64)
-    found = 0
-    for i in range(len(age)):
-        if employer[i] < 0 and WORKING_AGE <= age[i] < retirement_age and draw[i] < rate:
-            rows[found] = i
-            found += 1
-    return rows[:found].copy()
-
-
-@njit(cache=True)
-def all_finite(values: np.ndarray) -> bool:
-    """True when no value is NaN or infinite (one pass, no temporary array)."""
-    for x in values.ravel():  # noqa: SIM110 (numba compiles the loop, not a generator)
-        if not np.isfinite(x):
-            return False
-    return True
-
-
-@njit(cache=True)
-def employment_problems(
-    employer: np.ndarray, age: np.ndarray, firms: int, retirement_age: float
-) -> tuple[bool, bool]:
-    """(someone works for a firm row that does not exist, someone outside the labour force
-    holds a job), in one pass."""
-    missing_firm, outside = False, False
-    for i in range(len(employer)):
-        if employer[i] >= 0:
-            missing_firm |= employer[i] >= firms
-            outside |= not (WORKING_AGE <= age[i] < retirement_age)
-    return missing_firm, outside
