@@ -282,9 +282,11 @@ class CityModel(mesa.Model):
         # Inside `employers_fixed` blocks no rule may change an employer or the set of firms:
         # firms' employee counts are made once per block (Firms.employers_fixed).
         with self.firms.employers_fixed():
-            self._govern()
+            with self.citizens.homes_fixed():
+                self._govern()
             self._live()
-            self._change_districts()
+            with self.citizens.homes_fixed():
+                self._change_districts()
         self._change_population()
         self._settle_and_record()
 
@@ -341,16 +343,17 @@ class CityModel(mesa.Model):
         citizens.choose_commute_mode(self)
         citizens.board_transit(self)
         self._assign_traffic()
-        for rule in (
-            citizens.use_public_services,
-            citizens.update_health,
-            citizens.adopt_digital_services,
-            citizens.learn,
-            citizens.participate_online,
-            citizens.evaluate_satisfaction,
-            citizens.update_trust,
-        ):
-            rule(self)
+        with self.citizens.homes_fixed():
+            for rule in (
+                citizens.use_public_services,
+                citizens.update_health,
+                citizens.adopt_digital_services,
+                citizens.learn,
+                citizens.participate_online,
+                citizens.evaluate_satisfaction,
+                citizens.update_trust,
+            ):
+                rule(self)
 
     def _change_districts(self) -> None:
         """Phase 6: housing construction, pollution, safety incidents."""
