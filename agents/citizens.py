@@ -69,15 +69,19 @@ class Citizens(Population):
     }
 
     @contextmanager
-    def homes_fixed(self) -> Iterator[None]:
-        """A phase of the step in which no rule changes a citizen's home (nor the set of
-        citizens): residents_per_district is counted once for the whole phase (it was
-        counted ~9 times a step, one pass over all citizens each)."""
-        self._homes_fixed, self._residents = True, None
+    def residents_counted(self) -> Iterator[None]:
+        """A part of the step in which no citizen arrives or leaves: residents_per_district
+        is counted once, and again only after someone moves (:meth:`moved`); it was counted
+        ~9 times a step, one pass over all citizens each."""
+        self._counting, self._residents = True, None
         try:
             yield
         finally:
-            self._homes_fixed, self._residents = False, None
+            self._counting, self._residents = False, None
+
+    def moved(self) -> None:
+        """Citizens changed home: residents per district must be counted again."""
+        self._residents = None
 
     def adults(self) -> np.ndarray:
         """Mask of citizens of working age or older."""
@@ -182,7 +186,7 @@ def residents_per_district(model: CityState) -> np.ndarray:
     if len(staged):
         counts += np.bincount(staged, minlength=n)
     counts = counts.astype(float)
-    if getattr(c, "_homes_fixed", False):
+    if getattr(c, "_counting", False):
         counts.flags.writeable = False
         c._residents = counts
     return counts
@@ -440,6 +444,7 @@ def choose_residence(model: CityState) -> None:
     movers, choice = movers[moving], choice[moving]
     accepted = find_room(model, choice)
     c.home[movers[accepted]] = choice[accepted]
+    c.moved()
 
 
 def find_room(model: CityState, wanted: np.ndarray) -> np.ndarray:

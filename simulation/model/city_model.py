@@ -280,13 +280,13 @@ class CityModel(mesa.Model):
         self._run_economy()
         self._run_labour_market()
         # Inside `employers_fixed` blocks no rule may change an employer or the set of firms:
-        # firms' employee counts are made once per block (Firms.employers_fixed).
-        with self.firms.employers_fixed():
-            with self.citizens.homes_fixed():
-                self._govern()
+        # firms' employee counts are made once per block (Firms.employers_fixed); inside
+        # `residents_counted` no citizen arrives or leaves and a rule that moves citizens
+        # says so (Citizens.moved), so residents per district are counted once per move.
+        with self.firms.employers_fixed(), self.citizens.residents_counted():
+            self._govern()
             self._live()
-            with self.citizens.homes_fixed():
-                self._change_districts()
+            self._change_districts()
         self._change_population()
         self._settle_and_record()
 
@@ -343,17 +343,16 @@ class CityModel(mesa.Model):
         citizens.choose_commute_mode(self)
         citizens.board_transit(self)
         self._assign_traffic()
-        with self.citizens.homes_fixed():
-            for rule in (
-                citizens.use_public_services,
-                citizens.update_health,
-                citizens.adopt_digital_services,
-                citizens.learn,
-                citizens.participate_online,
-                citizens.evaluate_satisfaction,
-                citizens.update_trust,
-            ):
-                rule(self)
+        for rule in (
+            citizens.use_public_services,
+            citizens.update_health,
+            citizens.adopt_digital_services,
+            citizens.learn,
+            citizens.participate_online,
+            citizens.evaluate_satisfaction,
+            citizens.update_trust,
+        ):
+            rule(self)
 
     def _change_districts(self) -> None:
         """Phase 6: housing construction, pollution, safety incidents."""
