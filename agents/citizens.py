@@ -471,9 +471,8 @@ def choose_commute_mode(model: CityState) -> None:
     work = work_district(model)
     c.mode[work < 0] = NO_ONE
     workers = np.flatnonzero(work >= 0)
-    new = workers[c.mode[workers] < 0]
-    review = workers[model.rng.random(len(workers)) < per_step(model, p.mode_reconsider_rate)]
-    choosers = np.union1d(new, review)
+    review = model.rng.random(len(workers)) < per_step(model, p.mode_reconsider_rate)
+    choosers = workers[(c.mode[workers] < 0) | review]  # in row order, as a sorted union
     c.mode[choosers] = pick_modes(model, choosers, work[choosers], transit_open=True)
 
 
