@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from smartcity.agents import kernels
 from smartcity.agents.population import Population, choose_gumbel
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import DIGITAL_SERVICES, NO_ONE, SECTOR_NAMES, per_step
@@ -235,9 +236,8 @@ def productivity_multiplier(model: CityState) -> np.ndarray:
     f = model.firms
     d = model.districts
     c = model.citizens
-    employed = c.employer >= 0
     staff = np.maximum(f.employees(), 1.0)
-    skill = np.bincount(c.employer[employed], c.skill[employed], len(f)) / staff
+    skill = kernels.staff_skill(c.employer, c.skill, len(f)) / staff
     skill = np.where(f.employees() > 0, skill, model.params.citizens.skill_mean)
     infra = (d.ict[f.district] + d.transport[f.district]) / 2
     cluster = cluster_spillover(model)[f.district, f.sector]

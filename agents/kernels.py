@@ -80,6 +80,17 @@ def of_employer(column: np.ndarray, employer: np.ndarray, missing: int) -> np.nd
 
 
 @njit(cache=True)
+def staff_skill(employer: np.ndarray, skill: np.ndarray, firms: int) -> np.ndarray:
+    """Kernel of firms.productivity_multiplier: the sum of its workers' skill for each
+    firm, added in citizen row order (as numpy's bincount adds them)."""
+    total = np.zeros(firms)
+    for i in range(len(employer)):
+        if employer[i] >= 0:
+            total[employer[i]] += skill[i]
+    return total
+
+
+@njit(cache=True)
 def online_residents(home: np.ndarray, adopted: np.ndarray, districts: int) -> np.ndarray:
     """Kernel of citizens.use_public_services: residents of each district who use
     e-government or telehealth (services 0 and 1)."""
