@@ -1,12 +1,15 @@
-"""Compiled kernels of the citizens' rules: one pass over the citizens per rule.
+"""Compiled kernels of the agents' rules: one pass over the citizens per rule.
 
 A vectorized numpy rule makes one temporary array per operation (a dozen passes over every
 citizen for satisfaction alone); these numba kernels (``cache=True``: compiled once, then
 loaded from disk) compute the same expressions row by row, in the same order of floating
 point operations, so each gives exactly the numpy rule's values. The rule functions in
-agents/citizens.py keep the rules' sentences (docs/ODD.md) and call these with plain
-arrays; random numbers are drawn in bulk from ``model.rng`` by the rule and passed in, so
-one seed still gives one run.
+agents/citizens.py and agents/firms.py keep the rules' sentences (docs/ODD.md) and call
+these with plain arrays; random numbers are drawn in bulk from ``model.rng`` by the rule
+and passed in, so one seed still gives one run. Exponentials stay with numpy (``np.exp``
+may use its own vectorized routine, whose last bit can differ from the C library's), and
+a rule whose numpy form measured as fast as a kernel stays in numpy (a short boolean
+expression is: the job seekers, online participation, the invariant checks).
 """
 
 from __future__ import annotations
