@@ -4,6 +4,7 @@ documented metric ranges."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 
 import numpy as np
 
@@ -51,12 +52,19 @@ def check_invariants(
         _fail(step, "budget identity", f"debt changed by {change:.6g}, accounts say "
               f"{gov.spending() - gov.revenue():.6g}")  # fmt: skip
     for who, population in (("citizens", c), ("firms", f)):
-        for name, (dtype, _) in population.COLUMNS.items():
-            values = getattr(population, name)
-            if np.issubdtype(dtype, np.floating) and not np.isfinite(values).all():
+        for name in _float_columns(type(population)):
+            if not np.isfinite(getattr(population, name)).all():
                 _fail(step, f"{who}.{name}", "NaN or infinite value")
     if not np.isfinite(gov.debt):
         _fail(step, "government debt", "NaN or infinite value")
+
+
+@cache
+def _float_columns(population: type) -> tuple[str, ...]:
+    """Names of a population class's floating-point columns (looked up once per class)."""
+    return tuple(
+        name for name, (dtype, _) in population.COLUMNS.items() if np.issubdtype(dtype, np.floating)
+    )
 
 
 def _check_metrics(
