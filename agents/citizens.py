@@ -7,6 +7,8 @@ sentence of docs/ODD.md that describes it and the seed section it comes from.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
 import numpy as np
@@ -65,6 +67,21 @@ class Citizens(Population):
         "income": (np.float64, ()),
         "access": (np.float64, ()),
     }
+
+    @contextmanager
+    def residents_counted(self) -> Iterator[None]:
+        """A part of the step in which no citizen arrives or leaves: residents_per_district
+        is counted once, and again only after someone moves (:meth:`moved`); it was counted
+        ~9 times a step, one pass over all citizens each."""
+        self._counting, self._residents = True, None
+        try:
+            yield
+        finally:
+            self._counting, self._residents = False, None
+
+    def moved(self) -> None:
+        """Citizens changed home: residents per district must be counted again."""
+        self._residents = None
 
     def adults(self) -> np.ndarray:
         """Mask of citizens of working age or older."""
@@ -157,6 +174,9 @@ def residents_per_district(model: CityState) -> np.ndarray:
     """Number of residents in each district (during the demography phase: without those
     marked to leave, with those staged to arrive)."""
     c = model.citizens
+    cached = getattr(c, "_residents", None)
+    if cached is not None:
+        return cached
     n = model.districts.n
     counts = np.bincount(c.home, minlength=n)
     gone = c.gone()
@@ -165,7 +185,11 @@ def residents_per_district(model: CityState) -> np.ndarray:
     staged = c.staged("home")
     if len(staged):
         counts += np.bincount(staged, minlength=n)
-    return counts.astype(float)
+    counts = counts.astype(float)
+    if getattr(c, "_counting", False):
+        counts.flags.writeable = False
+        c._residents = counts
+    return counts
 
 
 def work_district(model: CityState, rows: np.ndarray | None = None) -> np.ndarray:
@@ -175,12 +199,12 @@ def work_district(model: CityState, rows: np.ndarray | None = None) -> np.ndarra
     return of_employer(model.firms.district, employer, NO_ONE)
 
 
-def of_employer(column: np.ndarray, employer: np.ndarray, missing: float = 0) -> np.ndarray:
+def of_employer(column: np.ndarray, employer: np.ndarray, missing: int) -> np.ndarray:
     """A firm column looked up for each citizen's employer, ``missing`` for the jobless
     (also safe when the city has no firm left)."""
     if len(column) == 0:
         return np.full(len(employer), missing, dtype=column.dtype)
-    return np.where(employer >= 0, column[np.maximum(employer, 0)], missing)
+    return kernels.of_employer(column, employer, missing)
 
 
 # --- demography -------------------------------------------------------------------------
@@ -311,9 +335,9 @@ def search_jobs(model: CityState) -> None:
     (see match_jobs)."""
     p = model.params.citizens
     c = model.citizens
+    seeking = c.labour_force(p.retirement_age) & ~c.employed()
     rate = 1.0 - (1.0 - p.job_search_rate) ** model.months_per_step
-    draw = model.rng.random(len(c))
-    match_jobs(model, kernels.job_seekers(c.age, c.employer, p.retirement_age, draw, rate))
+    match_jobs(model, np.flatnonzero(seeking & (model.rng.random(len(c)) < rate)))
 
 
 def match_jobs(model: CityState, seekers: np.ndarray) -> None:
@@ -420,6 +444,7 @@ def choose_residence(model: CityState) -> None:
     movers, choice = movers[moving], choice[moving]
     accepted = find_room(model, choice)
     c.home[movers[accepted]] = choice[accepted]
+    c.moved()
 
 
 def find_room(model: CityState, wanted: np.ndarray) -> np.ndarray:
@@ -446,9 +471,8 @@ def choose_commute_mode(model: CityState) -> None:
     work = work_district(model)
     c.mode[work < 0] = NO_ONE
     workers = np.flatnonzero(work >= 0)
-    new = workers[c.mode[workers] < 0]
-    review = workers[model.rng.random(len(workers)) < per_step(model, p.mode_reconsider_rate)]
-    choosers = np.union1d(new, review)
+    review = model.rng.random(len(workers)) < per_step(model, p.mode_reconsider_rate)
+    choosers = workers[(c.mode[workers] < 0) | review]  # in row order, as a sorted union
     c.mode[choosers] = pick_modes(model, choosers, work[choosers], transit_open=True)
 
 
@@ -528,13 +552,12 @@ def use_public_services(model: CityState) -> None:
     c = model.citizens
     d = model.districts
     residents = np.maximum(residents_per_district(model), 1.0)
-    online = c.adopted[:, :2].any(axis=1)
-    online_share = np.bincount(c.home, online, d.n) / residents
+    online_share = kernels.online_residents(c.home, c.adopted, d.n) / residents
     levers = model.levers
     stretch = online_share * model.government.capability("services") + levers.access_stretch
     model.district_access = np.minimum(1.0, d.service_capacity * (1.0 + stretch) / residents)
     penalty = 0.15 * (1.0 - levers.inclusive_access)
-    c.access = model.district_access[c.home] * np.where(online, 1.0, 1.0 - penalty)
+    c.access = kernels.service_access(c.home, c.adopted, model.district_access, 1.0 - penalty)
 
 
 def care_supply(model: CityState) -> float:
@@ -585,30 +608,25 @@ def adopt_digital_services(model: CityState) -> None:
     p = model.params.citizens
     c = model.citizens
     d = model.districts
-    adults = c.adults()
-    residents = np.maximum(np.bincount(c.home, adults, d.n), 1.0)
-    share = (
-        np.stack(
-            [
-                np.bincount(c.home, c.adopted[:, s] & adults, d.n)
-                for s in range(len(DIGITAL_SERVICES))
-            ],
-            axis=1,
-        )
-        / residents[:, None]
-    )
+    share = kernels.adult_adoption_shares(c.home, c.age, c.adopted, d.n)
     peer = (1 - p.neighbour_weight) * share + p.neighbour_weight * (d.neighbour_weights @ share)
-    protection = model.government.privacy_protection()
-    hesitancy = 1.0 - c.privacy * (1.0 - protection)
-    hazard = (
-        (p.adoption_innovation + p.adoption_imitation * peer)[c.home]  # per district, then rows
-        * (c.literacy * hesitancy)[:, None]
-        * model.service_availability[c.home]
+    # hazard = (innovation + imitation x peer)(home) x literacy x (1 - privacy x (1 -
+    # protection)) x availability(home, s); per_step(hazard) = 1 - exp(-hazard / S), its
+    # exponential taken by numpy over all citizens and services at once.
+    exponent = kernels.adoption_exponents(
+        c.home,
+        c.literacy,
+        c.privacy,
+        p.adoption_innovation + p.adoption_imitation * peer,
+        model.service_availability,
+        1.0 - model.government.privacy_protection(),
+        model.steps_per_year,
     )
+    survival = np.exp(exponent, out=exponent)
     draw = model.rng.random(c.adopted.shape)
-    adopt = ~c.adopted & adults[:, None] & (draw < per_step(model, hazard))
-    drop = c.adopted & (draw < per_step(model, p.disadoption_rate))
-    c.adopted = (c.adopted | adopt) & ~drop
+    c.adopted = kernels.adopt_or_drop(
+        c.adopted, c.age, survival, draw, per_step(model, p.disadoption_rate)
+    )
 
 
 def learn(model: CityState) -> None:
@@ -644,17 +662,10 @@ def participate_online(model: CityState) -> None:
     x trust x channel quality (services capability) (white paper Table 1, participation)."""
     c = model.citizens
     channel = 0.3 + 0.7 * model.government.capability("services")
-    c.participates = kernels.participate_online(
-        c.literacy,
-        c.trust,
-        c.adopted,
-        DIGITAL_SERVICES.index("e_government"),
-        c.age,
-        model.params.citizens.participation_base,
-        channel,
-        model.levers.participation,
-        model.rng.random(len(c)),
-    )
+    prob = model.params.citizens.participation_base * c.literacy * c.trust * channel
+    prob *= 1.0 + model.levers.participation
+    egov = c.adopted[:, DIGITAL_SERVICES.index("e_government")]
+    c.participates = c.adults() & egov & (model.rng.random(len(c)) < prob)
 
 
 def evaluate_satisfaction(model: CityState) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import ClassVar
 
 import numpy as np
 
+from smartcity.agents import kernels
 from smartcity.agents.population import Population, choose_gumbel
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import DIGITAL_SERVICES, NO_ONE, SECTOR_NAMES, per_step
@@ -74,9 +76,13 @@ def sector_index(name: str) -> int:
     return SECTOR_NAMES.index(name)
 
 
+@cache
 def sector_mask(names: tuple[str, ...]) -> np.ndarray:
-    """Boolean mask over sectors for the given names."""
-    return np.isin(np.arange(N_SECTORS), [sector_index(s) for s in names])
+    """Boolean mask over sectors for the given names (made once per tuple of names, and
+    read-only: every caller shares it)."""
+    mask = np.isin(np.arange(N_SECTORS), [sector_index(s) for s in names])
+    mask.flags.writeable = False
+    return mask
 
 
 class Firms(Population):
@@ -212,8 +218,8 @@ def cluster_spillover(model: CityState) -> np.ndarray:
     """
     d = model.districts
     f = model.firms
-    employment = np.zeros((d.n, N_SECTORS))
-    np.add.at(employment, (f.district, f.sector), f.employees())
+    cell = f.district.astype(np.int64) * N_SECTORS + f.sector
+    employment = np.bincount(cell, f.employees(), d.n * N_SECTORS).reshape(d.n, N_SECTORS)
     reach = model.levers.cluster_reach  # online cooperation ignores distance
     kernel = (1 - reach) * np.exp(-d.free_time / model.params.firms.cluster_decay_minutes) + reach
     related = kernel @ employment @ RELATEDNESS
@@ -230,9 +236,8 @@ def productivity_multiplier(model: CityState) -> np.ndarray:
     f = model.firms
     d = model.districts
     c = model.citizens
-    employed = c.employer >= 0
     staff = np.maximum(f.employees(), 1.0)
-    skill = np.bincount(c.employer[employed], c.skill[employed], len(f)) / staff
+    skill = kernels.staff_skill(c.employer, c.skill, len(f)) / staff
     skill = np.where(f.employees() > 0, skill, model.params.citizens.skill_mean)
     infra = (d.ict[f.district] + d.transport[f.district]) / 2
     cluster = cluster_spillover(model)[f.district, f.sector]

@@ -1,12 +1,15 @@
-"""Compiled kernels of the citizens' rules: one pass over the citizens per rule.
+"""Compiled kernels of the agents' rules: one pass over the citizens per rule.
 
 A vectorized numpy rule makes one temporary array per operation (a dozen passes over every
 citizen for satisfaction alone); these numba kernels (``cache=True``: compiled once, then
 loaded from disk) compute the same expressions row by row, in the same order of floating
 point operations, so each gives exactly the numpy rule's values. The rule functions in
-agents/citizens.py keep the rules' sentences (docs/ODD.md) and call these with plain
-arrays; random numbers are drawn in bulk from ``model.rng`` by the rule and passed in, so
-one seed still gives one run.
+agents/citizens.py and agents/firms.py keep the rules' sentences (docs/ODD.md) and call
+these with plain arrays; random numbers are drawn in bulk from ``model.rng`` by the rule
+and passed in, so one seed still gives one run. Exponentials stay with numpy (``np.exp``
+may use its own vectorized routine, whose last bit can differ from the C library's), and
+a rule whose numpy form measured as fast as a kernel stays in numpy (a short boolean
+expression is: the job seekers, online participation, the invariant checks).
 """
 
 from __future__ import annotations
@@ -70,6 +73,113 @@ def health_target(
 
 
 @njit(cache=True)
+def of_employer(column: np.ndarray, employer: np.ndarray, missing: int) -> np.ndarray:
+    """Kernel of citizens.of_employer: ``column`` at each citizen's employer, ``missing``
+    for the jobless (employer -1)."""
+    out = np.empty(len(employer), dtype=column.dtype)
+    for i in range(len(employer)):
+        out[i] = column[employer[i]] if employer[i] >= 0 else missing
+    return out
+
+
+@njit(cache=True)
+def staff_skill(employer: np.ndarray, skill: np.ndarray, firms: int) -> np.ndarray:
+    """Kernel of firms.productivity_multiplier: the sum of its workers' skill for each
+    firm, added in citizen row order (as numpy's bincount adds them)."""
+    total = np.zeros(firms)
+    for i in range(len(employer)):
+        if employer[i] >= 0:
+            total[employer[i]] += skill[i]
+    return total
+
+
+@njit(cache=True)
+def online_residents(home: np.ndarray, adopted: np.ndarray, districts: int) -> np.ndarray:
+    """Kernel of citizens.use_public_services: residents of each district who use
+    e-government or telehealth (services 0 and 1)."""
+    online = np.zeros(districts)
+    for i in range(len(home)):
+        if adopted[i, 0] or adopted[i, 1]:
+            online[home[i]] += 1.0
+    return online
+
+
+@njit(cache=True)
+def service_access(
+    home: np.ndarray, adopted: np.ndarray, district_access: np.ndarray, offline: float
+) -> np.ndarray:
+    """Kernel of citizens.use_public_services: the home district's access, x ``offline``
+    (1 - penalty) for a citizen using neither e-government nor telehealth."""
+    access = np.empty(len(home))
+    for i in range(len(home)):
+        online = adopted[i, 0] or adopted[i, 1]
+        access[i] = district_access[home[i]] * (1.0 if online else offline)
+    return access
+
+
+@njit(cache=True)
+def adult_adoption_shares(
+    home: np.ndarray, age: np.ndarray, adopted: np.ndarray, districts: int
+) -> np.ndarray:
+    """Kernel of citizens.adopt_digital_services: share_s(d), the adults of district d who
+    use service s over the adults living there (at least 1), in one pass."""
+    services = adopted.shape[1]
+    adults = np.zeros(districts)
+    users = np.zeros((districts, services))
+    for i in range(len(home)):
+        if age[i] >= WORKING_AGE:
+            adults[home[i]] += 1.0
+            for s in range(services):
+                if adopted[i, s]:
+                    users[home[i], s] += 1.0
+    for d in range(districts):
+        residents = max(adults[d], 1.0)
+        for s in range(services):
+            users[d, s] /= residents
+    return users
+
+
+@njit(cache=True)
+def adoption_exponents(
+    home: np.ndarray,
+    literacy: np.ndarray,
+    privacy: np.ndarray,
+    rate: np.ndarray,
+    availability: np.ndarray,
+    unprotected: float,
+    steps_per_year: int,
+) -> np.ndarray:
+    """Kernel of citizens.adopt_digital_services: -hazard / steps per year for each citizen
+    and service, with hazard = rate(home, s) x literacy x (1 - privacy x unprotected) x
+    availability(home, s), rate = innovation + imitation x peer (per_step's exponent)."""
+    out = np.empty((len(home), rate.shape[1]))
+    for i in range(len(home)):
+        d = home[i]
+        ready = literacy[i] * (1.0 - privacy[i] * unprotected)
+        for s in range(rate.shape[1]):
+            out[i, s] = -(rate[d, s] * ready * availability[d, s]) / steps_per_year
+    return out
+
+
+@njit(cache=True)
+def adopt_or_drop(
+    adopted: np.ndarray, age: np.ndarray, survival: np.ndarray, draw: np.ndarray, drop: float
+) -> np.ndarray:
+    """Kernel of citizens.adopt_digital_services: a user keeps service s unless the draw
+    falls below the drop probability; an adult non-user adopts it when the draw falls below
+    1 - survival (survival = exp(-hazard / steps per year))."""
+    out = np.empty(adopted.shape, dtype=np.bool_)
+    for i in range(adopted.shape[0]):
+        adult = age[i] >= WORKING_AGE
+        for s in range(adopted.shape[1]):
+            if adopted[i, s]:
+                out[i, s] = not draw[i, s] < drop
+            else:
+                out[i, s] = adult and draw[i, s] < 1.0 - survival[i, s]
+    return out
+
+
+@njit(cache=True)
 def learn(
     skill: np.ndarray,
     literacy: np.ndarray,
@@ -97,28 +207,6 @@ def learn(
         elif lit < literacy_mean:
             lit += support * (1.0 - lit)
         literacy[i] = lit
-
-
-@njit(cache=True)
-def participate_online(
-    literacy: np.ndarray,
-    trust: np.ndarray,
-    adopted: np.ndarray,
-    e_government: int,
-    age: np.ndarray,
-    base: float,
-    channel: float,
-    lever: float,
-    draw: np.ndarray,
-) -> np.ndarray:
-    """Kernel of citizens.participate_online: an adult e-government user takes part when
-    the draw falls below base x literacy x trust x channel x (1 + lever)."""
-    takes_part = np.empty(len(literacy), dtype=np.bool_)
-    for i in range(len(literacy)):
-        prob = base * literacy[i] * trust[i] * channel
-        prob *= 1.0 + lever
-        takes_part[i] = age[i] >= WORKING_AGE and adopted[i, e_government] and draw[i] < prob
-    return takes_part
 
 
 @njit(cache=True)
@@ -180,41 +268,3 @@ def age_citizens(age: np.ndarray, employer: np.ndarray, step: float, retirement_
         age[i] += step
         if age[i] >= retirement_age:
             employer[i] = -1
-
-
-@njit(cache=True)
-def job_seekers(
-    age: np.ndarray, employer: np.ndarray, retirement_age: float, draw: np.ndarray, rate: float
-) -> np.ndarray:
-    """Kernel of citizens.search_jobs: rows of the jobless of working age, not retired,
-    whose draw falls below the search rate, in row order."""
-    rows = np.empty(len(age), dtype=np.int64)
-    found = 0
-    for i in range(len(age)):
-        if employer[i] < 0 and WORKING_AGE <= age[i] < retirement_age and draw[i] < rate:
-            rows[found] = i
-            found += 1
-    return rows[:found].copy()
-
-
-@njit(cache=True)
-def all_finite(values: np.ndarray) -> bool:
-    """True when no value is NaN or infinite (one pass, no temporary array)."""
-    for x in values.ravel():  # noqa: SIM110 (numba compiles the loop, not a generator)
-        if not np.isfinite(x):
-            return False
-    return True
-
-
-@njit(cache=True)
-def employment_problems(
-    employer: np.ndarray, age: np.ndarray, firms: int, retirement_age: float
-) -> tuple[bool, bool]:
-    """(someone works for a firm row that does not exist, someone outside the labour force
-    holds a job), in one pass."""
-    missing_firm, outside = False, False
-    for i in range(len(employer)):
-        if employer[i] >= 0:
-            missing_firm |= employer[i] >= firms
-            outside |= not (WORKING_AGE <= age[i] < retirement_age)
-    return missing_firm, outside

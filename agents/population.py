@@ -47,11 +47,7 @@ class Population:
 
     def keep(self, mask: np.ndarray) -> np.ndarray:
         """Drop the rows where ``mask`` is False; return old-index -> new-index (-1 if gone)."""
-        rows = np.flatnonzero(mask)
-        for name in self.COLUMNS:
-            column = getattr(self, name)
-            # A boolean mask on a 2-D column is ~6-9x slower than taking the kept rows.
-            setattr(self, name, column[mask] if column.ndim == 1 else column.take(rows, axis=0))
+        self._rebuild(mask, staged=False)
         remap = np.cumsum(mask) - 1
         remap[~mask] = -1
         return remap
@@ -122,18 +118,24 @@ class Population:
         """
         if self._gone is None and not self._staged:
             return
-        keep = None if self._gone is None else ~self._gone
+        self._rebuild(None if self._gone is None else ~self._gone, staged=True)
+        self._gone, self._staged, self._staged_gone = None, [], None
+
+    def _rebuild(self, keep: np.ndarray | None, staged: bool) -> None:
+        """Replace each column by its rows where ``keep`` is True (all rows when None),
+        followed, when ``staged``, by the staged rows not marked to leave: one copy of each
+        column."""
         rows = None if keep is None else np.flatnonzero(keep)
         new_kept = None if self._staged_gone is None else ~self._staged_gone
         for name in self.COLUMNS:
-            column, new = getattr(self, name), self.staged(name)
+            column = getattr(self, name)
             if keep is not None:
                 # A boolean mask on a 2-D column is ~6-9x slower than taking the kept rows.
                 column = column[keep] if column.ndim == 1 else column.take(rows, axis=0)
-            if new_kept is not None:
-                new = new[new_kept]
-            setattr(self, name, np.concatenate([column, new]) if len(new) else column)
-        self._gone, self._staged, self._staged_gone = None, [], None
+            if staged:
+                new = self.staged(name) if new_kept is None else self.staged(name)[new_kept]
+                column = np.concatenate([column, new]) if len(new) else column
+            setattr(self, name, column)
 
 
 def _readonly(value: object) -> object:

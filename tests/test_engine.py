@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smartcity.agents.citizens import Citizens
+from smartcity.agents.citizens import Citizens, choose_residence, residents_per_district
 from smartcity.cli import main
 from smartcity.experiments.runner import RunTask, execute_run
 from smartcity.experiments.runs import run_city
@@ -89,6 +89,23 @@ def test_population_accounting_holds_through_a_year_of_demography(make_city):
     expected = start + flows["births"] - flows["deaths"] + flows["immigrants"]
     assert len(model.citizens) == expected - flows["emigrants"]
     assert len(np.unique(model.citizens.uid)) == len(model.citizens)
+
+
+def test_residents_counted_once_follow_the_citizens_who_move(make_city):
+    """Inside residents_counted the count is made once, and a move (choose_residence)
+    makes it count again: it always equals the residents by home."""
+    model = make_city("mature", seed=2)
+    model.run(0.5)
+    c = model.citizens
+    with c.residents_counted():
+        first = residents_per_district(model)
+        assert residents_per_district(model) is first  # counted once
+        model.params.citizens.moving_rate = 50.0  # many movers this step
+        choose_residence(model)
+        after = residents_per_district(model)
+        assert after is not first
+        np.testing.assert_array_equal(after, np.bincount(c.home, minlength=model.districts.n))
+        assert not np.array_equal(after, first)
 
 
 # --- the metric store and its record choices -------------------------------------------

@@ -280,8 +280,10 @@ class CityModel(mesa.Model):
         self._run_economy()
         self._run_labour_market()
         # Inside `employers_fixed` blocks no rule may change an employer or the set of firms:
-        # firms' employee counts are made once per block (Firms.employers_fixed).
-        with self.firms.employers_fixed():
+        # firms' employee counts are made once per block (Firms.employers_fixed); inside
+        # `residents_counted` no citizen arrives or leaves and a rule that moves citizens
+        # says so (Citizens.moved), so residents per district are counted once per move.
+        with self.firms.employers_fixed(), self.citizens.residents_counted():
             self._govern()
             self._live()
             self._change_districts()

@@ -4,10 +4,10 @@ documented metric ranges."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 
 import numpy as np
 
-from smartcity.agents import kernels
 from smartcity.simulation.model.metrics import METRICS, MetricSpec
 from smartcity.simulation.world.errors import InvariantError
 from smartcity.simulation.world.protocols import CityState
@@ -41,12 +41,9 @@ def check_invariants(
     )
     if len(c) != expected:
         _fail(step, "population accounting", f"{len(c)} citizens, expected {expected}")
-    missing_firm, outside = kernels.employment_problems(
-        c.employer, c.age, len(f), model.params.citizens.retirement_age
-    )
-    if missing_firm:
+    if (c.employer >= len(f)).any():
         _fail(step, "employment", "a citizen works for a firm that does not exist")
-    if outside:
+    if (c.employed() & ~c.labour_force(model.params.citizens.retirement_age)).any():
         _fail(step, "employment", "a citizen outside the labour force holds a job")
     gov = model.government
     change = gov.debt - model.debt_before
@@ -55,12 +52,19 @@ def check_invariants(
         _fail(step, "budget identity", f"debt changed by {change:.6g}, accounts say "
               f"{gov.spending() - gov.revenue():.6g}")  # fmt: skip
     for who, population in (("citizens", c), ("firms", f)):
-        for name, (dtype, _) in population.COLUMNS.items():
-            values = getattr(population, name)
-            if np.issubdtype(dtype, np.floating) and not kernels.all_finite(values):
+        for name in _float_columns(type(population)):
+            if not np.isfinite(getattr(population, name)).all():
                 _fail(step, f"{who}.{name}", "NaN or infinite value")
     if not np.isfinite(gov.debt):
         _fail(step, "government debt", "NaN or infinite value")
+
+
+@cache
+def _float_columns(population: type) -> tuple[str, ...]:
+    """Names of a population class's floating-point columns (looked up once per class)."""
+    return tuple(
+        name for name, (dtype, _) in population.COLUMNS.items() if np.issubdtype(dtype, np.floating)
+    )
 
 
 def _check_metrics(
