@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from smartcity.agents.population import Population, choose_gumbel
+from smartcity.simulation.world.levers import entry_pull
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import DIGITAL_SERVICES, NO_ONE, SECTOR_NAMES, per_step
 
@@ -454,7 +455,8 @@ def enter_firms(model: CityState) -> None:
     founders = p.per_1000_citizens * len(model.citizens) / 1000
     pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.0, 2.0)
     sector_pull = 1 + np.maximum(model.levers.sector_entry, 0.0)
-    expected = founders * p.entry_rate * pull * sector_pull.mean() / model.steps_per_year
+    expected = founders * p.entry_rate * pull * entry_pull(model.levers.sector_entry)
+    expected /= model.steps_per_year
     n = int(rng.poisson(expected))
     model.flows["firm_entries"] += n
     if n == 0:
@@ -476,13 +478,13 @@ def enter_firms(model: CityState) -> None:
 def entry_sites(model: CityState, sectors: np.ndarray) -> np.ndarray:
     """What a new firm's site adds to a district's appeal: (firms, D) land_weight x the
     district's open land (a new firm needs land to build on; white paper 5.1.1 Path 2, new
-    towns) + research_gain x its research stock for knowledge-sector firms (spin-offs
+    towns) + research_site_weight x its research stock for knowledge-sector firms (spin-offs
     settle near the universities and labs they come from; 5.1.2 Path 1). Incumbents that
     relocate weigh location_appeal alone."""
     p = model.params.firms
     d = model.districts
     knowledge = sector_mask(KNOWLEDGE_SECTORS)[sectors][:, None]
-    return p.land_weight * d.open_land()[None, :] + p.research_gain * knowledge * d.research
+    return p.land_weight * d.open_land()[None, :] + p.research_site_weight * knowledge * d.research
 
 
 def city_research(model: CityState) -> float:

@@ -1,8 +1,9 @@
 """A policy package running in one city: levers, initiatives, new infrastructure, money.
 
-Each step (after the government's capability investment) the runtime starts empty lever
-inputs (simulation.world.levers.LeverInputs), adds the package's sector priorities (and pays their
-start-up grants), steps every initiative with the current coordination multiplier, steps
+Each step (after the government's capability investment) the runtime pays the start-up
+grants for the entrants that last step's sector priorities drew, starts empty lever inputs
+(simulation.world.levers.LeverInputs) with this step's priorities, steps every initiative
+with the current coordination multiplier, steps
 the new infrastructure, books their public cost and revenue in the government's accounts,
 and saturates the inputs into this step's levers (model.levers). Under an equal-budget
 comparison every public item is scaled by the government's investment room
@@ -32,7 +33,7 @@ import numpy as np
 from smartcity.policies.initiatives import Initiative
 from smartcity.policies.new_infrastructure import NewInfrastructure
 from smartcity.policies.packages import PolicyPackage
-from smartcity.simulation.world.levers import LeverInputs
+from smartcity.simulation.world.levers import LeverInputs, entry_pull
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
@@ -62,6 +63,7 @@ class PolicyRuntime:
         self.private_capital_total = 0.0
         self.grants = 0.0
         self.inputs = LeverInputs()
+        self.priority_added = np.zeros(len(SECTOR_NAMES))
 
     def running(self) -> list[Initiative]:
         """The initiatives that are started, not abandoned and run at a scale above 0: an
@@ -84,7 +86,6 @@ class PolicyRuntime:
     def step(self, model: CityState) -> None:
         """Collect lever inputs, run initiatives and infrastructure, book the money, and
         set this step's levers."""
-        self.inputs = LeverInputs()
         gov = model.government
         factor = gov.investment_room()
         self.fund_sector_priorities(model, factor)
@@ -109,10 +110,18 @@ class PolicyRuntime:
         model.levers = self.inputs.levers()
 
     def fund_sector_priorities(self, model: CityState, factor: float) -> None:
-        """Raise entry into the priority sectors and pay START_UP_GRANT wage-months for each
-        firm that entered this step because of them: entrants x (1 - 1 / mean pull). An
-        initiative's own sector_entry is paid by its operating cost, not by grants."""
-        priority = self.sector_priority * factor
-        self.inputs.add_items("sector_entry", priority)
-        extra_entrants = model.flows["firm_entries"] * (1.0 - 1.0 / (1.0 + priority.mean()))
-        self.grants = START_UP_GRANT * model.wage_index * extra_entrants
+        """Pay start-up grants for the firms that entered this step because of the sector
+        priorities, then start this step's lever inputs with the priorities.
+
+        Firm entry this step read last step's saturated sector_entry lever (docs/ODD.md 3),
+        so the grants book what entry applied, not the raw priority: START_UP_GRANT
+        wage-months per extra entrant, extra entrants = entrants x (1 - pull without the
+        priorities / pull), both pulls (entry_pull) of last step's saturated inputs. An
+        initiative's own sector_entry is paid by its operating cost, not by grants.
+        """
+        without = self.inputs.without("sector_entry", self.priority_added).levers()
+        share = 1.0 - entry_pull(without.sector_entry) / entry_pull(model.levers.sector_entry)
+        self.grants = START_UP_GRANT * model.wage_index * model.flows["firm_entries"] * share
+        self.inputs = LeverInputs()
+        self.priority_added = self.sector_priority * factor
+        self.inputs.add_items("sector_entry", self.priority_added)

@@ -7,7 +7,9 @@ import pytest
 
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import LEGACY_COST, initiative_names, load_initiative
+from smartcity.policies.runtime import START_UP_GRANT
 from smartcity.simulation.model import CityModel
+from smartcity.simulation.world.levers import entry_pull
 
 CITY = {"citizens__count": 2000}
 SEEDS = (1, 2, 3)
@@ -196,3 +198,29 @@ def test_franchise_effect_smaller_than_government(financing_runs, baseline_runs)
         for f in ("government", "franchise")
     }
     assert strength["franchise"] < strength["government"], strength
+
+
+def test_start_up_grants_pay_for_the_entry_applied(package_dir):
+    """A package whose only policy is a start-up priority of 2 on the digital sector: each
+    step the grants pay 24 wage-months for the entrants that the saturated lever firm entry
+    read added (entrants x (1 - 1 / pull), pull = mean of 1 + lever), not for the raw
+    priority's larger pull."""
+    path = package_dir / "only_digital_priority.toml"
+    path.write_text(
+        'title = "t"\nsource = "-"\ndescription = "t"\nunified_platform = false\n'
+        "[sectors]\ndigital = 2.0\n"
+    )
+    model = CityModel("emerging", seed=3, policy=str(path), **CITY)
+    raw_share = 1.0 - 1.0 / (1.0 + 2.0 / len(model.levers.sector_entry))
+    paid = 0
+    for _ in range(24):
+        applied = entry_pull(model.levers.sector_entry)
+        model.step()
+        assert model.government.investment_room() == 1.0
+        entrants = model.flows["firm_entries"]
+        expected = START_UP_GRANT * model.wage_index * entrants * (1.0 - 1.0 / applied)
+        assert model.policy_runtime.grants == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        paid += entrants > 0 and applied > 1.0
+        if applied > 1.0:
+            assert 1.0 - 1.0 / applied < raw_share
+    assert paid > 5

@@ -223,6 +223,13 @@ LEVER_INDEX = {key: i for i, key in enumerate(LEVER_KEYS)}
 _LIMITS = np.array([lever_specs()[key.partition(".")[0]].limit for key in LEVER_KEYS])
 
 
+def entry_pull(sector_entry: np.ndarray) -> float:
+    """How much the sector_entry lever multiplies firm entry: the mean over sectors of
+    1 + max(lever, 0) (enter_firms reads it; the policy runtime pays start-up grants on
+    it)."""
+    return float(np.mean(1.0 + np.maximum(sector_entry, 0.0)))
+
+
 def saturate(raw: np.ndarray, limit: np.ndarray) -> np.ndarray:
     """limit x (1 - exp(-raw / limit)), odd in raw: about raw while small, never past the
     limit (module docstring)."""
@@ -243,6 +250,14 @@ class LeverInputs:
         """Add one amount per item to a vector lever (in its items' order)."""
         first = LEVER_INDEX[f"{name}.{lever_specs()[name].items[0]}"]
         self.raw[first : first + len(amounts)] += amounts
+
+    def without(self, name: str, amounts: np.ndarray) -> LeverInputs:
+        """A copy with one amount per item taken off a vector lever (what the levers would
+        have been without that contribution)."""
+        copy = LeverInputs()
+        copy.raw = self.raw.copy()
+        copy.add_items(name, -amounts)
+        return copy
 
     def levers(self) -> Levers:
         """The step's Levers: every lever saturated toward its limit."""
