@@ -158,6 +158,22 @@ def test_legacy_makes_greenfield_initiatives_dearer_and_slower():
     assert (heavy_stages >= 2).sum() < (light_stages >= 2).sum()
 
 
+def test_legacy_burden_slows_the_baseline_citys_own_capabilities():
+    """Legacy is state the baseline uses (5.1.1 "long history"): with no policy, the heavy
+    end of city.legacy_burden's range against the light end leaves every
+    capability and the capability index lower after five years (its upkeep takes part of
+    the capability budget), on the same seed."""
+    light, heavy = (
+        CityModel("emerging", seed=2, citizens__count=1000, city__legacy_burden=value)
+        for value in (0.0, 1.0)
+    )
+    for city in (light, heavy):
+        city.run(5)
+    assert (heavy.government.capabilities < light.government.capabilities).all()
+    frames = [city.metrics_frame() for city in (light, heavy)]
+    assert frames[1]["capability_index"].iloc[-1] < frames[0]["capability_index"].iloc[-1]
+
+
 def _paired_gain(preset, policy, years, measure, seeds=(1, 2), **overrides):
     """Mean over paired seeds of measure(policy city) - measure(baseline city)."""
     gains = []

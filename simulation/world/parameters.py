@@ -160,8 +160,10 @@ class CityParams:
     legacy_burden: float = param(
         0.4,
         "0-1",
-        "weight of old systems, institutions and built form on greenfield digital initiatives "
-        "(white paper 5.1.2: an emerging city is 'less burdened by history')",
+        "weight of old systems, institutions and built form: their upkeep takes a share of "
+        "capability spending (government.legacy_upkeep), and greenfield digital initiatives "
+        "cost more and advance slower (white paper 5.1.1: mature cities 'have a long "
+        "history'; 5.1.2: an emerging city is 'less burdened by history')",
         0,
         1,
     )
@@ -508,7 +510,18 @@ class FirmsParams:
         "x",
         "relative rise of knowledge-sector (creative, digital) start-ups and of those firms' "
         "catch-up at full research stock (knowledge spillovers from universities and R&D "
-        "localize innovation and firm formation, Audretsch and Feldman 1996; assumed 0.5-2)",
+        "localize innovation and firm formation, Audretsch and Feldman 1996; assumed 0.5-2); "
+        "where they settle is research_site_weight",
+        0,
+        5,
+    )
+    research_site_weight: float = param(
+        1.0,
+        "utils",
+        "firm location: added appeal to a knowledge-sector (creative, digital) entrant of a "
+        "district at full research stock (spin-offs settle near the universities and labs "
+        "they come from, Audretsch and Feldman 1996; the size is an assumption, plausible "
+        "0.5-2, up to the spread of the district-kind affinities)",
         0,
         5,
     )
@@ -570,6 +583,16 @@ class GovernmentParams:
         10,
     )
     capability_depreciation: float = param(0.06, "1/year", "yearly decay of capabilities", 0, 1)
+    legacy_upkeep: float = param(
+        0.3,
+        "share",
+        "share of capability spending that keeps old systems running instead of building, at "
+        "full legacy burden (city.legacy_burden): operations and maintenance of existing "
+        "systems take about 80% of US federal IT spending (GAO 2019, GAO-19-471); the part "
+        "legacy adds is an assumption, plausible 0.1-0.6",
+        0,
+        1,
+    )
     infrastructure_rollout: float = param(
         0.15, "1/year", "speed at which capabilities raise district ICT, IoT and transport", 0, 2
     )
