@@ -198,13 +198,19 @@ def effects_markdown(multipliers: list[dict], measure: dict) -> str:
         "",
         "## Levers and their limits",
         "",
-        "| lever | unit | limit | meaning | read by |",
-        "|---|---|---|---|---|",
+        "Each lever approaches its limit however much policy adds (diminishing returns);",
+        "the limit is the parameter `levers.NAME`, and the robustness study varies it over",
+        "its plausible range (docs/robustness/paths.toml).",
+        "",
+        "| lever | unit | limit | plausible | evidence | meaning | read by |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, spec in lever_specs().items():
         items = f" (per {', '.join(spec.items)})" if spec.items else ""
+        low, high = spec.plausible
         lines.append(
-            f"| `{name}` | {spec.unit} | {spec.limit:g} | {spec.meaning}{items} | {spec.read_by} |"
+            f"| `{name}` | {spec.unit} | {spec.limit:g} | {low:g}-{high:g} | {spec.evidence} "
+            f"| {spec.meaning}{items} | {spec.read_by} |"
         )
     lines += [
         "",

@@ -107,7 +107,7 @@ class PolicyRuntime:
         model.user_fees = sum(i.fees for i in self.initiatives)
         gov.accounts["new_infrastructure"] = self.infrastructure.spent_this_step
         self.private_capital_total += sum(i.private_capital for i in self.initiatives)
-        model.levers = self.inputs.levers()
+        model.levers = self.inputs.levers(model.params.lever_limits())
 
     def fund_sector_priorities(self, model: CityState, factor: float) -> None:
         """Pay start-up grants for the firms that entered this step because of the sector
@@ -119,7 +119,8 @@ class PolicyRuntime:
         priorities / pull), both pulls (entry_pull) of last step's saturated inputs. An
         initiative's own sector_entry is paid by its operating cost, not by grants.
         """
-        without = self.inputs.without("sector_entry", self.priority_added).levers()
+        limits = model.params.lever_limits()
+        without = self.inputs.without("sector_entry", self.priority_added).levers(limits)
         share = 1.0 - entry_pull(without.sector_entry) / entry_pull(model.levers.sector_entry)
         self.grants = START_UP_GRANT * model.wage_index * model.flows["firm_entries"] * share
         self.inputs = LeverInputs()

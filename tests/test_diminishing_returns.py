@@ -12,7 +12,7 @@ import pytest
 
 from smartcity import CityModel
 from smartcity.policies.packages import PolicyPackage, load_package
-from smartcity.simulation.world.levers import LEVER_KEYS, LeverInputs, lever_specs
+from smartcity.simulation.world.levers import DEFAULT_LIMITS, LEVER_KEYS, LeverInputs, lever_specs
 from smartcity.simulation.world.vocabulary import INDEX_METRICS
 
 
@@ -27,11 +27,26 @@ def test_levers_saturate_toward_their_limits():
         for raw in (0.01 * limit, limit, 2 * limit, 100 * limit):
             inputs = LeverInputs()
             inputs.add(key, raw)
-            lever = getattr(inputs.levers(), name)
+            lever = getattr(inputs.levers(DEFAULT_LIMITS), name)
             values.append(float(np.max(lever)))
         assert values[0] == pytest.approx(0.01 * limit, rel=0.01), key
         assert values[2] < 2 * values[1], key
         assert values[3] <= limit, key
+        low, high = specs[name].plausible
+        assert low <= limit <= high and specs[name].evidence.strip(), key
+
+
+def test_a_lever_limit_is_a_parameter_of_the_run():
+    """levers.NAME sets the limit a run saturates toward: a tighter export-growth limit
+    gives a smaller export-growth lever under the same package."""
+    levers = {}
+    for limit in (0.02, 0.1):
+        city = CityModel("emerging", seed=1, policy="emerging-industrial-chain",
+                         citizens__count=500, levers__export_growth=limit)  # fmt: skip
+        city.run(2)
+        levers[limit] = city.levers.export_growth
+        assert 0 < levers[limit] < limit
+    assert levers[0.02] < levers[0.1]
 
 
 def dosed(package: PolicyPackage, dose: float) -> PolicyPackage:

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import Field, ValidationError, create_model
 
 from smartcity.simulation.world.errors import InputError, ParameterError
+from smartcity.simulation.world.levers import LeverSpec, key_limits, lever_specs
 from smartcity.simulation.world.schema import Schema, did_you_mean, number, validate
 from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, SECTOR_NAMES
 
@@ -635,6 +636,29 @@ class GovernmentParams:
     )
 
 
+def lever_limit_param(spec: LeverSpec) -> Any:
+    """A lever's saturation limit as a parameter: its unit, its evidence and plausible range
+    in the meaning, allowed from just above 0 (a limit of 0 would be no lever) to 1 for a
+    share, else to ten times the default."""
+    low, high = spec.plausible
+    doc = (
+        f"limit of the lever: {spec.meaning} ({spec.evidence}; plausible {low:g}-{high:g}; "
+        "simulation.world.levers)"
+    )
+    bounded = spec.unit.startswith(("share", "0-1"))
+    return param(spec.limit, spec.unit, doc, 0.01, 1 if bounded else 10 * spec.limit)
+
+
+LeverParams = dataclasses.make_dataclass(
+    "LeverParams",
+    [(name, float, lever_limit_param(spec)) for name, spec in lever_specs().items()],
+)
+LeverParams.__doc__ = (
+    "Lever limits: the value each policy lever approaches however much policy adds "
+    "(diminishing returns, white paper 4.3; simulation.world.levers)."
+)
+
+
 SECTIONS: dict[str, type] = {
     "simulation": SimulationParams,
     "city": CityParams,
@@ -642,6 +666,7 @@ SECTIONS: dict[str, type] = {
     "transport": TransportParams,
     "firms": FirmsParams,
     "government": GovernmentParams,
+    "levers": LeverParams,
 }
 
 
@@ -655,6 +680,7 @@ class Parameters:
     transport: TransportParams = field(default_factory=TransportParams)
     firms: FirmsParams = field(default_factory=FirmsParams)
     government: GovernmentParams = field(default_factory=GovernmentParams)
+    levers: LeverParams = field(default_factory=LeverParams)
 
     def as_flat_dict(self) -> dict[str, Any]:
         """All values keyed by ``"section.name"``, for manifests and tables."""
@@ -678,6 +704,10 @@ class Parameters:
         """Capability budget shares, in CAPABILITY_NAMES order, normalised to sum 1."""
         raw = [getattr(self.government, f"share_{c}") for c in CAPABILITY_NAMES]
         return _normalised(raw, "government.share_*")
+
+    def lever_limits(self) -> np.ndarray:
+        """Every lever key's saturation limit (simulation.world.levers.key_limits)."""
+        return key_limits({f.name: getattr(self.levers, f.name) for f in fields(self.levers)})
 
     def initial_capabilities(self) -> list[float]:
         """Initial capability stocks in CAPABILITY_NAMES order."""
