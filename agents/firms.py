@@ -15,7 +15,6 @@ from typing import ClassVar
 import numpy as np
 
 from smartcity.agents.population import Population, choose_gumbel
-from smartcity.simulation.world.levers import entry_pull
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import DIGITAL_SERVICES, NO_ONE, SECTOR_NAMES, per_step
 
@@ -284,7 +283,8 @@ def grow_productivity(model: CityState) -> None:
 def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
     """Sector prices clear the local market: p = (demand / supply)^elasticity.
 
-    Demand for a sector = its export share of supply, grown at export_growth, plus local
+    Demand for a sector = its export share of supply, grown at export_growth and raised by
+    the outside markets policies open (lever export_reach, a level), plus local
     spending on it: a fixed mix of citizens' net income and public-service purchases, with
     care demand scaled by the elderly share (white paper 4.1, aging; 5.1), platform
     services by citizens' uptake of convenience services and digital/ICT output by their
@@ -313,9 +313,9 @@ def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
     digital_use = c.adopted.mean()
     mix[sector_index("digital")] *= max(0.2, digital_use / DIGITAL_USE_REFERENCE)
     mix /= mix.sum()
-    growth = p.export_growth + model.levers.export_growth
-    model.export_index *= (1 + growth) ** (1 / model.steps_per_year)
-    exports = EXPORT_SHARE * model.initial_supply * model.export_index
+    model.export_index *= (1 + p.export_growth) ** (1 / model.steps_per_year)
+    reach = 1 + model.levers.export_reach
+    exports = EXPORT_SHARE * model.initial_supply * model.export_index * reach
     demand = exports + model.local_scale * spending * mix
     projects = model.firms.investment.sum() / model.months_per_step
     demand[sector_index("digital")] += model.local_scale * projects
@@ -455,8 +455,7 @@ def enter_firms(model: CityState) -> None:
     founders = p.per_1000_citizens * len(model.citizens) / 1000
     pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.0, 2.0)
     sector_pull = 1 + np.maximum(model.levers.sector_entry, 0.0)
-    expected = founders * p.entry_rate * pull * entry_pull(model.levers.sector_entry)
-    expected /= model.steps_per_year
+    expected = founders * p.entry_rate * pull * sector_pull.mean() / model.steps_per_year
     n = int(rng.poisson(expected))
     model.flows["firm_entries"] += n
     if n == 0:

@@ -1,7 +1,7 @@
 """A policy package running in one city: levers, initiatives, new infrastructure, money.
 
 Each step (after the government's capability investment) the runtime pays the start-up
-grants for the entrants that last step's sector priorities drew, starts empty lever inputs
+grants for the firms that entered the priority sectors, starts empty lever inputs
 (simulation.world.levers.LeverInputs) with this step's priorities, steps every initiative
 with the current coordination multiplier, steps
 the new infrastructure, books their public cost and revenue in the government's accounts,
@@ -33,7 +33,7 @@ import numpy as np
 from smartcity.policies.initiatives import Initiative
 from smartcity.policies.new_infrastructure import NewInfrastructure
 from smartcity.policies.packages import PolicyPackage
-from smartcity.simulation.world.levers import LeverInputs, entry_pull
+from smartcity.simulation.world.levers import LeverInputs
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
@@ -64,6 +64,7 @@ class PolicyRuntime:
         self.grants = 0.0
         self.inputs = LeverInputs()
         self.priority_added = np.zeros(len(SECTOR_NAMES))
+        self.last_uid = -1  # the newest firm uid the grants have seen
 
     def running(self) -> list[Initiative]:
         """The initiatives that are started, not abandoned and run at a scale above 0: an
@@ -110,19 +111,21 @@ class PolicyRuntime:
         model.levers = self.inputs.levers(model.params.lever_limits())
 
     def fund_sector_priorities(self, model: CityState, factor: float) -> None:
-        """Pay start-up grants for the firms that entered this step because of the sector
-        priorities, then start this step's lever inputs with the priorities.
+        """Pay start-up grants for the firms that entered this step, then start this step's
+        lever inputs with the sector priorities.
 
         Firm entry this step read last step's saturated sector_entry lever (docs/ODD.md 3),
-        so the grants book what entry applied, not the raw priority: START_UP_GRANT
-        wage-months per extra entrant, extra entrants = entrants x (1 - pull without the
-        priorities / pull), both pulls (entry_pull) of last step's saturated inputs. An
-        initiative's own sector_entry is paid by its operating cost, not by grants.
+        so the grants follow the entry that lever applied: START_UP_GRANT wage-months for
+        every firm that entered a sector with a priority last step. A grant programme pays
+        every eligible founder: it cannot tell the entrants its grant drew from those that
+        would have started anyway (deadweight), so it pays for both. An initiative's own
+        sector_entry is paid by its operating cost, not by grants.
         """
-        limits = model.params.lever_limits()
-        without = self.inputs.without("sector_entry", self.priority_added).levers(limits)
-        share = 1.0 - entry_pull(without.sector_entry) / entry_pull(model.levers.sector_entry)
-        self.grants = START_UP_GRANT * model.wage_index * model.flows["firm_entries"] * share
+        f = model.firms
+        entrants = f.sector[f.uid > self.last_uid]
+        paid = np.count_nonzero(self.priority_added[entrants] > 0)
+        self.grants = START_UP_GRANT * model.wage_index * paid
+        self.last_uid = int(f.uid.max(initial=self.last_uid))
         self.inputs = LeverInputs()
         self.priority_added = self.sector_priority * factor
         self.inputs.add_items("sector_entry", self.priority_added)

@@ -165,13 +165,14 @@ class Levers:
         (0.8, 1.0),
         SHARE_CUT,
     )
-    export_growth: float = lever(
-        "1/year",
-        "added yearly growth of outside demand for exports",
+    export_reach: float = lever(
+        "share",
+        "relative rise of outside demand for the city's exports: markets a platform opens "
+        "(a level the city wins, not a growth rate of world demand)",
         "set_prices (last step)",
-        0.05,
-        (0.02, 0.1),
-        "assumption: added yearly growth of outside demand a city can win",
+        0.3,
+        (0.1, 0.5),
+        "assumption: a city's platforms win at most a fraction more outside demand",
     )
     talent_attraction: float = lever(
         "x",
@@ -291,13 +292,6 @@ def key_limits(limits: dict[str, float]) -> np.ndarray:
 DEFAULT_LIMITS = key_limits({name: spec.limit for name, spec in lever_specs().items()})
 
 
-def entry_pull(sector_entry: np.ndarray) -> float:
-    """How much the sector_entry lever multiplies firm entry: the mean over sectors of
-    1 + max(lever, 0) (enter_firms reads it; the policy runtime pays start-up grants on
-    it)."""
-    return float(np.mean(1.0 + np.maximum(sector_entry, 0.0)))
-
-
 def saturate(raw: np.ndarray, limit: np.ndarray) -> np.ndarray:
     """limit x (1 - exp(-raw / limit)), odd in raw: about raw while small, never past the
     limit (module docstring)."""
@@ -318,14 +312,6 @@ class LeverInputs:
         """Add one amount per item to a vector lever (in its items' order)."""
         first = LEVER_INDEX[f"{name}.{lever_specs()[name].items[0]}"]
         self.raw[first : first + len(amounts)] += amounts
-
-    def without(self, name: str, amounts: np.ndarray) -> LeverInputs:
-        """A copy with one amount per item taken off a vector lever (what the levers would
-        have been without that contribution)."""
-        copy = LeverInputs()
-        copy.raw = self.raw.copy()
-        copy.add_items(name, -amounts)
-        return copy
 
     def levers(self, limits: np.ndarray) -> Levers:
         """The step's Levers: every lever saturated toward its limit (one per lever key,
