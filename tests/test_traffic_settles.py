@@ -35,7 +35,7 @@ def test_congestion_settles_under_the_traffic_packages(preset, policy):
     commuters' smoothed expectations and stages that roll in over months, every month's
     change of the index after year 2 stays below 0.03, and the changes do not alternate (a
     two-month cycle has a lag-1 autocorrelation of changes near -1). Measured: mean 0.0091,
-    largest 0.0296 (Paris, multi-centre); mean 0.0063, largest 0.020 (mature, urban
+    largest 0.0296 (Paris, multi-centre); mean 0.0070, largest 0.023 (mature, urban
     diseases). Paris's own baseline moves by 0.013 a month on average and up to 0.045 at
     20,000 citizens: its largest months come with a district gaining or losing 34-44 jobs
     at once (a firm's relocation or closure) on links past capacity, not with a cycle."""
