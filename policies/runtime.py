@@ -64,6 +64,7 @@ class PolicyRuntime:
         self.grants = 0.0
         self.inputs = LeverInputs()
         self.priority_added = np.zeros(len(SECTOR_NAMES))
+        self.grant_scale = np.zeros(len(SECTOR_NAMES))  # share of the full grant per sector
         self.last_uid = -1  # the newest firm uid the grants have seen
 
     def running(self) -> list[Initiative]:
@@ -115,17 +116,19 @@ class PolicyRuntime:
         lever inputs with the sector priorities.
 
         Firm entry this step read last step's saturated sector_entry lever (docs/ODD.md 3),
-        so the grants follow the entry that lever applied: START_UP_GRANT wage-months for
-        every firm that entered a sector with a priority last step. A grant programme pays
-        every eligible founder: it cannot tell the entrants its grant drew from those that
-        would have started anyway (deadweight), so it pays for both. An initiative's own
+        so the grants follow the entry that lever applied: every firm that entered a sector
+        with a priority last step gets START_UP_GRANT wage-months times last step's
+        investment room (a programme the budget scales down pays smaller grants, and its
+        pull, priority x room, is smaller in proportion). A grant programme pays every
+        eligible founder: it cannot tell the entrants its grant drew from those that would
+        have started anyway (deadweight), so it pays for both. An initiative's own
         sector_entry is paid by its operating cost, not by grants.
         """
         f = model.firms
         entrants = f.sector[f.uid > self.last_uid]
-        paid = np.count_nonzero(self.priority_added[entrants] > 0)
-        self.grants = START_UP_GRANT * model.wage_index * paid
+        self.grants = START_UP_GRANT * model.wage_index * self.grant_scale[entrants].sum()
         self.last_uid = int(f.uid.max(initial=self.last_uid))
         self.inputs = LeverInputs()
         self.priority_added = self.sector_priority * factor
+        self.grant_scale = np.where(self.sector_priority > 0, factor, 0.0)
         self.inputs.add_items("sector_entry", self.priority_added)
