@@ -288,7 +288,8 @@ def grow_productivity(model: CityState) -> None:
 def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
     """Sector prices clear the local market: p = (demand / supply)^elasticity.
 
-    Demand for a sector = its export share of supply, grown at export_growth, plus local
+    Demand for a sector = its export share of supply, grown at export_growth and raised by
+    the outside markets policies open (lever export_reach, a level), plus local
     spending on it: a fixed mix of citizens' net income and public-service purchases, with
     care demand scaled by the elderly share (white paper 4.1, aging; 5.1), platform
     services by citizens' uptake of convenience services and digital/ICT output by their
@@ -317,9 +318,9 @@ def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
     digital_use = c.adopted.mean()
     mix[sector_index("digital")] *= max(0.2, digital_use / DIGITAL_USE_REFERENCE)
     mix /= mix.sum()
-    growth = p.export_growth + model.levers.export_growth
-    model.export_index *= (1 + growth) ** (1 / model.steps_per_year)
-    exports = EXPORT_SHARE * model.initial_supply * model.export_index
+    model.export_index *= (1 + p.export_growth) ** (1 / model.steps_per_year)
+    reach = 1 + model.levers.export_reach
+    exports = EXPORT_SHARE * model.initial_supply * model.export_index * reach
     demand = exports + model.local_scale * spending * mix
     projects = model.firms.investment.sum() / model.months_per_step
     demand[sector_index("digital")] += model.local_scale * projects
@@ -481,13 +482,13 @@ def enter_firms(model: CityState) -> None:
 def entry_sites(model: CityState, sectors: np.ndarray) -> np.ndarray:
     """What a new firm's site adds to a district's appeal: (firms, D) land_weight x the
     district's open land (a new firm needs land to build on; white paper 5.1.1 Path 2, new
-    towns) + research_gain x its research stock for knowledge-sector firms (spin-offs
+    towns) + research_site_weight x its research stock for knowledge-sector firms (spin-offs
     settle near the universities and labs they come from; 5.1.2 Path 1). Incumbents that
     relocate weigh location_appeal alone."""
     p = model.params.firms
     d = model.districts
     knowledge = sector_mask(KNOWLEDGE_SECTORS)[sectors][:, None]
-    return p.land_weight * d.open_land()[None, :] + p.research_gain * knowledge * d.research
+    return p.land_weight * d.open_land()[None, :] + p.research_site_weight * knowledge * d.research
 
 
 def city_research(model: CityState) -> float:

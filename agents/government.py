@@ -271,13 +271,17 @@ class Government(mesa.Agent):
     def invest_in_capabilities(self) -> None:
         """Spend this month's part of the capability budget and update the six stocks.
 
-        dC = efficiency x min(1, spend per resident-year / reference) x (1 - C) x
-        (0.5 + 0.5 organization) - depreciation x C, per year (white paper 6.2).
+        dC = efficiency x min(1, building spend per resident-year / reference) x (1 - C) x
+        (0.5 + 0.5 organization) - depreciation x C, per year (white paper 6.2), where the
+        building spend is what keeping old systems running leaves: spend x (1 -
+        legacy_upkeep x city.legacy_burden) (white paper 5.1.1, mature cities "have a long
+        history"; 5.1.2, emerging ones are "less burdened by history").
         """
         model = self.model
         p = model.params.government
         spend = self.yearly_capability_budget / model.steps_per_year * self.investment_room()
-        spend_k = spend * self.shares
+        building = 1.0 - p.legacy_upkeep * model.params.city.legacy_burden
+        spend_k = spend * building * self.shares
         per_resident_year = spend_k * model.steps_per_year / max(len(model.citizens), 1)
         intensity = np.minimum(1.0, per_resident_year / p.capability_reference_spend)
         drive = 0.5 + 0.5 * self.capability("organization")

@@ -198,13 +198,19 @@ def effects_markdown(multipliers: list[dict], measure: dict) -> str:
         "",
         "## Levers and their limits",
         "",
-        "| lever | unit | limit | meaning | read by |",
-        "|---|---|---|---|---|",
+        "Each lever approaches its limit however much policy adds (diminishing returns);",
+        "the limit is the parameter `levers.NAME`, and the robustness study varies it over",
+        "its plausible range (docs/robustness/paths.toml).",
+        "",
+        "| lever | unit | limit | plausible | evidence | meaning | read by |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, spec in lever_specs().items():
         items = f" (per {', '.join(spec.items)})" if spec.items else ""
+        low, high = spec.plausible
         lines.append(
-            f"| `{name}` | {spec.unit} | {spec.limit:g} | {spec.meaning}{items} | {spec.read_by} |"
+            f"| `{name}` | {spec.unit} | {spec.limit:g} | {low:g}-{high:g} | {spec.evidence} "
+            f"| {spec.meaning}{items} | {spec.read_by} |"
         )
     lines += [
         "",
@@ -256,9 +262,11 @@ def effects_markdown(multipliers: list[dict], measure: dict) -> str:
         lines += [
             "",
             "This is a disagreement with the evidence, not a result to take at face value:",
-            "the levers that carry these returns (export growth, digital affinity, start-up",
-            "entry) hand firms demand or productivity that no one in the city pays for, and",
-            "their sizes are assumptions. Their ranges above are what a robustness analysis",
-            "must vary; the path comparisons of docs/path_fit.md inherit them.",
+            "the levers that carry these returns (start-up entry, digital affinity, cluster",
+            "reach, talent attraction) raise output with no cost to the firms that gain, the",
+            "entrants they bring find idle workers and newcomers to hire, and their sizes are",
+            "assumptions. Their ranges above are what a robustness analysis must vary; the",
+            "path comparisons of docs/path_fit.md inherit them. Export reach is a level (the",
+            "outside demand a city wins), no longer a growth rate that compounds for 20 years.",
         ]
     return "\n".join(lines) + "\n"

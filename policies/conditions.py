@@ -43,7 +43,9 @@ district stocks and capabilities grow toward 1 in proportion to what is missing,
 same build-out adds more where functions are thin. The government's drive ("encouraged
 vigorously by the government", 5.1.2: government.spending_envelope and envelope_growth
 under equal budgets) sets how much any path can build. Legacy burden (city.legacy_burden,
-5.1.2: "less burdened by history") raises the cost and slows the uptake of greenfield
+5.1.1: a "long history"; 5.1.2: "less burdened by history") is state the baseline uses: the
+upkeep of old systems takes a share of the capability budget (agents.government
+.invest_in_capabilities), and it raises the cost and slows the uptake of greenfield
 initiatives (policies.initiatives).
 """
 

@@ -1,8 +1,9 @@
 """A policy package running in one city: levers, initiatives, new infrastructure, money.
 
-Each step (after the government's capability investment) the runtime starts empty lever
-inputs (simulation.world.levers.LeverInputs), adds the package's sector priorities (and pays their
-start-up grants), steps every initiative with the current coordination multiplier, steps
+Each step (after the government's capability investment) the runtime pays the start-up
+grants for the firms that entered the priority sectors, starts empty lever inputs
+(simulation.world.levers.LeverInputs) with this step's priorities, steps every initiative
+with the current coordination multiplier, steps
 the new infrastructure, books their public cost and revenue in the government's accounts,
 and saturates the inputs into this step's levers (model.levers). Under an equal-budget
 comparison every public item is scaled by the government's investment room
@@ -62,6 +63,9 @@ class PolicyRuntime:
         self.private_capital_total = 0.0
         self.grants = 0.0
         self.inputs = LeverInputs()
+        self.priority_added = np.zeros(len(SECTOR_NAMES))
+        self.grant_scale = np.zeros(len(SECTOR_NAMES))  # share of the full grant per sector
+        self.last_uid = -1  # the newest firm uid the grants have seen
 
     def running(self) -> list[Initiative]:
         """The initiatives that are started, not abandoned and run at a scale above 0: an
@@ -84,7 +88,6 @@ class PolicyRuntime:
     def step(self, model: CityState) -> None:
         """Collect lever inputs, run initiatives and infrastructure, book the money, and
         set this step's levers."""
-        self.inputs = LeverInputs()
         gov = model.government
         factor = gov.investment_room()
         self.fund_sector_priorities(model, factor)
@@ -106,13 +109,26 @@ class PolicyRuntime:
         model.user_fees = sum(i.fees for i in self.initiatives)
         gov.accounts["new_infrastructure"] = self.infrastructure.spent_this_step
         self.private_capital_total += sum(i.private_capital for i in self.initiatives)
-        model.levers = self.inputs.levers()
+        model.levers = self.inputs.levers(model.params.lever_limits())
 
     def fund_sector_priorities(self, model: CityState, factor: float) -> None:
-        """Raise entry into the priority sectors and pay START_UP_GRANT wage-months for each
-        firm that entered this step because of them: entrants x (1 - 1 / mean pull). An
-        initiative's own sector_entry is paid by its operating cost, not by grants."""
-        priority = self.sector_priority * factor
-        self.inputs.add_items("sector_entry", priority)
-        extra_entrants = model.flows["firm_entries"] * (1.0 - 1.0 / (1.0 + priority.mean()))
-        self.grants = START_UP_GRANT * model.wage_index * extra_entrants
+        """Pay start-up grants for the firms that entered this step, then start this step's
+        lever inputs with the sector priorities.
+
+        Firm entry this step read last step's saturated sector_entry lever (docs/ODD.md 3),
+        so the grants follow the entry that lever applied: every firm that entered a sector
+        with a priority last step gets START_UP_GRANT wage-months times last step's
+        investment room (a programme the budget scales down pays smaller grants, and its
+        pull, priority x room, is smaller in proportion). A grant programme pays every
+        eligible founder: it cannot tell the entrants its grant drew from those that would
+        have started anyway (deadweight), so it pays for both. An initiative's own
+        sector_entry is paid by its operating cost, not by grants.
+        """
+        f = model.firms
+        entrants = f.sector[f.uid > self.last_uid]
+        self.grants = START_UP_GRANT * model.wage_index * self.grant_scale[entrants].sum()
+        self.last_uid = int(f.uid.max(initial=self.last_uid))
+        self.inputs = LeverInputs()
+        self.priority_added = self.sector_priority * factor
+        self.grant_scale = np.where(self.sector_priority > 0, factor, 0.0)
+        self.inputs.add_items("sector_entry", self.priority_added)

@@ -12,6 +12,7 @@ multipliers: 6 paths and the baseline on their home presets, 3 paired replicatio
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 
 from smartcity.policies.catalog import effects_markdown
 from smartcity.policies.initiatives import initiative_names, load_initiative
+from smartcity.simulation.world.levers import lever_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "effects.md"
@@ -34,6 +36,12 @@ def test_every_shipped_coefficient_has_a_range_and_a_source():
             assert evidence is not None, f"{name}: {key} has no [evidence]"
             low, high = evidence.range
             assert low <= value <= high and evidence.source.strip(), f"{name}: {key}"
+
+
+def test_the_robustness_study_varies_every_lever_limit_over_its_plausible_range():
+    spec = tomllib.loads((ROOT / "docs" / "robustness" / "paths.toml").read_text())
+    for name, lever in lever_specs().items():
+        assert spec["uncertainties"][f"levers.{name}"] == list(lever.plausible), name
 
 
 def test_effects_doc_is_current():

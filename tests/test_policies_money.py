@@ -7,7 +7,9 @@ import pytest
 
 from smartcity.policies.financing import FINANCING_MODELS
 from smartcity.policies.initiatives import LEGACY_COST, initiative_names, load_initiative
+from smartcity.policies.runtime import START_UP_GRANT
 from smartcity.simulation.model import CityModel
+from smartcity.simulation.world.vocabulary import SECTOR_NAMES
 
 CITY = {"citizens__count": 2000}
 SEEDS = (1, 2, 3)
@@ -196,3 +198,27 @@ def test_franchise_effect_smaller_than_government(financing_runs, baseline_runs)
         for f in ("government", "franchise")
     }
     assert strength["franchise"] < strength["government"], strength
+
+
+def test_start_up_grants_pay_every_entrant_of_a_priority_sector(package_dir):
+    """A package whose only policy is a start-up priority of 2 on the digital sector: each
+    step the grants pay 24 wage-months for every firm that entered the digital sector
+    (those the saturated lever drew and those that would have entered anyway: the
+    programme cannot tell them apart), and nothing for entrants of other sectors."""
+    path = package_dir / "only_digital_priority.toml"
+    path.write_text(
+        'title = "t"\nsource = "-"\ndescription = "t"\nunified_platform = false\n'
+        "[sectors]\ndigital = 2.0\n"
+    )
+    model = CityModel("emerging", seed=3, policy=str(path), citizens__count=10_000)
+    digital = SECTOR_NAMES.index("digital")
+    paid_steps = 0
+    for step in range(24):
+        newest = model.firms.uid.max()
+        model.step()
+        assert model.government.investment_room() == 1.0
+        entered = model.firms.sector[model.firms.uid > newest]
+        expected = START_UP_GRANT * model.wage_index * np.count_nonzero(entered == digital)
+        assert model.policy_runtime.grants == pytest.approx(expected if step else 0.0)
+        paid_steps += model.policy_runtime.grants > 0
+    assert paid_steps > 5

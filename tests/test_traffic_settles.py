@@ -32,14 +32,15 @@ def _monthly_changes(preset: str, policy: str) -> np.ndarray:
 def test_congestion_settles_under_the_traffic_packages(preset, policy):
     """The two-month cycle (1.10 <-> 1.45, a mean month-to-month change of 0.21) came from
     a feedback of the measured congestion on smart traffic's strength; without it, and with
-    commuters' smoothed expectations and stages that roll in over months, the index moves
-    by less than 0.03 a month on average after year 2, never by 0.06, and the changes do not
-    alternate (a two-month cycle has a lag-1 autocorrelation of changes near -1). Paris's
-    own baseline moves by 0.015 a month on average and up to 0.07 at 20,000 citizens:
-    commuters change jobs and homes."""
+    commuters' smoothed expectations and stages that roll in over months, every month's
+    change of the index after year 2 stays below 0.03, and the changes do not alternate (a
+    two-month cycle has a lag-1 autocorrelation of changes near -1). Measured: mean 0.0091,
+    largest 0.0296 (Paris, multi-centre); mean 0.0070, largest 0.023 (mature, urban
+    diseases). Paris's own baseline moves by 0.013 a month on average and up to 0.045 at
+    20,000 citizens: its largest months come with a district gaining or losing 34-44 jobs
+    at once (a firm's relocation or closure) on links past capacity, not with a cycle."""
     changes = _monthly_changes(preset, policy)
-    assert np.abs(changes).mean() < 0.03
-    assert np.abs(changes).max() < 0.06
+    assert np.abs(changes).max() < 0.03, np.abs(changes).max()
     assert np.corrcoef(changes[:-1], changes[1:])[0, 1] > -0.5
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import Field, ValidationError, create_model
 
 from smartcity.simulation.world.errors import InputError, ParameterError
+from smartcity.simulation.world.levers import LeverSpec, key_limits, lever_specs
 from smartcity.simulation.world.schema import Schema, did_you_mean, number, validate
 from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, SECTOR_NAMES
 
@@ -160,8 +161,10 @@ class CityParams:
     legacy_burden: float = param(
         0.4,
         "0-1",
-        "weight of old systems, institutions and built form on greenfield digital initiatives "
-        "(white paper 5.1.2: an emerging city is 'less burdened by history')",
+        "weight of old systems, institutions and built form: their upkeep takes a share of "
+        "capability spending (government.legacy_upkeep), and greenfield digital initiatives "
+        "cost more and advance slower (white paper 5.1.1: mature cities 'have a long "
+        "history'; 5.1.2: an emerging city is 'less burdened by history')",
         0,
         1,
     )
@@ -508,7 +511,18 @@ class FirmsParams:
         "x",
         "relative rise of knowledge-sector (creative, digital) start-ups and of those firms' "
         "catch-up at full research stock (knowledge spillovers from universities and R&D "
-        "localize innovation and firm formation, Audretsch and Feldman 1996; assumed 0.5-2)",
+        "localize innovation and firm formation, Audretsch and Feldman 1996; assumed 0.5-2); "
+        "where they settle is research_site_weight",
+        0,
+        5,
+    )
+    research_site_weight: float = param(
+        1.0,
+        "utils",
+        "firm location: added appeal to a knowledge-sector (creative, digital) entrant of a "
+        "district at full research stock (spin-offs settle near the universities and labs "
+        "they come from, Audretsch and Feldman 1996; the size is an assumption, plausible "
+        "0.5-2, up to the spread of the district-kind affinities)",
         0,
         5,
     )
@@ -570,6 +584,16 @@ class GovernmentParams:
         10,
     )
     capability_depreciation: float = param(0.06, "1/year", "yearly decay of capabilities", 0, 1)
+    legacy_upkeep: float = param(
+        0.3,
+        "share",
+        "share of capability spending that keeps old systems running instead of building, at "
+        "full legacy burden (city.legacy_burden): operations and maintenance of existing "
+        "systems take about 80% of US federal IT spending (GAO 2019, GAO-19-471); the part "
+        "legacy adds is an assumption, plausible 0.1-0.6",
+        0,
+        1,
+    )
     infrastructure_rollout: float = param(
         0.15, "1/year", "speed at which capabilities raise district ICT, IoT and transport", 0, 2
     )
@@ -612,6 +636,29 @@ class GovernmentParams:
     )
 
 
+def lever_limit_param(spec: LeverSpec) -> Any:
+    """A lever's saturation limit as a parameter: its unit, its evidence and plausible range
+    in the meaning, allowed from just above 0 (a limit of 0 would be no lever) to 1 for a
+    share, else to ten times the default."""
+    low, high = spec.plausible
+    doc = (
+        f"limit of the lever: {spec.meaning} ({spec.evidence}; plausible {low:g}-{high:g}; "
+        "simulation.world.levers)"
+    )
+    bounded = spec.unit.startswith(("share", "0-1"))
+    return param(spec.limit, spec.unit, doc, 0.01, 1 if bounded else 10 * spec.limit)
+
+
+LeverParams = dataclasses.make_dataclass(
+    "LeverParams",
+    [(name, float, lever_limit_param(spec)) for name, spec in lever_specs().items()],
+)
+LeverParams.__doc__ = (
+    "Lever limits: the value each policy lever approaches however much policy adds "
+    "(diminishing returns, white paper 4.3; simulation.world.levers)."
+)
+
+
 SECTIONS: dict[str, type] = {
     "simulation": SimulationParams,
     "city": CityParams,
@@ -619,6 +666,7 @@ SECTIONS: dict[str, type] = {
     "transport": TransportParams,
     "firms": FirmsParams,
     "government": GovernmentParams,
+    "levers": LeverParams,
 }
 
 
@@ -632,6 +680,7 @@ class Parameters:
     transport: TransportParams = field(default_factory=TransportParams)
     firms: FirmsParams = field(default_factory=FirmsParams)
     government: GovernmentParams = field(default_factory=GovernmentParams)
+    levers: LeverParams = field(default_factory=LeverParams)
 
     def as_flat_dict(self) -> dict[str, Any]:
         """All values keyed by ``"section.name"``, for manifests and tables."""
@@ -655,6 +704,10 @@ class Parameters:
         """Capability budget shares, in CAPABILITY_NAMES order, normalised to sum 1."""
         raw = [getattr(self.government, f"share_{c}") for c in CAPABILITY_NAMES]
         return _normalised(raw, "government.share_*")
+
+    def lever_limits(self) -> np.ndarray:
+        """Every lever key's saturation limit (simulation.world.levers.key_limits)."""
+        return key_limits({f.name: getattr(self.levers, f.name) for f in fields(self.levers)})
 
     def initial_capabilities(self) -> list[float]:
         """Initial capability stocks in CAPABILITY_NAMES order."""
