@@ -12,7 +12,8 @@ mean over the seeds, districts whose interval includes 0 drawn pale), as charts 
 paired 95% band, as an end-year table with the extra public spending and B - A per 100 M of
 it, and each index broken into its terms. A scenario is saved and loaded as a TOML file
 (``smartcity run --scenario FILE`` runs it too) and shared as a URL. A change that would
-restart a run that has stepped pauses play and asks first.
+restart a run that has stepped pauses play and asks first; moving a start or stop year the
+run has not reached yet changes the running model and play goes on (visualization.phasing).
 
 The page is assembled here from one module per concern: the form state
 (visualization.form), sessions and limits (visualization.sessions), playing
@@ -35,6 +36,7 @@ from solara.server.kernel_context import PageStatus
 from smartcity.simulation.world.errors import InputError
 from smartcity.visualization.controls import Controls
 from smartcity.visualization.form import Form
+from smartcity.visualization.phasing import continue_with
 from smartcity.visualization.playback import PlayRequest, play
 from smartcity.visualization.run_card import RunCard
 from smartcity.visualization.run_view import RunView
@@ -172,7 +174,11 @@ def Page():
             message.value = str(exc)
             return
         message.value = ""
-        if run.value.steps > 0:
+        if run.value.steps > 0 and continue_with(run.value, new.scenario()):
+            form.value = new  # only start or stop years still ahead: the run goes on
+            pending.value = None
+            redraw()
+        elif run.value.steps > 0:
             halt()  # a change pauses play at once, then asks: the run has stepped
             pending.value = new
         else:

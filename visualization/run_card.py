@@ -8,6 +8,7 @@ from __future__ import annotations
 import solara
 
 from smartcity.visualization.controls import valid_year
+from smartcity.visualization.phasing import events_text, phase_events
 from smartcity.visualization.playback import SPEEDS, PlayRequest
 from smartcity.visualization.views import ViewRun, step_duration
 
@@ -79,6 +80,13 @@ def RunCard(run: ViewRun, request: PlayRequest | None, start, halt, redraw, last
             solara.Text(error, style={"color": "#b00020"}, classes=["sc-target-error"]).key(
                 "target-error"
             )
+        events = phase_events(run)
+        if events:
+            solara.Text(
+                f"Initiatives start and stop: {events_text(events)}",
+                style={"font-size": "0.75em"},
+                classes=["sc-phases"],
+            ).key("phases")
         solara.Select("speed", values=list(SPEEDS), value=speed, on_value=set_speed)
         rate = request.rate if playing else last_rate
         solara.Text(

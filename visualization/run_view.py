@@ -18,6 +18,7 @@ import solara
 from smartcity.simulation.world.vocabulary import INDEX_METRICS
 from smartcity.visualization.figures import (
     MAP_KEY,
+    PHASE_COLOUR,
     colour_domain,
     difference_charts,
     difference_map,
@@ -26,6 +27,7 @@ from smartcity.visualization.figures import (
     metric_title,
 )
 from smartcity.visualization.inspector import Glossary, Inspector
+from smartcity.visualization.phasing import events_text, phase_events
 from smartcity.visualization.views import (
     DISTRICT_METRICS,
     HEADLINE_METRICS,
@@ -221,11 +223,18 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
                     )
     solara.Text(MAP_KEY, style={"font-size": "0.75em", "color": "#555"}, classes=["sc-map-key"])
     labels = [r.seed_label for r in built]
+    events = phase_events(run)
     with solara.Row(classes=["sc-charts"], style={"flex-wrap": "wrap"}):
         with solara.Column(classes=["sc-index-chart"]):
-            Chart(metric_charts(frames, labels, INDEX_METRICS, at_year=snap_year))
+            Chart(metric_charts(frames, labels, INDEX_METRICS, at_year=snap_year, events=events))
         with solara.Column(classes=["sc-headline-chart"]):
-            Chart(metric_charts(frames, labels, HEADLINE_METRICS, at_year=snap_year))
+            Chart(metric_charts(frames, labels, HEADLINE_METRICS, at_year=snap_year, events=events))
+    if events:
+        solara.Text(
+            f"Red rules: {events_text(events)}",
+            style={"font-size": "0.75em", "color": PHASE_COLOUR},
+            classes=["sc-phase-key"],
+        ).key("phase-key")
     if compared:
         ComparisonCard(run, step, snap_year).key("comparison")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
