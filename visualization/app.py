@@ -36,7 +36,7 @@ from solara.server.kernel_context import PageStatus
 from smartcity.simulation.world.errors import InputError
 from smartcity.visualization.controls import Controls
 from smartcity.visualization.form import Form
-from smartcity.visualization.phasing import continue_with
+from smartcity.visualization.phasing import continue_with, events_text, phase_events
 from smartcity.visualization.playback import PlayRequest, play
 from smartcity.visualization.run_card import RunCard
 from smartcity.visualization.run_view import RunView
@@ -203,7 +203,8 @@ def Page():
     with solara.AppBar():
         solara.AppBarTitle("smartcity: planners' view")
     with solara.Sidebar():
-        RunCard(run.value, request.value, start, halt, stepped, last_rate.value).key(
+        phases = events_text(phase_events(run.value))
+        RunCard(run.value, request.value, start, halt, stepped, last_rate.value, phases).key(
             f"run-card-{generation.value}"
         )
         ScenarioCard(run.value, load_text)

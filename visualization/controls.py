@@ -34,7 +34,7 @@ from smartcity.visualization.views import (
     initiative_choices,
     resolved_values,
 )
-from smartcity.visualization.widgets import ParamSlider
+from smartcity.visualization.widgets import Markdown, ParamSlider
 
 Change = Callable[[Callable[[Form], Form]], None]
 """How a control changes the form: a function of the current form to the new one."""
@@ -401,7 +401,7 @@ def Controls(form: Form, change: Change):
             on_value=lambda v: change(lambda f: f.with_(years=float(v))) if valid_year(v) else None,
             continuous_update=False,
         )
-    solara.Markdown(
+    Markdown(
         "Sliders start at A's preset and package values; a slider you move overrides them "
         "for both configurations. The view starts shipped presets at "
         f"{VIEW_CITIZENS:,} citizens; a user preset keeps its own count.",

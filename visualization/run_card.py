@@ -8,7 +8,6 @@ from __future__ import annotations
 import solara
 
 from smartcity.visualization.controls import valid_year
-from smartcity.visualization.phasing import events_text, phase_events
 from smartcity.visualization.playback import SPEEDS, PlayRequest
 from smartcity.visualization.views import ViewRun, step_duration
 
@@ -22,8 +21,18 @@ def target_error(value: float | None, horizon: float) -> str:
 
 
 @solara.component
-def RunCard(run: ViewRun, request: PlayRequest | None, start, halt, redraw, last_rate: float):
-    """STEP (one step), play/pause, run to a year, speed, and the rate reached."""
+def RunCard(
+    run: ViewRun,
+    request: PlayRequest | None,
+    start,
+    halt,
+    redraw,
+    last_rate: float,
+    phases: str = "",
+):
+    """STEP (one step), play/pause, run to a year, speed, the rate reached and ``phases``,
+    the initiatives' start and stop years (phasing.events_text; passed in, so the card is
+    redrawn when a year changes in a running model)."""
     speed, set_speed = solara.use_state("as fast as possible")
     target, set_target = solara.use_state(run.years)
     error, set_error = solara.use_state("")
@@ -80,10 +89,9 @@ def RunCard(run: ViewRun, request: PlayRequest | None, start, halt, redraw, last
             solara.Text(error, style={"color": "#b00020"}, classes=["sc-target-error"]).key(
                 "target-error"
             )
-        events = phase_events(run)
-        if events:
+        if phases:
             solara.Text(
-                f"Initiatives start and stop: {events_text(events)}",
+                f"Initiatives start and stop: {phases}",
                 style={"font-size": "0.75em"},
                 classes=["sc-phases"],
             ).key("phases")

@@ -43,7 +43,7 @@ from smartcity.visualization.views import (
     table_bytes,
     term_table,
 )
-from smartcity.visualization.widgets import Chart
+from smartcity.visualization.widgets import Chart, Markdown
 
 COMPARED_METRICS = (*INDEX_METRICS, *HEADLINE_METRICS)
 """What the end-year table and the comparison export compare (after the public spending)."""
@@ -137,9 +137,9 @@ def ComparisonCard(run: ViewRun, step: int, year: float):
         diffs = paired_differences(run, COMPARED_METRICS)
         Chart(difference_charts(diffs, INDEX_METRICS, run.seeds, columns=3))
         with solara.Column(classes=["sc-end-table"]):
-            solara.Markdown(end_table_markdown(run, step, year))
+            Markdown(end_table_markdown(run, step, year))
         with solara.Column(classes=["sc-terms"]):
-            solara.Markdown(terms_markdown(run, step))
+            Markdown(terms_markdown(run, step))
 
 
 @solara.component
