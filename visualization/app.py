@@ -40,6 +40,7 @@ from smartcity.visualization.phasing import continue_with, events_text, phase_ev
 from smartcity.visualization.playback import PlayRequest, play
 from smartcity.visualization.run_card import RunCard
 from smartcity.visualization.run_view import RunView
+from smartcity.visualization.scenario import scenario_toml
 from smartcity.visualization.scenario_card import ScenarioCard
 from smartcity.visualization.sessions import (
     CATALOG,
@@ -207,7 +208,7 @@ def Page():
         RunCard(run.value, request.value, start, halt, stepped, last_rate.value, phases).key(
             f"run-card-{generation.value}"
         )
-        ScenarioCard(run.value, load_text)
+        ScenarioCard(scenario_toml(run.value.scenario()), load_text)
         with solara.Card("Configuration"):
             Controls(shown_form, change)
     if message.value:
