@@ -587,8 +587,11 @@ def test_a_loaded_scenario_asks_then_starts_a_new_run(browser, server):
     page.wait_for_selector(".sc-confirm")
     assert _step_number(page) == 2  # nothing reset yet
     page.locator(".sc-confirm-new").click()
+    page.wait_for_function(  # the new run is drawn (waits on the page, not a time)
+        "() => document.querySelector('.sc-step').textContent.startsWith('step 0 ')"
+        " && !document.querySelector('.sc-confirm')"
+    )
     _settle(page)
-    assert _step_number(page) == 0
     assert "emerging / emerging-breakthrough (modified)" in _inspector(page)
     assert page.locator(".sc-seed input").input_value() == "11"
     assert "year 2" in page.locator(".sc-run").inner_text()
