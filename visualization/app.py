@@ -46,6 +46,7 @@ from smartcity.visualization.sessions import (
     CATALOG,
     MAX_SESSIONS,
     check_limits,
+    drop_models,
     read_scenario,
     register_session,
     scenario_from_query,
@@ -150,7 +151,12 @@ def Page():
         shown.value = None  # a STEP while scrubbed back shows the step it made
         redraw()
 
-    solara.use_memo(lambda: context.on_close(halt), [])
+    def close() -> None:
+        halt()
+        if run.value is not None:
+            drop_models(run.value)
+
+    solara.use_memo(lambda: context.on_close(close), [])
     if not allowed:
         solara.Title("smartcity: the view is full")
         solara.Error(
