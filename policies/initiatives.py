@@ -23,7 +23,9 @@ infrastructure meet its prerequisites) x financing continuity x share built. An 
 whose prerequisites are missing therefore underperforms rather than working by fiat. The
 strength scales the initiative's effects: lever contributions (simulation.world.levers) and yearly
 growth of district stocks. The stage level follows the stage factor (0.3, 0.7, 1) at
-ROLLOUT_RATE, so a promotion rolls in over months instead of on one day.
+ROLLOUT_RATE, so a promotion rolls in over months instead of on one day. A plan's stop
+year ends it (:meth:`Initiative.stop`): its spending and its lever effects end, the district
+stocks it grew stay.
 
 No term scores how well an initiative suits the city (white paper 5.1.1 and 5.1.2 are
 reproduced, where they are, by mechanisms): each lever acts on the agents and stocks its
@@ -233,14 +235,22 @@ class Initiative:
     Args:
         spec: what the initiative is. financing: how it is paid for.
         start_year: model year it starts. scale: multiplies its costs and effects.
+        stop_year: model year it stops (None = it runs to the end); see :meth:`stop`.
     """
 
     def __init__(
-        self, spec: InitiativeSpec, financing: FinancingModel, start_year: float, scale: float
+        self,
+        spec: InitiativeSpec,
+        financing: FinancingModel,
+        start_year: float,
+        scale: float,
+        *,
+        stop_year: float | None = None,
     ):
         self.spec = spec
         self.financing = financing
         self.start_year = start_year
+        self.stop_year = stop_year
         self.scale = scale
         self.stage = 0
         self.stage_level = 0.0
@@ -290,6 +300,9 @@ class Initiative:
         self.public_cost = self.private_capital = self.public_revenue = self.fees = 0.0
         if year < self.start_year:
             return
+        if self.stop_year is not None and year >= self.stop_year:
+            self.stop()
+            return
         if self.stage == 0:
             self.stage, self.progress = 1, 0.0
         continuity = self.keep_financed(model) * funding
@@ -312,6 +325,16 @@ class Initiative:
             * self.scale
         )
         self.apply(model, self.strength)
+
+    def stop(self) -> None:
+        """Stop for good at its stop year: the city no longer pays for it (no capital,
+        operating cost or fees from this step on), so it stops operating and its levers add
+        nothing from this step; it leaves the running initiatives (stage 0), so it neither
+        puts data on the platform nor duplicates any. What it built stays: the district
+        stocks it grew are kept and change only by the model's own rules (no rule wears a
+        district stock down)."""
+        self.stage = 0
+        self.stage_level = self.operability = self.strength = 0.0
 
     def keep_financed(self, model: CityState) -> float:
         """Continuity of private financing this step, 0-1: 1 for government-financed

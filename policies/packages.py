@@ -1,6 +1,6 @@
 """Policy packages: named development paths composed in TOML (white paper 5.1).
 
-A package composes initiatives (each with a financing model, start year and scale), a
+A package composes initiatives (each with a financing model, start and stop year and scale), a
 capability budget and its split across the six capabilities, new-infrastructure
 investment, sector priorities, the unified-data-platform switch and optional parameter
 overrides. Shipped packages live in policies/packages/; a user's package is any TOML file
@@ -37,14 +37,21 @@ STOCK_BUILDER = {"ict": "infrastructure", "transport": "infrastructure", "iot": 
 
 PerResident = number(0.0, 10.0)
 CapabilityKey = Literal[("budget_share", *CAPABILITY_NAMES)]
+StopYear = number(
+    0.0,
+    200.0,
+    "model year the initiative stops: its spending and effects end, the district stocks it "
+    "grew remain (none = it runs to the end)",
+)
 
 
 class PlanTable(Schema):
-    """One ``[initiatives.NAME]`` table: how the initiative is financed, when it starts, at
-    what scale, and optionally the Python class that runs it."""
+    """One ``[initiatives.NAME]`` table: how the initiative is financed, when it starts (and
+    stops), at what scale, and optionally the Python class that runs it."""
 
     financing: Literal[tuple(FINANCING_MODELS)] = "government"
     start_year: number(0.0, 200.0, "model year the initiative starts") = 0.0
+    stop_year: StopYear | None = None
     scale: number(0.0, 10.0, "multiplies its costs and effects") = 1.0
     class_: str | None = Field(
         default=None,
@@ -83,6 +90,7 @@ class InitiativePlan:
     start_year: float = 0.0
     scale: float = 1.0
     runner: type[Initiative] = Initiative
+    stop_year: float | None = None
 
 
 @dataclass(frozen=True)
@@ -151,9 +159,15 @@ def load_package(
         runner = (
             Initiative if plan.class_ is None else _initiative_class(where, plan.class_, allow_code)
         )
+        check_phase(where, plan.start_year, plan.stop_year)
         plans.append(
             InitiativePlan(
-                spec, FINANCING_MODELS[plan.financing], plan.start_year, plan.scale, runner
+                spec,
+                FINANCING_MODELS[plan.financing],
+                plan.start_year,
+                plan.scale,
+                runner,
+                plan.stop_year,
             )
         )
     parameters: dict[str, Any] = dict(data.parameters)
@@ -238,15 +252,33 @@ def _find_cycle(start: str, requires: dict[str, tuple[str, ...]], path: list[str
     return []
 
 
+def check_phase(source: str, start_year: float, stop_year: float | None) -> None:
+    """Refuse an initiative that would stop before (or when) it starts: one line."""
+    if stop_year is not None and stop_year <= start_year:
+        raise InputError(
+            f"{source}: stop_year {stop_year:g} is not after start_year {start_year:g}; "
+            "an initiative stops after it starts (leave stop_year out to run to the end)"
+        )
+
+
 def late_initiatives(package: PolicyPackage, years: float) -> list[str]:
-    """One warning line per initiative that starts at or after the end of a run of
-    ``years`` years: it will not run (a short horizon of a shipped path is still a valid
-    run of its other initiatives)."""
+    """One warning line per initiative that starts, or stops, at or after the end of a run
+    of ``years`` years: it will not run, or will run to the end (a short horizon of a
+    shipped path is still a valid run of its other initiatives)."""
+    where = f"package '{package.name}': initiative"
     return [
-        f"package '{package.name}': initiative '{plan.spec.name}' starts in year "
-        f"{plan.start_year:g}, when the {years:g}-year run has ended; it will not run"
-        for plan in package.initiatives
-        if plan.start_year >= years
+        *(
+            f"{where} '{plan.spec.name}' starts in year {plan.start_year:g}, when the "
+            f"{years:g}-year run has ended; it will not run"
+            for plan in package.initiatives
+            if plan.start_year >= years
+        ),
+        *(
+            f"{where} '{plan.spec.name}' stops in year {plan.stop_year:g}, when the "
+            f"{years:g}-year run has ended; it runs to the end"
+            for plan in package.initiatives
+            if plan.stop_year is not None and plan.start_year < years <= plan.stop_year
+        ),
     ]
 
 

@@ -55,7 +55,9 @@ class PolicyRuntime:
     def __init__(self, package: PolicyPackage):
         self.package = package
         self.initiatives = [
-            plan.runner(plan.spec, plan.financing, plan.start_year, plan.scale)
+            plan.runner(
+                plan.spec, plan.financing, plan.start_year, plan.scale, stop_year=plan.stop_year
+            )
             for plan in package.initiatives
         ]
         self.infrastructure = NewInfrastructure(package.new_infrastructure)
@@ -66,6 +68,16 @@ class PolicyRuntime:
         self.priority_added = np.zeros(len(SECTOR_NAMES))
         self.grant_scale = np.zeros(len(SECTOR_NAMES))  # share of the full grant per sector
         self.last_uid = -1  # the newest firm uid the grants have seen
+
+    def reschedule(self, package: PolicyPackage) -> None:
+        """Take the start and stop years of ``package``, the same initiatives in the same
+        order with other years, for the rest of the run: equal to a run of ``package`` from
+        the start when no step so far saw a year at which the old and new plans differ."""
+        for initiative, plan in zip(self.initiatives, package.initiatives, strict=True):
+            if initiative.name != plan.spec.name:
+                raise ValueError(f"{plan.spec.name} is not {initiative.name}: not a reschedule")
+            initiative.start_year, initiative.stop_year = plan.start_year, plan.stop_year
+        self.package = package
 
     def running(self) -> list[Initiative]:
         """The initiatives that are started, not abandoned and run at a scale above 0: an

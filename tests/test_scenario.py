@@ -30,7 +30,8 @@ SMALL = {"citizens.count": 1500}
 def _scenario() -> Scenario:
     a = CityConfig(
         "emerging", "emerging-industrial-chain", 4, SMALL, initiatives=["online_government"],
-        financing="ppp", unified_platform=False,
+        financing="ppp", unified_platform=False, start_years={"online_government": 0.25},
+        stop_years={"online_government": 1.0},
     )  # fmt: skip
     b = CityConfig("emerging", "emerging-breakthrough", 4, SMALL)
     return Scenario(a, b, 1.5, 2)
@@ -59,16 +60,19 @@ def test_text_override_with_newline_and_quotes_round_trips(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("years = 1\n", "missing table [a]"),
+        ("years = 1\n", "missing required key 'a'"),
         ("colour = 1\n[a]\n", "unknown key 'colour'"),
-        ("seed = -1\n[a]\n", "seed must be a non-negative whole number"),
-        ("years = inf\n[a]\n", "years must be a number"),
-        ("seeds = 9\n[a]\n", "seeds must be a whole number from 1 to 5"),
-        ("[a]\ninitiatives = 5\n", "initiatives must be a list"),
-        ("[a]\ninitiatives = ['nope']\n", "initiative 'nope' is not one of"),
-        ("[a]\nfinancing = 'gift'\n", "financing 'gift' is not one of"),
-        ("[a]\nunified_platform = 'yes'\n", "unified_platform must be true or false"),
-        ("[a]\npreset = 5\n", "preset must be a text"),
+        ("seed = -1\n[a]\n", "seed = -1: input should be greater than or equal to 0"),
+        ("years = inf\n[a]\n", "years = inf: a finite number is required"),
+        ("years = 0\n[a]\n", "years = 0: input should be greater than 0"),
+        ("seeds = 9\n[a]\n", "seeds = 9: input should be less than or equal to 5"),
+        ("[a]\ninitiatives = 5\n", "a.initiatives = 5 has the wrong type; use a list"),
+        ("[a]\ninitiatives = ['nope']\n", "unknown value 'nope'"),
+        ("[a]\nfinancing = 'gift'\n", "a.financing: unknown value 'gift'"),
+        ("[a]\nunified_platform = 'yes'\n", "a.unified_platform = 'yes' has the wrong type"),
+        ("[a]\npreset = 5\n", "a.preset = 5 has the wrong type"),
+        ("[a]\nstop_years = {nope = 1}\n", "a.stop_years: unknown key 'nope'"),
+        ("[a]\nstart_years = {online_government = 300}\n", "less than or equal to 200"),
         ("[a\n", "invalid TOML"),
     ],
 )
@@ -120,6 +124,21 @@ def test_run_scenario_reproduces_the_configuration(tmp_path, capsys):
     bad.write_text("[a]\npolicy = 'nope'\n")
     assert main(["run", "--scenario", str(bad), "--out", str(tmp_path / "o2")]) == 2
     assert not (tmp_path / "o2").exists()
+
+
+def test_start_and_stop_years_reach_the_run_and_are_checked():
+    """A configuration's start and stop years replace the plan's; a year for an initiative
+    switched off, or a stop not after the start, is one line."""
+    config = _scenario().a
+    (plan,) = config.package().initiatives
+    assert (plan.start_year, plan.stop_year) == (0.25, 1.0)
+    assert "start_years=online_government:0.25" in config.choices_text()
+    for years, expected in (
+        ({"stop_years": {"smart_traffic": 2.0}}, "a stop year given for 'smart_traffic'"),
+        ({"stop_years": {"online_government": 0.25}}, "stop_year 0.25 is not after"),
+    ):
+        with pytest.raises(InputError, match=re.escape(expected)):
+            CityConfig(**{**config.__dict__, **years}).package()
 
 
 # --- the planner's changes to a policy package ----------------------------------------------

@@ -281,14 +281,24 @@ def test_a_python_initiative_is_offered_only_with_allow_code(tmp_path, monkeypat
     assert (allowed.runs[0].model.districts.environment == 1.0).all()
 
 
-def test_the_package_start_years_are_shown():
-    """Issue 21 item 4 (the visible part): an initiative that a package starts later says
-    from which year."""
-    from smartcity.visualization.controls import start_years
+def test_the_package_start_and_stop_years_are_shown():
+    """Issue 21 item 4 (the visible part): an initiative that a package starts later shows
+    its start year; no shipped plan stops, so every stop year is empty."""
+    from smartcity.visualization.controls import plan_years
 
-    starts = start_years("emerging-industrial-chain")
-    assert starts and max(starts.values()) == 1.0 and min(starts.values()) == 0.0
-    assert start_years("baseline") == {}
+    years = plan_years("emerging-industrial-chain")
+    starts = [start for start, _ in years.values()]
+    assert years and max(starts) == 1.0 and min(starts) == 0.0
+    assert {stop for _, stop in years.values()} == {None}
+    assert plan_years("baseline") == {}
+
+
+def test_a_stop_not_after_the_start_is_refused_in_place():
+    from smartcity.visualization.controls import phase_error
+
+    assert phase_error(1.0, None) == "" and phase_error(1.0, 2.5) == ""
+    assert "must be after the start year 2" in phase_error(2.0, 2.0)
+    assert "from 0 to 50" in phase_error(-1.0, None) and "from 0 to 50" in phase_error(0.0, 80.0)
 
 
 def test_the_end_table_shows_a_difference_of_what_it_shows():

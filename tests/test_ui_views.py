@@ -384,3 +384,15 @@ def test_play_stops_at_its_end_on_stop_and_when_the_page_is_gone():
     t0 = time.perf_counter()
     play(paced, lambda: None, lambda: True)
     assert run.steps == 5 and time.perf_counter() - t0 >= 2 / 20 - 1e-3
+
+
+def test_a_closing_session_drops_its_models():
+    """Issue 21 item 6: a closed session's run kept every model alive (Solara keeps the
+    closed kernel's render tree reachable for a while); closing now drops them."""
+    from smartcity.visualization.sessions import drop_models
+
+    run = ViewRun([{"overrides": {"citizens.count": 1500}}])
+    run.step()
+    drop_models(run)
+    assert run.runs[0].models == [] and run.runs[0].history == []
+    assert not run.step() and run.steps == 0

@@ -13,7 +13,9 @@ over the seeds, districts whose interval includes 0 drawn pale), as charts with 
 95% band, as an end-year table with the extra public spending and the difference per 100 M
 of it, and each index broken into its terms (visualization.comparison). A scenario is saved
 and loaded as a TOML file (``smartcity run --scenario FILE`` runs it too) and shared as a
-URL. A change that would restart a run that has stepped pauses play and asks first.
+URL. A change that would restart a run that has stepped pauses play and asks first; moving
+a start or stop year the run has not reached yet changes the running model and play goes on
+(visualization.phasing).
 
 The page is assembled here from one module per concern: the form state
 (visualization.form), sessions and limits (visualization.sessions), playing
@@ -37,14 +39,17 @@ from smartcity.simulation.world.errors import InputError
 from smartcity.visualization.comparison import Configurations
 from smartcity.visualization.controls import Controls
 from smartcity.visualization.form import Form
+from smartcity.visualization.phasing import continue_with, events_text, phase_events
 from smartcity.visualization.playback import PlayRequest, play
 from smartcity.visualization.run_card import RunCard
 from smartcity.visualization.run_view import RunView
+from smartcity.visualization.scenario import scenario_toml
 from smartcity.visualization.scenario_card import ScenarioCard
 from smartcity.visualization.sessions import (
     CATALOG,
     MAX_SESSIONS,
     check_limits,
+    drop_models,
     read_scenario,
     register_session,
     scenario_from_query,
@@ -149,7 +154,12 @@ def Page():
         shown.value = None  # a STEP while scrubbed back shows the step it made
         redraw()
 
-    solara.use_memo(lambda: context.on_close(halt), [])
+    def close() -> None:
+        halt()
+        if run.value is not None:
+            drop_models(run.value)
+
+    solara.use_memo(lambda: context.on_close(close), [])
     if not allowed:
         solara.Title("smartcity: the view is full")
         solara.Error(
@@ -174,7 +184,11 @@ def Page():
             message.value = str(exc)
             return
         message.value = ""
-        if run.value.steps > 0:
+        if run.value.steps > 0 and continue_with(run.value, new.scenario()):
+            form.value = new  # only start or stop years still ahead: the run goes on
+            pending.value = None
+            redraw()
+        elif run.value.steps > 0:
             halt()  # a change pauses play at once, then asks: the run has stepped
             pending.value = new
         else:
@@ -199,10 +213,11 @@ def Page():
     with solara.AppBar():
         solara.AppBarTitle("smartcity: planners' view")
     with solara.Sidebar():
-        RunCard(run.value, request.value, start, halt, stepped, last_rate.value).key(
+        phases = events_text(phase_events(run.value))
+        RunCard(run.value, request.value, start, halt, stepped, last_rate.value, phases).key(
             f"run-card-{generation.value}"
         )
-        ScenarioCard(run.value, load_text)
+        ScenarioCard(scenario_toml(run.value.scenario()), load_text)
         with solara.Card("Configuration"):
             Controls(shown_form, change)
         Configurations(shown_form, change)

@@ -39,7 +39,7 @@ from smartcity.visualization.views import (
     same_districts,
     term_table,
 )
-from smartcity.visualization.widgets import Chart
+from smartcity.visualization.widgets import Chart, Markdown
 
 COMPARED_METRICS = (*INDEX_METRICS, *HEADLINE_METRICS)
 """What the end-year table and the comparison export compare (after the public spending)."""
@@ -145,9 +145,9 @@ def ComparisonCard(run: ViewRun, rec: Recorded, step: int, year: float, referenc
         diffs = paired_differences(rec, COMPARED_METRICS, reference)
         Chart(difference_charts(diffs, INDEX_METRICS, seeds, columns=3))
         with solara.Column(classes=["sc-end-table"]):
-            solara.Markdown(end_table_markdown(rec, step, year, seeds, reference))
+            Markdown(end_table_markdown(rec, step, year, seeds, reference))
         with solara.Column(classes=["sc-terms"]):
-            solara.Markdown(terms_markdown(run, step, reference))
+            Markdown(terms_markdown(run, step, reference))
 
 
 @solara.component

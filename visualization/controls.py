@@ -34,7 +34,7 @@ from smartcity.visualization.views import (
     initiative_choices,
     resolved_values,
 )
-from smartcity.visualization.widgets import ParamSlider
+from smartcity.visualization.widgets import Markdown, ParamSlider
 
 Change = Callable[[Callable[[Form], Form]], None]
 """How a control changes the form: a function of the current form to the new one."""
@@ -114,13 +114,79 @@ def package_choices(policy: str) -> tuple[list[str], bool] | None:
     return [plan.spec.name for plan in package.initiatives], package.unified_platform
 
 
-def start_years(policy: str) -> dict[str, float]:
-    """The model year each initiative of a listed package starts in (its plan's
-    ``start_year``; an initiative switched on that the package lacks starts in year 0)."""
+def plan_years(policy: str) -> dict[str, tuple[float, float | None]]:
+    """The model year each initiative of a listed package starts and stops in (its plan's
+    ``start_year`` and ``stop_year``, None = runs to the end; an initiative switched on that
+    the package lacks runs from year 0 to the end)."""
     try:
-        return {plan.spec.name: plan.start_year for plan in CATALOG.load(policy).initiatives}
+        plans = CATALOG.load(policy).initiatives
     except InputError:
         return {}
+    return {plan.spec.name: (plan.start_year, plan.stop_year) for plan in plans}
+
+
+def phase_error(start: float, stop: float | None) -> str:
+    """Why a start and stop year typed for an initiative are refused ("" when accepted):
+    both within 0 to MAX_VIEW_YEARS, the stop after the start."""
+    if not (math.isfinite(start) and 0 <= start <= MAX_VIEW_YEARS) or (
+        stop is not None and not (math.isfinite(stop) and 0 <= stop <= MAX_VIEW_YEARS)
+    ):
+        return f"start and stop years are from 0 to {MAX_VIEW_YEARS:g}"
+    if stop is not None and stop <= start:
+        return f"the stop year {stop:g} must be after the start year {start:g}"
+    return ""
+
+
+@solara.component
+def PhaseInputs(side: str, name: str, city: Side, plan: tuple[float, float | None], change: Change):
+    """The start and stop year of one initiative switched on (pre-set from its plan; the
+    stop left empty = it runs to the end). A year the run has not reached yet changes the
+    running model (visualization.phasing); an earlier one asks to start a new run."""
+    start = city.start_years.get(name, plan[0])
+    stop = city.stop_years.get(name, plan[1])
+    error, set_error = solara.use_state("")
+
+    def typed(key: str, value: float | None) -> None:
+        new_start = start if key == "stop_years" else value
+        new_stop = stop if key == "start_years" else value
+        if new_start is None:
+            set_error("the start year cannot be empty (0 = from the first step)")
+            return
+        problem = phase_error(new_start, new_stop)
+        set_error(problem)
+        if problem:
+            return
+        as_planned = value == plan[0 if key == "start_years" else 1]
+
+        def update(form: Form) -> Form:
+            now = form.side(side).with_year(key, name, None if as_planned else value)
+            return form.with_side(side, now)
+
+        change(update)
+
+    with solara.Row(gap="4px", classes=[f"sc-phase-{side}-{name}"]):
+        solara.InputFloat(
+            "start year",
+            value=start,
+            on_value=lambda v: typed("start_years", v),
+            continuous_update=False,
+            dense=True,
+            classes=[f"sc-start-{side}-{name}"],
+        )
+        solara.InputFloat(
+            "stop year",
+            value=stop,
+            on_value=lambda v: typed("stop_years", v),
+            optional=True,
+            continuous_update=False,
+            dense=True,
+            placeholder="runs to the end",
+            classes=[f"sc-stop-{side}-{name}"],
+        )
+    if error:
+        solara.Text(error, style={"color": "#b00020"}, classes=[f"sc-phase-error-{side}"]).key(
+            "phase-error"
+        )
 
 
 def slider_base(form: Form) -> dict[str, Any]:
@@ -142,12 +208,13 @@ def slider_base(form: Form) -> dict[str, Any]:
 def PolicyChoices(side: str, city: Side, change: Change):
     """The package's own choices for one configuration, in a collapsed panel: the unified
     data platform switch, one financing model for all initiatives, and a switch per shipped
-    initiative grouped by key issue (pre-set from the package)."""
+    initiative grouped by key issue (pre-set from the package), with the start and stop year
+    of each one switched on."""
     shipped = package_choices(city.policy)
     if shipped is None:
         return
     shipped_on, shipped_unified = shipped
-    starts = start_years(city.policy)
+    plans = plan_years(city.policy)
     enabled = shipped_on if city.initiatives is None else list(city.initiatives)
     unified = shipped_unified if city.unified_platform is None else city.unified_platform
     financing = city.financing or AS_IN_PACKAGE
@@ -161,6 +228,9 @@ def PolicyChoices(side: str, city: Side, change: Change):
             current = shipped_on if now_side.initiatives is None else list(now_side.initiatives)
             now = [n for n in current if n != name] + ([name] if on else [])
             chosen = None if sorted(now) == sorted(shipped_on) else now
+            if not on:  # its start and stop years go with it
+                now_side = now_side.with_year("start_years", name, None)
+                now_side = now_side.with_year("stop_years", name, None)
             return form.with_side(side, now_side.with_choice("initiatives", chosen))
 
         change(update)
@@ -197,15 +267,18 @@ def PolicyChoices(side: str, city: Side, change: Change):
                     key_issue.replace("_", " "),
                     style={"font-size": "0.85em", "color": "#777", "margin-top": "4px"},
                 ).key(f"issue-{key_issue}")
-            start = starts.get(name, 0.0)
             solara.v.Checkbox(
-                label=f"{title} (from year {start:g})" if start > 0 else title,
+                label=title,
                 v_model=name in enabled,
                 on_v_model=lambda v, name=name: toggle(name, bool(v)),
                 dense=True,
                 hide_details=True,
                 class_=f"mt-0 sc-init-{side}-{name}",
             ).key(f"init-{name}")
+            if name in enabled:
+                PhaseInputs(side, name, city, plans.get(name, (0.0, None)), change).key(
+                    f"phase-{name}"
+                )
         solara.Button(
             "reset to the package's choices",
             on_click=lambda: change(
@@ -328,7 +401,7 @@ def Controls(form: Form, change: Change):
             on_value=lambda v: change(lambda f: f.with_(years=float(v))) if valid_year(v) else None,
             continuous_update=False,
         )
-    solara.Markdown(
+    Markdown(
         "Sliders start at A's preset and package values; a slider you move overrides them "
         "for both configurations. The view starts shipped presets at "
         f"{VIEW_CITIZENS:,} citizens; a user preset keeps its own count.",

@@ -30,6 +30,8 @@ from smartcity.visualization.views import (
 MAP_SIZE = (380, 300)
 CHART_SIZE = (230, 120)
 ACRONYMS = {"gdp": "GDP", "ict": "ICT", "iot": "IoT"}
+PHASE_COLOUR = "#d62728"
+"""Colour of the rules marking an initiative's start or stop year on the metric charts."""
 
 
 def metric_title(name: str) -> str:
@@ -299,10 +301,12 @@ def metric_charts(
     *,
     at_year: float | None = None,
     columns: int = 2,
+    events: Sequence[tuple[float, str]] = (),
 ) -> alt.FacetChart:
     """One small chart per registry metric (plain title and unit from the registry), one line
-    per configuration, a dashed rule at ``at_year`` (the step shown on the map). One faceted
-    chart, so a redraw builds a single small specification."""
+    per configuration, a dashed rule at ``at_year`` (the step shown on the map) and a red
+    rule at each ``(year, what)`` of ``events`` (an initiative starting or stopping). One
+    faceted chart, so a redraw builds a single small specification."""
     rows = []
     for frame, label in zip(frames, labels, strict=True):
         part = frame[["year", *metrics]].melt("year", var_name="metric")
@@ -331,6 +335,12 @@ def metric_charts(
         layers.append(
             alt.Chart().mark_rule(color="gray", strokeDash=[4, 3]).encode(x=alt.datum(at_year))
         )
+    layers += [
+        alt.Chart()
+        .mark_rule(color=PHASE_COLOUR, strokeWidth=2, opacity=0.7)
+        .encode(x=alt.datum(year), tooltip=alt.value(f"year {year:g}: {what}"))
+        for year, what in events
+    ]
     return _facet(layers, data, titles, columns)
 
 

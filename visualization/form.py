@@ -18,6 +18,7 @@ from typing import Any
 from smartcity.visualization.scenario import (
     AS_IN_PACKAGE,
     CONFIGURATION_NAMES,
+    PHASE_KEYS,
     CityConfig,
     Scenario,
 )
@@ -38,11 +39,25 @@ class Side:
     initiatives: tuple[str, ...] | None = None
     financing: str | None = None
     unified_platform: bool | None = None
+    start_years: Mapping[str, float] = field(default_factory=dict)
+    stop_years: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
         """Whether any of the package's own choices was changed here."""
-        return any(getattr(self, name) is not None for name in CHOICE_FIELDS)
+        return any(getattr(self, name) is not None for name in CHOICE_FIELDS) or any(
+            getattr(self, key) for key in PHASE_KEYS
+        )
+
+    def with_year(self, key: str, initiative: str, year: float | None) -> Side:
+        """This side with one initiative's start or stop year (``key`` one of PHASE_KEYS)
+        set; None = back to its plan's."""
+        if key not in PHASE_KEYS:
+            raise ValueError(f"{key!r} is not one of {PHASE_KEYS}")
+        years = {k: v for k, v in getattr(self, key).items() if k != initiative}
+        if year is not None:
+            years[initiative] = float(year)
+        return replace(self, **{key: years})
 
     def with_choice(self, name: str, value: Any) -> Side:
         """This side with one package choice set (None = back to the package's)."""
@@ -68,6 +83,8 @@ class Side:
             self.initiatives,
             self.financing,
             self.unified_platform,
+            dict(self.start_years),
+            dict(self.stop_years),
         )
 
     @classmethod
@@ -80,6 +97,8 @@ class Side:
             config.initiatives,
             None if financing == AS_IN_PACKAGE else financing,
             config.unified_platform,
+            dict(config.start_years),
+            dict(config.stop_years),
         )
 
 

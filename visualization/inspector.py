@@ -18,6 +18,7 @@ from smartcity.visualization.views import (
     SUMMARY_UNITS,
     ViewRun,
 )
+from smartcity.visualization.widgets import Markdown
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -65,13 +66,13 @@ def Inspector(run: ViewRun, step: int, district: int, set_district, which: int, 
             for key, unit in SUMMARY_UNITS.items()
         )
         with solara.Column(classes=["sc-inspector-summary"]):
-            solara.Markdown(
+            Markdown(
                 f"**{city.shown(step)}, {names[district]} "
                 f"({DISTRICT_KINDS[kind].replace('_', ' ')})**\n\n| | |\n|---|---|\n{rows}",
             )
         table = snap.sectors(district)
         lines = "\n".join(f"| {r.sector} | {r.firms} | {r.jobs} |" for r in table.itertuples())
-        solara.Markdown(f"| sector | firms | jobs |\n|---|---:|---:|\n{lines}")
+        Markdown(f"| sector | firms | jobs |\n|---|---:|---:|\n{lines}")
 
 
 @solara.component
@@ -94,4 +95,4 @@ def Glossary():
         ]
         lines.append(f"- **map marks**: {MAP_KEY}")
         with solara.Column(classes=["sc-glossary"]):
-            solara.Markdown("\n".join(lines), style={"font-size": "0.8em"})
+            Markdown("\n".join(lines), style={"font-size": "0.8em"})

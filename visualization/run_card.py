@@ -21,8 +21,18 @@ def target_error(value: float | None, horizon: float) -> str:
 
 
 @solara.component
-def RunCard(run: ViewRun, request: PlayRequest | None, start, halt, redraw, last_rate: float):
-    """STEP (one step), play/pause, run to a year, speed, and the rate reached."""
+def RunCard(
+    run: ViewRun,
+    request: PlayRequest | None,
+    start,
+    halt,
+    redraw,
+    last_rate: float,
+    phases: str = "",
+):
+    """STEP (one step), play/pause, run to a year, speed, the rate reached and ``phases``,
+    the initiatives' start and stop years (phasing.events_text; passed in, so the card is
+    redrawn when a year changes in a running model)."""
     speed, set_speed = solara.use_state("as fast as possible")
     target, set_target = solara.use_state(run.years)
     error, set_error = solara.use_state("")
@@ -79,6 +89,12 @@ def RunCard(run: ViewRun, request: PlayRequest | None, start, halt, redraw, last
             solara.Text(error, style={"color": "#b00020"}, classes=["sc-target-error"]).key(
                 "target-error"
             )
+        if phases:
+            solara.Text(
+                f"Initiatives start and stop: {phases}",
+                style={"font-size": "0.75em"},
+                classes=["sc-phases"],
+            ).key("phases")
         solara.Select("speed", values=list(SPEEDS), value=speed, on_value=set_speed)
         rate = request.rate if playing else last_rate
         solara.Text(

@@ -16,8 +16,15 @@ import solara
 
 from smartcity.simulation.world.vocabulary import INDEX_METRICS
 from smartcity.visualization.comparison import COMPARED_METRICS, ComparisonCard, DifferenceMaps
-from smartcity.visualization.figures import MAP_KEY, colour_domain, district_map, metric_charts
+from smartcity.visualization.figures import (
+    MAP_KEY,
+    PHASE_COLOUR,
+    colour_domain,
+    district_map,
+    metric_charts,
+)
 from smartcity.visualization.inspector import Glossary, Inspector
+from smartcity.visualization.phasing import events_text, phase_events
 from smartcity.visualization.views import (
     DISTRICT_METRICS,
     HEADLINE_METRICS,
@@ -134,11 +141,18 @@ def RunView(run: ViewRun, redraws: int, shown: int | None, set_shown):
                     )
     solara.Text(MAP_KEY, style={"font-size": "0.75em", "color": "#555"}, classes=["sc-map-key"])
     labels, frames = list(rec.labels), [seeds[0] for seeds in rec.frames]
+    events = phase_events(run)
     with solara.Row(classes=["sc-charts"], style={"flex-wrap": "wrap"}):
         with solara.Column(classes=["sc-index-chart"]):
-            Chart(metric_charts(frames, labels, INDEX_METRICS, at_year=snap_year))
+            Chart(metric_charts(frames, labels, INDEX_METRICS, at_year=snap_year, events=events))
         with solara.Column(classes=["sc-headline-chart"]):
-            Chart(metric_charts(frames, labels, HEADLINE_METRICS, at_year=snap_year))
+            Chart(metric_charts(frames, labels, HEADLINE_METRICS, at_year=snap_year, events=events))
+    if events:
+        solara.Text(
+            f"Red rules: {events_text(events)}",
+            style={"font-size": "0.75em", "color": PHASE_COLOUR},
+            classes=["sc-phase-key"],
+        ).key("phase-key")
     if compared:
         ComparisonCard(run, rec, step, snap_year, reference).key("comparison")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):

@@ -21,6 +21,9 @@ File format (every key but ``[a]`` optional)::
     initiatives = ["online_government"]   # switched on (absent = as in the package)
     financing = "ppp"      # one financing model for all initiatives
     unified_platform = true
+    start_years = { online_government = 2.0 }   # model year an initiative starts
+    stop_years = { online_government = 4.0 }    # model year it stops (its spending and
+                                                # effects end; what it built stays)
     [b]                    # a second configuration, compared with A
     preset = "emerging"
     policy = "emerging-breakthrough"
@@ -31,18 +34,31 @@ File format (every key but ``[a]`` optional)::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, create_model
 
 from smartcity.policies.financing import FINANCING_MODELS, financing_model
 from smartcity.policies.initiatives import initiative_names, load_initiative
-from smartcity.policies.packages import InitiativePlan, PolicyPackage, load_package
+from smartcity.policies.packages import (
+    InitiativePlan,
+    PolicyPackage,
+    check_phase,
+    load_package,
+)
 from smartcity.simulation.model.resolve import resolve_parameters
 from smartcity.simulation.world.errors import InputError
-from smartcity.simulation.world.schema import parse_toml, read_text, toml_text
+from smartcity.simulation.world.schema import (
+    Schema,
+    number,
+    parse_toml,
+    read_text,
+    toml_text,
+    validate,
+)
 
 AS_IN_PACKAGE = "as in package"
 """Financing choice that keeps each initiative's financing model from the package."""
@@ -55,8 +71,8 @@ MAX_YEARS = 200.0
 
 CONFIGURATION_NAMES = "abcdefghijklmnopqrstuvwxyz"
 """The tables of a scenario's configurations, in order: A, then B, C, ... compared with it."""
-CITY_KEYS = ("preset", "policy", "initiatives", "financing", "unified_platform")
-SCENARIO_KEYS = ("years", "seed", "seeds", "overrides", *CONFIGURATION_NAMES)
+PHASE_KEYS = ("start_years", "stop_years")
+"""Tables of a configuration giving initiatives' start and stop years."""
 
 
 def apply_policy_choices(
@@ -64,6 +80,8 @@ def apply_policy_choices(
     initiatives: Iterable[str] | None = None,
     financing: str | Mapping[str, str] | None = None,
     unified_platform: bool | None = None,
+    start_years: Mapping[str, float] | None = None,
+    stop_years: Mapping[str, float] | None = None,
 ) -> PolicyPackage:
     """``package`` with the planner's choices applied (None leaves a choice as in it).
 
@@ -76,11 +94,14 @@ def apply_policy_choices(
         financing: a financing model name for every initiative, or a dict initiative name ->
             financing model name for some; AS_IN_PACKAGE (or None) keeps the package's.
         unified_platform: the unified data platform on (True) or off (data islands).
+        start_years, stop_years: initiative name -> the model year it starts, or stops
+            (replacing its plan's; an initiative switched on must be named).
 
     Returns:
         A new PolicyPackage (the same object when nothing changes); CityModel accepts it as
-        ``policy``. Raises InputError for an unknown initiative or financing model, or an
-        initiative whose required initiative is switched off.
+        ``policy``. Raises InputError for an unknown initiative or financing model, an
+        initiative whose required initiative is switched off, a start or stop year of one
+        switched off, or a stop year not after its start year.
     """
     if financing is None or financing == AS_IN_PACKAGE:
         per_initiative: Mapping[str, str] = {}
@@ -103,10 +124,21 @@ def apply_policy_choices(
         model_name = per_initiative.get(name, for_all)
         if model_name is not None and model_name != AS_IN_PACKAGE:
             plan = replace(plan, financing=financing_model(model_name, f"{where}, {name}"))
+        plan = replace(
+            plan,
+            start_year=float((start_years or {}).get(name, plan.start_year)),
+            stop_year=(stop_years or {}).get(name, plan.stop_year),
+        )
+        check_phase(f"{where}, {name}", plan.start_year, plan.stop_year)
         chosen.append(plan)
-    for name in per_initiative:
-        if name not in names:
-            raise InputError(f"{where}: financing given for '{name}', which is switched off")
+    for what, given in (
+        ("financing", per_initiative),
+        ("a start year", start_years or {}),
+        ("a stop year", stop_years or {}),
+    ):
+        for name in given:
+            if name not in names:
+                raise InputError(f"{where}: {what} given for '{name}', which is switched off")
     for plan in chosen:
         for needed in plan.spec.requires:
             if needed not in names:
@@ -132,6 +164,8 @@ class CityConfig:
     initiatives: tuple[str, ...] | None = None
     financing: str | Mapping[str, str] | None = None
     unified_platform: bool | None = None
+    start_years: Mapping[str, float] = field(default_factory=dict)
+    stop_years: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.initiatives is not None and not isinstance(self.initiatives, tuple):
@@ -143,6 +177,8 @@ class CityConfig:
             self.initiatives is not None
             or self.financing not in (None, AS_IN_PACKAGE)
             or self.unified_platform is not None
+            or bool(self.start_years)
+            or bool(self.stop_years)
         )
 
     def label(self) -> str:
@@ -163,16 +199,27 @@ class CityConfig:
             parts.append(f"financing={text}")
         if self.initiatives is not None:
             parts.append(f"initiatives={','.join(self.initiatives) or 'none'}")
+        for key, years in zip(PHASE_KEYS, (self.start_years, self.stop_years), strict=True):
+            if years:
+                parts.append(f"{key}={','.join(f'{k}:{v:g}' for k, v in years.items())}")
         return "; ".join(parts)
 
-    def package(self) -> PolicyPackage:
-        """The policy package with the planner's choices (raises InputError for bad input)."""
-        package = load_package(self.policy)
+    def applied_to(self, package: PolicyPackage) -> PolicyPackage:
+        """``package`` (this configuration's, loaded) with the planner's choices."""
         if not self.changed():
             return package
         return apply_policy_choices(
-            package, self.initiatives, self.financing, self.unified_platform
+            package,
+            self.initiatives,
+            self.financing,
+            self.unified_platform,
+            self.start_years,
+            self.stop_years,
         )
+
+    def package(self) -> PolicyPackage:
+        """The policy package with the planner's choices (raises InputError for bad input)."""
+        return self.applied_to(load_package(self.policy))
 
 
 @dataclass(frozen=True)
@@ -227,6 +274,9 @@ def _city_table(config: CityConfig) -> dict[str, Any]:
         table["financing"] = config.financing
     if config.unified_platform is not None:
         table["unified_platform"] = config.unified_platform
+    for key in PHASE_KEYS:
+        if getattr(config, key):
+            table[key] = {name: float(year) for name, year in getattr(config, key).items()}
     return table
 
 
@@ -247,50 +297,68 @@ def scenario_toml(scenario: Scenario) -> str:
     )
 
 
-def _fail(source: str, message: str) -> InputError:
-    return InputError(f"{source}: {message}")
+Year = number(0.0, MAX_YEARS, "model year")
+InitiativeName = Literal[tuple(initiative_names())]
 
 
-def _choice(source: str, key: str, value: Any, allowed: Iterable[str] | None) -> str:
-    if not isinstance(value, str):
-        raise _fail(source, f"{key} must be a text, got {value!r}")
+class CityTable(Schema):
+    """One configuration table, ``[a]`` or ``[b]``, of a scenario file."""
+
+    preset: str = "mature"
+    policy: str = "baseline"
+    initiatives: Annotated[tuple[InitiativeName, ...], Field(strict=False)] | None = None
+    financing: Literal[(AS_IN_PACKAGE, *FINANCING_MODELS)] | None = None
+    unified_platform: bool | None = None
+    start_years: dict[InitiativeName, Year] = Field(default_factory=dict)
+    stop_years: dict[InitiativeName, Year] = Field(default_factory=dict)
+
+
+class ScenarioSchema(Schema):
+    """A scenario file (the file format of this module's docstring)."""
+
+    years: Annotated[float, Field(gt=0.0, le=MAX_YEARS, allow_inf_nan=False)] = 5.0
+    seed: Annotated[int, Field(ge=0)] = 1
+    seeds: Annotated[int, Field(ge=1, le=MAX_SEEDS)] = 1
+    overrides: dict[str, bool | int | float | str] = Field(default_factory=dict)
+    a: CityTable
+
+
+ScenarioSchema = create_model(
+    "ScenarioSchema",
+    __base__=ScenarioSchema,
+    __doc__=ScenarioSchema.__doc__,
+    **{name: (CityTable | None, None) for name in CONFIGURATION_NAMES[1:]},
+)
+"""A scenario file: [a], and [b], [c], ... when compared (tables named by the letters)."""
+
+
+def _listed(source: str, key: str, value: str, allowed: Iterable[str] | None) -> str:
     if allowed is not None:
         listed = list(allowed)
         if value not in listed:
-            raise _fail(source, f"{key} '{value}' is not one of: {', '.join(listed)}")
+            raise InputError(f"{source}: {key} '{value}' is not one of: {', '.join(listed)}")
     return value
 
 
 def _city(
     source: str,
-    table: Any,
+    table: CityTable,
     seed: int,
     overrides: dict[str, Any],
     presets: Iterable[str] | None,
     policies: Iterable[str] | None,
 ) -> CityConfig:
-    if not isinstance(table, dict):
-        raise _fail(source, f"must be a table with {', '.join(CITY_KEYS)}")
-    unknown = sorted(set(table) - set(CITY_KEYS))
-    if unknown:
-        raise _fail(source, f"unknown key '{unknown[0]}'; allowed: {', '.join(CITY_KEYS)}")
-    preset = _choice(source, "preset", table.get("preset", "mature"), presets)
-    policy = _choice(source, "policy", table.get("policy", "baseline"), policies)
-    initiatives = table.get("initiatives")
-    if initiatives is not None:
-        if not isinstance(initiatives, list):
-            raise _fail(source, f"initiatives must be a list of names, got {initiatives!r}")
-        shipped = initiative_names()
-        for name in initiatives:
-            _choice(source, "initiative", name, shipped)
-        initiatives = tuple(initiatives)
-    financing = table.get("financing")
-    if financing is not None:
-        _choice(source, "financing", financing, [AS_IN_PACKAGE, *FINANCING_MODELS])
-    unified = table.get("unified_platform")
-    if unified is not None and not isinstance(unified, bool):
-        raise _fail(source, f"unified_platform must be true or false, got {unified!r}")
-    return CityConfig(preset, policy, seed, overrides, initiatives, financing, unified)
+    return CityConfig(
+        _listed(source, "preset", table.preset, presets),
+        _listed(source, "policy", table.policy, policies),
+        seed,
+        overrides,
+        table.initiatives,
+        table.financing,
+        table.unified_platform,
+        dict(table.start_years),
+        dict(table.stop_years),
+    )
 
 
 def parse_scenario(
@@ -309,42 +377,20 @@ def parse_scenario(
             a file it does not list); None allows any name or path the CLI accepts.
         policies: the policy package names allowed, in the same way.
     """
-    unknown = sorted(set(data) - set(SCENARIO_KEYS))
-    if unknown:
-        allowed = ", ".join(SCENARIO_KEYS[:6])
-        raise _fail(source, f"unknown key '{unknown[0]}'; allowed: {allowed}, c, ... (one table "
-                    "per configuration)")  # fmt: skip
-    years = data.get("years", 5.0)
-    if (
-        isinstance(years, bool)
-        or not isinstance(years, int | float)
-        or not math.isfinite(years)
-        or not 0 < years <= MAX_YEARS
-    ):
-        raise _fail(source, f"years must be a number in (0, {MAX_YEARS:g}], got {years!r}")
-    seed = data.get("seed", 1)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise _fail(source, f"seed must be a non-negative whole number, got {seed!r}")
-    seeds = data.get("seeds", 1)
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
-        raise _fail(source, f"seeds must be a whole number from 1 to {MAX_SEEDS}, got {seeds!r}")
-    overrides = data.get("overrides", {})
-    if not isinstance(overrides, dict) or not all(
-        isinstance(v, bool | int | float | str) for v in overrides.values()
-    ):
-        raise _fail(source, "[overrides] must map 'section.name' to numbers, texts or booleans")
-    if "a" not in data:
-        raise _fail(source, "missing table [a] (preset and policy of configuration A)")
-    named = [name for name in CONFIGURATION_NAMES if name in data]
+    document = validate(ScenarioSchema, data, source)
+    named = [name for name in CONFIGURATION_NAMES if getattr(document, name) is not None]
     if named != list(CONFIGURATION_NAMES[: len(named)]):
         gap = next(n for n, m in zip(CONFIGURATION_NAMES, named, strict=False) if n != m)
-        raise _fail(source, f"table [{gap}] is missing: configurations are [a], [b], [c], ... "
-                    "without a gap")  # fmt: skip
+        raise InputError(
+            f"{source}: table [{gap}] is missing: configurations are [a], [b], [c], ... "
+            "without a gap"
+        )
     cities = [
-        _city(f"{source} [{name}]", data[name], seed, dict(overrides), presets, policies)
+        _city(f"{source} [{name}]", getattr(document, name), document.seed,
+              dict(document.overrides), presets, policies)
         for name in named
-    ]
-    return Scenario.of(cities, float(years), seeds)
+    ]  # fmt: skip
+    return Scenario.of(cities, float(document.years), document.seeds)
 
 
 def scenario_from_text(

@@ -5,24 +5,24 @@ view's limits)."""
 
 from __future__ import annotations
 
+import hashlib
+
 import solara
 
-from smartcity.visualization.scenario import scenario_toml
 from smartcity.visualization.sessions import scenario_query
-from smartcity.visualization.views import ViewRun
 
 
 @solara.component
-def ScenarioCard(run: ViewRun, load_text):
-    """Save the run's scenario as TOML, load one, and its shareable URL."""
-    scenario = run.scenario()
-    text_of_run = scenario_toml(scenario)
+def ScenarioCard(text_of_run: str, load_text):
+    """Save the run's scenario (``text_of_run``, its TOML) as TOML, load one, and its
+    shareable URL. The text is passed in and the download keyed by it, so a start or stop
+    year changed in the running model is saved too."""
     with solara.Card("Scenario", classes=["sc-scenario"]):
         solara.FileDownload(
             lambda: text_of_run.encode(),
             filename="smartcity_scenario.toml",
             label="save scenario (TOML)",
-        )
+        ).key(f"save-{hashlib.sha256(text_of_run.encode()).hexdigest()}")
         # A pasted file, not Solara's FileDrop: its upload thread is cancelled by the very
         # redraw that loading a scenario causes, which left the page half drawn.
         text, set_text = solara.use_state("")

@@ -30,6 +30,7 @@ from smartcity.simulation.world.errors import InputError
 from smartcity.visualization.scenario import MAX_SEEDS, Scenario, scenario_from_text
 from smartcity.visualization.views import (
     Catalog,
+    ViewRun,
     control_specs,
     effective_overrides,
     view_catalog,
@@ -77,6 +78,18 @@ def register_session(session_id: str, on_close: Callable[[Callable[[], None]], N
 
     on_close(forget)
     return True
+
+
+def drop_models(run: ViewRun) -> None:
+    """Drop a closing session's models and their history (under the run's lock, so a step
+    in progress ends first). Solara keeps a closed kernel's context reachable for a while
+    (its cull task's frame holds it), and with it the page's whole render tree and the run:
+    every closed session's city stayed in memory, round after round
+    (benchmarks/bench_view_load.py). Without its models the run is a few small objects."""
+    with run.lock:
+        for city in run.runs:
+            city.models.clear()
+            city.history.clear()
 
 
 def release_memory() -> None:

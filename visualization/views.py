@@ -40,9 +40,10 @@ from smartcity.simulation.model.metrics import (
     industrial_terms,
 )
 from smartcity.simulation.model.resolve import resolve_parameters
-from smartcity.simulation.world.errors import InputError, InvariantError
-from smartcity.simulation.world.parameters import SECTIONS, ParamSpec, iter_specs
+from smartcity.simulation.world.errors import InputError, InvariantError, ParameterError
+from smartcity.simulation.world.parameters import SECTIONS, ParamSpec, iter_specs, normalised
 from smartcity.simulation.world.presets import preset_names
+from smartcity.simulation.world.schema import validate
 from smartcity.simulation.world.statistics import difference_interval
 from smartcity.simulation.world.vocabulary import (
     CAPABILITY_NAMES,
@@ -54,8 +55,8 @@ from smartcity.visualization.scenario import (
     AS_IN_PACKAGE,
     CONFIGURATION_NAMES,
     CityConfig,
+    CityTable,
     Scenario,
-    apply_policy_choices,
 )
 
 VIEW_CITIZENS = 5000
@@ -463,12 +464,14 @@ def resolved_values(preset: str, policy: str | None) -> dict[str, Any]:
 
 def capability_shares(values: Mapping[str, Any]) -> dict[str, float]:
     """Each capability's share of the capability budget (``government.share_*`` keys): the
-    weights normalised to sum 1, as the model uses them."""
+    weights normalised to sum 1 by the model's own rule (parameters.normalised); empty when
+    every weight is 0, which the model refuses."""
     keys = [f"government.share_{c}" for c in CAPABILITY_NAMES]
-    weights = np.array([max(float(values.get(k, 0.0)), 0.0) for k in keys])
-    total = weights.sum()
-    shares = weights / total if total > 0 else np.full(len(keys), 1 / len(keys))
-    return dict(zip(keys, shares.tolist(), strict=True))
+    try:
+        shares = normalised([float(values.get(k, 0.0)) for k in keys], "government.share_*")
+    except ParameterError:
+        return {}
+    return dict(zip(keys, shares, strict=True))
 
 
 def initiative_choices() -> list[tuple[str, str, str]]:
@@ -518,12 +521,7 @@ class Catalog:
     def package(self, config: CityConfig) -> PolicyPackage:
         """The package a listed configuration runs: its listed package with the planner's
         choices applied."""
-        package = self.load(config.policy)
-        if not config.changed():
-            return package
-        return apply_policy_choices(
-            package, config.initiatives, config.financing, config.unified_platform
-        )
+        return config.applied_to(self.load(config.policy))
 
     def preset_source(self, choice: str) -> str:
         """The preset to load for a listed choice; InputError for anything not listed."""
@@ -550,6 +548,8 @@ class Catalog:
             raise InputError(f"financing {str(config.financing)[:80]!r} is not one listed")
         if config.unified_platform not in (None, True, False):
             raise InputError("unified platform must be on or off")
+        years = {"start_years": dict(config.start_years), "stop_years": dict(config.stop_years)}
+        validate(CityTable, years, "initiative start and stop years")
         if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
             raise InputError(f"seed must be a whole number >= 0, got {config.seed!r}")
         keys = {key for key, _, _ in iter_specs()}

@@ -1,5 +1,6 @@
 # ruff: noqa: N802  (Solara components are named like classes)
-"""Small widgets of the planners' view: a chart drawn offline and a parameter slider.
+"""Small widgets of the planners' view: a chart drawn offline, Markdown drawn offline and a
+parameter slider.
 
 Every widget of the view that may appear or disappear is given a key by its parent, so
 Solara never hands one control's browser widget to another (a reused slider reported its old
@@ -8,9 +9,11 @@ value as a move, white paper 5.1's city types then ran with another city's trust
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import altair as alt
+import markdown
 import solara
 from solara.widgets import VegaLite
 
@@ -26,6 +29,27 @@ class LocalVegaLite(VegaLite):
 SHIPPED_VEGA_LITE = "https://vega.github.io/schema/vega-lite/v5.2.0.json"
 """The Vega-Lite version solara-assets ships (vegalite.vue loads it): the specification says
 so, instead of Altair's newer schema, which made the browser warn at every redraw."""
+
+
+MARKDOWN_CLASSES = ["solara-markdown", "rendered_html", "jp-RenderedHTMLCommon", "sc-markdown"]
+"""The classes Solara's Markdown widget draws with (its table style), and the view's own."""
+
+
+def markdown_html(text: str) -> str:
+    """The HTML of Markdown the view writes (tables, bold), with any HTML in it escaped: a
+    district or file name is shown as text, never run as markup."""
+    return markdown.markdown(html.escape(text, quote=False), extensions=["tables"])
+
+
+@solara.component
+def Markdown(text: str, style: dict[str, str] | None = None):
+    """Markdown turned into HTML on the server. Solara's own Markdown widget asks the
+    browser for KaTeX (math) from a CDN that solara-assets does not ship, so every page
+    logged a 404 and a script error; the view writes no math."""
+    css = "; ".join(f"{key}: {value}" for key, value in (style or {}).items())
+    return solara.HTML(
+        tag="div", unsafe_innerHTML=markdown_html(text), style=css, classes=MARKDOWN_CLASSES
+    )
 
 
 @solara.component

@@ -693,7 +693,7 @@ class Parameters:
     def sector_shares(self) -> list[float]:
         """Initial firm shares per sector, in SECTOR_NAMES order, normalised to sum 1."""
         raw = [getattr(self.firms, f"share_{s}") for s in SECTOR_NAMES]
-        return _normalised(raw, "firms.share_*")
+        return normalised(raw, "firms.share_*")
 
     def sector_productivities(self) -> list[float]:
         """Relative productivity per sector (firms.sector_productivity_*), in SECTOR_NAMES
@@ -703,7 +703,7 @@ class Parameters:
     def capability_shares(self) -> list[float]:
         """Capability budget shares, in CAPABILITY_NAMES order, normalised to sum 1."""
         raw = [getattr(self.government, f"share_{c}") for c in CAPABILITY_NAMES]
-        return _normalised(raw, "government.share_*")
+        return normalised(raw, "government.share_*")
 
     def lever_limits(self) -> np.ndarray:
         """Every lever key's saturation limit (simulation.world.levers.key_limits)."""
@@ -714,7 +714,9 @@ class Parameters:
         return [getattr(self.government, f"initial_{c}") for c in CAPABILITY_NAMES]
 
 
-def _normalised(raw: list[float], label: str) -> list[float]:
+def normalised(raw: list[float], label: str) -> list[float]:
+    """Shares ``raw`` scaled to sum 1 (the model's rule for firm and capability shares);
+    ParameterError naming ``label`` when every share is 0."""
     total = sum(raw)
     if total <= 0:
         raise ParameterError(f"{label}: at least one share must be positive (all are 0)")
