@@ -391,7 +391,10 @@ def run_design(
 def generation_outcomes(
     table: pd.DataFrame, mixes: Mapping[str, tuple[int, int, str]], names: list[str]
 ) -> pd.DataFrame:
-    """One generation's runs as rows of (generation, trial, mix, scenario, outcomes).
+    """One generation's runs as rows of (generation, trial, mix, scenario, outcomes): a row
+    for every mix on every scenario of the generation, with NaN outcomes where a run failed
+    (the store keeps no row for it), so such a mix is scored NaN and told FAIL rather than
+    scored on fewer scenarios.
 
     Args:
         table: the generation's experiments table.
@@ -402,7 +405,10 @@ def generation_outcomes(
         [(policy, *mix) for policy, mix in mixes.items()],
         columns=["policy", "generation", "trial", "mix"],
     )
-    runs = ids.merge(table[["policy", *SCENARIO, *names]], on="policy", sort=False)
+    scenarios = table[list(SCENARIO)].drop_duplicates()
+    runs = ids.merge(scenarios, how="cross").merge(
+        table[["policy", *SCENARIO, *names]], on=["policy", *SCENARIO], how="left", sort=False
+    )
     return runs.drop(columns="policy").sort_values(["trial", *SCENARIO], kind="stable")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import explore_helpers as helpers
 import numpy as np
@@ -269,3 +270,19 @@ def test_bad_design_is_one_line_exit_2_and_writes_nothing(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expected in err, err
     assert not out.exists()
+
+
+def test_a_mix_with_a_failed_run_is_scored_nan_not_on_fewer_scenarios():
+    """A run that failed leaves no row in the store: its mix gets NaN (told FAIL to the
+    optimizer) instead of a mean over the scenarios that ran, or a KeyError when every run
+    of the mix failed."""
+    table = pd.DataFrame(
+        {"policy": ["m0", "m0", "m1"], "design_point": [0, 1, 0], "replication": [0, 0, 0],
+         "g": [1.0, 2.0, 3.0]}
+    )  # fmt: skip
+    mixes = {name: (0, trial, f"gen/00/{name}") for trial, name in enumerate(["m0", "m1", "m2"])}
+    runs = design.generation_outcomes(table, mixes, ["g"])
+    objective = SimpleNamespace(name="g", direction="maximize")
+    scores = design.robust_values(runs, [objective], "mean")
+    assert scores.loc["gen/00/m0", "g"] == 1.5
+    assert scores.loc[["gen/00/m1", "gen/00/m2"]].isna().all(axis=None)

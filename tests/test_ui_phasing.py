@@ -83,3 +83,16 @@ def test_a_stop_exactly_at_the_current_year_is_still_ahead():
     run.step()
     (initiative,) = run.runs[0].model.policy_runtime.initiatives
     assert initiative.strength == 0 and initiative.public_cost == 0
+
+
+def test_three_configurations_are_tagged_and_continue_without_a_restart():
+    """With A, B and C compared, C's start is marked "(C)" and a future-only change to it
+    continues the run (the comparison keeps all three configurations)."""
+    a = Side("mature", "baseline", initiatives=(INITIATIVE,))
+    form = Form(a=a, b=a, compare=True, years=3.0, overrides=SMALL)
+    form = form.with_more((a.with_year("start_years", INITIATIVE, 2.0),))
+    run = _run(form, steps=6)
+    assert (2.0, f"{TITLE} starts (C)") in phase_events(run)
+    later = form.with_side("c", form.side("c").with_year("start_years", INITIATIVE, 2.5))
+    assert continue_with(run, later.scenario())
+    assert run.steps == 6 and run.configs == later.scenario().cities

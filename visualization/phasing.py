@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from smartcity.policies.packages import PolicyPackage
 from smartcity.simulation.world.errors import InputError
-from smartcity.visualization.scenario import CityConfig, Scenario
+from smartcity.visualization.scenario import CONFIGURATION_NAMES, CityConfig, Scenario
 from smartcity.visualization.views import Catalog, ViewRun
 
 
@@ -65,7 +65,7 @@ def continue_with(run: ViewRun, new: Scenario) -> bool:
     the run's lock, so no step falls between); False, and nothing changed, otherwise."""
     with run.lock:
         configs = run.configs
-        old = Scenario(configs[0], configs[1] if len(configs) > 1 else None, run.years, run.seeds)
+        old = Scenario.of(list(configs), run.years, run.seeds)
         if not changes_future_only(old, new, run.steps / run.steps_per_year, run.catalog):
             return False
         for city, config in zip(run.runs, new.cities, strict=True):
@@ -87,7 +87,7 @@ def phase_events(run: ViewRun) -> list[tuple[float, str]]:
     for index, city in enumerate(run.runs):
         if not city.models:
             continue
-        tag = f" ({'AB'[index]})" if len(run.runs) > 1 else ""
+        tag = f" ({CONFIGURATION_NAMES[index].upper()})" if len(run.runs) > 1 else ""
         for initiative in city.model.policy_runtime.initiatives:
             title = initiative.spec.title
             if 0 < initiative.start_year <= run.years:
