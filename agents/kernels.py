@@ -72,7 +72,7 @@ def health_target(
     return target
 
 
-@njit(cache=True)
+@njit(cache=True, boundscheck=True)  # an employer past the firms raises, as numpy did
 def of_employer(column: np.ndarray, employer: np.ndarray, missing: int) -> np.ndarray:
     """Kernel of citizens.of_employer: ``column`` at each citizen's employer, ``missing``
     for the jobless (employer -1)."""
@@ -82,7 +82,7 @@ def of_employer(column: np.ndarray, employer: np.ndarray, missing: int) -> np.nd
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, boundscheck=True)  # an employer past the firms raises, as numpy did
 def staff_skill(employer: np.ndarray, skill: np.ndarray, firms: int) -> np.ndarray:
     """Kernel of firms.productivity_multiplier: the sum of its workers' skill for each
     firm, added in citizen row order (as numpy's bincount adds them)."""

@@ -133,8 +133,9 @@ class PolicyRuntime:
         investment room (a programme the budget scales down pays smaller grants, and its
         pull, priority x room, is smaller in proportion). A grant programme pays every
         eligible founder: it cannot tell the entrants its grant drew from those that would
-        have started anyway (deadweight), so it pays for both. An initiative's own
-        sector_entry is paid by its operating cost, not by grants.
+        have started anyway (deadweight), so it pays for both, and for the founders an
+        initiative's own sector_entry draws into a priority sector (that initiative's pull is
+        paid by its operating cost; its founders are eligible like any other).
         """
         f = model.firms
         entrants = f.sector[f.uid > self.last_uid]
