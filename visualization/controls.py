@@ -20,7 +20,6 @@ from typing import Any
 import solara
 
 from smartcity.policies.financing import FINANCING_MODELS
-from smartcity.policies.packages import LEVER_GROUPS
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.presets import load_preset
 from smartcity.visualization.form import Form, Side
@@ -126,13 +125,14 @@ def lever_groups(policy: str) -> list[str]:
 def plan_years(policy: str) -> dict[str, tuple[float, float | None]]:
     """The model year each initiative and lever group of a listed package starts and stops
     in (its plan's or ``[phases]`` table's ``start_year`` and ``stop_year``, None = runs to
-    the end; an initiative switched on that the package lacks runs from year 0 to the end)."""
+    the end; an initiative switched on, or the platform switched on, that the package lacks
+    runs from year 0 to the end)."""
     try:
         package = CATALOG.load(policy)
     except InputError:
         return {}
     years = {plan.spec.name: (plan.start_year, plan.stop_year) for plan in package.initiatives}
-    for group in LEVER_GROUPS:
+    for group in package.lever_groups():
         years[group] = (package.phase(group).start_year, package.phase(group).stop_year)
     return years
 
