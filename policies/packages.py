@@ -2,9 +2,10 @@
 
 A package composes initiatives (each with a financing model, start and stop year and scale), a
 capability budget and its split across the six capabilities, new-infrastructure
-investment, sector priorities, the unified-data-platform switch and optional parameter
-overrides. Shipped packages live in policies/packages/; a user's package is any TOML file
-of the same form. Everything is validated when loaded: an unknown initiative, field,
+investment, sector priorities, the unified-data-platform switch, the years each of those
+three lever groups starts and stops (``[phases]``) and optional parameter overrides.
+Shipped packages live in policies/packages/; a user's package is any TOML file of the same
+form. Everything is validated when loaded: an unknown initiative, field,
 financing model or infrastructure kind, or a prerequisite that can never be met, is a
 one-line error.
 """
@@ -35,6 +36,9 @@ DEFAULT_PLATFORM_COST = 0.02  # k per resident-year to run the unified data midd
 STOCK_BUILDER = {"ict": "infrastructure", "transport": "infrastructure", "iot": "perception",
                  "computing": "platform", "environment": None}  # fmt: skip
 
+LEVER_GROUPS = ("sectors", "new_infrastructure", "unified_platform")
+"""The package's own lever groups that a ``[phases.GROUP]`` table can start and stop."""
+
 PerResident = number(0.0, 10.0)
 CapabilityKey = Literal[("budget_share", *CAPABILITY_NAMES)]
 StopYear = number(
@@ -62,6 +66,22 @@ class PlanTable(Schema):
     )
 
 
+class PhaseTable(Schema):
+    """One ``[phases.GROUP]`` table: the model years a lever group of the package starts and
+    stops (before the start and from the stop it is off and spends nothing)."""
+
+    start_year: number(0.0, 200.0, "model year the lever group starts") = 0.0
+    stop_year: (
+        number(
+            0.0,
+            200.0,
+            "model year the lever group stops: its spending and pull end, the stocks it "
+            "built remain (none = it runs to the end)",
+        )
+        | None
+    ) = None
+
+
 class PackageSchema(Schema):
     """A policy package file (the policy package file format)."""
 
@@ -77,7 +97,25 @@ class PackageSchema(Schema):
     initiatives: dict[str, PlanTable] = Field(default_factory=dict)
     new_infrastructure: dict[Literal[tuple(KINDS)], PerResident] = Field(default_factory=dict)
     sectors: dict[Literal[SECTOR_NAMES], PerResident] = Field(default_factory=dict)
+    phases: dict[Literal[LEVER_GROUPS], PhaseTable] = Field(default_factory=dict)
     parameters: dict[str, bool | int | float | str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LeverPhase:
+    """When one lever group of a package is on: from ``start_year`` until ``stop_year``
+    (None = to the end), in model years, like an initiative's plan."""
+
+    start_year: float = 0.0
+    stop_year: float | None = None
+
+    def on(self, year: float) -> bool:
+        """Whether a step at model ``year`` runs the lever group (start <= year < stop)."""
+        return self.start_year <= year and (self.stop_year is None or year < self.stop_year)
+
+
+ALWAYS = LeverPhase()
+"""The phase of a lever group without a ``[phases]`` table: on from year 0 to the end."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +146,8 @@ class PolicyPackage:
         initiatives: the initiatives and their plans.
         new_infrastructure: kind -> public investment, k per resident-year.
         sectors: sector -> added relative entry of new firms (the path's priorities).
+        phases: lever group (LEVER_GROUPS) -> the LeverPhase it runs in; a group not named
+            runs from year 0 to the end.
         parameters: parameter overrides ("section.name" -> value) the package implies,
             including the capability budget from its [capabilities] table.
     """
@@ -123,6 +163,18 @@ class PolicyPackage:
     new_infrastructure: dict[str, float] = field(default_factory=dict)
     sectors: dict[str, float] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
+    phases: dict[str, LeverPhase] = field(default_factory=dict)
+
+    def phase(self, group: str) -> LeverPhase:
+        """The LeverPhase of lever group ``group`` (ALWAYS when the package names none)."""
+        return self.phases.get(group, ALWAYS)
+
+    def lever_groups(self) -> list[str]:
+        """The lever groups this package uses: sector priorities, new-infrastructure
+        investment and the unified platform, each only when set."""
+        used = {"sectors": bool(self.sectors), "new_infrastructure": bool(self.new_infrastructure),
+                "unified_platform": self.unified_platform}  # fmt: skip
+        return [group for group in LEVER_GROUPS if used[group]]
 
 
 def package_names() -> list[str]:
@@ -187,8 +239,13 @@ def load_package(
         new_infrastructure=dict(data.new_infrastructure),
         sectors=dict(data.sectors),
         parameters=parameters,
+        phases={
+            group: LeverPhase(phase.start_year, phase.stop_year)
+            for group, phase in data.phases.items()
+        },
     )
     _check_requires(package)
+    check_lever_phases(package, source)
     return package
 
 
@@ -252,21 +309,51 @@ def _find_cycle(start: str, requires: dict[str, tuple[str, ...]], path: list[str
     return []
 
 
-def check_phase(source: str, start_year: float, stop_year: float | None) -> None:
-    """Refuse an initiative that would stop before (or when) it starts: one line."""
+def check_phase(
+    source: str, start_year: float, stop_year: float | None, what: str = "an initiative"
+) -> None:
+    """Refuse an initiative (or lever group) that would stop before (or when) it starts:
+    one line."""
     if stop_year is not None and stop_year <= start_year:
         raise InputError(
             f"{source}: stop_year {stop_year:g} is not after start_year {start_year:g}; "
-            "an initiative stops after it starts (leave stop_year out to run to the end)"
+            f"{what} stops after it starts (leave stop_year out to run to the end)"
         )
 
 
+def check_lever_phases(package: PolicyPackage, source: str) -> None:
+    """Refuse a lever group's phase that stops before it starts, or that names a group the
+    package does not use (it would start and stop nothing): one line."""
+    used = package.lever_groups()
+    for group, phase in package.phases.items():
+        where = f"{source} [phases.{group}]"
+        if group not in used:
+            raise InputError(
+                f"{where}: the package sets no {group.replace('_', ' ')}, so there is nothing "
+                f"to start or stop; its lever groups are: {', '.join(used) or 'none'}"
+            )
+        check_phase(where, phase.start_year, phase.stop_year, "a lever group")
+
+
 def late_initiatives(package: PolicyPackage, years: float) -> list[str]:
-    """One warning line per initiative that starts, or stops, at or after the end of a run
-    of ``years`` years: it will not run, or will run to the end (a short horizon of a
-    shipped path is still a valid run of its other initiatives)."""
+    """One warning line per initiative or lever group that starts, or stops, at or after
+    the end of a run of ``years`` years: it will not run, or will run to the end (a short
+    horizon of a shipped path is still a valid run of its other initiatives)."""
     where = f"package '{package.name}': initiative"
+    groups = [(g, package.phase(g)) for g in package.lever_groups()]
     return [
+        *(
+            f"package '{package.name}': lever group {group} starts in year "
+            f"{phase.start_year:g}, when the {years:g}-year run has ended; it will not run"
+            for group, phase in groups
+            if phase.start_year >= years
+        ),
+        *(
+            f"package '{package.name}': lever group {group} stops in year "
+            f"{phase.stop_year:g}, when the {years:g}-year run has ended; it runs to the end"
+            for group, phase in groups
+            if phase.stop_year is not None and phase.start_year < years <= phase.stop_year
+        ),
         *(
             f"{where} '{plan.spec.name}' starts in year {plan.start_year:g}, when the "
             f"{years:g}-year run has ended; it will not run"

@@ -24,6 +24,12 @@ With a unified platform, coordination = COORDINATION_GAIN x integration:
   two or more run, shrinks in proportion to the integration.
 
 With data islands the integration is 0: no multiplier, no cut, full duplication.
+
+Each of the package's lever groups (sector priorities, new-infrastructure investment, the
+unified platform) runs only in its phase (``[phases.GROUP]``, PolicyPackage.phase), read at
+the step's model year like an initiative's start and stop: outside it the group is off and
+spends nothing (no grants or entry pull, no investment, no platform cost or coordination);
+the infrastructure capacity already built remains and depreciates.
 """
 
 from __future__ import annotations
@@ -70,9 +76,10 @@ class PolicyRuntime:
         self.last_uid = -1  # the newest firm uid the grants have seen
 
     def reschedule(self, package: PolicyPackage) -> None:
-        """Take the start and stop years of ``package``, the same initiatives in the same
-        order with other years, for the rest of the run: equal to a run of ``package`` from
-        the start when no step so far saw a year at which the old and new plans differ."""
+        """Take the start and stop years of ``package`` (its initiatives' and its lever
+        groups'), the same initiatives in the same order with other years, for the rest of
+        the run: equal to a run of ``package`` from the start when no step so far saw a year
+        at which the old and new plans differ."""
         for initiative, plan in zip(self.initiatives, package.initiatives, strict=True):
             if initiative.name != plan.spec.name:
                 raise ValueError(f"{plan.spec.name} is not {initiative.name}: not a reschedule")
@@ -90,10 +97,19 @@ class PolicyRuntime:
         linked = [(i.stage >= 2) * i.operability * min(1.0, i.scale) for i in self.running()]
         return float(np.mean(linked)) if linked else 0.0
 
+    def lever_on(self, model: CityState, group: str) -> bool:
+        """Whether lever group ``group`` runs in this step (its phase holds the step's model
+        year, the year an initiative's start and stop read)."""
+        return self.package.phase(group).on((model.steps - 1) / model.steps_per_year)
+
+    def platform_on(self, model: CityState) -> bool:
+        """Whether the unified platform runs in this step: the package has one, in phase."""
+        return self.package.unified_platform and self.lever_on(model, "unified_platform")
+
     def integration(self, model: CityState) -> float:
         """Data integration, 0-1: platform capability x linked share with a unified
-        platform; 0 with data islands."""
-        if not self.package.unified_platform:
+        platform (in its phase); 0 with data islands."""
+        if not self.platform_on(model):
             return 0.0
         return model.government.capability("platform") * self.linked_share()
 
@@ -108,11 +124,13 @@ class PolicyRuntime:
         self.inputs.add("processing_cut", coordination)
         self.inputs.add("response_cut", 0.5 * coordination)
         platform_cost = 0.0
-        if self.package.unified_platform:
+        if self.platform_on(model):
             platform_cost = self.package.platform_cost * len(model.citizens) / model.steps_per_year
         for initiative in self.initiatives:
             initiative.step(model, 1.0 + coordination, factor)
-        self.infrastructure.step(model, factor)
+        self.infrastructure.step(
+            model, factor if self.lever_on(model, "new_infrastructure") else 0.0
+        )
         public = sum(i.public_cost for i in self.initiatives)
         if len(self.running()) > 1:
             public *= 1.0 + DUPLICATED_DATA_SHARE * (1.0 - integration)
@@ -135,13 +153,19 @@ class PolicyRuntime:
         eligible founder: it cannot tell the entrants its grant drew from those that would
         have started anyway (deadweight), so it pays for both, and for the founders an
         initiative's own sector_entry draws into a priority sector (that initiative's pull is
-        paid by its operating cost; its founders are eligible like any other).
+        paid by its operating cost; its founders are eligible like any other). Outside the
+        sectors' phase the programme is closed: it pays no grants (not even for last step's
+        entrants) and adds no pull.
         """
         f = model.firms
         entrants = f.sector[f.uid > self.last_uid]
-        self.grants = START_UP_GRANT * model.wage_index * self.grant_scale[entrants].sum()
+        on = self.lever_on(model, "sectors")
+        self.grants = (
+            START_UP_GRANT * model.wage_index * self.grant_scale[entrants].sum() if on else 0.0
+        )
         self.last_uid = int(f.uid.max(initial=self.last_uid))
         self.inputs = LeverInputs()
-        self.priority_added = self.sector_priority * factor
-        self.grant_scale = np.where(self.sector_priority > 0, factor, 0.0)
+        room = factor if on else 0.0
+        self.priority_added = self.sector_priority * room
+        self.grant_scale = np.where(self.sector_priority > 0, room, 0.0)
         self.inputs.add_items("sector_entry", self.priority_added)

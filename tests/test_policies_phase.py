@@ -99,3 +99,107 @@ def _steps(model: CityModel, steps: int) -> CityModel:
     for _ in range(steps):
         model.step()
     return model
+
+
+# --- the package's own lever groups: [phases.sectors|new_infrastructure|unified_platform] ---
+
+LEVERS = {  # the top-level key first, so the three join into one valid TOML file
+    "unified_platform": "unified_platform = true\n",
+    "sectors": "[sectors]\ndigital = 2.0\n",
+    "new_infrastructure": "[new_infrastructure]\ndata_centres = 0.04\nai = 0.03\n",
+}
+WITH_INITIATIVE = '[initiatives.online_government]\nfinancing = "government"\n'
+
+
+def _lever_package(tmp_path, name: str, groups: str, phases: str = "") -> str:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(groups + phases + WITH_INITIATIVE)
+    return str(path)
+
+
+def _spending(model: CityModel, steps: int) -> list[float]:
+    spent = []
+    for _ in range(steps):
+        model.step()
+        acc = model.government.accounts
+        spent.append(acc["initiatives"] + acc["new_infrastructure"])
+    return spent
+
+
+@pytest.mark.parametrize("group", list(LEVERS))
+def test_a_lever_group_phased_on_at_year_1_is_no_lever_until_1_and_spends_from_1(tmp_path, group):
+    phased = _lever_package(
+        tmp_path, "phased", LEVERS[group], f"[phases.{group}]\nstart_year = 1\n"
+    )
+    phased_model = CityModel("emerging", seed=2, policy=phased, **TINY)
+    none_model = CityModel("emerging", seed=2, policy=_lever_package(tmp_path, "none", ""), **TINY)
+    spent, spent_without = _spending(phased_model, 24), _spending(none_model, 24)
+    assert spent[:12] == spent_without[:12]  # steps 1-12 are at years 0 to 11/12
+    a, b = phased_model.metrics_frame(), none_model.metrics_frame()
+    pd.testing.assert_frame_equal(a.iloc[:13], b.iloc[:13])
+    assert sum(spent[12:]) > sum(spent_without[12:])  # from year 1 it spends
+
+
+@pytest.mark.parametrize("group", ["sectors", "new_infrastructure"])
+def test_a_lever_group_stopped_at_year_1_spends_nothing_after_and_keeps_what_it_built(
+    tmp_path, group
+):
+    path = tmp_path / "p.toml"
+    path.write_text(LEVERS[group] + f"[phases.{group}]\nstop_year = 1\n")
+    model = CityModel("emerging", seed=2, policy=str(path), **TINY)
+    spent = _spending(model, 24)
+    assert sum(spent[:12]) > 0 and all(s == 0 for s in spent[12:])
+    if group == "new_infrastructure":
+        assert model.policy_runtime.infrastructure.capacity["data_centres"] > 0  # it remains
+
+
+def test_moving_lever_years_still_ahead_mid_run_equals_a_fresh_run(tmp_path):
+    """Sectors and the platform planned from year 3, infrastructure always on; after 1 year
+    the plan becomes sectors 1.5-2.5, infrastructure stopping at 2 and the platform starting
+    at 2: the run goes on from year 1 and ends bit for bit where a fresh run of the new plan
+    ends."""
+    phases = "[phases.sectors]\nstart_year = 3\n[phases.unified_platform]\nstart_year = 3\n"
+    planned = load_package(_lever_package(tmp_path, "p", "".join(LEVERS.values()), phases))
+    final = replace(
+        planned,
+        phases={
+            "sectors": replace(planned.phase("sectors"), start_year=1.5, stop_year=2.5),
+            "new_infrastructure": replace(planned.phase("new_infrastructure"), stop_year=2.0),
+            "unified_platform": replace(planned.phase("unified_platform"), start_year=2.0),
+        },
+    )
+    moved = _steps(CityModel("emerging", seed=5, policy=planned, **TINY), 12)
+    moved.policy_runtime.reschedule(final)
+    _steps(moved, 24)
+    fresh = _steps(CityModel("emerging", seed=5, policy=final, **TINY), 36)
+    kept = _steps(CityModel("emerging", seed=5, policy=planned, **TINY), 36)
+    pd.testing.assert_frame_equal(moved.metrics_frame(), fresh.metrics_frame())
+    assert not moved.metrics_frame().equals(kept.metrics_frame())  # the move mattered
+
+
+@pytest.mark.parametrize(
+    ("phases", "expected"),
+    [
+        ("[phases.sectors]\nstart_year = 3\nstop_year = 1\n", "stop_year 1 is not after"),
+        ("[phases.sectors]\nstop_year = 0\n", "stop_year 0 is not after"),
+        ("[phases.unified_platform]\nstart_year = 1\n", "sets no unified platform"),
+        ("[phases.roads]\nstart_year = 1\n", "phases"),
+        ("[phases.sectors]\nstart_year = -1\n", "start_year"),
+    ],
+)
+def test_bad_lever_years_are_refused_in_one_line(tmp_path, phases, expected):
+    path = tmp_path / "p.toml"
+    path.write_text(LEVERS["sectors"] + phases)
+    with pytest.raises(InputError, match=expected) as info:
+        load_package(str(path))
+    assert "\n" not in str(info.value)
+
+
+def test_a_lever_group_starting_beyond_the_horizon_is_one_warning_line(tmp_path, capsys):
+    path = tmp_path / "p.toml"
+    path.write_text(LEVERS["sectors"] + "[phases.sectors]\nstart_year = 5\n")
+    argv = ["run", "--policy", str(path), "--years", "1", "--set", "citizens.count=1500",
+            "--out", str(tmp_path / "out"), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lever group sectors starts in year 5" in err, err

@@ -23,6 +23,7 @@ from smartcity.visualization.scenario import (
     scenario_from_text,
     scenario_toml,
 )
+from smartcity.visualization.sessions import CATALOG, scenario_from_query, scenario_query
 
 SMALL = {"citizens.count": 1500}
 
@@ -182,3 +183,48 @@ def test_policy_choices_financing_and_unified_platform():
 def test_policy_choices_bad_input_is_input_error(kwargs, expected):
     with pytest.raises(InputError, match=expected):
         apply_policy_choices(load_package("emerging-breakthrough"), **kwargs)
+
+
+def test_lever_group_years_round_trip_through_the_file_the_url_and_the_cli(tmp_path):
+    """A package's lever groups take start and stop years like initiatives: the scenario
+    keeps them through TOML and the URL, and ``smartcity run --scenario`` runs them exactly
+    as a model of the package with those phases."""
+    a = CityConfig(
+        "emerging", "emerging-breakthrough", 3, SMALL,
+        start_years={"sectors": 0.5, "unified_platform": 0.25},
+        stop_years={"new_infrastructure": 1.0},
+    )  # fmt: skip
+    scenario = Scenario(a, None, 1.5, 1)
+    text = scenario_toml(scenario)
+    assert scenario_from_text(text, "x") == scenario
+    assert scenario_from_query(scenario_query(text), CATALOG) == scenario
+    package = a.package()
+    assert (package.phase("sectors").start_year, package.phase("new_infrastructure").stop_year) == (
+        0.5,
+        1.0,
+    )
+    assert "start_years=sectors:0.5,unified_platform:0.25" in a.choices_text()
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    assert main(["run", "--scenario", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    frame = pd.read_parquet(tmp_path / "out" / "metrics.parquet")
+    model = CityModel("emerging", seed=3, policy=package, citizens__count=1500)
+    model.run(scenario.years)
+    pd.testing.assert_frame_equal(frame, model.metrics_frame(), check_dtype=False)
+    plain = CityModel("emerging", seed=3, policy="emerging-breakthrough", citizens__count=1500)
+    plain.run(scenario.years)
+    assert not plain.metrics_frame().equals(model.metrics_frame())  # the years mattered
+
+
+@pytest.mark.parametrize(
+    ("years", "expected"),
+    [
+        ({"start_years": {"sectors": 2.0}, "stop_years": {"sectors": 1.0}}, "stop_year 1 is not"),
+        ({"start_years": {"sectors": 1.0}}, "lever group 'sectors', which the package does not"),
+    ],
+)
+def test_bad_lever_group_years_in_a_scenario_are_one_line(years, expected):
+    policy = "emerging-breakthrough" if "stop_years" in years else "baseline"
+    with pytest.raises(InputError, match=re.escape(expected)) as info:
+        CityConfig("emerging", policy, 1, SMALL, **years).package()
+    assert "\n" not in str(info.value)

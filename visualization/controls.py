@@ -114,15 +114,27 @@ def package_choices(policy: str) -> tuple[list[str], bool] | None:
     return [plan.spec.name for plan in package.initiatives], package.unified_platform
 
 
-def plan_years(policy: str) -> dict[str, tuple[float, float | None]]:
-    """The model year each initiative of a listed package starts and stops in (its plan's
-    ``start_year`` and ``stop_year``, None = runs to the end; an initiative switched on that
-    the package lacks runs from year 0 to the end)."""
+def lever_groups(policy: str) -> list[str]:
+    """The lever groups (policies.packages.LEVER_GROUPS) a listed package uses as shipped."""
     try:
-        plans = CATALOG.load(policy).initiatives
+        return CATALOG.load(policy).lever_groups()
+    except InputError:
+        return []
+
+
+def plan_years(policy: str) -> dict[str, tuple[float, float | None]]:
+    """The model year each initiative and lever group of a listed package starts and stops
+    in (its plan's or ``[phases]`` table's ``start_year`` and ``stop_year``, None = runs to
+    the end; an initiative switched on, or the platform switched on, that the package lacks
+    runs from year 0 to the end)."""
+    try:
+        package = CATALOG.load(policy)
     except InputError:
         return {}
-    return {plan.spec.name: (plan.start_year, plan.stop_year) for plan in plans}
+    years = {plan.spec.name: (plan.start_year, plan.stop_year) for plan in package.initiatives}
+    for group in package.lever_groups():
+        years[group] = (package.phase(group).start_year, package.phase(group).stop_year)
+    return years
 
 
 def phase_error(start: float, stop: float | None) -> str:
@@ -235,6 +247,19 @@ def PolicyChoices(side: str, city: Side, change: Change):
 
         change(update)
 
+    def switch_platform(on: bool) -> None:
+        def update(form: Form) -> Form:
+            now_side = form.side(side)
+            if not on:  # its start and stop years go with it
+                now_side = now_side.with_year("start_years", "unified_platform", None)
+                now_side = now_side.with_year("stop_years", "unified_platform", None)
+            chosen = None if on == shipped_unified else on
+            return form.with_side(side, now_side.with_choice("unified_platform", chosen))
+
+        change(update)
+
+    groups = [g for g in lever_groups(city.policy) if g != "unified_platform"]
+    groups += ["unified_platform"] if unified else []
     summary = (
         f"package choices: {len(enabled)} initiative{'' if len(enabled) == 1 else 's'}, "
         f"platform {'on' if unified else 'off'}" + (" (changed)" if city.changed else "")
@@ -248,9 +273,7 @@ def PolicyChoices(side: str, city: Side, change: Change):
             solara.Switch(
                 label="unified data platform",
                 value=unified,
-                on_value=lambda v: set_choice(
-                    "unified_platform", None if bool(v) == shipped_unified else bool(v)
-                ),
+                on_value=lambda v: switch_platform(bool(v)),
             )
         solara.Select(
             "financing model (all initiatives)",
@@ -279,6 +302,16 @@ def PolicyChoices(side: str, city: Side, change: Change):
                 PhaseInputs(side, name, city, plans.get(name, (0.0, None)), change).key(
                     f"phase-{name}"
                 )
+        if groups:
+            solara.Text(
+                "lever groups (when they start and stop)",
+                style={"font-size": "0.85em", "color": "#777", "margin-top": "4px"},
+            ).key("lever-groups")
+        for group in groups:
+            solara.Text(group.replace("_", " ")).key(f"lever-{group}")
+            PhaseInputs(side, group, city, plans.get(group, (0.0, None)), change).key(
+                f"phase-{group}"
+            )
         solara.Button(
             "reset to the package's choices",
             on_click=lambda: change(

@@ -1,10 +1,10 @@
-"""Changing when initiatives start and stop while the view's run goes on.
+"""Changing when initiatives and lever groups start and stop while the view's run goes on.
 
-A planner who moves an initiative's start or stop year that the run has not reached yet
-changes only the future: every step made so far saw the same plan under the old and the new
-years, so the run goes on with the new years (no restart from year 0) and equals a fresh run
-of the new scenario bit for bit. A change that reaches into the past (a year at or before
-one already simulated), or any other change, starts a new run as before.
+A planner who moves an initiative's (or a lever group's) start or stop year that the run has
+not reached yet changes only the future: every step made so far saw the same plan under the
+old and the new years, so the run goes on with the new years (no restart from year 0) and
+equals a fresh run of the new scenario bit for bit. A change that reaches into the past (a
+year at or before one already simulated), or any other change, starts a new run as before.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from smartcity.policies.packages import PolicyPackage
+from smartcity.policies.packages import LEVER_GROUPS, PolicyPackage
 from smartcity.simulation.world.errors import InputError
 from smartcity.visualization.scenario import CONFIGURATION_NAMES, CityConfig, Scenario
 from smartcity.visualization.views import Catalog, ViewRun
@@ -23,11 +23,11 @@ def _without_years(config: CityConfig) -> CityConfig:
 
 
 def _plan_years(package: PolicyPackage) -> list[tuple[str, float, float]]:
-    """(name, start year, stop year or infinity) of each initiative, in package order."""
-    return [
-        (p.spec.name, p.start_year, math.inf if p.stop_year is None else p.stop_year)
-        for p in package.initiatives
-    ]
+    """(name, start year, stop year or infinity) of each initiative, in package order, then
+    of each lever group."""
+    phases = [(p.spec.name, p.start_year, p.stop_year) for p in package.initiatives]
+    phases += [(g, package.phase(g).start_year, package.phase(g).stop_year) for g in LEVER_GROUPS]
+    return [(name, start, math.inf if stop is None else stop) for name, start, stop in phases]
 
 
 def changes_future_only(old: Scenario, new: Scenario, year: float, catalog: Catalog) -> bool:
@@ -80,20 +80,26 @@ def continue_with(run: ViewRun, new: Scenario) -> bool:
 
 
 def phase_events(run: ViewRun) -> list[tuple[float, str]]:
-    """(year, what happens) for each initiative of each configuration that starts after
-    year 0 or stops within the horizon, in year order: the markers of the charts and the
-    run card."""
+    """(year, what happens) for each initiative and lever group of each configuration that
+    starts after year 0 or stops within the horizon, in year order: the markers of the
+    charts and the run card."""
     events = []
     for index, city in enumerate(run.runs):
         if not city.models:
             continue
         tag = f" ({CONFIGURATION_NAMES[index].upper()})" if len(run.runs) > 1 else ""
-        for initiative in city.model.policy_runtime.initiatives:
-            title = initiative.spec.title
-            if 0 < initiative.start_year <= run.years:
-                events.append((initiative.start_year, f"{title} starts{tag}"))
-            if initiative.stop_year is not None and initiative.stop_year <= run.years:
-                events.append((initiative.stop_year, f"{title} stops{tag}"))
+        runtime = city.model.policy_runtime
+        phases = [(i.spec.title, i.start_year, i.stop_year) for i in runtime.initiatives]
+        phases += [
+            (group.replace("_", " "), phase.start_year, phase.stop_year)
+            for group in runtime.package.lever_groups()
+            for phase in [runtime.package.phase(group)]
+        ]
+        for title, start, stop in phases:
+            if 0 < start <= run.years:
+                events.append((start, f"{title} starts{tag}"))
+            if stop is not None and stop <= run.years:
+                events.append((stop, f"{title} stops{tag}"))
     return sorted(events)
 
 

@@ -24,6 +24,8 @@ File format (every key but ``[a]`` optional)::
     start_years = { online_government = 2.0 }   # model year an initiative starts
     stop_years = { online_government = 4.0 }    # model year it stops (its spending and
                                                 # effects end; what it built stays)
+                           # (the package's lever groups too: sectors, new_infrastructure,
+                           # unified_platform, e.g. start_years = { sectors = 3.0 })
     [b]                    # a second configuration, compared with A
     preset = "emerging"
     policy = "emerging-breakthrough"
@@ -44,7 +46,9 @@ from pydantic import Field, create_model
 from smartcity.policies.financing import FINANCING_MODELS, financing_model
 from smartcity.policies.initiatives import initiative_names, load_initiative
 from smartcity.policies.packages import (
+    LEVER_GROUPS,
     InitiativePlan,
+    LeverPhase,
     PolicyPackage,
     check_phase,
     load_package,
@@ -94,8 +98,9 @@ def apply_policy_choices(
         financing: a financing model name for every initiative, or a dict initiative name ->
             financing model name for some; AS_IN_PACKAGE (or None) keeps the package's.
         unified_platform: the unified data platform on (True) or off (data islands).
-        start_years, stop_years: initiative name -> the model year it starts, or stops
-            (replacing its plan's; an initiative switched on must be named).
+        start_years, stop_years: initiative or lever group (LEVER_GROUPS) name -> the model
+            year it starts, or stops (replacing its plan's or its ``[phases]`` table's; an
+            initiative switched on, or a lever group the package uses, must be named).
 
     Returns:
         A new PolicyPackage (the same object when nothing changes); CityModel accepts it as
@@ -137,7 +142,7 @@ def apply_policy_choices(
         ("a stop year", stop_years or {}),
     ):
         for name in given:
-            if name not in names:
+            if name not in names and name not in LEVER_GROUPS:
                 raise InputError(f"{where}: {what} given for '{name}', which is switched off")
     for plan in chosen:
         for needed in plan.spec.requires:
@@ -147,9 +152,41 @@ def apply_policy_choices(
                     "switch it on too"
                 )
     unified = package.unified_platform if unified_platform is None else bool(unified_platform)
-    if tuple(chosen) == package.initiatives and unified == package.unified_platform:
+    changed = replace(package, unified_platform=unified, initiatives=tuple(chosen))
+    phases = _lever_phases(changed, start_years or {}, stop_years or {}, where)
+    if (tuple(chosen), unified, phases) == (package.initiatives, package.unified_platform,
+                                            package.phases):  # fmt: skip
         return package
-    return replace(package, unified_platform=unified, initiatives=tuple(chosen))
+    return replace(changed, phases=phases)
+
+
+def _lever_phases(
+    package: PolicyPackage,
+    start_years: Mapping[str, float],
+    stop_years: Mapping[str, float],
+    where: str,
+) -> dict[str, LeverPhase]:
+    """The phases of the lever groups ``package`` uses (a group switched off loses its
+    phase), with the start and stop years given for groups; one-line InputError for years
+    given for a group it does not use or a stop not after the start."""
+    used = package.lever_groups()
+    phases = {group: phase for group, phase in package.phases.items() if group in used}
+    for group in LEVER_GROUPS:
+        if group not in start_years and group not in stop_years:
+            continue
+        if group not in used:
+            raise InputError(
+                f"{where}: a start or stop year given for lever group '{group}', which the "
+                f"package does not use (its lever groups: {', '.join(used) or 'none'})"
+            )
+        phase = package.phase(group)
+        phases[group] = LeverPhase(
+            float(start_years.get(group, phase.start_year)),
+            stop_years.get(group, phase.stop_year),
+        )
+        check_phase(f"{where}, {group}", phases[group].start_year, phases[group].stop_year,
+                    "a lever group")  # fmt: skip
+    return phases
 
 
 @dataclass(frozen=True)
@@ -299,6 +336,7 @@ def scenario_toml(scenario: Scenario) -> str:
 
 Year = number(0.0, MAX_YEARS, "model year")
 InitiativeName = Literal[tuple(initiative_names())]
+PhaseName = Literal[(*initiative_names(), *LEVER_GROUPS)]
 
 
 class CityTable(Schema):
@@ -309,8 +347,8 @@ class CityTable(Schema):
     initiatives: Annotated[tuple[InitiativeName, ...], Field(strict=False)] | None = None
     financing: Literal[(AS_IN_PACKAGE, *FINANCING_MODELS)] | None = None
     unified_platform: bool | None = None
-    start_years: dict[InitiativeName, Year] = Field(default_factory=dict)
-    stop_years: dict[InitiativeName, Year] = Field(default_factory=dict)
+    start_years: dict[PhaseName, Year] = Field(default_factory=dict)
+    stop_years: dict[PhaseName, Year] = Field(default_factory=dict)
 
 
 class ScenarioSchema(Schema):
