@@ -292,8 +292,8 @@ def _regrets(table: pd.DataFrame, titles: dict[str, str], presets: Sequence[str]
         "gain any path reached there minus its own (Savage's minimax regret; every path ran "
         "each scenario with the same seed, so the regret compares like with like); its "
         "maximum regret is the largest over the scenarios. The path of least maximum "
-        "regret is the cautious choice when no point is more likely than another; the path of best mean gain, the choice of one who trusts "
-        "the uniform sample.",
+        "regret is the cautious choice when no point is more likely than another; the path "
+        "of best mean gain, the choice of one who trusts the uniform sample.",
         "",
     ]
     gains = table.assign(mix=table["policy"], gain=table[list(INDEX_GAINS)].mean(axis=1))
