@@ -71,7 +71,6 @@ class PolicyRuntime:
         self.private_capital_total = 0.0
         self.grants = 0.0
         self.inputs = LeverInputs()
-        self.priority_added = np.zeros(len(SECTOR_NAMES))
         self.grant_scale = np.zeros(len(SECTOR_NAMES))  # share of the full grant per sector
         self.last_uid = -1  # the newest firm uid the grants have seen
 
@@ -166,6 +165,5 @@ class PolicyRuntime:
         self.last_uid = int(f.uid.max(initial=self.last_uid))
         self.inputs = LeverInputs()
         room = factor if on else 0.0
-        self.priority_added = self.sector_priority * room
         self.grant_scale = np.where(self.sector_priority > 0, room, 0.0)
-        self.inputs.add_items("sector_entry", self.priority_added)
+        self.inputs.add_items("sector_entry", self.sector_priority * room)
