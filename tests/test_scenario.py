@@ -228,3 +228,15 @@ def test_bad_lever_group_years_in_a_scenario_are_one_line(years, expected):
     with pytest.raises(InputError, match=re.escape(expected)) as info:
         CityConfig("emerging", policy, 1, SMALL, **years).package()
     assert "\n" not in str(info.value)
+
+
+def test_a_lever_group_takes_years_but_no_financing():
+    """A lever group (sectors, new infrastructure, the platform) can be phased, but it has no
+    financing model: financing given for one is refused in one line, not ignored."""
+    package = load_package("emerging-industrial-chain")
+    with pytest.raises(InputError, match="financing given for 'sectors', which is switched off"):
+        apply_policy_choices(package, financing={"sectors": "ppp"})
+    assert (
+        apply_policy_choices(package, start_years={"sectors": 1.0}).phase("sectors").start_year
+        == 1.0
+    )

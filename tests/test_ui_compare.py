@@ -223,3 +223,15 @@ def test_the_cli_runs_any_configuration_of_a_scenario(four, tmp_path):
     bad = ["run", "--scenario", str(path), "--configuration", "e", "--out", str(tmp_path / "e")]
     assert main(bad) == 2
     assert not (tmp_path / "e").exists()
+
+
+def test_a_comparison_switched_off_and_on_again_compares_a_and_b_only():
+    """C and D follow B: switching the comparison off drops them, so switching it on again
+    (or adding B) gives A and B, as the switch says."""
+    form = Form(a=Side("mature", "baseline"), b=Side("mature", "placebo"), compare=True)
+    form = form.with_more((Side("emerging", "baseline"), Side("emerging", "placebo")))
+    assert form.names == "abcd"
+    off = form.with_(compare=False)
+    assert off.names == "a"
+    assert off.with_(compare=True).names == "ab"
+    assert add_configuration(off).names == "ab"

@@ -388,7 +388,7 @@ def SeedInput(form: Form, change: Change):
         change(lambda f: f.with_(seed=seed))
 
     solara.InputText(
-        "seed (shared by A and B)",
+        "seed (shared by every configuration)",
         value=text if error else str(form.seed),
         on_value=changed,
         continuous_update=False,
@@ -419,7 +419,7 @@ def Controls(form: Form, change: Change):
         CityChoice("b", form, change).key("city-b")
         with solara.Column(classes=["sc-seeds"]).key("seeds"):
             solara.SliderInt(
-                "paired seeds (95% band of B - A)",
+                "paired seeds (95% band of each difference)",
                 value=form.seeds,
                 on_value=lambda v: change(lambda f: f.with_(seeds=int(min(max(v, 1), MAX_SEEDS)))),
                 min=1,
@@ -436,7 +436,7 @@ def Controls(form: Form, change: Change):
         )
     Markdown(
         "Sliders start at A's preset and package values; a slider you move overrides them "
-        "for both configurations. The view starts shipped presets at "
+        "for every configuration. The view starts shipped presets at "
         f"{VIEW_CITIZENS:,} citizens; a user preset keeps its own count.",
         style={"font-size": "0.8em"},
     ).key("slider-note")

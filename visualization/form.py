@@ -156,6 +156,10 @@ class Form:
         unknown = set(changes) - {"seed", "seeds", "years", "compare"}
         if unknown:
             raise ValueError(f"not a form field: {sorted(unknown)}")
+        if changes.get("compare") is False:
+            # C, D, ... follow B: a comparison switched off keeps B's settings but not them,
+            # so switching it on again compares A and B, as the switch says.
+            changes["more"] = ()
         return replace(self, **changes)
 
     def scenario(self) -> Scenario:

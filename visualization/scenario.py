@@ -69,7 +69,7 @@ AS_IN_PACKAGE = "as in package"
 NEW_INITIATIVE_FINANCING = "government"
 """Financing model of an initiative switched on that the package does not include."""
 MAX_SEEDS = 5
-"""Most paired seeds a comparison runs (each seed runs both configurations)."""
+"""Most paired seeds a comparison runs (each seed runs every configuration)."""
 MAX_YEARS = 200.0
 """Longest horizon a scenario may ask for [years]."""
 
@@ -136,13 +136,13 @@ def apply_policy_choices(
         )
         check_phase(f"{where}, {name}", plan.start_year, plan.stop_year)
         chosen.append(plan)
-    for what, given in (
-        ("financing", per_initiative),
-        ("a start year", start_years or {}),
-        ("a stop year", stop_years or {}),
+    for what, given, groups in (
+        ("financing", per_initiative, ()),
+        ("a start year", start_years or {}, LEVER_GROUPS),
+        ("a stop year", stop_years or {}, LEVER_GROUPS),
     ):
         for name in given:
-            if name not in names and name not in LEVER_GROUPS:
+            if name not in names and name not in groups:
                 raise InputError(f"{where}: {what} given for '{name}', which is switched off")
     for plan in chosen:
         for needed in plan.spec.requires:
@@ -340,7 +340,7 @@ PhaseName = Literal[(*initiative_names(), *LEVER_GROUPS)]
 
 
 class CityTable(Schema):
-    """One configuration table, ``[a]`` or ``[b]``, of a scenario file."""
+    """One configuration table, ``[a]``, ``[b]``, ``[c]``, ..., of a scenario file."""
 
     preset: str = "mature"
     policy: str = "baseline"
