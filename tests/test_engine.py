@@ -338,3 +338,17 @@ def test_a_last_year_mean_sensitivity_study_refuses_sparse_recording(tmp_path, c
     assert main(argv) == 2
     assert "--record step" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_adoption_metrics_from_the_one_pass_counts_equal_their_definitions(mature_one_year):
+    """digital_adoption and digital_divide, counted in one pass by age group, are the mean
+    of adopted over the adults, and that of adults under 40 minus that of the elderly."""
+    model = mature_one_year
+    c = model.citizens
+    adults = c.age >= 18
+    young, elderly = adults & (c.age < 40), c.age >= model.params.citizens.retirement_age
+    last = model.metrics_frame().iloc[-1]
+    assert last["digital_adoption"] == c.adopted[adults].mean()
+    divide = c.adopted[young].mean() - c.adopted[elderly].mean()
+    assert last["digital_divide"] == pytest.approx(divide, rel=1e-12)
+    assert 0 < last["digital_adoption"] < 1 and last["digital_divide"] > 0

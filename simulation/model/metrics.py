@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 
 import numpy as np
+from numba import njit
 
 from smartcity.agents.citizens import NEED_WEIGHTS, WORKING_AGE, care_supply, weighted_rows
 from smartcity.agents.firms import (
@@ -184,6 +185,17 @@ class Aggregates:
         """Residents of each district."""
         return np.bincount(self.model.citizens.home, minlength=self.model.districts.n)
 
+    @cached_property
+    def adoption_counts(self) -> dict[str, tuple[int, int]]:
+        """(citizens, services they use) of the adults, the adults under 40 and the
+        elderly, counted in one pass (integers, so any order of counting gives the same)."""
+        c = self.model.citizens
+        counts = _count_adoption(c.adopted, c.age, self.model.params.citizens.retirement_age)
+        return {
+            group: (int(counts[k, 0]), int(counts[k, 1]))
+            for k, group in enumerate(("adults", "young", "elderly"))
+        }
+
     def in_sectors(self, names: tuple[str, ...]) -> np.ndarray:
         """Mask of the firms of the named sectors."""
         key = ("sectors", names)
@@ -194,6 +206,24 @@ class Aggregates:
     def residents_of(self, kind: str) -> float:
         """Residents of the districts of one kind."""
         return float(self.residents[self.model.districts.is_kind(kind)].sum())
+
+
+@njit(cache=True)
+def _count_adoption(adopted: np.ndarray, age: np.ndarray, retirement_age: float) -> np.ndarray:
+    """Rows adults, adults under 40, elderly (age >= retirement age); columns citizens and
+    services used. Branch-free: the groups' memberships are added as 0 or 1."""
+    counts = np.zeros((3, 2), dtype=np.int64)
+    for i in range(len(age)):
+        used = 0
+        for s in range(adopted.shape[1]):
+            used += adopted[i, s]
+        adult = age[i] >= WORKING_AGE
+        for group, member in enumerate(
+            (adult, adult & (age[i] < 40), adult & (age[i] >= retirement_age))
+        ):
+            counts[group, 0] += member
+            counts[group, 1] += used * member
+    return counts
 
 
 def shared(model: CityState) -> Aggregates:
@@ -284,28 +314,27 @@ def elderly_care_coverage(model: CityState) -> float:
     return float(model.citizens.access[elderly].mean() * care_supply(model))
 
 
-def _mean_adoption(adopted: np.ndarray, mask: np.ndarray) -> float:
-    """adopted[mask].mean() without copying the selected rows (2-D boolean indexing)."""
-    total = np.count_nonzero(mask) * adopted.shape[1]
-    return np.count_nonzero(adopted & mask[:, None]) / total if total else float("nan")
+def _mean_adoption(group: str, model: CityState) -> float:
+    """Services used over services offered to the citizens of an age group (NaN for none)."""
+    citizens, used = shared(model).adoption_counts[group]
+    total = citizens * model.citizens.adopted.shape[1]
+    return used / total if total else float("nan")
 
 
 @metric("share", *UNIT)
 def digital_adoption(model: CityState) -> float:
     """Mean share of the digital services (e-government, telehealth, convenience, mobility)
     each adult uses."""
-    return float(_mean_adoption(model.citizens.adopted, shared(model).adults))
+    return float(_mean_adoption("adults", model))
 
 
 @metric("share points", -1.0, 1.0)
 def digital_divide(model: CityState) -> float:
     """Adoption of adults under 40 minus adoption of the elderly (>= retirement age)."""
-    c = model.citizens
-    young = shared(model).adults & (c.age < 40)
-    old = shared(model).elderly
-    if not young.any() or not old.any():
+    counts = shared(model).adoption_counts
+    if not counts["young"][0] or not counts["elderly"][0]:
         return 0.0
-    return float(_mean_adoption(c.adopted, young) - _mean_adoption(c.adopted, old))
+    return float(_mean_adoption("young", model) - _mean_adoption("elderly", model))
 
 
 @metric("0-1", *UNIT)
