@@ -6,13 +6,19 @@ loaded from disk) compute the same expressions row by row, in the same order of 
 point operations, so each gives exactly the numpy rule's values. The rule functions in
 agents/citizens.py and agents/firms.py keep the rules' sentences (docs/ODD.md) and call
 these with plain arrays; random numbers are drawn in bulk from ``model.rng`` by the rule
-and passed in, so one seed still gives one run. Exponentials stay with numpy (``np.exp``
-may use its own vectorized routine, whose last bit can differ from the C library's), and
-a rule whose numpy form measured as fast as a kernel stays in numpy (a short boolean
-expression is: the job seekers, online participation, the invariant checks).
+and passed in, so one seed still gives one run. The logit chooser takes the generator
+itself and draws in numpy's order, the same numbers (tests/test_engine.py checks it): a
+numba kernel's ``rng.random()`` draws from the same bit generator as numpy's bulk
+``rng.random(shape)``, though not faster, so a rule gains from it only when the draws
+let the kernel skip work (choose_gumbel skips most logarithms). Exponentials stay with
+numpy (``np.exp`` may use its own vectorized routine, whose last bit can differ from the C
+library's), and a rule whose numpy form measured as fast as a kernel stays in numpy (a
+short boolean expression is: the job seekers, online participation, the invariant checks).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -177,6 +183,47 @@ def adopt_or_drop(
             else:
                 out[i, s] = adult and draw[i, s] < 1.0 - survival[i, s]
     return out
+
+
+# Upper bounds of a Gumbel draw g = -log(-log(u)) over the cells [c, c + 1) / 1024 of u
+# (g rises with u; 1e-6 above its top, far beyond a logarithm's last-bit error; the last
+# cell, where g is unbounded, is infinite): choose_gumbel takes the logarithms only of the
+# entries that may beat the row's best so far. 1024 cells: u x 1024 is exact.
+GUMBEL_CELLS = 1024
+GUMBEL_CEILING = np.append(
+    -np.log(-np.log(np.arange(1, GUMBEL_CELLS) / GUMBEL_CELLS)) + 1e-6, np.inf
+)
+
+
+@njit(cache=True)
+def choose_gumbel(log_weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Kernel of population.choose_gumbel: one column per row with probability proportional
+    to exp(log_weights) (logit), the first largest of log_weights + a standard Gumbel draw,
+    as ``np.argmax(log_weights + rng.gumbel(size=log_weights.shape), axis=1)`` picks it (a
+    NaN counts as the largest, the first NaN wins).
+
+    Draws from ``rng`` in numpy's order and way: for each entry in row then column order,
+    u = 1 - rng.random() until u < 1, and g = 0 - log(-log(u)) (numpy's Gumbel, whose C code
+    calls the same C library log). The draws and the generator's state after them are
+    numpy's; the logarithms are taken only where the entry's ceiling (GUMBEL_CEILING) does
+    not rule it out, and an entry ruled out could not have been chosen (the sum rounds
+    monotonically, so weight + g <= weight + ceiling <= best).
+    """
+    rows, columns = log_weights.shape
+    chosen = np.zeros(rows, dtype=np.int64)
+    for i in range(rows):
+        best = 0.0
+        for j in range(columns):
+            u = 1.0 - rng.random()
+            while u >= 1.0:
+                u = 1.0 - rng.random()
+            weight = log_weights[i, j]
+            if j > 0 and weight + GUMBEL_CEILING[int(u * GUMBEL_CELLS)] <= best:
+                continue
+            value = weight + (0.0 - math.log(-math.log(u)))
+            if j == 0 or value > best or (value != value and best == best):
+                chosen[i], best = j, value
+    return chosen
 
 
 @njit(cache=True)

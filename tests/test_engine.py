@@ -1,5 +1,5 @@
-"""The engine: one compaction per phase, the metric store and its record choices, the metric
-and analyzer plug-ins (issue 22, issue 24 item 2)."""
+"""The engine: one compaction per phase, kernels that draw as numpy does, the metric store
+and its record choices, the metric and analyzer plug-ins (issue 22, issue 24 item 2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from smartcity.agents import kernels
 from smartcity.agents.citizens import Citizens, choose_residence, residents_per_district
+from smartcity.agents.population import choose_gumbel
 from smartcity.cli import main
 from smartcity.experiments.runner import RunTask, execute_run
 from smartcity.experiments.runs import run_city
@@ -338,3 +340,31 @@ def test_a_last_year_mean_sensitivity_study_refuses_sparse_recording(tmp_path, c
     assert main(argv) == 2
     assert "--record step" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _gumbel_weights() -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    spread = rng.normal(size=(3000, 16)) * 3
+    ties = rng.integers(0, 3, size=(2000, 16)) * 1e18  # w + g rounds to w: ties
+    blocked = rng.normal(size=(2000, 5))
+    blocked[rng.random(blocked.shape) < 0.3] = -np.inf
+    blocked[:20] = -np.inf  # nothing to choose: the first column, as np.argmax
+    odd = rng.normal(size=(500, 8))
+    odd[rng.random(odd.shape) < 0.05] = np.nan
+    odd[rng.random(odd.shape) < 0.05] = np.inf
+    return [spread, ties, blocked, odd, rng.normal(size=(40, 16)), np.zeros((0, 5))]
+
+
+@pytest.mark.parametrize("weights", _gumbel_weights(), ids=lambda w: str(w.shape))
+def test_the_gumbel_chooser_draws_and_chooses_as_numpy(weights):
+    """kernels.choose_gumbel (and population.choose_gumbel, kernel or numpy by size) picks
+    np.argmax(w + rng.gumbel(size=w.shape), axis=1) for the same seed, ties to the first
+    largest, -inf, inf and NaN weights included, and leaves the generator in the same
+    state: a numba or numpy upgrade that changes the draws fails here."""
+    for chooser in (kernels.choose_gumbel, choose_gumbel):
+        ours, numpys = np.random.default_rng(7), np.random.default_rng(7)
+        chosen = chooser(weights, ours)
+        expected = np.argmax(weights + numpys.gumbel(size=weights.shape), axis=1)
+        assert chosen.dtype == expected.dtype
+        np.testing.assert_array_equal(chosen, expected)
+        assert ours.bit_generator.state == numpys.bit_generator.state
