@@ -611,22 +611,25 @@ def adopt_digital_services(model: CityState) -> None:
     share = kernels.adult_adoption_shares(c.home, c.age, c.adopted, d.n)
     peer = (1 - p.neighbour_weight) * share + p.neighbour_weight * (d.neighbour_weights @ share)
     # hazard = (innovation + imitation x peer)(home) x literacy x (1 - privacy x (1 -
-    # protection)) x availability(home, s); per_step(hazard) = 1 - exp(-hazard / S), its
-    # exponential taken by numpy over all citizens and services at once.
-    exponent = kernels.adoption_exponents(
+    # protection)) x availability(home, s); per_step(hazard) = 1 - exp(-hazard / S). The
+    # kernel decides every draw that bounds of the exponential decide; numpy's np.exp
+    # decides the few others (the same choices as taking it for every citizen).
+    draw = model.rng.random(c.adopted.shape)
+    adopted, undecided, exponent = kernels.adopt_or_drop(
         c.home,
+        c.age,
         c.literacy,
         c.privacy,
+        c.adopted,
         p.adoption_innovation + p.adoption_imitation * peer,
         model.service_availability,
         1.0 - model.government.privacy_protection(),
         model.steps_per_year,
+        draw,
+        per_step(model, p.disadoption_rate),
     )
-    survival = np.exp(exponent, out=exponent)
-    draw = model.rng.random(c.adopted.shape)
-    c.adopted = kernels.adopt_or_drop(
-        c.adopted, c.age, survival, draw, per_step(model, p.disadoption_rate)
-    )
+    adopted.reshape(-1)[undecided] = draw.reshape(-1)[undecided] < 1.0 - np.exp(exponent)
+    c.adopted = adopted
 
 
 def learn(model: CityState) -> None:

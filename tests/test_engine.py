@@ -368,3 +368,36 @@ def test_the_gumbel_chooser_draws_and_chooses_as_numpy(weights):
         assert chosen.dtype == expected.dtype
         np.testing.assert_array_equal(chosen, expected)
         assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+def test_adoption_bounds_of_the_exponential_decide_as_numpys_exponential():
+    """kernels.adopt_or_drop with the rule's numpy step for its undecided entries gives
+    the choices of numpy's 1 - np.exp(x) for every entry, draws just below, at and just
+    above that threshold included (those must be left to numpy's exponential)."""
+    rng = np.random.default_rng(3)
+    n, services, districts = 20000, 4, 6
+    home = rng.integers(0, districts, n).astype(np.int32)
+    age = rng.uniform(0.0, 90.0, n)
+    literacy, privacy = rng.random(n), rng.random(n)
+    adopted = rng.random((n, services)) < 0.4
+    rate, availability = rng.random((districts, services)) * 3, rng.random((districts, services))
+    unprotected, steps, drop = 0.6, 1, 0.05  # a yearly step: wide bands, many undecided
+    ready = literacy * (1.0 - privacy * unprotected)
+    exponent = -(rate[home] * ready[:, None] * availability[home]) / steps
+    threshold = 1.0 - np.exp(exponent)
+    draw = rng.random((n, services))
+    edge = rng.integers(0, 3, n)  # just below, at, just above the threshold
+    draw[:, 0] = np.select(
+        [edge == 0, edge == 1],
+        [np.nextafter(threshold[:, 0], -1), threshold[:, 0]],
+        np.nextafter(threshold[:, 0], 2),
+    )
+    expected = np.where(adopted, ~(draw < drop), (age >= 18)[:, None] & (draw < threshold))
+    chosen, undecided, x = kernels.adopt_or_drop(
+        home, age, literacy, privacy, adopted, rate, availability, unprotected, steps, draw, drop
+    )
+    np.testing.assert_array_equal(x, exponent.reshape(-1)[undecided])
+    chosen.reshape(-1)[undecided] = draw.reshape(-1)[undecided] < 1.0 - np.exp(x)
+    np.testing.assert_array_equal(chosen, expected)
+    edge_rows = (age >= 18) & ~adopted[:, 0]
+    assert set(np.flatnonzero(edge_rows) * services) <= set(undecided)
