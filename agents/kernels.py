@@ -145,10 +145,29 @@ def adult_adoption_shares(
     return users
 
 
-# How far adopt_or_drop keeps its bounds of 1 - exp(x) from a draw: numpy's exponential
+# How far below_per_step keeps its bounds of 1 - exp(x) from a draw: numpy's exponential
 # and the subtraction are within ~1e-15 of the exact value; 1e-12 leaves room for any
 # exponential routine's last bits.
 EXP_MARGIN = 1e-12
+UNDECIDED = -1
+
+
+@njit(cache=True)
+def below_per_step(draw: float, x: float) -> int:
+    """Whether ``draw < 1 - exp(x)`` (per_step of a hazard: x = -hazard / steps per year),
+    1 or 0, decided without the exponential where its bounds decide it, else UNDECIDED.
+
+    For x <= 0, -x - x^2 / 2 <= 1 - exp(x) <= -x: a draw EXP_MARGIN or more below the
+    lower bound is below, one at or above the upper bound plus EXP_MARGIN is not, whatever
+    the last bits of numpy's exponential. A draw in between (a band x^2 / 2 + 2 EXP_MARGIN
+    wide) is left to the rule, which decides it with numpy's ``draw < 1 - np.exp(x)``: the
+    answers of numpy's exponential for every entry, without taking it for every entry.
+    """
+    if draw >= -x + EXP_MARGIN:
+        return 0
+    if x <= 0.0 and draw < -x - x * x / 2 - EXP_MARGIN:
+        return 1
+    return UNDECIDED
 
 
 @njit(cache=True)
@@ -171,13 +190,9 @@ def adopt_or_drop(
     literacy x (1 - privacy x unprotected) x availability(home, s), rate = innovation +
     imitation x peer.
 
-    The exponential is not taken here: for x <= 0, -x - x^2 / 2 <= 1 - exp(x) <= -x, so a
-    draw EXP_MARGIN or more below the lower bound adopts and one at or above the upper
-    bound plus EXP_MARGIN does not, whatever the last bits of numpy's exponential. The
-    others, in a band x^2 / 2 + 2 EXP_MARGIN wide (a few non-users a month in a city of
-    100,000, often none), are left undecided (False) and returned with their exponents,
-    for the rule to decide with numpy's ``draw < 1 - np.exp(x)``: the choices of taking
-    numpy's exponential for every entry, without its ~2 ms at 100,000 citizens.
+    The exponential is left out (below_per_step): the draws its bounds do not decide (a
+    few non-users a month in a city of 100,000, often none) stay False and are returned
+    for the rule to decide with numpy's ``draw < 1 - np.exp(x)``.
 
     Returns:
         The adoption after the step, the undecided entries (row x services + service)
@@ -193,22 +208,47 @@ def adopt_or_drop(
         d = home[i]
         ready = literacy[i] * (1.0 - privacy[i] * unprotected)
         for s in range(services):
-            u = draw[i, s]
             if adopted[i, s]:
-                out[i, s] = not u < drop
-                continue
-            out[i, s] = False
-            if not adult:
-                continue
-            x = -(rate[d, s] * ready * availability[d, s]) / steps_per_year
-            if u >= -x + EXP_MARGIN:
-                continue
-            if x <= 0.0 and u < -x - x * x / 2 - EXP_MARGIN:
-                out[i, s] = True
-                continue
-            undecided[k], exponent[k] = i * services + s, x
-            k += 1
+                out[i, s] = not draw[i, s] < drop
+            elif not adult:
+                out[i, s] = False
+            else:
+                x = -(rate[d, s] * ready * availability[d, s]) / steps_per_year
+                below = below_per_step(draw[i, s], x)
+                out[i, s] = below == 1
+                if below == UNDECIDED:
+                    undecided[k], exponent[k] = i * services + s, x
+                    k += 1
     return out, undecided[:k], exponent[:k]
+
+
+@njit(cache=True)
+def die(
+    growth: np.ndarray, health: np.ndarray, base: float, steps_per_year: int, draw: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel of citizens.die: a citizen dies when the draw falls below per_step(hazard) =
+    1 - exp(x), x = -hazard / steps per year, with the Gompertz hazard = mortality_base x
+    exp(mortality_growth x age) x (1.5 - 0.5 health) (``growth``: numpy's exponential).
+
+    The exponential of x is left out (below_per_step): the draws its bounds do not decide
+    stay False and are returned for the rule to decide with numpy's ``draw < 1 -
+    np.exp(x)``.
+
+    Returns:
+        Who dies, the undecided citizens and their exponents x.
+    """
+    dead = np.empty(len(draw), dtype=np.bool_)
+    undecided = np.empty(len(draw), dtype=np.int64)
+    exponent = np.empty(len(draw))
+    k = 0
+    for i in range(len(draw)):
+        x = -(base * growth[i] * (1.5 - 0.5 * health[i])) / steps_per_year
+        below = below_per_step(draw[i], x)
+        dead[i] = below == 1
+        if below == UNDECIDED:
+            undecided[k], exponent[k] = i, x
+            k += 1
+    return dead, undecided[:k], exponent[:k]
 
 
 # Upper bounds of a Gumbel draw g = -log(-log(u)) over the cells [c, c + 1) / 1024 of u

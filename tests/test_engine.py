@@ -401,3 +401,25 @@ def test_adoption_bounds_of_the_exponential_decide_as_numpys_exponential():
     np.testing.assert_array_equal(chosen, expected)
     edge_rows = (age >= 18) & ~adopted[:, 0]
     assert set(np.flatnonzero(edge_rows) * services) <= set(undecided)
+
+
+def test_deaths_decided_by_bounds_are_those_of_numpys_exponential():
+    """kernels.die with the rule's numpy step for its undecided citizens gives numpy's draw
+    < 1 - np.exp(x) for every citizen, draws just below, at and just above it included."""
+    rng = np.random.default_rng(4)
+    n, base, steps = 50000, 0.02, 1
+    growth, health = np.exp(0.09 * rng.uniform(0.0, 100.0, n)), rng.random(n)
+    exponent = -(base * growth * (1.5 - 0.5 * health)) / steps
+    threshold = 1.0 - np.exp(exponent)
+    draw = rng.random(n)
+    edge = rng.integers(0, 4, n)  # just below, at, just above the threshold, or random
+    draw = np.select(
+        [edge == 0, edge == 1, edge == 2],
+        [np.nextafter(threshold, -1), threshold, np.nextafter(threshold, 2)],
+        draw,
+    )
+    dead, undecided, x = kernels.die(growth, health, base, steps, draw)
+    assert set(np.flatnonzero(edge < 3)) <= set(undecided)
+    np.testing.assert_array_equal(x, exponent[undecided])
+    dead[undecided] = draw[undecided] < 1.0 - np.exp(x)
+    np.testing.assert_array_equal(dead, draw < threshold)
