@@ -224,8 +224,14 @@ def die(model: CityState) -> None:
     (Population.commit), with births and migration."""
     p = model.params.citizens
     c = model.citizens
-    hazard = p.mortality_base * np.exp(p.mortality_growth * c.age) * (1.5 - 0.5 * c.health)
-    dead = model.rng.random(len(c)) < per_step(model, hazard)
+    # draw < per_step(mortality_base x exp(mortality_growth x age) x (1.5 - 0.5 health)),
+    # numpy's np.exp deciding the draws its bounds do not (see kernels.below_per_step).
+    growth = np.exp(p.mortality_growth * c.age)
+    draw = model.rng.random(len(c))
+    dead, undecided, exponent = kernels.die(
+        growth, c.health, p.mortality_base, model.steps_per_year, draw
+    )
+    dead[undecided] = draw[undecided] < 1.0 - np.exp(exponent)
     model.flows["deaths"] += int(dead.sum())
     c.employer[dead] = NO_ONE
     c.mark_gone(dead)
@@ -611,22 +617,24 @@ def adopt_digital_services(model: CityState) -> None:
     share = kernels.adult_adoption_shares(c.home, c.age, c.adopted, d.n)
     peer = (1 - p.neighbour_weight) * share + p.neighbour_weight * (d.neighbour_weights @ share)
     # hazard = (innovation + imitation x peer)(home) x literacy x (1 - privacy x (1 -
-    # protection)) x availability(home, s); per_step(hazard) = 1 - exp(-hazard / S), its
-    # exponential taken by numpy over all citizens and services at once.
-    exponent = kernels.adoption_exponents(
+    # protection)) x availability(home, s); per_step(hazard) = 1 - exp(-hazard / S), numpy's
+    # np.exp deciding the draws its bounds do not (see kernels.below_per_step).
+    draw = model.rng.random(c.adopted.shape)
+    adopted, undecided, exponent = kernels.adopt_or_drop(
         c.home,
+        c.age,
         c.literacy,
         c.privacy,
+        c.adopted,
         p.adoption_innovation + p.adoption_imitation * peer,
         model.service_availability,
         1.0 - model.government.privacy_protection(),
         model.steps_per_year,
+        draw,
+        per_step(model, p.disadoption_rate),
     )
-    survival = np.exp(exponent, out=exponent)
-    draw = model.rng.random(c.adopted.shape)
-    c.adopted = kernels.adopt_or_drop(
-        c.adopted, c.age, survival, draw, per_step(model, p.disadoption_rate)
-    )
+    adopted.reshape(-1)[undecided] = draw.reshape(-1)[undecided] < 1.0 - np.exp(exponent)
+    c.adopted = adopted
 
 
 def learn(model: CityState) -> None:

@@ -432,9 +432,8 @@ def exit_firms(model: CityState) -> None:
     model.flows["firm_exits"] += int(closing.sum())
     remap = f.keep(~closing)
     c = model.citizens
-    c.employer = np.where(c.employer >= 0, remap[np.maximum(c.employer, 0)], NO_ONE).astype(
-        np.int32
-    )
+    # Each worker's employer renumbered (-1 for the closed firms' staff), in one pass.
+    c.employer = kernels.of_employer(remap, c.employer, NO_ONE).astype(np.int32)
 
 
 def profit_margin(model: CityState) -> float:

@@ -6,13 +6,19 @@ loaded from disk) compute the same expressions row by row, in the same order of 
 point operations, so each gives exactly the numpy rule's values. The rule functions in
 agents/citizens.py and agents/firms.py keep the rules' sentences (docs/ODD.md) and call
 these with plain arrays; random numbers are drawn in bulk from ``model.rng`` by the rule
-and passed in, so one seed still gives one run. Exponentials stay with numpy (``np.exp``
-may use its own vectorized routine, whose last bit can differ from the C library's), and
-a rule whose numpy form measured as fast as a kernel stays in numpy (a short boolean
-expression is: the job seekers, online participation, the invariant checks).
+and passed in, so one seed still gives one run. The logit chooser takes the generator
+itself and draws in numpy's order, the same numbers (tests/test_engine.py checks it): a
+numba kernel's ``rng.random()`` draws from the same bit generator as numpy's bulk
+``rng.random(shape)``, though not faster, so a rule gains from it only when the draws
+let the kernel skip work (choose_gumbel skips most logarithms). Exponentials stay with
+numpy (``np.exp`` may use its own vectorized routine, whose last bit can differ from the C
+library's), and a rule whose numpy form measured as fast as a kernel stays in numpy (a
+short boolean expression is: the job seekers, online participation, the invariant checks).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -139,44 +145,151 @@ def adult_adoption_shares(
     return users
 
 
+# How far below_per_step keeps its bounds of 1 - exp(x) from a draw: numpy's exponential
+# and the subtraction are within ~1e-15 of the exact value; 1e-12 leaves room for any
+# exponential routine's last bits.
+EXP_MARGIN = 1e-12
+UNDECIDED = -1
+
+
 @njit(cache=True)
-def adoption_exponents(
-    home: np.ndarray,
-    literacy: np.ndarray,
-    privacy: np.ndarray,
-    rate: np.ndarray,
-    availability: np.ndarray,
-    unprotected: float,
-    steps_per_year: int,
-) -> np.ndarray:
-    """Kernel of citizens.adopt_digital_services: -hazard / steps per year for each citizen
-    and service, with hazard = rate(home, s) x literacy x (1 - privacy x unprotected) x
-    availability(home, s), rate = innovation + imitation x peer (per_step's exponent)."""
-    out = np.empty((len(home), rate.shape[1]))
-    for i in range(len(home)):
-        d = home[i]
-        ready = literacy[i] * (1.0 - privacy[i] * unprotected)
-        for s in range(rate.shape[1]):
-            out[i, s] = -(rate[d, s] * ready * availability[d, s]) / steps_per_year
-    return out
+def below_per_step(draw: float, x: float) -> int:
+    """Whether ``draw < 1 - exp(x)`` (per_step of a hazard: x = -hazard / steps per year),
+    1 or 0, decided without the exponential where its bounds decide it, else UNDECIDED.
+
+    For x <= 0, -x - x^2 / 2 <= 1 - exp(x) <= -x: a draw EXP_MARGIN or more below the
+    lower bound is below, one at or above the upper bound plus EXP_MARGIN is not, whatever
+    the last bits of numpy's exponential. A draw in between (a band x^2 / 2 + 2 EXP_MARGIN
+    wide) is left to the rule, which decides it with numpy's ``draw < 1 - np.exp(x)``: the
+    answers of numpy's exponential for every entry, without taking it for every entry.
+    """
+    if draw >= -x + EXP_MARGIN:
+        return 0
+    if x <= 0.0 and draw < -x - x * x / 2 - EXP_MARGIN:
+        return 1
+    return UNDECIDED
 
 
 @njit(cache=True)
 def adopt_or_drop(
-    adopted: np.ndarray, age: np.ndarray, survival: np.ndarray, draw: np.ndarray, drop: float
-) -> np.ndarray:
+    home: np.ndarray,
+    age: np.ndarray,
+    literacy: np.ndarray,
+    privacy: np.ndarray,
+    adopted: np.ndarray,
+    rate: np.ndarray,
+    availability: np.ndarray,
+    unprotected: float,
+    steps_per_year: int,
+    draw: np.ndarray,
+    drop: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kernel of citizens.adopt_digital_services: a user keeps service s unless the draw
     falls below the drop probability; an adult non-user adopts it when the draw falls below
-    1 - survival (survival = exp(-hazard / steps per year))."""
+    per_step(hazard) = 1 - exp(x), x = -hazard / steps per year, hazard = rate(home, s) x
+    literacy x (1 - privacy x unprotected) x availability(home, s), rate = innovation +
+    imitation x peer.
+
+    The exponential is left out (below_per_step): the draws its bounds do not decide (a
+    few non-users a month in a city of 100,000, often none) stay False and are returned
+    for the rule to decide with numpy's ``draw < 1 - np.exp(x)``.
+
+    Returns:
+        The adoption after the step, the undecided entries (row x services + service)
+        and their exponents x.
+    """
+    services = adopted.shape[1]
     out = np.empty(adopted.shape, dtype=np.bool_)
+    undecided = np.empty(adopted.size, dtype=np.int64)
+    exponent = np.empty(adopted.size)
+    k = 0
     for i in range(adopted.shape[0]):
         adult = age[i] >= WORKING_AGE
-        for s in range(adopted.shape[1]):
+        d = home[i]
+        ready = literacy[i] * (1.0 - privacy[i] * unprotected)
+        for s in range(services):
             if adopted[i, s]:
                 out[i, s] = not draw[i, s] < drop
+            elif not adult:
+                out[i, s] = False
             else:
-                out[i, s] = adult and draw[i, s] < 1.0 - survival[i, s]
-    return out
+                x = -(rate[d, s] * ready * availability[d, s]) / steps_per_year
+                below = below_per_step(draw[i, s], x)
+                out[i, s] = below == 1
+                if below == UNDECIDED:
+                    undecided[k], exponent[k] = i * services + s, x
+                    k += 1
+    return out, undecided[:k], exponent[:k]
+
+
+@njit(cache=True)
+def die(
+    growth: np.ndarray, health: np.ndarray, base: float, steps_per_year: int, draw: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel of citizens.die: a citizen dies when the draw falls below per_step(hazard) =
+    1 - exp(x), x = -hazard / steps per year, with the Gompertz hazard = mortality_base x
+    exp(mortality_growth x age) x (1.5 - 0.5 health) (``growth``: numpy's exponential).
+
+    The exponential of x is left out (below_per_step): the draws its bounds do not decide
+    stay False and are returned for the rule to decide with numpy's ``draw < 1 -
+    np.exp(x)``.
+
+    Returns:
+        Who dies, the undecided citizens and their exponents x.
+    """
+    dead = np.empty(len(draw), dtype=np.bool_)
+    undecided = np.empty(len(draw), dtype=np.int64)
+    exponent = np.empty(len(draw))
+    k = 0
+    for i in range(len(draw)):
+        x = -(base * growth[i] * (1.5 - 0.5 * health[i])) / steps_per_year
+        below = below_per_step(draw[i], x)
+        dead[i] = below == 1
+        if below == UNDECIDED:
+            undecided[k], exponent[k] = i, x
+            k += 1
+    return dead, undecided[:k], exponent[:k]
+
+
+# Upper bounds of a Gumbel draw g = -log(-log(u)) over the cells [c, c + 1) / 1024 of u
+# (g rises with u; 1e-6 above its top, far beyond a logarithm's last-bit error; the last
+# cell, where g is unbounded, is infinite): choose_gumbel takes the logarithms only of the
+# entries that may beat the row's best so far. 1024 cells: u x 1024 is exact.
+GUMBEL_CELLS = 1024
+GUMBEL_CEILING = np.append(
+    -np.log(-np.log(np.arange(1, GUMBEL_CELLS) / GUMBEL_CELLS)) + 1e-6, np.inf
+)
+
+
+@njit(cache=True)
+def choose_gumbel(log_weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Kernel of population.choose_gumbel: one column per row with probability proportional
+    to exp(log_weights) (logit), the first largest of log_weights + a standard Gumbel draw,
+    as ``np.argmax(log_weights + rng.gumbel(size=log_weights.shape), axis=1)`` picks it (a
+    NaN counts as the largest, the first NaN wins).
+
+    Draws from ``rng`` in numpy's order and way: for each entry in row then column order,
+    u = 1 - rng.random() until u < 1, and g = 0 - log(-log(u)) (numpy's Gumbel, whose C code
+    calls the same C library log). The draws and the generator's state after them are
+    numpy's; the logarithms are taken only where the entry's ceiling (GUMBEL_CEILING) does
+    not rule it out, and an entry ruled out could not have been chosen (the sum rounds
+    monotonically, so weight + g <= weight + ceiling <= best).
+    """
+    rows, columns = log_weights.shape
+    chosen = np.zeros(rows, dtype=np.int64)
+    for i in range(rows):
+        best = 0.0
+        for j in range(columns):
+            u = 1.0 - rng.random()
+            while u >= 1.0:
+                u = 1.0 - rng.random()
+            weight = log_weights[i, j]
+            if j > 0 and weight + GUMBEL_CEILING[int(u * GUMBEL_CELLS)] <= best:
+                continue
+            value = weight + (0.0 - math.log(-math.log(u)))
+            if j == 0 or value > best or (value != value and best == best):
+                chosen[i], best = j, value
+    return chosen
 
 
 @njit(cache=True)

@@ -17,6 +17,12 @@ from typing import ClassVar
 
 import numpy as np
 
+from smartcity.agents import kernels
+
+# From this many rows x columns choose_gumbel's kernel is faster than numpy (0.14 vs 0.25
+# ms at 700 x 16); below, numba's ~17 us for taking a Generator argument outweighs it.
+GUMBEL_KERNEL_ENTRIES = 2048
+
 
 class Population:
     """A set of agents stored column-wise.
@@ -166,5 +172,10 @@ def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
 
 
 def choose_gumbel(log_weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Pick one column per row with probability proportional to exp(log_weights) (logit)."""
-    return np.argmax(log_weights + rng.gumbel(size=log_weights.shape), axis=1)
+    """Pick one column per row with probability proportional to exp(log_weights) (logit):
+    the first largest of log_weights + a Gumbel draw, ``np.argmax(log_weights +
+    rng.gumbel(size=log_weights.shape), axis=1)``, in one pass (kernels.choose_gumbel) for
+    a large choice; both give the same choices and leave ``rng`` in the same state."""
+    if log_weights.size < GUMBEL_KERNEL_ENTRIES:
+        return np.argmax(log_weights + rng.gumbel(size=log_weights.shape), axis=1)
+    return kernels.choose_gumbel(log_weights, rng)

@@ -1,5 +1,5 @@
-"""The engine: one compaction per phase, the metric store and its record choices, the metric
-and analyzer plug-ins (issue 22, issue 24 item 2)."""
+"""The engine: one compaction per phase, kernels that draw as numpy does, the metric store
+and its record choices, the metric and analyzer plug-ins (issue 22, issue 24 item 2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from smartcity.agents import kernels
 from smartcity.agents.citizens import Citizens, choose_residence, residents_per_district
+from smartcity.agents.population import choose_gumbel
 from smartcity.cli import main
 from smartcity.experiments.runner import RunTask, execute_run
 from smartcity.experiments.runs import run_city
@@ -352,3 +354,86 @@ def test_adoption_metrics_from_the_one_pass_counts_equal_their_definitions(matur
     divide = c.adopted[young].mean() - c.adopted[elderly].mean()
     assert last["digital_divide"] == pytest.approx(divide, rel=1e-12)
     assert 0 < last["digital_adoption"] < 1 and last["digital_divide"] > 0
+
+
+def _gumbel_weights() -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    spread = rng.normal(size=(3000, 16)) * 3
+    ties = rng.integers(0, 3, size=(2000, 16)) * 1e18  # w + g rounds to w: ties
+    blocked = rng.normal(size=(2000, 5))
+    blocked[rng.random(blocked.shape) < 0.3] = -np.inf
+    blocked[:20] = -np.inf  # nothing to choose: the first column, as np.argmax
+    odd = rng.normal(size=(500, 8))
+    odd[rng.random(odd.shape) < 0.05] = np.nan
+    odd[rng.random(odd.shape) < 0.05] = np.inf
+    return [spread, ties, blocked, odd, rng.normal(size=(40, 16)), np.zeros((0, 5))]
+
+
+@pytest.mark.parametrize("weights", _gumbel_weights(), ids=lambda w: str(w.shape))
+def test_the_gumbel_chooser_draws_and_chooses_as_numpy(weights):
+    """kernels.choose_gumbel (and population.choose_gumbel, kernel or numpy by size) picks
+    np.argmax(w + rng.gumbel(size=w.shape), axis=1) for the same seed, ties to the first
+    largest, -inf, inf and NaN weights included, and leaves the generator in the same
+    state: a numba or numpy upgrade that changes the draws fails here."""
+    for chooser in (kernels.choose_gumbel, choose_gumbel):
+        ours, numpys = np.random.default_rng(7), np.random.default_rng(7)
+        chosen = chooser(weights, ours)
+        expected = np.argmax(weights + numpys.gumbel(size=weights.shape), axis=1)
+        assert chosen.dtype == expected.dtype
+        np.testing.assert_array_equal(chosen, expected)
+        assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+def test_adoption_bounds_of_the_exponential_decide_as_numpys_exponential():
+    """kernels.adopt_or_drop with the rule's numpy step for its undecided entries gives
+    the choices of numpy's 1 - np.exp(x) for every entry, draws just below, at and just
+    above that threshold included (those must be left to numpy's exponential)."""
+    rng = np.random.default_rng(3)
+    n, services, districts = 20000, 4, 6
+    home = rng.integers(0, districts, n).astype(np.int32)
+    age = rng.uniform(0.0, 90.0, n)
+    literacy, privacy = rng.random(n), rng.random(n)
+    adopted = rng.random((n, services)) < 0.4
+    rate, availability = rng.random((districts, services)) * 3, rng.random((districts, services))
+    unprotected, steps, drop = 0.6, 1, 0.05  # a yearly step: wide bands, many undecided
+    ready = literacy * (1.0 - privacy * unprotected)
+    exponent = -(rate[home] * ready[:, None] * availability[home]) / steps
+    threshold = 1.0 - np.exp(exponent)
+    draw = rng.random((n, services))
+    edge = rng.integers(0, 3, n)  # just below, at, just above the threshold
+    draw[:, 0] = np.select(
+        [edge == 0, edge == 1],
+        [np.nextafter(threshold[:, 0], -1), threshold[:, 0]],
+        np.nextafter(threshold[:, 0], 2),
+    )
+    expected = np.where(adopted, ~(draw < drop), (age >= 18)[:, None] & (draw < threshold))
+    chosen, undecided, x = kernels.adopt_or_drop(
+        home, age, literacy, privacy, adopted, rate, availability, unprotected, steps, draw, drop
+    )
+    np.testing.assert_array_equal(x, exponent.reshape(-1)[undecided])
+    chosen.reshape(-1)[undecided] = draw.reshape(-1)[undecided] < 1.0 - np.exp(x)
+    np.testing.assert_array_equal(chosen, expected)
+    edge_rows = (age >= 18) & ~adopted[:, 0]
+    assert set(np.flatnonzero(edge_rows) * services) <= set(undecided)
+
+
+def test_deaths_decided_by_bounds_are_those_of_numpys_exponential():
+    """kernels.die with the rule's numpy step for its undecided citizens gives numpy's draw
+    < 1 - np.exp(x) for every citizen, draws just below, at and just above it included."""
+    rng = np.random.default_rng(4)
+    n, base, steps = 50000, 0.02, 1
+    growth, health = np.exp(0.09 * rng.uniform(0.0, 100.0, n)), rng.random(n)
+    exponent = -(base * growth * (1.5 - 0.5 * health)) / steps
+    threshold = 1.0 - np.exp(exponent)
+    draw = rng.random(n)
+    edge = rng.integers(0, 4, n)  # just below, at, just above the threshold, or random
+    draw = np.select(
+        [edge == 0, edge == 1, edge == 2],
+        [np.nextafter(threshold, -1), threshold, np.nextafter(threshold, 2)],
+        draw,
+    )
+    dead, undecided, x = kernels.die(growth, health, base, steps, draw)
+    assert set(np.flatnonzero(edge < 3)) <= set(undecided)
+    np.testing.assert_array_equal(x, exponent[undecided])
+    dead[undecided] = draw[undecided] < 1.0 - np.exp(x)
+    np.testing.assert_array_equal(dead, draw < threshold)
