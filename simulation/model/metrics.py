@@ -218,9 +218,7 @@ def _count_adoption(adopted: np.ndarray, age: np.ndarray, retirement_age: float)
         for s in range(adopted.shape[1]):
             used += adopted[i, s]
         adult = age[i] >= WORKING_AGE
-        for group, member in enumerate(
-            (adult, adult & (age[i] < 40), adult & (age[i] >= retirement_age))
-        ):
+        for group, member in enumerate((adult, adult & (age[i] < 40), age[i] >= retirement_age)):
             counts[group, 0] += member
             counts[group, 1] += used * member
     return counts
