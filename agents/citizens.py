@@ -15,7 +15,6 @@ import numpy as np
 
 from smartcity.agents import kernels
 from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
-from smartcity.simulation.world.parameters import CitizensParams
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import (
     CONVENIENCE_SERVICES,
@@ -35,6 +34,8 @@ MINUTES_WORKED_PER_MONTH = 160 * 60  # wage per minute worked = monthly wage / t
 # Weights of the need levels in a citizen's overall satisfaction: the basic level counts
 # most, the advanced levels (privacy, participation) together as much (white paper 2.1).
 NEED_WEIGHTS = np.array([0.3, 0.25, 0.15, 0.15, 0.15])
+# Trust's weights on the need levels after the basic one (update_trust).
+TRUST_WEIGHTS = np.array([0.4, 0.1, 0.3, 0.2])
 # Health and care workers one elderly resident needs: one per four (the elderly use health
 # and care services several times as much as the young; white paper Table 1, aging).
 CARE_WORKERS_PER_ELDER = 0.25
@@ -97,13 +98,11 @@ class Citizens(Population):
 
 
 def weighted_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """values @ weights for a (citizens, k) array, computed without BLAS.
-
-    A BLAS matrix-vector product over all citizens starts its thread pool; on a small,
-    shared machine those threads made a 100k-citizen step ~4x slower than one thread.
-    Per-citizen weighted sums are memory-bound: one thread loses nothing.
-    """
-    return np.einsum("ij,j->i", values, weights)
+    """values @ weights for a (citizens, k) array, summed as numpy's einsum sums it
+    (kernels.weighted_rows), in one pass and without BLAS: a BLAS matrix-vector product
+    over all citizens starts its thread pool, which made a 100k-citizen step ~4x slower on a
+    small, shared machine."""
+    return kernels.weighted_rows(values, weights)
 
 
 def _clip01(values: np.ndarray) -> np.ndarray:
@@ -217,6 +216,17 @@ def age_citizens(model: CityState) -> None:
     kernels.age_citizens(c.age, c.employer, step, model.params.citizens.retirement_age)
 
 
+def _decide_undecided(
+    decided: np.ndarray, undecided: np.ndarray, exponent: np.ndarray, draw: np.ndarray
+) -> np.ndarray:
+    """Complete a kernel's ``draw < 1 - exp(x)`` decisions: the flat entries ``undecided``,
+    whose draws fall between the bounds of kernels.below_per_step, are decided with numpy's
+    exponential of their exponents ``x``, so every answer is the one numpy's gives."""
+    flat = decided.reshape(-1)
+    flat[undecided] = draw.reshape(-1)[undecided] < 1.0 - np.exp(exponent)
+    return decided
+
+
 def die(model: CityState) -> None:
     """Citizens die with a Gompertz hazard rising with age, up to 1.5x for poor health.
 
@@ -228,10 +238,9 @@ def die(model: CityState) -> None:
     # numpy's np.exp deciding the draws its bounds do not (see kernels.below_per_step).
     growth = np.exp(p.mortality_growth * c.age)
     draw = model.rng.random(len(c))
-    dead, undecided, exponent = kernels.die(
-        growth, c.health, p.mortality_base, model.steps_per_year, draw
+    dead = _decide_undecided(
+        *kernels.die(growth, c.health, p.mortality_base, model.steps_per_year, draw), draw
     )
-    dead[undecided] = draw[undecided] < 1.0 - np.exp(exponent)
     model.flows["deaths"] += int(dead.sum())
     c.employer[dead] = NO_ONE
     c.mark_gone(dead)
@@ -277,13 +286,26 @@ def attract_migrants(model: CityState) -> None:
     c.stage(**newcomers)
 
 
-def _emigration_rate(
-    p: CitizensParams, satisfaction: np.ndarray, age: np.ndarray, employer: np.ndarray
+def _leaving(
+    model: CityState,
+    satisfaction: np.ndarray,
+    age: np.ndarray,
+    employer: np.ndarray,
+    draw: np.ndarray,
 ) -> np.ndarray:
-    """Yearly out-migration rate of each citizen (see emigrate)."""
-    overall = weighted_rows(satisfaction, NEED_WEIGHTS)
-    unemployed = (age >= WORKING_AGE) & (age < p.retirement_age) & (employer < 0)
-    return p.out_migration_rate * (0.5 + 1.5 * unemployed) * (1.5 - overall)
+    """Who of these citizens emigrates (see emigrate): draw < per_step(rate)."""
+    p = model.params.citizens
+    leaving = kernels.emigrate(
+        satisfaction,
+        age,
+        employer,
+        draw,
+        NEED_WEIGHTS,
+        p.out_migration_rate,
+        p.retirement_age,
+        model.steps_per_year,
+    )
+    return _decide_undecided(*leaving, draw)
 
 
 def emigrate(model: CityState) -> None:
@@ -294,20 +316,20 @@ def emigrate(model: CityState) -> None:
     the phase's departures and arrivals are applied at once (Population.commit, at the
     end of the demography phase).
     """
-    p = model.params.citizens
     c = model.citizens
-    new_age = c.staged("age")
     # One draw per citizen in the order of the population after this phase: the rows that
-    # stay, then the staged ones.
+    # stay, then the staged ones; a row already leaving draws inf, which nothing is below.
     draw = model.rng.random(c.count())
-    staying = len(draw) - len(new_age)
-    old_draw = c.for_remaining(draw[:staying], fill=np.inf)
-    rate = _emigration_rate(p, c.satisfaction, c.age, c.employer)
-    leaving = c.adults() & (old_draw < per_step(model, rate))
-    new_rate = _emigration_rate(p, c.staged("satisfaction"), new_age, c.staged("employer"))
-    new_leaving = (new_age >= WORKING_AGE) & (draw[staying:] < per_step(model, new_rate))
-    model.flows["emigrants"] += int(leaving.sum() + new_leaving.sum())
-    c.mark_gone(leaving, staged=new_leaving)
+    staying = len(draw) - len(c.staged("age"))
+
+    old = _leaving(
+        model, c.satisfaction, c.age, c.employer, c.for_remaining(draw[:staying], np.inf)
+    )
+    new = _leaving(
+        model, c.staged("satisfaction"), c.staged("age"), c.staged("employer"), draw[staying:]
+    )
+    model.flows["emigrants"] += int(old.sum() + new.sum())
+    c.mark_gone(old, staged=new)
 
 
 # --- labour market ----------------------------------------------------------------------
@@ -620,7 +642,7 @@ def adopt_digital_services(model: CityState) -> None:
     # protection)) x availability(home, s); per_step(hazard) = 1 - exp(-hazard / S), numpy's
     # np.exp deciding the draws its bounds do not (see kernels.below_per_step).
     draw = model.rng.random(c.adopted.shape)
-    adopted, undecided, exponent = kernels.adopt_or_drop(
+    decided = kernels.adopt_or_drop(
         c.home,
         c.age,
         c.literacy,
@@ -633,8 +655,7 @@ def adopt_digital_services(model: CityState) -> None:
         draw,
         per_step(model, p.disadoption_rate),
     )
-    adopted.reshape(-1)[undecided] = draw.reshape(-1)[undecided] < 1.0 - np.exp(exponent)
-    c.adopted = adopted
+    c.adopted = _decide_undecided(*decided, draw)
 
 
 def learn(model: CityState) -> None:
@@ -721,5 +742,5 @@ def update_trust(model: CityState) -> None:
     + 0.1 equality + 0.3 privacy + 0.2 participation (white paper 6.2.6, digital-space
     governance)."""
     c = model.citizens
-    target = weighted_rows(c.satisfaction[:, 1:], np.array([0.4, 0.1, 0.3, 0.2]))
-    c.trust += (target - c.trust) * per_step(model, model.params.citizens.trust_adjustment_rate)
+    rate = model.params.citizens.trust_adjustment_rate
+    kernels.update_trust(c.trust, c.satisfaction, TRUST_WEIGHTS, per_step(model, rate))

@@ -251,6 +251,80 @@ def die(
     return dead, undecided[:k], exponent[:k]
 
 
+@njit(cache=True)
+def weighted_row(values: np.ndarray, i: int, weights: np.ndarray, first: int = 0) -> float:
+    """values[i, first:] @ weights, summed as numpy's ``einsum("ij,j->i")`` sums a short
+    row (up to 7 terms; 8 and more it sums in more lanes): the even terms and the odd
+    terms apart, each in order, then the two sums (tests/test_engine.py checks it)."""
+    even = 0.0
+    odd = 0.0
+    for j in range(0, len(weights), 2):
+        even += values[i, first + j] * weights[j]
+    for j in range(1, len(weights), 2):
+        odd += values[i, first + j] * weights[j]
+    return even + odd
+
+
+@njit(cache=True)
+def weighted_rows(values: np.ndarray, weights: np.ndarray, first: int = 0) -> np.ndarray:
+    """values[:, first:] @ weights, row by row as weighted_row sums it."""
+    out = np.empty(values.shape[0])
+    for i in range(values.shape[0]):
+        out[i] = weighted_row(values, i, weights, first)
+    return out
+
+
+@njit(cache=True)
+def emigrate(
+    satisfaction: np.ndarray,
+    age: np.ndarray,
+    employer: np.ndarray,
+    draw: np.ndarray,
+    need_weights: np.ndarray,
+    base: float,
+    retirement_age: float,
+    steps_per_year: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel of citizens.emigrate: an adult leaves when the draw falls below per_step(rate)
+    = 1 - exp(x), x = -rate / steps per year, rate = out_migration_rate x (0.5 + 1.5 if
+    unemployed) x (1.5 - overall satisfaction), overall = satisfaction @ NEED_WEIGHTS;
+    retirees are not unemployed.
+
+    The exponential is left out (below_per_step): the draws its bounds do not decide stay
+    False and are returned for the rule to decide with numpy's ``draw < 1 - np.exp(x)``.
+
+    Returns:
+        Who leaves, the undecided citizens and their exponents x.
+    """
+    leaving = np.zeros(len(draw), dtype=np.bool_)
+    undecided = np.empty(len(draw), dtype=np.int64)
+    exponent = np.empty(len(draw))
+    k = 0
+    for i in range(len(draw)):
+        if not age[i] >= WORKING_AGE:
+            continue
+        unemployed = 1.5 if age[i] < retirement_age and employer[i] < 0 else 0.0
+        overall = weighted_row(satisfaction, i, need_weights)
+        x = -(base * (0.5 + unemployed) * (1.5 - overall)) / steps_per_year
+        below = below_per_step(draw[i], x)
+        leaving[i] = below == 1
+        if below == UNDECIDED:
+            undecided[k], exponent[k] = i, x
+            k += 1
+    return leaving, undecided[:k], exponent[:k]
+
+
+@njit(cache=True)
+def update_trust(
+    trust: np.ndarray, satisfaction: np.ndarray, weights: np.ndarray, adjustment: float
+) -> None:
+    """Kernel of citizens.update_trust, in place: trust += (satisfaction[1:] @ weights -
+    trust) x adjustment."""
+    for i in range(len(trust)):
+        target = weighted_row(satisfaction, i, weights, 1)
+        trust[i] += (target - trust[i]) * adjustment
+
+
 # Upper bounds of a Gumbel draw g = -log(-log(u)) over the cells [c, c + 1) / 1024 of u
 # (g rises with u; 1e-6 above its top, far beyond a logarithm's last-bit error; the last
 # cell, where g is unbounded, is infinite): choose_gumbel takes the logarithms only of the

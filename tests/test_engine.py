@@ -437,3 +437,43 @@ def test_deaths_decided_by_bounds_are_those_of_numpys_exponential():
     np.testing.assert_array_equal(x, exponent[undecided])
     dead[undecided] = draw[undecided] < 1.0 - np.exp(x)
     np.testing.assert_array_equal(dead, draw < threshold)
+
+
+@pytest.mark.parametrize("terms", range(1, 8))
+def test_weighted_rows_sum_as_numpys_einsum(terms):
+    """The kernels' weighted sums of a citizen's need levels equal numpy's einsum bit for
+    bit (the rules of satisfaction, trust and emigration were einsum's), from the first
+    column and from the second."""
+    rng = np.random.default_rng(terms)
+    values = rng.random((20000, terms + 1)) * rng.choice([1e-3, 1.0, 1e3], (20000, terms + 1))
+    weights = rng.random(terms)
+    for first in (0, 1):
+        expected = np.einsum("ij,j->i", values[:, first : first + terms], weights)
+        np.testing.assert_array_equal(kernels.weighted_rows(values, weights, first), expected)
+
+
+def test_emigration_decided_by_bounds_is_that_of_numpys_rule():
+    """kernels.emigrate with the rule's numpy step for its undecided citizens gives the
+    numpy rule's adults & (draw < 1 - np.exp(-rate / steps)) for every citizen, draws just
+    below, at and just above the threshold included."""
+    rng = np.random.default_rng(5)
+    n, base, retirement, steps = 50000, 0.9, 65.0, 1
+    satisfaction, age = rng.random((n, 5)), rng.uniform(0.0, 90.0, n)
+    employer = rng.integers(-1, 3, n).astype(np.int32)
+    weights = np.array([0.3, 0.25, 0.15, 0.15, 0.15])
+    unemployed = (age >= 18) & (age < retirement) & (employer < 0)
+    rate = base * (0.5 + 1.5 * unemployed) * (1.5 - np.einsum("ij,j->i", satisfaction, weights))
+    threshold = 1.0 - np.exp(-rate / steps)
+    edge = rng.integers(0, 4, n)  # just below, at, just above the threshold, or random
+    draw = np.select(
+        [edge == 0, edge == 1, edge == 2],
+        [np.nextafter(threshold, -1), threshold, np.nextafter(threshold, 2)],
+        rng.random(n),
+    )
+    draw[rng.random(n) < 0.01] = np.inf  # rows already leaving
+    leaving, undecided, x = kernels.emigrate(
+        satisfaction, age, employer, draw, weights, base, retirement, steps
+    )
+    assert set(np.flatnonzero((edge < 3) & (age >= 18) & np.isfinite(draw))) <= set(undecided)
+    leaving[undecided] = draw[undecided] < 1.0 - np.exp(x)
+    np.testing.assert_array_equal(leaving, (age >= 18) & (draw < threshold))
