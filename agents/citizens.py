@@ -34,8 +34,10 @@ MINUTES_WORKED_PER_MONTH = 160 * 60  # wage per minute worked = monthly wage / t
 # Weights of the need levels in a citizen's overall satisfaction: the basic level counts
 # most, the advanced levels (privacy, participation) together as much (white paper 2.1).
 NEED_WEIGHTS = np.array([0.3, 0.25, 0.15, 0.15, 0.15])
-# Trust's weights on the need levels after the basic one (update_trust).
-TRUST_WEIGHTS = np.array([0.4, 0.1, 0.3, 0.2])
+# As tuples for the kernels (kernels.weighted_row): need levels' weights, and trust's
+# weights on the levels after the basic one (update_trust).
+NEED_TERMS = tuple(NEED_WEIGHTS.tolist())
+TRUST_WEIGHTS = (0.4, 0.1, 0.3, 0.2)
 # Health and care workers one elderly resident needs: one per four (the elderly use health
 # and care services several times as much as the young; white paper Table 1, aging).
 CARE_WORKERS_PER_ELDER = 0.25
@@ -102,7 +104,7 @@ def weighted_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     (kernels.weighted_rows), in one pass and without BLAS: a BLAS matrix-vector product
     over all citizens starts its thread pool, which made a 100k-citizen step ~4x slower on a
     small, shared machine."""
-    return kernels.weighted_rows(values, weights)
+    return kernels.weighted_rows(values, tuple(weights.tolist()))
 
 
 def _clip01(values: np.ndarray) -> np.ndarray:
@@ -300,7 +302,7 @@ def _leaving(
         age,
         employer,
         draw,
-        NEED_WEIGHTS,
+        NEED_TERMS,
         p.out_migration_rate,
         p.retirement_age,
         model.steps_per_year,
@@ -558,11 +560,7 @@ def commute_trips(model: CityState) -> np.ndarray:
     """(modes, D, D) commuters by mode, home and work district."""
     c = model.citizens
     n = model.districts.n
-    going = np.flatnonzero(c.mode >= 0)
-    work = work_district(model, going)
-    going, work = going[work >= 0], work[work >= 0]  # retired since choosing their mode
-    cell = (c.mode[going].astype(np.int64) * n + c.home[going]) * n + work
-    trips = np.bincount(cell, minlength=len(MODES) * n * n).astype(float)
+    trips = kernels.commute_trips(c.mode, c.home, c.employer, model.firms.district, len(MODES), n)
     return trips.reshape(len(MODES), n, n)
 
 

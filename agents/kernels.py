@@ -99,6 +99,25 @@ def staff_skill(employer: np.ndarray, skill: np.ndarray, firms: int) -> np.ndarr
     return total
 
 
+@njit(cache=True, boundscheck=True)  # an employer past the firms raises, as numpy did
+def commute_trips(
+    mode: np.ndarray,
+    home: np.ndarray,
+    employer: np.ndarray,
+    firm_district: np.ndarray,
+    modes: int,
+    n: int,
+) -> np.ndarray:
+    """Kernel of citizens.commute_trips: commuters counted by (mode, home, work district)
+    of ``n`` districts, flattened; a citizen with a mode but no job (retired since choosing
+    it) is not one."""
+    trips = np.zeros(modes * n * n)
+    for i in range(len(mode)):
+        if mode[i] >= 0 and employer[i] >= 0:
+            trips[(mode[i] * n + home[i]) * n + firm_district[employer[i]]] += 1.0
+    return trips
+
+
 @njit(cache=True)
 def online_residents(home: np.ndarray, adopted: np.ndarray, districts: int) -> np.ndarray:
     """Kernel of citizens.use_public_services: residents of each district who use
@@ -252,10 +271,14 @@ def die(
 
 
 @njit(cache=True)
-def weighted_row(values: np.ndarray, i: int, weights: np.ndarray, first: int = 0) -> float:
+def weighted_row(values: np.ndarray, i: int, weights: tuple, first: int = 0) -> float:
     """values[i, first:] @ weights, summed as numpy's ``einsum("ij,j->i")`` sums a short
     row (up to 7 terms; 8 and more it sums in more lanes): the even terms and the odd
-    terms apart, each in order, then the two sums (tests/test_engine.py checks it)."""
+    terms apart, each in order, then the two sums (tests/test_engine.py checks it).
+
+    ``weights`` is a tuple: its length is then known when the kernel compiles and the sums
+    are unrolled, ~6x faster than a loop over an array's length (0.25 against 1.6 ms at
+    100,000 citizens; numpy's einsum: 0.7 ms)."""
     even = 0.0
     odd = 0.0
     for j in range(0, len(weights), 2):
@@ -266,7 +289,7 @@ def weighted_row(values: np.ndarray, i: int, weights: np.ndarray, first: int = 0
 
 
 @njit(cache=True)
-def weighted_rows(values: np.ndarray, weights: np.ndarray, first: int = 0) -> np.ndarray:
+def weighted_rows(values: np.ndarray, weights: tuple, first: int = 0) -> np.ndarray:
     """values[:, first:] @ weights, row by row as weighted_row sums it."""
     out = np.empty(values.shape[0])
     for i in range(values.shape[0]):
@@ -280,7 +303,7 @@ def emigrate(
     age: np.ndarray,
     employer: np.ndarray,
     draw: np.ndarray,
-    need_weights: np.ndarray,
+    need_weights: tuple,
     base: float,
     retirement_age: float,
     steps_per_year: int,
@@ -316,7 +339,7 @@ def emigrate(
 
 @njit(cache=True)
 def update_trust(
-    trust: np.ndarray, satisfaction: np.ndarray, weights: np.ndarray, adjustment: float
+    trust: np.ndarray, satisfaction: np.ndarray, weights: tuple, adjustment: float
 ) -> None:
     """Kernel of citizens.update_trust, in place: trust += (satisfaction[1:] @ weights -
     trust) x adjustment."""

@@ -449,7 +449,9 @@ def test_weighted_rows_sum_as_numpys_einsum(terms):
     weights = rng.random(terms)
     for first in (0, 1):
         expected = np.einsum("ij,j->i", values[:, first : first + terms], weights)
-        np.testing.assert_array_equal(kernels.weighted_rows(values, weights, first), expected)
+        np.testing.assert_array_equal(
+            kernels.weighted_rows(values, tuple(weights.tolist()), first), expected
+        )
 
 
 def test_emigration_decided_by_bounds_is_that_of_numpys_rule():
@@ -472,7 +474,7 @@ def test_emigration_decided_by_bounds_is_that_of_numpys_rule():
     )
     draw[rng.random(n) < 0.01] = np.inf  # rows already leaving
     leaving, undecided, x = kernels.emigrate(
-        satisfaction, age, employer, draw, weights, base, retirement, steps
+        satisfaction, age, employer, draw, tuple(weights.tolist()), base, retirement, steps
     )
     assert set(np.flatnonzero((edge < 3) & (age >= 18) & np.isfinite(draw))) <= set(undecided)
     leaving[undecided] = draw[undecided] < 1.0 - np.exp(x)
