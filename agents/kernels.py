@@ -348,6 +348,44 @@ def update_trust(
         trust[i] += (target - trust[i]) * adjustment
 
 
+@njit(cache=True)
+def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """Kernel of population.rank_within_groups: each element's rank in its group, 0 for the
+    highest priority, ties in the elements' order, NaN priorities last: the ranks of
+    ``np.lexsort((-priority, groups))``.
+
+    The elements are counted into their groups (a counting sort keeps their order), then
+    each group is sorted by -priority with a stable merge sort: O(n) plus small sorts, ~4x
+    faster than the lexsort of the whole array at the sizes of a layoff round (13,000
+    workers in a few hundred firms: 0.56 against 2.2 ms).
+    """
+    n = len(groups)
+    ranks = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return ranks
+    low = groups.min()
+    size = groups.max() - low + 1
+    start = np.zeros(size + 1, dtype=np.int64)
+    for i in range(n):
+        start[groups[i] - low + 1] += 1
+    for g in range(size):
+        start[g + 1] += start[g]
+    members = np.empty(n, dtype=np.int64)
+    fill = start[:-1].copy()
+    for i in range(n):
+        g = groups[i] - low
+        members[fill[g]] = i
+        fill[g] += 1
+    key = np.empty(n)
+    for g in range(size):
+        first, count = start[g], start[g + 1] - start[g]
+        for k in range(count):
+            key[k] = -priority[members[first + k]]
+        for rank, k in enumerate(np.argsort(key[:count], kind="mergesort")):
+            ranks[members[first + k]] = rank
+    return ranks
+
+
 # Upper bounds of a Gumbel draw g = -log(-log(u)) over the cells [c, c + 1) / 1024 of u
 # (g rises with u; 1e-6 above its top, far beyond a logarithm's last-bit error; the last
 # cell, where g is unbounded, is infinite): choose_gumbel takes the logarithms only of the

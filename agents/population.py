@@ -156,19 +156,11 @@ def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
     """Rank of each element inside its group, 0 for the highest priority.
 
     Used to fill limited places (vacancies, free dwellings, layoffs) first-come by priority:
-    element i gets a place when its rank is below its group's number of places.
+    element i gets a place when its rank is below its group's number of places. Ties keep
+    the elements' order (the ranks of ``np.lexsort((-priority, groups))``, computed by
+    kernels.rank_within_groups).
     """
-    order = np.lexsort((-priority, groups))
-    sorted_groups = groups[order]
-    n = len(order)
-    position = np.arange(n)
-    is_start = np.ones(n, dtype=bool)
-    np.not_equal(sorted_groups[1:], sorted_groups[:-1], out=is_start[1:])
-    # Position of each element's group start: the last start at or before it.
-    group_start = np.maximum.accumulate(np.where(is_start, position, 0))
-    ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = position - group_start
-    return ranks
+    return kernels.rank_within_groups(groups, priority)
 
 
 def choose_gumbel(log_weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:

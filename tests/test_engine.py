@@ -14,7 +14,7 @@ import pytest
 
 from smartcity.agents import kernels
 from smartcity.agents.citizens import Citizens, choose_residence, residents_per_district
-from smartcity.agents.population import choose_gumbel
+from smartcity.agents.population import choose_gumbel, rank_within_groups
 from smartcity.cli import main
 from smartcity.experiments.runner import RunTask, execute_run
 from smartcity.experiments.runs import run_city
@@ -479,3 +479,20 @@ def test_emigration_decided_by_bounds_is_that_of_numpys_rule():
     assert set(np.flatnonzero((edge < 3) & (age >= 18) & np.isfinite(draw))) <= set(undecided)
     leaving[undecided] = draw[undecided] < 1.0 - np.exp(x)
     np.testing.assert_array_equal(leaving, (age >= 18) & (draw < threshold))
+
+
+@pytest.mark.parametrize(("n", "groups"), [(0, 1), (7, 1), (3000, 3), (13000, 300), (2000, 5000)])
+def test_ranks_within_groups_are_those_of_a_lexsort(n, groups):
+    """Layoffs, hiring and free dwellings go by rank within a group; the kernel's ranks are
+    those of np.lexsort((-priority, groups)): ties in the elements' order, NaN last."""
+    rng = np.random.default_rng(n)
+    group = rng.integers(0, groups, n).astype(np.int32)
+    priority = np.round(rng.random(n), 2)  # many ties
+    priority[rng.random(n) < 0.05] = np.nan
+    priority[: min(n, 3)] = [-0.0, 0.0, np.inf][: min(n, 3)]
+    order = np.lexsort((-priority, group))
+    expected = np.empty(n, dtype=np.int64)
+    for g in np.unique(group):
+        members = order[group[order] == g]
+        expected[members] = np.arange(len(members))
+    np.testing.assert_array_equal(rank_within_groups(group, priority), expected)
