@@ -18,7 +18,13 @@ import numpy as np
 from smartcity.agents import kernels
 from smartcity.agents.population import Population, choose_gumbel
 from smartcity.simulation.world.protocols import CityState
-from smartcity.simulation.world.vocabulary import DIGITAL_SERVICES, NO_ONE, SECTOR_NAMES, per_step
+from smartcity.simulation.world.vocabulary import (
+    DIGITAL_SERVICES,
+    NO_ONE,
+    SECTOR_NAMES,
+    per_step,
+    share,
+)
 
 N_SECTORS = len(SECTOR_NAMES)
 HIGH_VALUE_SECTORS = ("creative", "digital", "health", "platform")
@@ -308,14 +314,14 @@ def set_prices(model: CityState, supply: np.ndarray) -> np.ndarray:
     spending = max(spending - model.user_fees / model.months_per_step, 0.0)
     spending += model.government.service_purchases
     mix = model.local_mix.copy()
-    elderly = (c.age >= model.params.citizens.retirement_age).mean()
+    elderly = share(c.age >= model.params.citizens.retirement_age)
     # Care demand scales with the elderly share; the floor keeps a city that starts with
     # almost no elderly from multiplying its tiny initial care demand.
     care = max(elderly, 0.05) / max(model.initial_elderly_share, 0.05)
     mix[sector_index("health")] *= (1 + model.levers.care_capacity) * care
-    convenience = c.adopted[:, DIGITAL_SERVICES.index("convenience")].mean()
+    convenience = share(c.adopted[:, DIGITAL_SERVICES.index("convenience")])
     mix[sector_index("platform")] *= max(0.2, convenience / DIGITAL_USE_REFERENCE)
-    digital_use = c.adopted.mean()
+    digital_use = share(c.adopted)
     mix[sector_index("digital")] *= max(0.2, digital_use / DIGITAL_USE_REFERENCE)
     mix /= mix.sum()
     model.export_index *= (1 + p.export_growth) ** (1 / model.steps_per_year)

@@ -63,6 +63,7 @@ from smartcity.simulation.world.vocabulary import (
     KEY_ISSUES,
     MODES,
     per_step,
+    share,
 )
 
 INITIATIVE_DIR = Path(__file__).parent / "initiatives"
@@ -215,15 +216,15 @@ def adoption_signal(model: CityState, signal: str) -> float:
     c = model.citizens
     if signal.startswith("service:"):
         service = DIGITAL_SERVICES.index(signal.split(":", 1)[1])
-        return float(c.adopted[c.adults(), service].mean())
+        return share(c.adopted[c.adults(), service])
     if signal == "citizens_digital":
-        return float(c.adopted[c.adults()].mean())
+        return share(c.adopted[c.adults()])
     if signal == "firms_digital":
         f = model.firms
         return float(np.average(f.digital, weights=f.employees() + 1.0))
     if signal == "green_commuting":
         commuting = c.mode >= 0
-        return float((c.mode[commuting] != MODES.index("car")).mean()) if commuting.any() else 0.0
+        return share(c.mode[commuting] != MODES.index("car"))
     if signal == "literacy":
         return float(c.literacy[c.adults()].mean())
     return 1.0  # "operability": government-run systems need no uptake by users

@@ -26,7 +26,7 @@ from smartcity.agents.firms import sector_mask
 from smartcity.policies.initiatives import adoption_signal
 from smartcity.simulation.world.errors import InputError
 from smartcity.simulation.world.protocols import CityState
-from smartcity.simulation.world.vocabulary import MODES, per_step
+from smartcity.simulation.world.vocabulary import MODES, per_step, share
 
 CAPACITY_COST = 0.6  # k per resident to build capacity serving all potential demand
 DEPRECIATION = 0.05  # 1/year
@@ -61,7 +61,7 @@ def _ev_demand(model: CityState) -> float:
     """Car commuters who drive electric: car share x an EV share rising 3 points a year."""
     c = model.citizens
     commuting = c.mode >= 0
-    cars = float((c.mode[commuting] == MODES.index("car")).mean()) if commuting.any() else 0.0
+    cars = share(c.mode[commuting] == MODES.index("car"))
     years = model.steps / model.steps_per_year
     return cars * min(1.0, 0.1 + 0.03 * years)
 

@@ -23,6 +23,7 @@ from smartcity.simulation.model import CityModel
 from smartcity.simulation.model.analyzers import ANALYZERS, AgentSample
 from smartcity.simulation.model.metrics import METRICS, metric
 from smartcity.simulation.world.errors import ParameterError
+from smartcity.simulation.world.vocabulary import share
 
 
 def _citizens(n: int) -> Citizens:
@@ -496,3 +497,14 @@ def test_ranks_within_groups_are_those_of_a_lexsort(n, groups):
         members = order[group[order] == g]
         expected[members] = np.arange(len(members))
     np.testing.assert_array_equal(rank_within_groups(group, priority), expected)
+
+
+def test_a_share_of_true_entries_is_numpys_mean_bit_for_bit():
+    """Rules and metrics take shares of masks as counts; each equals np.mean of the mask,
+    for whole arrays, strided columns and lengths around numpy's pairwise blocks."""
+    rng = np.random.default_rng(6)
+    for n in (1, 7, 8, 9, 127, 128, 129, 4097, 100_001):
+        mask = rng.random((n, 4)) < rng.random()
+        for part in (mask, mask[:, 2], mask[:, 0] & mask[:, 1]):
+            assert share(part) == part.mean()
+    assert share(np.zeros(0, dtype=bool)) == 0.0

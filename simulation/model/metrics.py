@@ -37,7 +37,13 @@ from smartcity.agents.firms import (
 from smartcity.policies.initiatives import initiative_names
 from smartcity.simulation.world.districts import JAM_SLOWDOWN
 from smartcity.simulation.world.protocols import CityState
-from smartcity.simulation.world.vocabulary import CAPABILITY_NAMES, MODES, NEED_LEVELS, SECTOR_NAMES
+from smartcity.simulation.world.vocabulary import (
+    CAPABILITY_NAMES,
+    MODES,
+    NEED_LEVELS,
+    SECTOR_NAMES,
+    share,
+)
 
 Reporter = Callable[[CityState], float]
 
@@ -230,10 +236,6 @@ def shared(model: CityState) -> Aggregates:
     return aggregates if aggregates is not None else Aggregates(model)
 
 
-def _share(mask: np.ndarray) -> float:
-    return float(mask.mean()) if len(mask) else 0.0
-
-
 def _annual_millions(model: CityState, monthly_k: float) -> float:
     return float(monthly_k) * model.steps_per_year / 1000.0
 
@@ -286,7 +288,7 @@ def emigrants(model: CityState) -> float:
 @metric("share", *UNIT)
 def elderly_share(model: CityState) -> float:
     """Share of citizens aged at or above the retirement age."""
-    return _share(shared(model).elderly)
+    return share(shared(model).elderly)
 
 
 @metric("0-1", *UNIT)
@@ -624,7 +626,7 @@ def response_time(model: CityState) -> float:
 @metric("share", *UNIT)
 def online_participation(model: CityState) -> float:
     """Share of adults taking part in governance online this step."""
-    return float(model.citizens.participates[shared(model).adults].mean())
+    return share(model.citizens.participates[shared(model).adults])
 
 
 @metric("0-1", *UNIT)

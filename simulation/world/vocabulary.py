@@ -89,3 +89,9 @@ class Clock(Protocol):
 def per_step(model: Clock, yearly_rate: float | np.ndarray) -> np.ndarray | float:
     """Probability in one step of an event with the given yearly hazard rate."""
     return 1.0 - np.exp(-np.asarray(yearly_rate) / model.steps_per_year)
+
+
+def share(mask: np.ndarray) -> float:
+    """Share of True entries (0 for none): ``mask.mean()`` bit for bit, as a count over the
+    size; np.mean casts every entry to a float first, 4-10x slower."""
+    return np.count_nonzero(mask) / mask.size if mask.size else 0.0
