@@ -515,25 +515,25 @@ def pick_modes(
         return np.zeros(0, dtype=np.int8)
     p = model.params.transport
     c = model.citizens
-    t = model.transit
-    home = c.home[choosers]
-    value_of_time = (
-        p.value_of_time_share
-        * np.maximum(c.income[choosers], 0.05 * model.wage_index)
-        / MINUTES_WORKED_PER_MONTH
-    )
     constants = np.array(
         [0.0, p.constant_transit, p.constant_micro, p.constant_cycle, p.constant_walk]
     )
-    cost = (
-        t.expected[:, home, work].T
-        + t.money[:, home, work].T / value_of_time[:, None]
-        + constants[None, :]
+    return kernels.pick_modes(
+        c.home[choosers],
+        work,
+        c.income[choosers],
+        c.adopted[choosers, DIGITAL_SERVICES.index("mobility")],
+        model.transit.expected,
+        model.transit.money,
+        constants,
+        0.05 * model.wage_index,
+        p.value_of_time_share,
+        MINUTES_WORKED_PER_MONTH,
+        p.mode_sensitivity,
+        NO_ONE if transit_open else TRANSIT,
+        MICRO,
+        model.rng,
     )
-    cost[~c.adopted[choosers, DIGITAL_SERVICES.index("mobility")], MICRO] = np.inf
-    if not transit_open:
-        cost[:, TRANSIT] = np.inf
-    return choose_gumbel(-p.mode_sensitivity * cost, model.rng).astype(np.int8)
 
 
 def board_transit(model: CityState) -> None:

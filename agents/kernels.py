@@ -410,21 +410,73 @@ def choose_gumbel(log_weights: np.ndarray, rng: np.random.Generator) -> np.ndarr
     not rule it out, and an entry ruled out could not have been chosen (the sum rounds
     monotonically, so weight + g <= weight + ceiling <= best).
     """
-    rows, columns = log_weights.shape
-    chosen = np.zeros(rows, dtype=np.int64)
-    for i in range(rows):
-        best = 0.0
-        for j in range(columns):
-            u = 1.0 - rng.random()
-            while u >= 1.0:
-                u = 1.0 - rng.random()
-            weight = log_weights[i, j]
-            if j > 0 and weight + GUMBEL_CEILING[int(u * GUMBEL_CELLS)] <= best:
-                continue
-            value = weight + (0.0 - math.log(-math.log(u)))
-            if j == 0 or value > best or (value != value and best == best):
-                chosen[i], best = j, value
+    chosen = np.zeros(log_weights.shape[0], dtype=np.int64)
+    for i in range(log_weights.shape[0]):
+        chosen[i] = _choose_gumbel_row(log_weights[i], rng)
     return chosen
+
+
+@njit(cache=True)
+def _choose_gumbel_row(log_weights: np.ndarray, rng: np.random.Generator) -> int:
+    """choose_gumbel for one row."""
+    chosen, best = 0, 0.0
+    for j in range(len(log_weights)):
+        u = 1.0 - rng.random()
+        while u >= 1.0:
+            u = 1.0 - rng.random()
+        weight = log_weights[j]
+        if j > 0 and weight + GUMBEL_CEILING[int(u * GUMBEL_CELLS)] <= best:
+            continue
+        value = weight + (0.0 - math.log(-math.log(u)))
+        if j == 0 or value > best or (value != value and best == best):
+            chosen, best = j, value
+    return chosen
+
+
+@njit(cache=True)
+def pick_modes(
+    home: np.ndarray,
+    work: np.ndarray,
+    income: np.ndarray,
+    micro_user: np.ndarray,
+    expected: np.ndarray,
+    money: np.ndarray,
+    constants: np.ndarray,
+    income_floor: float,
+    value_of_time_share: float,
+    minutes_worked: float,
+    sensitivity: float,
+    closed: int,
+    micro: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Kernel of citizens.pick_modes: each chooser's logit draw (as choose_gumbel draws it)
+    over the modes with log weight -sensitivity x generalized cost, cost = expected minutes
+    + money / value of time + the mode's constant, value of time = value_of_time_share x
+    max(income, income_floor) / minutes worked; micro-mobility only for the choosers who
+    use the mobility service, and mode ``closed`` (transit turned back; -1 for none) for
+    nobody (cost inf)."""
+    modes = len(constants)
+    chosen = np.empty(len(home), dtype=np.int8)
+    log_weights = np.empty(modes)
+    for i in range(len(home)):
+        h, w = home[i], work[i]
+        time_value = value_of_time_share * _maximum(income[i], income_floor) / minutes_worked
+        for m in range(modes):
+            cost = expected[m, h, w] + money[m, h, w] / time_value + constants[m]
+            if m == closed or (m == micro and not micro_user[i]):
+                cost = np.inf
+            log_weights[m] = -sensitivity * cost
+        chosen[i] = _choose_gumbel_row(log_weights, rng)
+    return chosen
+
+
+@njit(cache=True)
+def _maximum(a: float, b: float) -> float:
+    """np.maximum of two floats: the larger, NaN when either is NaN."""
+    if a != a or b != b:
+        return a + b
+    return a if a >= b else b
 
 
 @njit(cache=True)

@@ -13,7 +13,14 @@ import pandas as pd
 import pytest
 
 from smartcity.agents import kernels
-from smartcity.agents.citizens import Citizens, choose_residence, residents_per_district
+from smartcity.agents.citizens import (
+    MINUTES_WORKED_PER_MONTH,
+    Citizens,
+    choose_residence,
+    pick_modes,
+    residents_per_district,
+    work_district,
+)
 from smartcity.agents.population import choose_gumbel, rank_within_groups
 from smartcity.cli import main
 from smartcity.experiments.runner import RunTask, execute_run
@@ -23,7 +30,7 @@ from smartcity.simulation.model import CityModel
 from smartcity.simulation.model.analyzers import ANALYZERS, AgentSample
 from smartcity.simulation.model.metrics import METRICS, metric
 from smartcity.simulation.world.errors import ParameterError
-from smartcity.simulation.world.vocabulary import share
+from smartcity.simulation.world.vocabulary import DIGITAL_SERVICES, MICRO, TRANSIT, share
 
 
 def _citizens(n: int) -> Citizens:
@@ -508,3 +515,36 @@ def test_a_share_of_true_entries_is_numpys_mean_bit_for_bit():
         for part in (mask, mask[:, 2], mask[:, 0] & mask[:, 1]):
             assert share(part) == part.mean()
     assert share(np.zeros(0, dtype=bool)) == 0.0
+
+
+@pytest.mark.parametrize("transit_open", [True, False])
+def test_commuters_pick_modes_as_numpys_logit_of_generalized_cost(make_city, transit_open):
+    """The mode-choice kernel gives each chooser the mode, and leaves the generator in the
+    state, of the numpy rule: argmax of -sensitivity x (expected minutes + money / value of
+    time + constant) + a Gumbel draw, micro-mobility for its users only, transit closed to
+    the riders turned back."""
+    model = make_city("mature", seed=7)
+    model.run(0.5)
+    c, p, t = model.citizens, model.params.transport, model.transit
+    work = work_district(model)
+    choosers = np.flatnonzero(work >= 0)
+    home, where = c.home[choosers], work[choosers]
+    time_value = (
+        p.value_of_time_share
+        * np.maximum(c.income[choosers], 0.05 * model.wage_index)
+        / MINUTES_WORKED_PER_MONTH
+    )
+    constants = [0.0, p.constant_transit, p.constant_micro, p.constant_cycle, p.constant_walk]
+    cost = t.expected[:, home, where].T + t.money[:, home, where].T / time_value[:, None]
+    cost += np.array(constants)[None, :]
+    cost[~c.adopted[choosers, DIGITAL_SERVICES.index("mobility")], MICRO] = np.inf
+    if not transit_open:
+        cost[:, TRANSIT] = np.inf
+    state = model.rng.bit_generator.state
+    expected = np.argmax(-p.mode_sensitivity * cost + model.rng.gumbel(size=cost.shape), axis=1)
+    after = model.rng.bit_generator.state
+    model.rng.bit_generator.state = state
+    chosen = pick_modes(model, choosers, where, transit_open)
+    np.testing.assert_array_equal(chosen, expected)
+    assert model.rng.bit_generator.state == after
+    assert transit_open or not (chosen == TRANSIT).any()
