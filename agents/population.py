@@ -6,7 +6,7 @@ still one agent with its own state; ``population[i]`` returns a read-only view o
 
 Rows that leave and rows that arrive during a phase (deaths, emigration, births,
 in-migration) can be marked and staged, then applied by one :meth:`Population.commit`: one
-copy of each column per phase instead of one per rule.
+pass over each column per phase instead of one per rule, in place in the column's buffer.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class Population:
         """Restore a pickled or copied population, each column in a buffer of its own (a
         shallow copy's columns are the original's arrays)."""
         self.__dict__.update(state)
-        self._buffers, self._views = {}, {}
+        self._buffers, self._views, self._staged = {}, {}, list(self._staged)
         for name in self.COLUMNS:
             column = np.array(getattr(self, name), order="C")
             self._hold(name, column, len(column))
@@ -158,8 +158,8 @@ class Population:
         return out
 
     def commit(self) -> None:
-        """Apply the marked departures and the staged arrivals: one compaction and one
-        append of each column.
+        """Apply the marked departures and the staged arrivals: each column's rows that stay
+        move down in its buffer and the arrivals are written after them.
 
         The rows that stay keep their order; the staged rows that stay follow them in the
         order they were staged.
@@ -182,6 +182,7 @@ class Population:
         n = len(self)
         gone = None
         if keep is not None:
+            keep = np.asarray(keep)
             if keep.dtype != np.bool_ or keep.shape != (n,):
                 raise IndexError(f"keeping rows needs a boolean mask of {n} rows, not {keep.shape}")
             gone = np.flatnonzero(~keep)
