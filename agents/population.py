@@ -214,8 +214,10 @@ class Population:
                 in_place = False
             if source.dtype == buffer.dtype and source.flags.c_contiguous:
                 if gone is not None:
-                    width = math.prod(buffer.shape[1:])
-                    kernels.keep_rows(source.reshape(-1), gone, width, buffer.reshape(-1), in_place)
+                    # As bytes: one compiled kernel moves every type of column.
+                    width = math.prod(buffer.shape[1:]) * buffer.itemsize
+                    rows, out = source.reshape(-1).view(np.uint8), buffer.reshape(-1).view(np.uint8)
+                    kernels.keep_rows(rows, gone, width, out, in_place)
                 elif not in_place:
                     buffer[:n] = source
             else:
