@@ -21,7 +21,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 WORKING_AGE = 18.0  # agents.citizens.WORKING_AGE (this module is below the citizens)
 
@@ -568,3 +570,48 @@ def age_citizens(age: np.ndarray, employer: np.ndarray, step: float, retirement_
         age[i] += step
         if age[i] >= retirement_age:
             employer[i] = -1
+
+
+@intrinsic
+def _move(typingctx, out, to, rows, start, count):
+    """``out[to : to + count] = rows[start : start + count]`` as one memmove, for two
+    contiguous arrays of one type (numba's slice assignment copies an overlapping source
+    first, then entry by entry: ~20x slower). No bounds are checked."""
+    if not (
+        isinstance(out, types.Array)
+        and isinstance(rows, types.Array)
+        and out.layout == rows.layout == "C"
+        and out.dtype == rows.dtype
+    ):
+        return None
+
+    def codegen(context, builder, signature, args):
+        out_type, _, rows_type, _, _ = signature.args
+        out_array = context.make_array(out_type)(context, builder, args[0])
+        rows_array = context.make_array(rows_type)(context, builder, args[2])
+        itemsize = context.get_abi_sizeof(context.get_data_type(out_type.dtype))
+        target = builder.gep(out_array.data, [args[1]])
+        source = builder.gep(rows_array.data, [args[3]])
+        cgutils.raw_memmove(builder, target, source, args[4], itemsize)
+        return context.get_dummy_value()
+
+    return types.void(out, to, rows, start, count), codegen
+
+
+@njit(cache=True)
+def keep_rows(
+    rows: np.ndarray, gone: np.ndarray, width: int, out: np.ndarray, in_place: bool
+) -> None:
+    """Kernel of Population.commit: every row but the ``gone`` ones (sorted row numbers),
+    in their order, into the first rows of ``out``; a row is ``width`` entries of the flat
+    ``rows`` (both contiguous, of one type, and ``out`` long enough: nothing is checked).
+    ``out`` may be ``rows`` itself (``in_place``): a row only moves down, and the rows
+    before the first gone one stay where they are."""
+    to = 0
+    start = 0
+    for g in range(len(gone) + 1):
+        end = gone[g] * width if g < len(gone) else len(rows)
+        if to != start or not in_place:
+            _move(out, to, rows, start, end - start)
+        to += end - start
+        start = end + width

@@ -3,7 +3,9 @@ and its record choices, the metric and analyzer plug-ins (issue 22, issue 24 ite
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import subprocess
 import sys
 
@@ -21,7 +23,8 @@ from smartcity.agents.citizens import (
     residents_per_district,
     work_district,
 )
-from smartcity.agents.population import choose_gumbel, rank_within_groups
+from smartcity.agents.firms import Firms
+from smartcity.agents.population import Population, choose_gumbel, rank_within_groups
 from smartcity.cli import main
 from smartcity.experiments.runner import RunTask, execute_run
 from smartcity.experiments.runs import run_city
@@ -116,6 +119,127 @@ def test_residents_counted_once_follow_the_citizens_who_move(make_city):
         assert after is not first
         np.testing.assert_array_equal(after, np.bincount(c.home, minlength=model.districts.n))
         assert not np.array_equal(after, first)
+
+
+def _random_rows(population: type[Population], n: int, rng: np.random.Generator) -> dict:
+    rows = {}
+    for name, (dtype, shape) in population.COLUMNS.items():
+        values = rng.normal(0.0, 50.0, (n, *shape))
+        rows[name] = (values > 0) if dtype is np.bool_ else values.astype(dtype)
+    return rows
+
+
+class _CopyingColumns:
+    """The columns as the copying commit made them: a new array of the rows that stay,
+    concatenated with the arrivals that stay."""
+
+    def __init__(self, population: Population):
+        self.columns = {name: getattr(population, name).copy() for name in population.COLUMNS}
+
+    def apply(self, keep: np.ndarray | None, arrivals: list[dict], arrivals_gone=None) -> None:
+        for name, column in self.columns.items():
+            kept = column if keep is None else column[keep]
+            if arrivals:
+                new = np.concatenate([block[name] for block in arrivals])
+                new = new if arrivals_gone is None else new[~arrivals_gone]
+                kept = np.concatenate([kept, new.astype(column.dtype)])
+            self.columns[name] = kept
+
+
+@pytest.mark.parametrize("kind", [Citizens, Firms])
+def test_in_place_commits_give_the_columns_the_copying_commit_gave(kind):
+    """Random departures, arrivals, keep and append, with columns assigned new arrays (one
+    a view of another column) or changed in place between the commits, past the buffers'
+    spare rows and back: after each change every column is the copying one, in its
+    declared type, and a column read before a commit is read-only after it."""
+    rng = np.random.default_rng(7)
+    p = kind()
+    p.append(**_random_rows(kind, 40, rng))
+    ref = _CopyingColumns(p)
+    float_names = [n for n, (dt, shape) in kind.COLUMNS.items() if dt is np.float64 and not shape]
+    grew = 0
+    for step in range(120):
+        n = len(p)
+        buffer = p._buffers["uid"]
+        # Rules change columns in place or assign them new arrays.
+        a, b = rng.choice(float_names, 2, replace=False)
+        changed = rng.random(n) < 0.3
+        getattr(p, a)[changed] += 1.0
+        setattr(p, b, getattr(p, b) * 2.0 + 1.0)
+        ref.columns[a][changed] += 1.0
+        ref.columns[b] = ref.columns[b] * 2.0 + 1.0
+        if step % 7 == 0:  # a column assigned a view of another one's buffer
+            setattr(p, b, getattr(p, a)[:])
+            ref.columns[b] = ref.columns[a].copy()
+        old_view = getattr(p, a)
+        # A phase of departures and arrivals, some of them leaving again (a surge of
+        # arrivals now and then, a mass departure later, to grow and shrink the buffers).
+        many = step % 30 == 10
+        gone = rng.random(n) < (0.6 if step % 30 == 20 else 0.05)
+        blocks = [_random_rows(kind, int(rng.integers(0, 400 if many else 6)), rng)
+                  for _ in range(int(rng.integers(0, 3)))]  # fmt: skip
+        p.mark_gone(gone)
+        for block in blocks:
+            p.stage(**block)
+        staged = sum(len(block["uid"]) for block in blocks)
+        arrivals_gone = rng.random(staged) < 0.3 if staged and step % 2 else None
+        if arrivals_gone is not None:
+            p.mark_gone(np.zeros(n, dtype=bool), staged=arrivals_gone)
+        expected_count = (
+            n - gone.sum() + staged - (0 if arrivals_gone is None else arrivals_gone.sum())
+        )
+        assert p.count() == expected_count
+        p.commit()
+        ref.apply(~gone, [{k: v.astype(kind.COLUMNS[k][0]) for k, v in b.items()} for b in blocks],
+                  arrivals_gone)  # fmt: skip
+        if step % 5 == 0:
+            keep = rng.random(len(p)) < 0.9
+            remap = p.keep(keep)
+            ref.apply(keep, [])
+            assert remap.tolist() == np.where(keep, np.cumsum(keep) - 1, -1).tolist()
+        if step % 9 == 0:
+            rows = _random_rows(kind, int(rng.integers(0, 30)), rng)
+            p.append(**rows)
+            ref.apply(None, [rows])
+        assert len(p) == p.count() == len(ref.columns["uid"])
+        for name, (dtype, _) in kind.COLUMNS.items():
+            column = getattr(p, name)
+            assert column.dtype == dtype
+            np.testing.assert_array_equal(column, ref.columns[name], err_msg=name)
+        with pytest.raises(ValueError, match="read-only"):
+            old_view[:1] = 0.0
+        grew += p._buffers["uid"] is not buffer
+    assert grew >= 3  # the spare rows ran out, and the buffers were made anew
+
+
+def test_a_pickled_or_copied_population_holds_its_rows_only_and_its_own_buffers():
+    rng = np.random.default_rng(3)
+    c = Citizens()
+    c.append(**_random_rows(Citizens, 1000, rng))
+    c.mark_gone(rng.random(1000) < 0.5)
+    c.commit()  # ~500 rows in buffers of ~1,300
+    data = pickle.dumps(c)
+    assert len(data) < 600 * 130  # ~126 bytes a row
+    for other in (pickle.loads(data), copy.deepcopy(c), copy.copy(c)):
+        for name in c.COLUMNS:
+            np.testing.assert_array_equal(getattr(other, name), getattr(c, name))
+        before = c.age.copy()
+        other.mark_gone(np.arange(len(other)) < 10)
+        other.stage(**_random_rows(Citizens, 3, rng))
+        other.commit()
+        np.testing.assert_array_equal(c.age, before)
+        assert len(other) == len(c) - 7 and c.count() == len(c)
+
+
+def test_rows_of_another_shape_are_refused():
+    c = _citizens(3)
+    rows = _rows([7, 8], 1.0)
+    rows["satisfaction"] = rows["satisfaction"][:1]
+    with pytest.raises(ValueError, match="satisfaction"):
+        c.stage(**rows)
+    c.age = np.zeros(4)
+    with pytest.raises(ValueError, match="'age' has shape"):
+        c.append(**_rows([7], 1.0))
 
 
 # --- the metric store and its record choices -------------------------------------------
