@@ -14,6 +14,17 @@ let the kernel skip work (choose_gumbel skips most logarithms). Exponentials sta
 numpy (``np.exp`` may use its own vectorized routine, whose last bit can differ from the C
 library's), and a rule whose numpy form measured as fast as a kernel stays in numpy (a
 short boolean expression is: the job seekers, online participation, the invariant checks).
+
+What made these loops slow was rarely their arithmetic (measured at 100,000 citizens; see
+each kernel): reading a citizen's services one bool at a time kept a loop scalar, so each
+kernel reads a row of ``adopted`` as one 32-bit word (:func:`_service_rows`) and counts or
+tests services with one integer operation; a branch on a citizen's state (employed,
+commuting, a child) mispredicts about every other citizen and stops vectorization, and the
+compiler turns a ternary on such a state back into a branch, so those choices are written
+as integer arithmetic (:func:`_held`, :func:`_either`) or a lookup; and a loop that gathers
+(by home, employer, mode) stays scalar, so the arithmetic that can run over contiguous
+arrays is given its own loop. A division is kept as a division; a table of ``k / n`` for
+the few counts k holds the division's own results.
 """
 
 from __future__ import annotations
@@ -33,6 +44,61 @@ def _clip01(x: float) -> float:
     return min(max(x, 0.0), 1.0)
 
 
+# The byte of each service in a row word is 1 where used (numpy's bool is one byte, 0 or 1).
+SERVICE_BYTES = 4  # the row word is 32 bits: four DIGITAL_SERVICES
+
+
+@njit(cache=True)
+def _service_rows(adopted: np.ndarray) -> np.ndarray:
+    """Each citizen's row of ``adopted`` as one uint32 word (a view, no copy)."""
+    if adopted.shape[1] != SERVICE_BYTES:
+        raise ValueError("the kernels read a row of adopted as one word of four services")
+    return np.ascontiguousarray(adopted).reshape(-1).view(np.uint32)
+
+
+@njit(cache=True)
+def _services_mask(services: int, chosen: np.ndarray) -> int:
+    """The row word with the ``chosen`` services used: built through the same byte layout
+    as the rows, so a mask and a row agree whatever the machine's byte order."""
+    row = np.zeros(services, dtype=np.uint8)
+    for s in chosen:
+        row[s] = 1
+    return np.int64(row.view(np.uint32)[0])
+
+
+@njit(cache=True)
+def _count(row: int, mask: int) -> int:
+    """Services of ``mask`` used in ``row``: the four bytes (0 or 1) summed by one
+    multiplication into the top byte (at most 4: no carry)."""
+    return ((np.int64(row) & mask) * 0x01010101 >> 24) & 0xFF
+
+
+@njit(cache=True)
+def _pattern(row: int) -> int:
+    """The four service bytes of ``row`` as the four bits of one number (0-15): each byte's
+    bit lands on its own bit of the product (24 to 27), no two on the same."""
+    return ((np.int64(row) & 0x01010101) * 0x01020408 >> 24) & 0xF
+
+
+@njit(cache=True)
+def _held(index: int) -> int:
+    """1 for a row index (employer, mode) >= 0, 0 for none (-1), without a branch."""
+    return (np.int64(index) >> 63) + 1
+
+
+@njit(cache=True)
+def _either(flag: int, yes: int, no: int) -> int:
+    """``yes`` if ``flag`` (0 or 1) else ``no``, as arithmetic: the compiler makes a
+    ternary on a citizen's state a branch, which mispredicts."""
+    return flag * yes + (1 - flag) * no
+
+
+@njit(cache=True)
+def _shares(parts: int) -> np.ndarray:
+    """k / parts for k = 0..parts: the division's results for each count, looked up."""
+    return np.arange(parts + 1) / parts
+
+
 @njit(cache=True)
 def receive_income(
     employer: np.ndarray,
@@ -43,17 +109,18 @@ def receive_income(
     benefit: float,
 ) -> np.ndarray:
     """Kernel of citizens.receive_income: the firm's wage for workers, the pension for
-    retirees, the benefit for other adults, nothing for children (k/month)."""
+    retirees, the benefit for other adults, nothing for children (k/month).
+
+    One lookup in the wages and, after them, what the jobless receive (0.62 -> 0.35 ms at
+    100,000 citizens: the nested branches on employer and age mispredicted).
+    """
+    firms = len(wage)
+    income_of = np.concatenate((wage, np.array([0.0, benefit, pension])))
     income = np.empty(len(employer))
     for i in range(len(employer)):
-        if employer[i] >= 0:
-            income[i] = wage[employer[i]]
-        elif age[i] >= retirement_age:
-            income[i] = pension
-        elif age[i] >= WORKING_AGE:
-            income[i] = benefit
-        else:
-            income[i] = 0.0
+        retired = np.int64(age[i] >= retirement_age)
+        otherwise = firms + _either(retired, 2, np.int64(age[i] >= WORKING_AGE))
+        income[i] = income_of[_either(_held(employer[i]), employer[i], otherwise)]
     return income
 
 
@@ -68,13 +135,18 @@ def health_target(
     cared: float,
 ) -> np.ndarray:
     """Kernel of citizens.health_target: clip01(age level x (0.8 + 0.15 access + 0.05
-    telehealth + care for the elderly) x (cared for the elderly, else 1))."""
+    telehealth + care for the elderly) x (cared for the elderly, else 1)).
+
+    Telehealth read from the row word (0.66 -> 0.10 ms at 100,000 citizens: the loop
+    vectorizes, divisions included)."""
+    rows = _service_rows(adopted)
+    tele = _services_mask(adopted.shape[1], np.array([telehealth]))
     target = np.empty(len(age))
     for i in range(len(age)):
         over = (max(age[i], 40.0) - 40.0) / 60.0
         level = _clip01(1.0 - over * over)
         elderly = age[i] >= retirement_age
-        factor = 0.8 + 0.15 * access[i] + (0.05 if adopted[i, telehealth] else 0.0)
+        factor = 0.8 + 0.15 * access[i] + (0.05 if rows[i] & tele else 0.0)
         factor = factor + (care if elderly else 0.0)
         target[i] = _clip01(level * factor * (cared if elderly else 1.0))
     return target
@@ -90,15 +162,23 @@ def of_employer(column: np.ndarray, employer: np.ndarray, missing: int) -> np.nd
     return out
 
 
-@njit(cache=True, boundscheck=True)  # an employer past the firms raises, as numpy did
+@njit(cache=True)
 def staff_skill(employer: np.ndarray, skill: np.ndarray, firms: int) -> np.ndarray:
     """Kernel of firms.productivity_multiplier: the sum of its workers' skill for each
-    firm, added in citizen row order (as numpy's bincount adds them)."""
-    total = np.zeros(firms)
+    firm, added in citizen row order (as numpy's bincount adds them).
+
+    The jobless add theirs to a spare total past the firms instead of being skipped by a
+    branch (0.44 -> 0.24 ms at 100,000 citizens); an employer past the firms raises, as
+    numpy did.
+    """
+    total = np.zeros(firms + 1)
+    last = -1
     for i in range(len(employer)):
-        if employer[i] >= 0:
-            total[employer[i]] += skill[i]
-    return total
+        total[_either(_held(employer[i]), employer[i], firms)] += skill[i]
+        last = max(last, employer[i])
+    if last >= firms:
+        raise IndexError("index is out of bounds")
+    return total[:firms]
 
 
 @njit(cache=True, boundscheck=True)  # an employer past the firms raises, as numpy did
@@ -123,12 +203,15 @@ def commute_trips(
 @njit(cache=True)
 def online_residents(home: np.ndarray, adopted: np.ndarray, districts: int) -> np.ndarray:
     """Kernel of citizens.use_public_services: residents of each district who use
-    e-government or telehealth (services 0 and 1)."""
-    online = np.zeros(districts)
+    e-government or telehealth (services 0 and 1).
+
+    Counted as integers, without a branch (0.27 -> 0.12 ms at 100,000 citizens)."""
+    rows = _service_rows(adopted)
+    public = _services_mask(adopted.shape[1], np.array([0, 1]))
+    online = np.zeros(districts, dtype=np.int64)
     for i in range(len(home)):
-        if adopted[i, 0] or adopted[i, 1]:
-            online[home[i]] += 1.0
-    return online
+        online[home[i]] += _count(rows[i], public) > 0
+    return online.astype(np.float64)
 
 
 @njit(cache=True)
@@ -136,11 +219,16 @@ def service_access(
     home: np.ndarray, adopted: np.ndarray, district_access: np.ndarray, offline: float
 ) -> np.ndarray:
     """Kernel of citizens.use_public_services: the home district's access, x ``offline``
-    (1 - penalty) for a citizen using neither e-government nor telehealth."""
+    (1 - penalty) for a citizen using neither e-government nor telehealth.
+
+    The factor is looked up, not branched on (0.34 -> 0.13 ms at 100,000 citizens)."""
+    rows = _service_rows(adopted)
+    public = _services_mask(adopted.shape[1], np.array([0, 1]))
+    factor = np.array([offline, 1.0])
     access = np.empty(len(home))
     for i in range(len(home)):
-        online = adopted[i, 0] or adopted[i, 1]
-        access[i] = district_access[home[i]] * (1.0 if online else offline)
+        online = np.int64(_count(rows[i], public) > 0)
+        access[i] = district_access[home[i]] * factor[online]
     return access
 
 
@@ -149,20 +237,36 @@ def adult_adoption_shares(
     home: np.ndarray, age: np.ndarray, adopted: np.ndarray, districts: int
 ) -> np.ndarray:
     """Kernel of citizens.adopt_digital_services: share_s(d), the adults of district d who
-    use service s over the adults living there (at least 1), in one pass."""
+    use service s over the adults living there (at least 1), in one pass.
+
+    The pass counts the citizens of each district by their set of services (16 sets, and
+    one slot for the children): one integer increment per citizen, no branch; the users
+    of s are then the counts of the sets holding s (1.1 -> 0.2 ms at 100,000 citizens).
+    The counts are exact, as the float counts were.
+    """
     services = adopted.shape[1]
-    adults = np.zeros(districts)
-    users = np.zeros((districts, services))
+    rows = _service_rows(adopted)
+    sets = 1 << services
+    children = sets  # the slot after the sets
+    counts = np.zeros((districts, sets + 1), dtype=np.int64)
+    flat = counts.reshape(-1)
     for i in range(len(home)):
-        if age[i] >= WORKING_AGE:
-            adults[home[i]] += 1.0
-            for s in range(services):
-                if adopted[i, s]:
-                    users[home[i], s] += 1.0
+        adult = np.int64(age[i] >= WORKING_AGE)
+        flat[home[i] * (sets + 1) + _either(adult, _pattern(rows[i]), children)] += 1
+    bit = np.empty(services, dtype=np.int64)
+    for s in range(services):
+        bit[s] = _pattern(_services_mask(services, np.array([s])))
+    users = np.zeros((districts, services))
     for d in range(districts):
-        residents = max(adults[d], 1.0)
+        adults = 0
+        for p in range(sets):
+            adults += counts[d, p]
+        residents = max(float(adults), 1.0)
         for s in range(services):
-            users[d, s] /= residents
+            using = 0
+            for p in range(sets):
+                using += counts[d, p] * ((p & bit[s]) != 0)
+            users[d, s] = using / residents
     return users
 
 
@@ -192,6 +296,16 @@ def below_per_step(draw: float, x: float) -> int:
 
 
 @njit(cache=True)
+def _below_or_undecided(draw: float, x: float) -> tuple[bool, bool]:
+    """below_per_step as two flags, (answer 1, UNDECIDED), from both its bounds without
+    its branches, so that a loop over the draws vectorizes: a draw below the lower bound is
+    never at or above the upper one, which is above the lower (rounding is monotonic)."""
+    above = draw >= -x + EXP_MARGIN
+    below = (x <= 0.0) & (draw < -x - x * x / 2 - EXP_MARGIN)
+    return below, (not above) & (not below)
+
+
+@njit(cache=True)
 def adopt_or_drop(
     home: np.ndarray,
     age: np.ndarray,
@@ -215,32 +329,48 @@ def adopt_or_drop(
     few non-users a month in a city of 100,000, often none) stay False and are returned
     for the rule to decide with numpy's ``draw < 1 - np.exp(x)``.
 
+    The hazards have their own loop (it gathers by home, so stays scalar); the decisions
+    run over the flat entries without a branch, vectorized with their divisions; the
+    undecided are collected by a last pass only when there are some (2.1 -> 1.0 ms at
+    100,000 citizens, where branches on use and age mispredicted and the division ran
+    once per entry, scalar).
+
     Returns:
         The adoption after the step, the undecided entries (row x services + service)
         and their exponents x.
     """
-    services = adopted.shape[1]
-    out = np.empty(adopted.shape, dtype=np.bool_)
-    undecided = np.empty(adopted.size, dtype=np.int64)
-    exponent = np.empty(adopted.size)
-    k = 0
-    for i in range(adopted.shape[0]):
-        adult = age[i] >= WORKING_AGE
+    n, services = adopted.shape
+    rows = _service_rows(adopted)
+    hazard = np.empty((n, SERVICE_BYTES))
+    for i in range(n):
         d = home[i]
         ready = literacy[i] * (1.0 - privacy[i] * unprotected)
-        for s in range(services):
-            if adopted[i, s]:
-                out[i, s] = not draw[i, s] < drop
-            elif not adult:
-                out[i, s] = False
-            else:
-                x = -(rate[d, s] * ready * availability[d, s]) / steps_per_year
-                below = below_per_step(draw[i, s], x)
-                out[i, s] = below == 1
-                if below == UNDECIDED:
-                    undecided[k], exponent[k] = i * services + s, x
-                    k += 1
-    return out, undecided[:k], exponent[:k]
+        for s in range(SERVICE_BYTES):
+            hazard[i, s] = rate[d, s] * ready * availability[d, s]
+    # An adult's services not used, one byte per entry as in the rows.
+    every = _services_mask(services, np.arange(services))
+    open_rows = np.empty(n, dtype=np.uint32)
+    for i in range(n):
+        open_rows[i] = np.int64(age[i] >= WORKING_AGE) * (every & ~np.int64(rows[i]))
+    out = np.empty(adopted.shape, dtype=np.bool_)
+    chosen, hazards = out.reshape(-1), hazard.reshape(-1)
+    draws = np.ascontiguousarray(draw).reshape(-1)
+    users, open_ = rows.view(np.uint8), open_rows.view(np.uint8)
+    k = 0
+    for j in range(len(draws)):
+        x = -hazards[j] / steps_per_year
+        below, undecided = _below_or_undecided(draws[j], x)
+        chosen[j] = (users[j] & (not draws[j] < drop)) | (open_[j] & below)
+        k += open_[j] & undecided
+    undecided_entries = np.empty(k, dtype=np.int64)
+    exponent = np.empty(k)
+    k = 0
+    for j in range(len(draws) if len(undecided_entries) else 0):
+        x = -hazards[j] / steps_per_year
+        if open_[j] and below_per_step(draws[j], x) == UNDECIDED:
+            undecided_entries[k], exponent[k] = j, x
+            k += 1
+    return out, undecided_entries, exponent
 
 
 @njit(cache=True)
@@ -253,23 +383,27 @@ def die(
 
     The exponential of x is left out (below_per_step): the draws its bounds do not decide
     stay False and are returned for the rule to decide with numpy's ``draw < 1 -
-    np.exp(x)``.
+    np.exp(x)``. The decisions run without a branch, vectorized; the undecided are
+    collected by a second pass only when there are some (0.26 -> 0.11 ms at 100,000).
 
     Returns:
         Who dies, the undecided citizens and their exponents x.
     """
     dead = np.empty(len(draw), dtype=np.bool_)
-    undecided = np.empty(len(draw), dtype=np.int64)
-    exponent = np.empty(len(draw))
     k = 0
     for i in range(len(draw)):
         x = -(base * growth[i] * (1.5 - 0.5 * health[i])) / steps_per_year
-        below = below_per_step(draw[i], x)
-        dead[i] = below == 1
-        if below == UNDECIDED:
-            undecided[k], exponent[k] = i, x
+        dead[i], undecided = _below_or_undecided(draw[i], x)
+        k += undecided
+    undecided_rows = np.empty(k, dtype=np.int64)
+    exponent = np.empty(k)
+    k = 0
+    for i in range(len(draw) if len(undecided_rows) else 0):
+        x = -(base * growth[i] * (1.5 - 0.5 * health[i])) / steps_per_year
+        if below_per_step(draw[i], x) == UNDECIDED:
+            undecided_rows[k], exponent[k] = i, x
             k += 1
-    return dead, undecided[:k], exponent[:k]
+    return dead, undecided_rows, exponent
 
 
 @njit(cache=True)
@@ -495,20 +629,24 @@ def learn(
     support: float,
 ) -> None:
     """Kernel of citizens.learn, in place: skill on the job, literacy from use, the young's
-    catch-up toward the literacy mean and the support lever for adults behind it."""
+    catch-up toward the literacy mean and the support lever for adults behind it.
+
+    The services used are counted from the row word, and both catch-ups are computed and
+    one kept: the loop then vectorizes (2.3 -> 0.25 ms at 100,000 citizens; counting the
+    bools one by one kept it scalar, with its two divisions and branches on age and
+    literacy that mispredicted).
+    """
     services = adopted.shape[1]
+    rows = _service_rows(adopted)
+    every = _services_mask(services, np.arange(services))
     for i in range(len(skill)):
         worker = 1.0 if employer[i] >= 0 else 0.0
         skill[i] += skill_rate * worker * (1.0 - skill[i])
-        used = 0.0
-        for s in range(services):
-            used += adopted[i, s]
+        used = _count(rows[i], every)
         lit = literacy[i] + literacy_rate * (used / services) * (1.0 - literacy[i])
-        if age[i] < WORKING_AGE:
-            lit += step * max(literacy_mean - lit, 0.0) / 5
-        elif lit < literacy_mean:
-            lit += support * (1.0 - lit)
-        literacy[i] = lit
+        young = lit + step * max(literacy_mean - lit, 0.0) / 5
+        behind = lit + support * (1.0 - lit)
+        literacy[i] = young if age[i] < WORKING_AGE else (behind if lit < literacy_mean else lit)
 
 
 @njit(cache=True)
@@ -534,42 +672,52 @@ def evaluate_satisfaction(
     channel: float,
 ) -> None:
     """Kernel of citizens.evaluate_satisfaction, in place: the five need levels of each
-    citizen (see that rule for the formulas)."""
+    citizen (see that rule for the formulas).
+
+    The choices are index arithmetic and lookups, not branches (a commute of someone not
+    commuting reads a 0-minute slot past the table), the services come from the row word,
+    the shares of services from a table of their divisions (2.5 -> 1.0 ms at 100,000
+    citizens: branches on employer, mode, age and participation mispredicted). A separate
+    loop for the gathers measured no faster once the branches were gone.
+    """
     districts = len(crowding)
     services = adopted.shape[1]
+    rows = _service_rows(adopted)
+    every = _services_mask(services, np.arange(services))
+    handy = _services_mask(services, convenience)
+    egov = _services_mask(services, np.array([e_government]))
+    handy_share, used_share = _shares(len(convenience)), _shares(services)
+    district_of = np.append(firm_district, 0)  # the jobless work nowhere: district 0
+    minutes_of = np.append(minutes, 0.0)  # those who do not commute: 0 minutes
+    # Read as a number, not a bool: the compiler branches on a bool it multiplies.
+    online_now = participates.view(np.uint8)
     for i in range(len(age)):
-        livelihood = employer[i] >= 0 or age[i] >= retirement_age or age[i] < WORKING_AGE
-        satisfaction[i, 0] = (
-            (0.4 if livelihood else 0.0) + 0.3 * health[i] + 0.3 * (1 - crowding[home[i]])
-        )
-        commute = 0.0
-        if mode[i] >= 0:
-            work = firm_district[employer[i]] if employer[i] >= 0 else 0
-            commute = minutes[(mode[i] * districts + home[i]) * districts + work]
-        digital = 0.0
-        for s in convenience:
-            digital += adopted[i, s]
+        employed, commuting = _held(employer[i]), _held(mode[i])
+        livelihood = employed | (age[i] >= retirement_age) | (age[i] < WORKING_AGE)
+        satisfaction[i, 0] = 0.4 * livelihood + 0.3 * health[i] + 0.3 * (1 - crowding[home[i]])
+        work = district_of[_either(employed, employer[i], len(firm_district))]
+        trip = (_either(commuting, mode[i], 0) * districts + home[i]) * districts + work
+        commute = minutes_of[_either(commuting, trip, len(minutes))]
         satisfaction[i, 1] = (
             0.45 * access[i]
             + 0.25 * _clip01(1.0 - commute / 90.0)
-            + 0.3 * (digital / len(convenience))
+            + 0.3 * handy_share[_count(rows[i], handy)]
         )
         satisfaction[i, 2] = 1.0 - max(mean_access - access[i], 0.0) / mean_access
-        used = 0.0
-        for s in range(services):
-            used += adopted[i, s]
-        satisfaction[i, 3] = 1.0 - privacy[i] * (used / services) * unprotected
-        egov = 0.4 if adopted[i, e_government] else 0.0
-        satisfaction[i, 4] = 0.3 + egov * channel + (0.3 if participates[i] else 0.0)
+        satisfaction[i, 3] = 1.0 - privacy[i] * used_share[_count(rows[i], every)] * unprotected
+        online = 0.4 * _count(rows[i], egov)
+        satisfaction[i, 4] = 0.3 + online * channel + 0.3 * online_now[i]
 
 
 @njit(cache=True)
 def age_citizens(age: np.ndarray, employer: np.ndarray, step: float, retirement_age: float) -> None:
-    """Kernel of citizens.age_citizens, in place: one step older; retirees leave their job."""
+    """Kernel of citizens.age_citizens, in place: one step older; retirees leave their job.
+
+    Every employer is written back, -1 for the retired (a select, not a branch: 0.09 ->
+    0.03 ms at 100,000 citizens)."""
     for i in range(len(age)):
         age[i] += step
-        if age[i] >= retirement_age:
-            employer[i] = -1
+        employer[i] = -1 if age[i] >= retirement_age else employer[i]
 
 
 @intrinsic
