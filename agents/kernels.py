@@ -484,6 +484,11 @@ def update_trust(
         trust[i] += (target - trust[i]) * adjustment
 
 
+# Groups of at most this many elements are ranked by insertion sort (no allocation); larger
+# ones by numpy's stable merge sort.
+SMALL_GROUP = 16
+
+
 @njit(cache=True)
 def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
     """Kernel of population.rank_within_groups: each element's rank in its group, 0 for the
@@ -491,9 +496,9 @@ def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
     ``np.lexsort((-priority, groups))``.
 
     The elements are counted into their groups (a counting sort keeps their order), then
-    each group is sorted by -priority with a stable merge sort: O(n) plus small sorts, ~4x
-    faster than the lexsort of the whole array at the sizes of a layoff round (13,000
-    workers in a few hundred firms: 0.56 against 2.2 ms).
+    each group is sorted by -priority, stably: O(n) plus small sorts, 2-5x faster than the
+    lexsort of the whole array (13,000 workers laid off by a few hundred firms: 0.56
+    against 2.2 ms; 640,000 job seekers at 43,500 firms: 0.22 against 1.2 s).
     """
     n = len(groups)
     ranks = np.empty(n, dtype=np.int64)
@@ -513,13 +518,31 @@ def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
         members[fill[g]] = i
         fill[g] += 1
     key = np.empty(n)
+    for i in range(n):
+        key[i] = -priority[members[i]]
     for g in range(size):
-        first, count = start[g], start[g + 1] - start[g]
-        for k in range(count):
-            key[k] = -priority[members[first + k]]
-        for rank, k in enumerate(np.argsort(key[:count], kind="mergesort")):
-            ranks[members[first + k]] = rank
+        first, end = start[g], start[g + 1]
+        if end - first <= SMALL_GROUP:
+            for j in range(first + 1, end):
+                moving, member = key[j], members[j]
+                h = j
+                while h > first and _sorts_before(moving, key[h - 1]):
+                    key[h], members[h] = key[h - 1], members[h - 1]
+                    h -= 1
+                key[h], members[h] = moving, member
+            for r in range(end - first):
+                ranks[members[first + r]] = r
+        else:
+            order = np.argsort(key[first:end], kind="mergesort")
+            for r in range(end - first):
+                ranks[members[first + order[r]]] = r
     return ranks
+
+
+@njit(cache=True)
+def _sorts_before(a: float, b: float) -> bool:
+    """a before b in numpy's sort order: smaller, or a number before a NaN."""
+    return a < b or (b != b and a == a)
 
 
 # Upper bounds of a Gumbel draw g = -log(-log(u)) over the cells [c, c + 1) / 1024 of u
