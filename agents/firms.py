@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from smartcity.agents import kernels
+from smartcity.agents.citizens import residents_per_district
 from smartcity.agents.population import Population, choose_gumbel
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import (
@@ -139,7 +140,11 @@ class Firms(Population):
     def employers_fixed(self) -> Iterator[None]:
         """A phase of the step in which no rule changes a citizen's employer (nor the set
         of firms): employees() is counted once for the whole phase (it was counted ~17
-        times a step, one pass over all citizens each)."""
+        times a step, one pass over all citizens each). Inside a phase already fixed it
+        adds nothing (the outer phase's count stands)."""
+        if getattr(self, "_employers_fixed", False):
+            yield
+            return
         self._employers_fixed, self._employees = True, None
         try:
             yield
@@ -185,8 +190,7 @@ def location_appeal(model: CityState, sectors: np.ndarray) -> np.ndarray:
     industrial transformation and cluster).
     """
     d = model.districts
-    residents = np.bincount(model.citizens.home, minlength=d.n).astype(float)
-    reach = np.exp(-d.free_time / 30.0) @ residents
+    reach = d.reach_kernel(30.0) @ residents_per_district(model)
     workforce = np.log(reach / reach.mean())
     cluster = cluster_spillover(model)  # (D, sectors)
     return (
@@ -227,7 +231,7 @@ def cluster_spillover(model: CityState) -> np.ndarray:
     cell = f.district.astype(np.int64) * N_SECTORS + f.sector
     employment = np.bincount(cell, f.employees(), d.n * N_SECTORS).reshape(d.n, N_SECTORS)
     reach = model.levers.cluster_reach  # online cooperation ignores distance
-    kernel = (1 - reach) * np.exp(-d.free_time / model.params.firms.cluster_decay_minutes) + reach
+    kernel = d.reach_kernel(model.params.firms.cluster_decay_minutes, reach)
     related = kernel @ employment @ RELATEDNESS
     if model.cluster_reference is None:  # fixed at the start, so spillovers can grow
         model.cluster_reference = max(float(related.mean()), 1e-9)
@@ -470,16 +474,23 @@ def enter_firms(model: CityState) -> None:
     model.flows["firm_entries"] += n
     if n == 0:
         return
-    sector_profit = np.bincount(f.sector, np.maximum(f.profit, 0), N_SECTORS)
-    weights = 0.5 * np.array(model.params.sector_shares()) + 0.5 * sector_profit / max(
-        sector_profit.sum(), 1e-9
-    )
-    weights *= sector_pull
-    weights *= 1 + p.research_gain * sector_mask(KNOWLEDGE_SECTORS) * city_research(model)
-    sectors = rng.choice(N_SECTORS, size=n, p=weights / weights.sum()).astype(np.int8)
-    appeal = location_appeal(model, sectors) + entry_sites(model, sectors)
-    districts = choose_gumbel(appeal, rng).astype(np.int32)
-    mean_tfp = np.average(f.tfp, weights=f.employees() + 1.0) if len(f) else p.productivity
+    # No employer changes until the entrants are added: the firms' workers counted once.
+    with f.employers_fixed():
+        sector_profit = np.bincount(f.sector, np.maximum(f.profit, 0), N_SECTORS)
+        weights = 0.5 * np.array(model.params.sector_shares()) + 0.5 * sector_profit / max(
+            sector_profit.sum(), 1e-9
+        )
+        weights *= sector_pull
+        weights *= 1 + p.research_gain * sector_mask(KNOWLEDGE_SECTORS) * city_research(model)
+        sectors = rng.choice(N_SECTORS, size=n, p=weights / weights.sum()).astype(np.int8)
+        appeal = location_appeal(model, sectors) + entry_sites(model, sectors)
+        districts = choose_gumbel(appeal, rng).astype(np.int32)
+        if len(f):
+            # np.average's sum and scale, without its checks.
+            weight = f.employees() + 1.0
+            mean_tfp = (f.tfp * weight).sum() / weight.sum()
+        else:
+            mean_tfp = p.productivity
     tfp = mean_tfp * rng.lognormal(0.0, p.productivity_sd / 2, n)
     f.append(**new_firm_columns(model, sectors, districts, tfp))
 
@@ -499,7 +510,7 @@ def entry_sites(model: CityState, sectors: np.ndarray) -> np.ndarray:
 def city_research(model: CityState) -> float:
     """The city's research stock, 0-1: district research weighted by residents."""
     d = model.districts
-    residents = np.bincount(model.citizens.home, minlength=d.n)
+    residents = residents_per_district(model)  # counts, as floats: the same sums
     return float(d.research @ residents / max(residents.sum(), 1))
 
 

@@ -276,17 +276,18 @@ class CityModel(mesa.Model):
         self.flows = dict.fromkeys(FLOWS, 0)
         self.population_before = len(self.citizens)
         self.debt_before = self.government.debt
-        self._change_firms()
-        self._run_economy()
-        self._run_labour_market()
         # Inside `employers_fixed` blocks no rule may change an employer or the set of firms:
         # firms' employee counts are made once per block (Firms.employers_fixed); inside
         # `residents_counted` no citizen arrives or leaves and a rule that moves citizens
         # says so (Citizens.moved), so residents per district are counted once per move.
-        with self.firms.employers_fixed(), self.citizens.residents_counted():
-            self._govern()
-            self._live()
-            self._change_districts()
+        with self.citizens.residents_counted():
+            self._change_firms()
+            self._run_economy()
+            self._run_labour_market()
+            with self.firms.employers_fixed():
+                self._govern()
+                self._live()
+                self._change_districts()
         self._change_population()
         self._settle_and_record()
 

@@ -209,6 +209,26 @@ class Districts:
         sites still have to use)."""
         return 1.0 - self.housing_capacity / self.housing_max
 
+    def reach_kernel(self, minutes: float, reach: float = 0.0) -> np.ndarray:
+        """(D, D) read-only (1 - reach) x exp(-free_time / minutes) + reach: how much of
+        what is in one district counts in another, decaying with free-flow travel time
+        (``reach``: the share that ignores distance). free_time is read-only and only
+        compute_routes replaces it, so each table is made once per (free_time, minutes,
+        reach), not every step."""
+        key = (minutes, reach)
+        cache = self._kernels
+        if cache.get("free_time") is not self.free_time:
+            cache.clear()
+            cache["free_time"] = self.free_time
+        kernel = cache.get(key)
+        if kernel is None:
+            kernel = np.exp(-self.free_time / minutes)
+            if reach != 0.0:
+                kernel = (1 - reach) * kernel + reach
+            kernel.flags.writeable = False
+            cache[key] = kernel
+        return kernel
+
     def is_kind(self, kind: str) -> np.ndarray:
         """Boolean mask of the districts of one kind."""
         return self.kind == DISTRICT_KINDS.index(kind)
@@ -221,6 +241,9 @@ class Districts:
             self.routes = PathTrees(self.n, self.edges, self.edge_free_time)
         self.distance = self.route_sum(self.edge_length) + self.local_km
         self.free_time = self._route_time(self.edge_free_time)
+        # Read-only: tables made from it are cached until it is replaced (reach_kernel).
+        self.free_time.flags.writeable = False
+        self._kernels: dict[object, np.ndarray] = {}
         self.travel_time = self.free_time.copy()
 
     def route_sum(self, edge_values: np.ndarray) -> np.ndarray:

@@ -77,6 +77,8 @@ class TransportNetwork:
         self.expected = np.zeros(shape)
         self.money = np.zeros(shape)
         self.commute_minutes = districts.free_time.copy()
+        self.commute_minutes.flags.writeable = False
+        self._decay: tuple[np.ndarray, float, np.ndarray] | None = None
 
     def average_commutes(self, trips: np.ndarray) -> None:
         """commute_minutes = commuter-weighted mean of each pair's door-to-door minutes over
@@ -86,6 +88,19 @@ class TransportNetwork:
         self.commute_minutes = np.where(
             total > 0, weighted / np.maximum(total, 1e-9), self.minutes[CAR]
         )
+        # Read-only, so that a table made from it stays valid until it is replaced.
+        self.commute_minutes.flags.writeable = False
+
+    def commute_decay(self, decay: float) -> np.ndarray:
+        """(D, D) read-only exp(-decay x commute_minutes): how much a job in one district
+        counts for a resident of another. Made once per commute_minutes (replaced, never
+        changed in place, by average_commutes) and decay."""
+        cached = self._decay
+        if cached is None or cached[0] is not self.commute_minutes or cached[1] != decay:
+            table = np.exp(-decay * self.commute_minutes)
+            table.flags.writeable = False
+            cached = self._decay = (self.commute_minutes, decay, table)
+        return cached[2]
 
     def remember(self, weight: float) -> None:
         """expected += weight x (perceived - expected): commuters learn travel times from
