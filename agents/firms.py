@@ -246,17 +246,21 @@ def productivity_multiplier(model: CityState) -> np.ndarray:
     f = model.firms
     d = model.districts
     c = model.citizens
-    staff = np.maximum(f.employees(), 1.0)
+    labour = f.employees()
+    staff = np.maximum(labour, 1.0)
     skill = kernels.staff_skill(c.employer, c.skill, len(f)) / staff
-    skill = np.where(f.employees() > 0, skill, model.params.citizens.skill_mean)
-    infra = (d.ict[f.district] + d.transport[f.district]) / 2
-    cluster = cluster_spillover(model)[f.district, f.sector]
+    skill = np.where(labour > 0, skill, model.params.citizens.skill_mean)
+    # Per-district and per-sector factors made on the (D,) and (D, sectors) tables and then
+    # looked up for each firm: the same numbers as computed firm by firm, fewer passes.
+    infra = 1 + p.infrastructure_gain * ((d.ict + d.transport) / 2)
+    cluster = 1 + p.cluster_gain * cluster_spillover(model)
+    gain = p.digital_gain * digital_affinity(model)
     return (
         sector_productivity(model)[f.sector]
-        * (1 + p.digital_gain * digital_affinity(model)[f.sector] * f.digital)
+        * (1 + gain[f.sector] * f.digital)
         * (1 + p.skill_gain * (skill - 0.5))
-        * (1 + p.infrastructure_gain * infra)
-        * (1 + p.cluster_gain * cluster)
+        * infra[f.district]
+        * cluster[f.district, f.sector]
     )
 
 
@@ -385,8 +389,9 @@ def set_wages(model: CityState) -> None:
     p = model.params.firms
     c = model.citizens
     f = model.firms
-    labour_force = max(c.labour_force(model.params.citizens.retirement_age).sum(), 1)
-    seekers = (c.labour_force(model.params.citizens.retirement_age) & (c.employer < 0)).sum()
+    labour = c.labour_force(model.params.citizens.retirement_age)
+    labour_force = max(np.count_nonzero(labour), 1)
+    seekers = np.count_nonzero(labour & (c.employer < 0))
     tightness = (f.vacancies.sum() - seekers) / labour_force
     model.wage_index *= np.exp(p.wage_flexibility * tightness / model.steps_per_year)
     f.wage = model.wage_index * relative_productivity(model) ** 0.5

@@ -198,9 +198,13 @@ class Districts:
         )
         half_width = 0.25 * np.sqrt(self.area_km2)
         self.local_km = half_width[:, None] + half_width[None, :]
+        # Read-only, like distance and free_time: tables made from them are cached.
+        self.edge_length.flags.writeable = False
+        self.local_km.flags.writeable = False
         self.adjacency = nx.to_numpy_array(graph, nodelist=nodes, weight=None)
         degree = self.adjacency.sum(axis=1, keepdims=True)
         self.neighbour_weights = self.adjacency / np.maximum(degree, 1)
+        self._ends: tuple[np.ndarray, np.ndarray] | None = None
         self.compute_routes()
 
     def open_land(self) -> np.ndarray:
@@ -240,6 +244,7 @@ class Districts:
         else:
             self.routes = PathTrees(self.n, self.edges, self.edge_free_time)
         self.distance = self.route_sum(self.edge_length) + self.local_km
+        self.distance.flags.writeable = False
         self.free_time = self._route_time(self.edge_free_time)
         # Read-only: tables made from it are cached until it is replaced (reach_kernel).
         self.free_time.flags.writeable = False
@@ -284,10 +289,13 @@ class Districts:
 
     def link_load(self) -> np.ndarray:
         """Mean volume/capacity ratio of the links touching each district."""
-        load = np.zeros(self.n)
-        count = np.zeros(self.n)
+        if self._ends is None:
+            # Both ends of every link, first ends then second: a bincount over them adds in
+            # the order of the two np.add.at passes, the same sums; links never change.
+            ends = np.concatenate([self.edges[:, 0], self.edges[:, 1]])
+            count = np.bincount(ends, minlength=self.n).astype(float)
+            self._ends = (ends, np.maximum(count, 1))
+        ends, count = self._ends
         ratio = self.edge_flow / self.edge_capacity
-        for end in (0, 1):
-            np.add.at(load, self.edges[:, end], ratio)
-            np.add.at(count, self.edges[:, end], 1)
-        return load / np.maximum(count, 1)
+        load = np.bincount(ends, np.concatenate([ratio, ratio]), minlength=self.n)
+        return load / count
