@@ -274,7 +274,7 @@ def attract_migrants(model: CityState) -> None:
     if c.gone() is not None:
         seeking &= ~c.gone()
     seekers = np.count_nonzero(seeking)
-    pull = np.clip(0.2 + model.firms.vacancies.sum() / (seekers + 1.0), 0.1, 3.0)
+    pull = min(max(0.2 + model.firms.vacancies.sum() / (seekers + 1.0), 0.1), 3.0)  # np.clip
     talent = model.levers.talent_attraction
     rate = p.in_migration_rate * pull * (1 + talent) / model.steps_per_year
     n = int(model.rng.poisson(c.count() * rate))

@@ -472,7 +472,7 @@ def enter_firms(model: CityState) -> None:
     # residents), not from existing firms, so the firm count tracks the city's size
     # instead of compounding.
     founders = p.per_1000_citizens * len(model.citizens) / 1000
-    pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.0, 2.0)
+    pull = min(max(margin / max(model.initial_margin, 1e-3), 0.0), 2.0)  # np.clip's value
     sector_pull = 1 + np.maximum(model.levers.sector_entry, 0.0)
     expected = founders * p.entry_rate * pull * sector_pull.mean() / model.steps_per_year
     n = int(rng.poisson(expected))
