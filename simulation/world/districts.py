@@ -217,21 +217,24 @@ class Districts:
         """(D, D) read-only (1 - reach) x exp(-free_time / minutes) + reach: how much of
         what is in one district counts in another, decaying with free-flow travel time
         (``reach``: the share that ignores distance). free_time is read-only and only
-        compute_routes replaces it, so each table is made once per (free_time, minutes,
-        reach), not every step."""
-        key = (minutes, reach)
+        compute_routes replaces it, so the decay is made once per (free_time, minutes) and
+        the mixed table again only when reach (a lever) changes, not every step."""
         cache = self._kernels
         if cache.get("free_time") is not self.free_time:
             cache.clear()
             cache["free_time"] = self.free_time
-        kernel = cache.get(key)
-        if kernel is None:
-            kernel = np.exp(-self.free_time / minutes)
-            if reach != 0.0:
-                kernel = (1 - reach) * kernel + reach
+        decay = cache.get(minutes)
+        if decay is None:
+            decay = cache[minutes] = np.exp(-self.free_time / minutes)
+            decay.flags.writeable = False
+        if reach == 0.0:  # (1 - 0) x decay + 0 is decay itself
+            return decay
+        mixed = cache.get(("mixed", minutes))
+        if mixed is None or mixed[0] != reach:
+            kernel = (1 - reach) * decay + reach
             kernel.flags.writeable = False
-            cache[key] = kernel
-        return kernel
+            mixed = cache[("mixed", minutes)] = (reach, kernel)
+        return mixed[1]
 
     def is_kind(self, kind: str) -> np.ndarray:
         """Boolean mask of the districts of one kind."""
@@ -248,7 +251,7 @@ class Districts:
         self.free_time = self._route_time(self.edge_free_time)
         # Read-only: tables made from it are cached until it is replaced (reach_kernel).
         self.free_time.flags.writeable = False
-        self._kernels: dict[object, np.ndarray] = {}
+        self._kernels: dict[object, object] = {}
         self.travel_time = self.free_time.copy()
 
     def route_sum(self, edge_values: np.ndarray) -> np.ndarray:
