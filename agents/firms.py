@@ -138,10 +138,11 @@ class Firms(Population):
 
     @contextmanager
     def employers_fixed(self) -> Iterator[None]:
-        """A phase of the step in which no rule changes a citizen's employer (nor the set
-        of firms): employees() is counted once for the whole phase (it was counted ~17
-        times a step, one pass over all citizens each). Inside a phase already fixed it
-        adds nothing (the outer phase's count stands)."""
+        """A phase of the step in which no rule changes a citizen's employer nor removes a
+        firm (firms added, without workers, extend the count: :meth:`append`): employees()
+        is counted once for the whole phase (it was counted ~17 times a step, one pass over
+        all citizens each). Inside a phase already fixed it adds nothing (the outer phase's
+        count stands)."""
         if getattr(self, "_employers_fixed", False):
             yield
             return
@@ -150,6 +151,18 @@ class Firms(Population):
             yield
         finally:
             self._employers_fixed, self._employees = False, None
+
+    def append(self, **columns: np.ndarray) -> None:
+        """Add firms (Population.append). New firms have no workers (every employer is a
+        firm that was already there), so inside :meth:`employers_fixed` the count made so
+        far grows by zeros instead of being made again."""
+        counted = getattr(self, "_employees", None)
+        fits = counted is not None and len(counted) == len(self)
+        super().append(**columns)
+        if fits and self._employers_fixed:
+            grown = np.concatenate([counted, np.zeros(len(self) - len(counted))])
+            grown.flags.writeable = False
+            self._employees = grown
 
     def bind(self, model: CityState) -> Firms:
         """Attach the model so that derived quantities (employees) can be counted."""
