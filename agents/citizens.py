@@ -274,14 +274,16 @@ def attract_migrants(model: CityState) -> None:
     if c.gone() is not None:
         seeking &= ~c.gone()
     seekers = np.count_nonzero(seeking)
-    pull = np.clip(0.2 + model.firms.vacancies.sum() / (seekers + 1.0), 0.1, 3.0)
+    pull = min(max(0.2 + model.firms.vacancies.sum() / (seekers + 1.0), 0.1), 3.0)  # np.clip
     talent = model.levers.talent_attraction
     rate = p.in_migration_rate * pull * (1 + talent) / model.steps_per_year
     n = int(model.rng.poisson(c.count() * rate))
     if n == 0:
         return
-    homes = choose_gumbel(district_appeal(model, np.full(n, NO_ONE)), model.rng)
-    homes = homes[find_room(model, homes)]
+    # No one moves, arrives or leaves between the choice and the room: counted once.
+    residents = residents_per_district(model)
+    homes = choose_gumbel(district_appeal(model, np.full(n, NO_ONE), residents), model.rng)
+    homes = homes[find_room(model, homes, residents)]
     model.flows["immigrants"] += len(homes)
     newcomers = new_citizen_columns(model, model.rng.uniform(WORKING_AGE, 45.0, len(homes)), homes)
     newcomers["skill"] = _clip01(newcomers["skill"] + 0.1 * talent)  # talent programmes
@@ -422,7 +424,9 @@ def receive_income(model: CityState) -> None:
 # --- where to live and how to commute ---------------------------------------------------
 
 
-def district_appeal(model: CityState, workplace: np.ndarray) -> np.ndarray:
+def district_appeal(
+    model: CityState, workplace: np.ndarray, residents: np.ndarray | None = None
+) -> np.ndarray:
     """Residence utility of every district for each mover: (movers, D).
 
     Utility = w_housing x free housing + w_services x service access + w_jobs x job
@@ -431,15 +435,17 @@ def district_appeal(model: CityState, workplace: np.ndarray) -> np.ndarray:
     over the modes commuters use (TransportNetwork.commute_minutes), so faster transit or
     roads draw residents (white paper 4.1; 5.1.1 Path 2 on new towns). Job accessibility is
     each district's reach of jobs over the best district's, floored at one job so that a city
-    with almost no jobs gives none of its districts a full score.
+    with almost no jobs gives none of its districts a full score. ``residents``: residents
+    per district when the caller has counted them (residents_per_district).
     """
     p = model.params.citizens
     d = model.districts
-    residents = residents_per_district(model)
+    if residents is None:
+        residents = residents_per_district(model)
     free = np.clip(1.0 - residents / d.housing_capacity, -0.5, 0.5) * 2.0
     jobs = np.bincount(model.firms.district, model.firms.employees(), d.n)
     commute_minutes = model.transit.commute_minutes
-    reach = np.exp(-p.commute_decay * commute_minutes) @ jobs
+    reach = model.transit.commute_decay(p.commute_decay) @ jobs
     job_access = reach / max(reach.max(), 1.0)
     base = (
         p.weight_housing * free
@@ -477,10 +483,14 @@ def choose_residence(model: CityState) -> None:
     c.moved()
 
 
-def find_room(model: CityState, wanted: np.ndarray) -> np.ndarray:
+def find_room(
+    model: CityState, wanted: np.ndarray, residents: np.ndarray | None = None
+) -> np.ndarray:
     """Which of the people wanting to move into district ``wanted[i]`` find a free dwelling
-    (in random order until the district is full)."""
-    room = np.maximum(model.districts.housing_capacity - residents_per_district(model), 0)
+    (in random order until the district is full); ``residents`` as in district_appeal."""
+    if residents is None:
+        residents = residents_per_district(model)
+    room = np.maximum(model.districts.housing_capacity - residents, 0)
     return rank_within_groups(wanted, model.rng.random(len(wanted))) < room[wanted]
 
 

@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from smartcity.agents import kernels
+from smartcity.agents.citizens import residents_per_district
 from smartcity.agents.population import Population, choose_gumbel
 from smartcity.simulation.world.protocols import CityState
 from smartcity.simulation.world.vocabulary import (
@@ -137,14 +138,31 @@ class Firms(Population):
 
     @contextmanager
     def employers_fixed(self) -> Iterator[None]:
-        """A phase of the step in which no rule changes a citizen's employer (nor the set
-        of firms): employees() is counted once for the whole phase (it was counted ~17
-        times a step, one pass over all citizens each)."""
+        """A phase of the step in which no rule changes a citizen's employer nor removes a
+        firm (firms added, without workers, extend the count: :meth:`append`): employees()
+        is counted once for the whole phase (it was counted ~17 times a step, one pass over
+        all citizens each). Inside a phase already fixed it adds nothing (the outer phase's
+        count stands)."""
+        if getattr(self, "_employers_fixed", False):
+            yield
+            return
         self._employers_fixed, self._employees = True, None
         try:
             yield
         finally:
             self._employers_fixed, self._employees = False, None
+
+    def append(self, **columns: np.ndarray) -> None:
+        """Add firms (Population.append). New firms have no workers (every employer is a
+        firm that was already there), so inside :meth:`employers_fixed` the count made so
+        far grows by zeros instead of being made again."""
+        counted = getattr(self, "_employees", None)
+        fits = counted is not None and len(counted) == len(self)
+        super().append(**columns)
+        if fits and self._employers_fixed:
+            grown = np.concatenate([counted, np.zeros(len(self) - len(counted))])
+            grown.flags.writeable = False
+            self._employees = grown
 
     def bind(self, model: CityState) -> Firms:
         """Attach the model so that derived quantities (employees) can be counted."""
@@ -185,8 +203,7 @@ def location_appeal(model: CityState, sectors: np.ndarray) -> np.ndarray:
     industrial transformation and cluster).
     """
     d = model.districts
-    residents = np.bincount(model.citizens.home, minlength=d.n).astype(float)
-    reach = np.exp(-d.free_time / 30.0) @ residents
+    reach = d.reach_kernel(30.0) @ residents_per_district(model)
     workforce = np.log(reach / reach.mean())
     cluster = cluster_spillover(model)  # (D, sectors)
     return (
@@ -227,7 +244,7 @@ def cluster_spillover(model: CityState) -> np.ndarray:
     cell = f.district.astype(np.int64) * N_SECTORS + f.sector
     employment = np.bincount(cell, f.employees(), d.n * N_SECTORS).reshape(d.n, N_SECTORS)
     reach = model.levers.cluster_reach  # online cooperation ignores distance
-    kernel = (1 - reach) * np.exp(-d.free_time / model.params.firms.cluster_decay_minutes) + reach
+    kernel = d.reach_kernel(model.params.firms.cluster_decay_minutes, reach)
     related = kernel @ employment @ RELATEDNESS
     if model.cluster_reference is None:  # fixed at the start, so spillovers can grow
         model.cluster_reference = max(float(related.mean()), 1e-9)
@@ -242,17 +259,21 @@ def productivity_multiplier(model: CityState) -> np.ndarray:
     f = model.firms
     d = model.districts
     c = model.citizens
-    staff = np.maximum(f.employees(), 1.0)
+    labour = f.employees()
+    staff = np.maximum(labour, 1.0)
     skill = kernels.staff_skill(c.employer, c.skill, len(f)) / staff
-    skill = np.where(f.employees() > 0, skill, model.params.citizens.skill_mean)
-    infra = (d.ict[f.district] + d.transport[f.district]) / 2
-    cluster = cluster_spillover(model)[f.district, f.sector]
+    skill = np.where(labour > 0, skill, model.params.citizens.skill_mean)
+    # Per-district and per-sector factors made on the (D,) and (D, sectors) tables and then
+    # looked up for each firm: the same numbers as computed firm by firm, fewer passes.
+    infra = 1 + p.infrastructure_gain * ((d.ict + d.transport) / 2)
+    cluster = 1 + p.cluster_gain * cluster_spillover(model)
+    gain = p.digital_gain * digital_affinity(model)
     return (
         sector_productivity(model)[f.sector]
-        * (1 + p.digital_gain * digital_affinity(model)[f.sector] * f.digital)
+        * (1 + gain[f.sector] * f.digital)
         * (1 + p.skill_gain * (skill - 0.5))
-        * (1 + p.infrastructure_gain * infra)
-        * (1 + p.cluster_gain * cluster)
+        * infra[f.district]
+        * cluster[f.district, f.sector]
     )
 
 
@@ -381,8 +402,9 @@ def set_wages(model: CityState) -> None:
     p = model.params.firms
     c = model.citizens
     f = model.firms
-    labour_force = max(c.labour_force(model.params.citizens.retirement_age).sum(), 1)
-    seekers = (c.labour_force(model.params.citizens.retirement_age) & (c.employer < 0)).sum()
+    labour = c.labour_force(model.params.citizens.retirement_age)
+    labour_force = max(np.count_nonzero(labour), 1)
+    seekers = np.count_nonzero(labour & (c.employer < 0))
     tightness = (f.vacancies.sum() - seekers) / labour_force
     model.wage_index *= np.exp(p.wage_flexibility * tightness / model.steps_per_year)
     f.wage = model.wage_index * relative_productivity(model) ** 0.5
@@ -463,23 +485,30 @@ def enter_firms(model: CityState) -> None:
     # residents), not from existing firms, so the firm count tracks the city's size
     # instead of compounding.
     founders = p.per_1000_citizens * len(model.citizens) / 1000
-    pull = np.clip(margin / max(model.initial_margin, 1e-3), 0.0, 2.0)
+    pull = min(max(margin / max(model.initial_margin, 1e-3), 0.0), 2.0)  # np.clip's value
     sector_pull = 1 + np.maximum(model.levers.sector_entry, 0.0)
     expected = founders * p.entry_rate * pull * sector_pull.mean() / model.steps_per_year
     n = int(rng.poisson(expected))
     model.flows["firm_entries"] += n
     if n == 0:
         return
-    sector_profit = np.bincount(f.sector, np.maximum(f.profit, 0), N_SECTORS)
-    weights = 0.5 * np.array(model.params.sector_shares()) + 0.5 * sector_profit / max(
-        sector_profit.sum(), 1e-9
-    )
-    weights *= sector_pull
-    weights *= 1 + p.research_gain * sector_mask(KNOWLEDGE_SECTORS) * city_research(model)
-    sectors = rng.choice(N_SECTORS, size=n, p=weights / weights.sum()).astype(np.int8)
-    appeal = location_appeal(model, sectors) + entry_sites(model, sectors)
-    districts = choose_gumbel(appeal, rng).astype(np.int32)
-    mean_tfp = np.average(f.tfp, weights=f.employees() + 1.0) if len(f) else p.productivity
+    # No employer changes until the entrants are added: the firms' workers counted once.
+    with f.employers_fixed():
+        sector_profit = np.bincount(f.sector, np.maximum(f.profit, 0), N_SECTORS)
+        weights = 0.5 * np.array(model.params.sector_shares()) + 0.5 * sector_profit / max(
+            sector_profit.sum(), 1e-9
+        )
+        weights *= sector_pull
+        weights *= 1 + p.research_gain * sector_mask(KNOWLEDGE_SECTORS) * city_research(model)
+        sectors = rng.choice(N_SECTORS, size=n, p=weights / weights.sum()).astype(np.int8)
+        appeal = location_appeal(model, sectors) + entry_sites(model, sectors)
+        districts = choose_gumbel(appeal, rng).astype(np.int32)
+        if len(f):
+            # np.average's sum and scale, without its checks.
+            weight = f.employees() + 1.0
+            mean_tfp = (f.tfp * weight).sum() / weight.sum()
+        else:
+            mean_tfp = p.productivity
     tfp = mean_tfp * rng.lognormal(0.0, p.productivity_sd / 2, n)
     f.append(**new_firm_columns(model, sectors, districts, tfp))
 
@@ -499,7 +528,7 @@ def entry_sites(model: CityState, sectors: np.ndarray) -> np.ndarray:
 def city_research(model: CityState) -> float:
     """The city's research stock, 0-1: district research weighted by residents."""
     d = model.districts
-    residents = np.bincount(model.citizens.home, minlength=d.n)
+    residents = residents_per_district(model)  # counts, as floats: the same sums
     return float(d.research @ residents / max(residents.sum(), 1))
 
 

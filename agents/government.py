@@ -143,7 +143,8 @@ class Government(mesa.Agent):
 
     def income_tax_rate(self) -> float:
         """Income-tax rate: the statutory rate plus the fiscal rule's adjustment."""
-        return float(np.clip(self.model.params.government.income_tax + self.tax_adjustment, 0, 0.9))
+        rate = float(self.model.params.government.income_tax + self.tax_adjustment)
+        return min(max(rate, 0.0), 0.9)  # np.clip's value, on a float
 
     def unemployment_benefit(self) -> float:
         """Monthly benefit of a jobless adult, k: a share of the city wage index."""
@@ -241,7 +242,8 @@ class Government(mesa.Agent):
         c = self.model.citizens
         jobless = c.labour_force(self.model.params.citizens.retirement_age) & (c.employer < 0)
         months = self.model.months_per_step
-        self.accounts["benefits"] = self.unemployment_benefit() * jobless.sum() * months
+        jobless_count = np.count_nonzero(jobless)
+        self.accounts["benefits"] = self.unemployment_benefit() * jobless_count * months
 
     def provide_public_services(self) -> None:
         """Run every public-service place and build new ones where residents outgrow them.

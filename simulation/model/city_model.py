@@ -276,24 +276,29 @@ class CityModel(mesa.Model):
         self.flows = dict.fromkeys(FLOWS, 0)
         self.population_before = len(self.citizens)
         self.debt_before = self.government.debt
-        self._change_firms()
-        self._run_economy()
-        self._run_labour_market()
-        # Inside `employers_fixed` blocks no rule may change an employer or the set of firms:
+        # Inside `employers_fixed` blocks no rule may change an employer or remove a firm:
         # firms' employee counts are made once per block (Firms.employers_fixed); inside
         # `residents_counted` no citizen arrives or leaves and a rule that moves citizens
         # says so (Citizens.moved), so residents per district are counted once per move.
-        with self.firms.employers_fixed(), self.citizens.residents_counted():
-            self._govern()
-            self._live()
-            self._change_districts()
+        with self.citizens.residents_counted():
+            self._change_firms()
+            self._run_labour_market()
+            with self.firms.employers_fixed():
+                self._govern()
+                self._live()
+                self._change_districts()
         self._change_population()
         self._settle_and_record()
 
     def _change_firms(self) -> None:
-        """Phase 1: firms exit and enter (white paper 4.1, industrial transition)."""
+        """Phase 1: firms exit and enter (white paper 4.1, industrial transition), then phase
+        2 (_run_economy). From entry to the end of phase 2 no employer changes and the
+        entrants have no workers, so the firms' workers are counted once for both
+        (Firms.append extends the count)."""
         firms.exit_firms(self)
-        firms.enter_firms(self)
+        with self.firms.employers_fixed():
+            firms.enter_firms(self)
+            self._run_economy()
 
     def _run_economy(self) -> None:
         """Phase 2: relocation, productivity growth, production, employment plans, wages and

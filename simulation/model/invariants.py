@@ -47,10 +47,11 @@ def check_invariants(
         _fail(step, "employment", "a citizen outside the labour force holds a job")
     gov = model.government
     change = gov.debt - model.debt_before
-    scale = max(abs(gov.spending()), abs(gov.revenue()), 1.0)
-    if abs(change - (gov.spending() - gov.revenue())) > BUDGET_TOLERANCE * scale:
+    spending, revenue = gov.spending(), gov.revenue()
+    scale = max(abs(spending), abs(revenue), 1.0)
+    if abs(change - (spending - revenue)) > BUDGET_TOLERANCE * scale:
         _fail(step, "budget identity", f"debt changed by {change:.6g}, accounts say "
-              f"{gov.spending() - gov.revenue():.6g}")  # fmt: skip
+              f"{spending - revenue:.6g}")  # fmt: skip
     for who, population in (("citizens", c), ("firms", f)):
         for name in _float_columns(type(population)):
             if not np.isfinite(getattr(population, name)).all():

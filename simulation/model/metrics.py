@@ -505,7 +505,8 @@ def digitalization(model: CityState, sector: str) -> float:
     labour = agg.labour[in_sector]
     if labour.sum() <= 0:
         return 0.0
-    return float(np.average(model.firms.digital[in_sector], weights=labour))
+    # np.average's sum and scale, without its checks.
+    return float((model.firms.digital[in_sector] * labour).sum() / labour.sum())
 
 
 @metric("firms", over=("sector", SECTOR_NAMES))

@@ -73,4 +73,6 @@ def count_safety_incidents(model: CityState) -> None:
     model.incident_history.append((int(incidents.sum()), len(model.citizens)))
     response = BASE_RESPONSE_MINUTES * (1 - 0.4 * sensing) * (1 - 0.2 * gov.capability("platform"))
     response *= 1 - model.levers.response_cut
-    model.response_minutes = float(np.average(response, weights=incidents + 1e-9))
+    weights = incidents + 1e-9
+    # np.average's sum and scale, without its checks.
+    model.response_minutes = float((response * weights).sum() / weights.sum())

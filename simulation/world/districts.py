@@ -198,9 +198,13 @@ class Districts:
         )
         half_width = 0.25 * np.sqrt(self.area_km2)
         self.local_km = half_width[:, None] + half_width[None, :]
+        # Read-only, like distance and free_time: tables made from them are cached.
+        self.edge_length.flags.writeable = False
+        self.local_km.flags.writeable = False
         self.adjacency = nx.to_numpy_array(graph, nodelist=nodes, weight=None)
         degree = self.adjacency.sum(axis=1, keepdims=True)
         self.neighbour_weights = self.adjacency / np.maximum(degree, 1)
+        self._ends: tuple[np.ndarray, np.ndarray] | None = None
         self.compute_routes()
 
     def open_land(self) -> np.ndarray:
@@ -208,6 +212,29 @@ class Districts:
         1 - housing capacity / housing the land can take (what construction and firms'
         sites still have to use)."""
         return 1.0 - self.housing_capacity / self.housing_max
+
+    def reach_kernel(self, minutes: float, reach: float = 0.0) -> np.ndarray:
+        """(D, D) read-only (1 - reach) x exp(-free_time / minutes) + reach: how much of
+        what is in one district counts in another, decaying with free-flow travel time
+        (``reach``: the share that ignores distance). free_time is read-only and only
+        compute_routes replaces it, so the decay is made once per (free_time, minutes) and
+        the mixed table again only when reach (a lever) changes, not every step."""
+        cache = self._kernels
+        if cache.get("free_time") is not self.free_time:
+            cache.clear()
+            cache["free_time"] = self.free_time
+        decay = cache.get(minutes)
+        if decay is None:
+            decay = cache[minutes] = np.exp(-self.free_time / minutes)
+            decay.flags.writeable = False
+        if reach == 0.0:  # (1 - 0) x decay + 0 is decay itself
+            return decay
+        mixed = cache.get(("mixed", minutes))
+        if mixed is None or mixed[0] != reach:
+            kernel = (1 - reach) * decay + reach
+            kernel.flags.writeable = False
+            mixed = cache[("mixed", minutes)] = (reach, kernel)
+        return mixed[1]
 
     def is_kind(self, kind: str) -> np.ndarray:
         """Boolean mask of the districts of one kind."""
@@ -220,7 +247,11 @@ class Districts:
         else:
             self.routes = PathTrees(self.n, self.edges, self.edge_free_time)
         self.distance = self.route_sum(self.edge_length) + self.local_km
+        self.distance.flags.writeable = False
         self.free_time = self._route_time(self.edge_free_time)
+        # Read-only: tables made from it are cached until it is replaced (reach_kernel).
+        self.free_time.flags.writeable = False
+        self._kernels: dict[object, object] = {}
         self.travel_time = self.free_time.copy()
 
     def route_sum(self, edge_values: np.ndarray) -> np.ndarray:
@@ -261,10 +292,13 @@ class Districts:
 
     def link_load(self) -> np.ndarray:
         """Mean volume/capacity ratio of the links touching each district."""
-        load = np.zeros(self.n)
-        count = np.zeros(self.n)
+        if self._ends is None:
+            # Both ends of every link, first ends then second: a bincount over them adds in
+            # the order of the two np.add.at passes, the same sums; links never change.
+            ends = np.concatenate([self.edges[:, 0], self.edges[:, 1]])
+            count = np.bincount(ends, minlength=self.n).astype(float)
+            self._ends = (ends, np.maximum(count, 1))
+        ends, count = self._ends
         ratio = self.edge_flow / self.edge_capacity
-        for end in (0, 1):
-            np.add.at(load, self.edges[:, end], ratio)
-            np.add.at(count, self.edges[:, end], 1)
-        return load / np.maximum(count, 1)
+        load = np.bincount(ends, np.concatenate([ratio, ratio]), minlength=self.n)
+        return load / count

@@ -267,8 +267,12 @@ class Levers:
 
 
 def lever_specs() -> dict[str, LeverSpec]:
-    """Field name -> LeverSpec, in declaration order."""
-    return {f.name: f.metadata["spec"] for f in fields(Levers)}
+    """Field name -> LeverSpec, in declaration order (a new dict each call)."""
+    return dict(_LEVER_SPECS)
+
+
+# Levers' fields are fixed when the class is made: read once, not at every step's levers().
+_LEVER_SPECS: dict[str, LeverSpec] = {f.name: f.metadata["spec"] for f in fields(Levers)}
 
 
 def lever_keys() -> list[str]:
@@ -286,7 +290,10 @@ LEVER_INDEX = {key: i for i, key in enumerate(LEVER_KEYS)}
 def key_limits(limits: dict[str, float]) -> np.ndarray:
     """One limit per lever key, from one limit per lever name (a vector lever's items share
     theirs)."""
-    return np.array([limits[key.partition(".")[0]] for key in LEVER_KEYS])
+    return np.array([limits[name] for name in _KEY_NAMES])
+
+
+_KEY_NAMES = tuple(key.partition(".")[0] for key in LEVER_KEYS)  # each key's lever name
 
 
 DEFAULT_LIMITS = key_limits({name: spec.limit for name, spec in lever_specs().items()})
@@ -310,7 +317,7 @@ class LeverInputs:
 
     def add_items(self, name: str, amounts: np.ndarray) -> None:
         """Add one amount per item to a vector lever (in its items' order)."""
-        first = LEVER_INDEX[f"{name}.{lever_specs()[name].items[0]}"]
+        first = LEVER_INDEX[f"{name}.{_LEVER_SPECS[name].items[0]}"]
         self.raw[first : first + len(amounts)] += amounts
 
     def levers(self, limits: np.ndarray) -> Levers:
@@ -319,7 +326,7 @@ class LeverInputs:
         values = saturate(self.raw, limits)
         settled: dict[str, float | np.ndarray] = {}
         position = 0
-        for name, spec in lever_specs().items():
+        for name, spec in _LEVER_SPECS.items():
             width = len(spec.items) if spec.items else 1
             part = values[position : position + width]
             settled[name] = part.copy() if spec.items else float(part[0])

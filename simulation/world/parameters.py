@@ -14,6 +14,7 @@ import dataclasses
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -707,11 +708,19 @@ class Parameters:
 
     def lever_limits(self) -> np.ndarray:
         """Every lever key's saturation limit (simulation.world.levers.key_limits)."""
-        return key_limits({f.name: getattr(self.levers, f.name) for f in fields(self.levers)})
+        limits = self.levers
+        return key_limits({name: getattr(limits, name) for name in _field_names(type(limits))})
 
     def initial_capabilities(self) -> list[float]:
         """Initial capability stocks in CAPABILITY_NAMES order."""
         return [getattr(self.government, f"initial_{c}") for c in CAPABILITY_NAMES]
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, looked up once per class (lever_limits reads them every
+    step)."""
+    return tuple(f.name for f in fields(cls))
 
 
 def normalised(raw: list[float], label: str) -> list[float]:

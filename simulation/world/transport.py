@@ -67,6 +67,8 @@ class TransportNetwork:
         self.bus_seats = np.array([float(graph.edges[e]["bus_seats"]) for e in links])
         self.base_rail_seats = np.array([float(graph.edges[e]["rail_seats"]) for e in links])
         self.rail_seats = self.base_rail_seats.copy()
+        self.rail_seats.flags.writeable = False  # replaced, never changed: see _fixed_tables
+        self._fixed: tuple[tuple, dict[str, object]] | None = None
         self.flow = np.zeros(len(links))
         self.load = np.zeros(len(links))
         self.crowding = np.ones(len(links))
@@ -77,6 +79,8 @@ class TransportNetwork:
         self.expected = np.zeros(shape)
         self.money = np.zeros(shape)
         self.commute_minutes = districts.free_time.copy()
+        self.commute_minutes.flags.writeable = False
+        self._decay: tuple[np.ndarray, float, np.ndarray] | None = None
 
     def average_commutes(self, trips: np.ndarray) -> None:
         """commute_minutes = commuter-weighted mean of each pair's door-to-door minutes over
@@ -86,6 +90,19 @@ class TransportNetwork:
         self.commute_minutes = np.where(
             total > 0, weighted / np.maximum(total, 1e-9), self.minutes[CAR]
         )
+        # Read-only, so that a table made from it stays valid until it is replaced.
+        self.commute_minutes.flags.writeable = False
+
+    def commute_decay(self, decay: float) -> np.ndarray:
+        """(D, D) read-only exp(-decay x commute_minutes): how much a job in one district
+        counts for a resident of another. Made once per commute_minutes (replaced, never
+        changed in place, by average_commutes) and decay."""
+        cached = self._decay
+        if cached is None or cached[0] is not self.commute_minutes or cached[1] != decay:
+            table = np.exp(-decay * self.commute_minutes)
+            table.flags.writeable = False
+            cached = self._decay = (self.commute_minutes, decay, table)
+        return cached[2]
 
     def remember(self, weight: float) -> None:
         """expected += weight x (perceived - expected): commuters learn travel times from
@@ -106,6 +123,7 @@ class TransportNetwork:
         """Rail seats = base seats x (1 + factor): longer and more frequent trains on the
         existing lines (urban-rail investment, policies.new_infrastructure)."""
         self.rail_seats = self.base_rail_seats * (1.0 + factor)
+        self.rail_seats.flags.writeable = False
 
     def load_transit(self, districts: Districts, trips: np.ndarray, p: TransportParams) -> None:
         """Route transit commuters (D, D) over the links; load = peak_hour_share x riders /
@@ -113,6 +131,48 @@ class TransportNetwork:
         self.flow = districts.route_load(trips)
         self.load = p.peak_hour_share * self.flow / np.maximum(self.seats(), 1e-9)
         self.crowding = crowding_multiplier(self.load, p.crowding_alpha, p.crowding_beta)
+
+    def _fixed_tables(self, d: Districts, p: TransportParams) -> dict[str, object]:
+        """The parts of update_costs that only the network and the speeds set (link
+        free-flow bus and rail minutes, local minutes, free-flow transit route minutes,
+        micro/cycle/walk minutes, car cost by distance): made again only when one of the
+        arrays they are made of is replaced (those are read-only) or a parameter changes."""
+        arrays = (d.edge_length, d.local_km, d.distance, d.routes, self.rail_seats)
+        values = (
+            p.bus_speed,
+            p.rail_speed,
+            p.micro_speed,
+            p.cycle_speed,
+            p.walk_speed,
+            p.micro_access_minutes,
+            p.cycle_access_minutes,
+            p.car_cost_per_km,
+        )
+        cached = self._fixed
+        if (
+            cached is not None
+            and all(a is b for a, b in zip(cached[0][0], arrays, strict=True))
+            and cached[0][1] == values
+        ):
+            return cached[1]
+        length = d.edge_length
+        bus_free = 60.0 * length / p.bus_speed
+        rail = np.where(self.rail_seats > 0, 60.0 * length / p.rail_speed, np.inf)
+        local = 60.0 * d.local_km / p.bus_speed
+        speeds = {MICRO: p.micro_speed, CYCLE: p.cycle_speed, WALK: p.walk_speed}
+        starts = {MICRO: p.micro_access_minutes, CYCLE: p.cycle_access_minutes, WALK: 0.0}
+        tables: dict[str, object] = {
+            "bus_free": bus_free,
+            "rail": rail,
+            "local": local,
+            "free_route": d.route_sum(np.minimum(bus_free, rail)),
+            "active": {m: starts[m] + 60.0 * d.distance / v for m, v in speeds.items()},
+            "car_km": p.car_cost_per_km * d.distance,
+        }
+        for table in (bus_free, rail, local, tables["free_route"], tables["car_km"]):
+            table.flags.writeable = False
+        self._fixed = ((arrays, values), tables)
+        return tables
 
     def admission(self, districts: Districts, trips: np.ndarray, p: TransportParams) -> np.ndarray:
         """(D*D,) share of each pair's transit riders that the links of its route carry: the
@@ -153,33 +213,28 @@ class TransportNetwork:
         micro_fare, 0, 0. No mode beats its speed bound: congestion and crowding only add.
         """
         d = districts
-        length = d.edge_length
+        fixed = self._fixed_tables(d, p)
+        bus_free, rail, local = fixed["bus_free"], fixed["rail"], fixed["local"]
         road_ratio = d.edge_time / d.edge_free_time
-        bus_free = 60.0 * length / p.bus_speed
-        rail = np.where(self.rail_seats > 0, 60.0 * length / p.rail_speed, np.inf)
-        priority = float(np.clip(bus_priority, 0.0, 1.0))
-        link_free = np.minimum(bus_free, rail)
+        priority = min(max(float(bus_priority), 0.0), 1.0)  # np.clip's value, on a float
         link_now = np.minimum(bus_free * (1.0 + (1.0 - priority) * (road_ratio - 1.0)), rail)
-        local = 60.0 * d.local_km / p.bus_speed
         quality = (d.transport[:, None] + d.transport[None, :]) / 2
         access = (p.transit_access_minutes + p.transit_wait_minutes) / (0.5 + 0.5 * quality)
         in_vehicle = d.route_sum(link_now) + local
-        speeds = {MICRO: p.micro_speed, CYCLE: p.cycle_speed, WALK: p.walk_speed}
-        starts = {MICRO: p.micro_access_minutes, CYCLE: p.cycle_access_minutes, WALK: 0.0}
 
         self.minutes[CAR] = d.travel_time
         self.free_minutes[CAR] = d.free_time
         self.minutes[TRANSIT] = access + in_vehicle
-        self.free_minutes[TRANSIT] = access + d.route_sum(link_free) + local
-        for mode, speed in speeds.items():
-            self.minutes[mode] = starts[mode] + 60.0 * d.distance / speed
-            self.free_minutes[mode] = self.minutes[mode]
+        self.free_minutes[TRANSIT] = access + fixed["free_route"] + local
+        for mode, minutes in fixed["active"].items():
+            self.minutes[mode] = minutes
+            self.free_minutes[mode] = minutes
         self.perceived[:] = self.minutes
         self.perceived[TRANSIT] = (
             p.access_weight * access + d.route_sum(link_now * self.crowding) + local
         )
         densest = max(float(job_density.max()), 1e-9)
         parking = p.parking_cost * wage_per_minute * job_density / densest
-        self.money[CAR] = p.car_cost_per_km * d.distance + parking[None, :]
+        self.money[CAR] = fixed["car_km"] + parking[None, :]
         self.money[TRANSIT] = p.transit_fare * wage_per_minute
         self.money[MICRO] = p.micro_fare * wage_per_minute

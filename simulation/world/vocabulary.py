@@ -9,6 +9,7 @@ Nothing here imports the rest of the package.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -88,7 +89,16 @@ class Clock(Protocol):
 
 def per_step(model: Clock, yearly_rate: float | np.ndarray) -> np.ndarray | float:
     """Probability in one step of an event with the given yearly hazard rate."""
+    if isinstance(yearly_rate, float | int):
+        return _per_step_of(yearly_rate, model.steps_per_year)
     return 1.0 - np.exp(-np.asarray(yearly_rate) / model.steps_per_year)
+
+
+@lru_cache(maxsize=1024)
+def _per_step_of(yearly_rate: float, steps_per_year: int) -> float:
+    """per_step of one rate, remembered: most rates are parameters, asked for every step
+    (a rate equal to another, as 2 and 2.0, gives the same number)."""
+    return 1.0 - np.exp(-np.asarray(yearly_rate) / steps_per_year)
 
 
 def share(mask: np.ndarray) -> float:
