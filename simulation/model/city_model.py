@@ -281,7 +281,13 @@ class CityModel(mesa.Model):
         # `residents_counted` no citizen arrives or leaves and a rule that moves citizens
         # says so (Citizens.moved), so residents per district are counted once per move.
         with self.citizens.residents_counted():
-            self._change_firms()
+            firms.exit_firms(self)
+            # Entrants have no workers and no employer changes from entry to the end of the
+            # economy phase: the firms' workers are counted once for both (Firms.append
+            # extends the count by the entrants' zeros).
+            with self.firms.employers_fixed():
+                firms.enter_firms(self)
+                self._run_economy()
             self._run_labour_market()
             with self.firms.employers_fixed():
                 self._govern()
@@ -290,19 +296,9 @@ class CityModel(mesa.Model):
         self._change_population()
         self._settle_and_record()
 
-    def _change_firms(self) -> None:
-        """Phase 1: firms exit and enter (white paper 4.1, industrial transition), then phase
-        2 (_run_economy). From entry to the end of phase 2 no employer changes and the
-        entrants have no workers, so the firms' workers are counted once for both
-        (Firms.append extends the count)."""
-        firms.exit_firms(self)
-        with self.firms.employers_fixed():
-            firms.enter_firms(self)
-            self._run_economy()
-
     def _run_economy(self) -> None:
-        """Phase 2: relocation, productivity growth, production, employment plans, wages and
-        digital investment."""
+        """Phase 2 (after phase 1, firm exit and entry, in step): relocation, productivity
+        growth, production, employment plans, wages and digital investment."""
         with self.firms.employers_fixed():
             for rule in (
                 firms.relocate_firms,
