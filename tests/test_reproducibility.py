@@ -100,3 +100,37 @@ def test_sweep_gives_identical_parquet_contents_with_one_or_two_workers(tmp_path
         stored.append(store.load_results(out))
     assert stored[0]["run_id"].nunique() == 8
     pd.testing.assert_frame_equal(stored[0], stored[1], check_exact=True)
+
+
+# A city whose firms outnumber OpenBLAS's threading threshold (10,000 elements a dot
+# product): a sweep worker runs BLAS on one thread, `smartcity run` on every core.
+BIG_CITY = """
+import hashlib, sys
+from smartcity.simulation.model import CityModel
+model = CityModel("mature", seed=5, citizens__count=300_000)
+assert len(model.firms) > 10_000, len(model.firms)
+for _ in range(3):
+    model.step()
+digest = hashlib.sha256(model.metrics_frame().to_numpy().tobytes())
+digest.update(model.firms.wage.tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_a_big_city_is_the_same_run_on_one_or_two_blas_threads():
+    """The same seed gives the same run whatever threads the machine's BLAS may use: a
+    city of 300,000 citizens (13,500 firms, above OpenBLAS's threading threshold), three
+    steps in processes allowed one and two BLAS threads, gives the same metrics and wages
+    bit for bit."""
+    import os
+    import subprocess
+    import sys
+
+    digests = []
+    for threads in ("1", "2"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        result = subprocess.run(
+            [sys.executable, "-c", BIG_CITY], env=env, capture_output=True, text=True, check=True
+        )
+        digests.append(result.stdout.strip())
+    assert digests[0] == digests[1]
