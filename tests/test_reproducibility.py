@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -105,13 +108,13 @@ def test_sweep_gives_identical_parquet_contents_with_one_or_two_workers(tmp_path
 # A city whose firms outnumber OpenBLAS's threading threshold (10,000 elements a dot
 # product): a sweep worker runs BLAS on one thread, `smartcity run` on every core.
 BIG_CITY = """
-import hashlib, sys
+import hashlib
 from smartcity.simulation.model import CityModel
 model = CityModel("mature", seed=5, citizens__count=300_000)
 assert len(model.firms) > 10_000, len(model.firms)
 for _ in range(3):
     model.step()
-digest = hashlib.sha256(model.metrics_frame().to_numpy().tobytes())
+digest = hashlib.sha256(model.metrics_frame().to_numpy(dtype=float).tobytes())
 digest.update(model.firms.wage.tobytes())
 print(digest.hexdigest())
 """
@@ -122,10 +125,6 @@ def test_a_big_city_is_the_same_run_on_one_or_two_blas_threads():
     city of 300,000 citizens (13,500 firms, above OpenBLAS's threading threshold), three
     steps in processes allowed one and two BLAS threads, gives the same metrics and wages
     bit for bit."""
-    import os
-    import subprocess
-    import sys
-
     digests = []
     for threads in ("1", "2"):
         env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
